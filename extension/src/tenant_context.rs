@@ -1,0 +1,166 @@
+//! The tenant context: which tenant (and company) the current transaction acts for.
+//!
+//! It is held here, in backend memory, and never in a GUC: `SET` cannot forge it, and only
+//! the SQL wrappers in `sql/context.sql` (which check who is asking) can change it. It lives
+//! for one transaction: cleared at commit and abort, and unwound when a subtransaction that
+//! set it rolls back, so a pooled connection can never carry one tenant into the next request.
+use pgrx::prelude::*;
+use std::cell::RefCell;
+
+#[derive(Clone)]
+struct Context {
+    tenant: Option<pgrx::Uuid>,
+    company: Option<pgrx::Uuid>,
+    /// Enabled module keys, resolved for tenant and company; `None` until (re)loaded.
+    modules: Option<Vec<String>>,
+    /// The role a binding resolved this for; `None` when entered explicitly.
+    bound_role: Option<pg_sys::Oid>,
+}
+
+/// One entry per subtransaction level that set a context; the top one is in force.
+struct Frame {
+    level: i32,
+    context: Context,
+}
+
+thread_local! {
+    static STACK: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    /// `use_tenant`: the tenant a role bound to several has chosen, for the session.
+    static CHOICE: RefCell<Option<(pg_sys::Oid, pgrx::Uuid)>> = const { RefCell::new(None) };
+}
+
+pub fn init() {
+    unsafe {
+        pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut());
+        pg_sys::RegisterSubXactCallback(Some(on_subxact), std::ptr::null_mut());
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
+    use pg_sys::XactEvent::*;
+    if matches!(
+        event,
+        XACT_EVENT_COMMIT | XACT_EVENT_PARALLEL_COMMIT | XACT_EVENT_ABORT | XACT_EVENT_PARALLEL_ABORT | XACT_EVENT_PREPARE
+    ) {
+        STACK.with_borrow_mut(|stack| stack.clear());
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn on_subxact(
+    event: pg_sys::SubXactEvent::Type,
+    _my: pg_sys::SubTransactionId,
+    _parent: pg_sys::SubTransactionId,
+    _arg: *mut std::ffi::c_void,
+) {
+    use pg_sys::SubXactEvent::*;
+    let level = unsafe { pg_sys::GetCurrentTransactionNestLevel() };
+    STACK.with_borrow_mut(|stack| match event {
+        SUBXACT_EVENT_ABORT_SUB => stack.retain(|f| f.level < level),
+        SUBXACT_EVENT_COMMIT_SUB => {
+            // The parent inherits what the committed subtransaction set.
+            if stack.last().is_some_and(|f| f.level >= level) {
+                let top = stack.pop().unwrap();
+                stack.retain(|f| f.level < level - 1);
+                stack.push(Frame { level: level - 1, context: top.context });
+            }
+        }
+        _ => {}
+    });
+}
+
+fn outer() -> pg_sys::Oid {
+    unsafe { pg_sys::GetOuterUserId() }
+}
+
+fn push(context: Context) {
+    let level = unsafe { pg_sys::GetCurrentTransactionNestLevel() };
+    STACK.with_borrow_mut(|stack| {
+        if stack.last().is_some_and(|f| f.level == level) {
+            stack.pop();
+        }
+        stack.push(Frame { level, context });
+    });
+}
+
+fn current() -> Option<Context> {
+    STACK.with_borrow(|stack| stack.last().map(|f| f.context.clone()))
+}
+
+/// Sets the context for the rest of the transaction. `bound_role` NULL means entered
+/// explicitly (by the service role); otherwise the binding of that role produced it.
+#[pg_extern(name = "_context_set", volatile, parallel_unsafe)]
+fn context_set(
+    tenant: Option<pgrx::Uuid>,
+    company: Option<pgrx::Uuid>,
+    modules: Option<Vec<String>>,
+    bound_role: Option<pg_sys::Oid>,
+) {
+    push(Context { tenant, company, modules, bound_role });
+}
+
+/// The context in force for the current (outer) role. `resolved` is false when nothing has
+/// been entered and the caller's role bindings have not been looked at in this transaction.
+#[pg_extern(name = "_context_get", stable, parallel_restricted)]
+fn context_get() -> TableIterator<
+    'static,
+    (
+        name!(resolved, bool),
+        name!(tenant, Option<pgrx::Uuid>),
+        name!(company, Option<pgrx::Uuid>),
+        name!(modules, Option<Vec<String>>),
+    ),
+> {
+    let row = match current() {
+        Some(c) if c.bound_role.is_none() || c.bound_role == Some(outer()) => (true, c.tenant, c.company, c.modules),
+        _ => (false, None, None, None),
+    };
+    TableIterator::once(row)
+}
+
+/// Records the enabled modules of the context in force (loaded lazily, or reloaded after a
+/// module was enabled or disabled in this transaction).
+#[pg_extern(name = "_context_set_modules", volatile, parallel_unsafe)]
+fn context_set_modules(modules: Vec<String>) {
+    STACK.with_borrow_mut(|stack| {
+        if let Some(top) = stack.last_mut() {
+            top.context.modules = Some(modules);
+        }
+    });
+}
+
+/// Forgets what was derived from the catalog (module sets, bindings) so it is read again.
+#[pg_extern(name = "_context_forget", volatile, parallel_unsafe)]
+fn context_forget() {
+    STACK.with_borrow_mut(|stack| {
+        stack.retain(|f| f.context.bound_role.is_none());
+        for frame in stack.iter_mut() {
+            frame.context.modules = None;
+        }
+    });
+}
+
+/// The role the caller acts as: the session user or the role of `SET ROLE`, unchanged by
+/// `SECURITY DEFINER` functions (so the wrappers can be definer functions and still ask
+/// who called them).
+#[pg_extern(name = "_outer_role", stable, parallel_safe)]
+fn outer_role() -> pg_sys::Oid {
+    outer()
+}
+
+/// The tenant the outer role chose with `use_tenant`, if it chose one.
+#[pg_extern(name = "_session_choice", stable, parallel_restricted)]
+fn session_choice() -> Option<pgrx::Uuid> {
+    let role = outer();
+    CHOICE.with_borrow(|c| c.and_then(|(r, t)| (r == role).then_some(t)))
+}
+
+/// Records (or clears, with NULL) the outer role's choice and drops any context a binding
+/// gave it, so the choice applies from the next statement on.
+#[pg_extern(name = "_choose_tenant", volatile, parallel_unsafe)]
+fn choose_tenant(tenant: Option<pgrx::Uuid>) {
+    let role = outer();
+    CHOICE.with_borrow_mut(|c| *c = tenant.map(|t| (role, t)));
+    STACK.with_borrow_mut(|stack| stack.retain(|f| f.context.bound_role.is_none()));
+}

@@ -1,0 +1,175 @@
+-- The tenant context seen from SQL. State lives in the extension (src/tenant_context.rs);
+-- these wrappers decide who may set it and resolve it from role bindings.
+-- SQLSTATEs: TN001 unknown tenant, TN002 suspended tenant, TN003 company not of tenant,
+-- TN004 no tenant context, 42501 not allowed to act for that tenant.
+
+CREATE FUNCTION tenancy._enabled_modules(tenant uuid, company uuid)
+RETURNS text[] LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(m.key ORDER BY m.key), '{}')
+    FROM tenancy.modules m
+    LEFT JOIN tenancy.tenant_modules tm ON tm.module = m.key AND tm.tenant_id = tenant
+    LEFT JOIN tenancy.company_modules cm ON cm.module = m.key AND cm.company_id = company
+    WHERE m.is_core OR (coalesce(tm.enabled, false) AND coalesce(cm.enabled, true));
+$$;
+
+CREATE FUNCTION tenancy._tenant_status(tenant uuid) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+DECLARE
+    found_status text;
+BEGIN
+    SELECT t.status INTO found_status FROM tenancy.tenants t WHERE t.id = tenant;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'tenant % does not exist', coalesce(tenant::text, 'NULL') USING ERRCODE = 'TN001';
+    END IF;
+    RETURN found_status;
+END $$;
+
+CREATE FUNCTION tenancy._require_active(tenant uuid) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+BEGIN
+    IF tenancy._tenant_status(tenant) = 'suspended' THEN
+        RAISE EXCEPTION 'tenant "%" is suspended', (SELECT slug FROM tenancy.tenants WHERE id = tenant)
+            USING ERRCODE = 'TN002', DETAIL = format('tenant id %s', tenant),
+                  HINT = 'A platform administrator can reactivate it with tenancy.activate_tenant.';
+    END IF;
+END $$;
+
+CREATE FUNCTION tenancy.enter_tenant(tenant uuid, company uuid DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    IF NOT pg_has_role(tenancy._outer_role(), 'tenancy_service', 'MEMBER') THEN
+        RAISE EXCEPTION 'permission denied to enter a tenant'
+            USING ERRCODE = '42501',
+                  DETAIL = format('role %s is not a member of tenancy_service', tenancy._outer_role()::regrole),
+                  HINT = 'Analysts get their tenant from tenancy.bind_role; only the API''s login role enters tenants.';
+    END IF;
+    PERFORM tenancy._require_active(tenant);
+    IF company IS NOT NULL AND NOT EXISTS (
+        SELECT FROM tenancy.companies c WHERE c.id = company AND c.tenant_id = tenant
+    ) THEN
+        RAISE EXCEPTION 'company % does not belong to tenant %', company, tenant USING ERRCODE = 'TN003';
+    END IF;
+    PERFORM tenancy._context_set(tenant, company, tenancy._enabled_modules(tenant, company), NULL);
+END $$;
+COMMENT ON FUNCTION tenancy.enter_tenant(uuid, uuid) IS
+'Acts for tenant (and optionally one of its companies) until the end of the current transaction. Only members of tenancy_service (NOINHERIT members too). TN001 unknown tenant, TN002 suspended, TN003 company of another tenant, 42501 not allowed.';
+
+-- The caller's role bindings: one tenant, or the one chosen with use_tenant among several.
+CREATE FUNCTION tenancy._resolve_binding() RETURNS uuid
+LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_variable
+DECLARE
+    role_oid oid := tenancy._outer_role();
+    chosen uuid := tenancy._session_choice();
+    bound uuid[];
+    tenant uuid;
+BEGIN
+    SELECT array_agg(b.tenant_id) INTO bound FROM tenancy.role_bindings b WHERE b.role = role_oid;
+    IF chosen = ANY (bound) THEN
+        tenant := chosen;
+    ELSIF cardinality(bound) = 1 THEN
+        tenant := bound[1];
+    END IF;
+    IF tenant IS NOT NULL THEN
+        PERFORM tenancy._require_active(tenant);
+    END IF;
+    -- Cache the answer, "no tenant" included, for the rest of the transaction.
+    PERFORM tenancy._context_set(tenant, NULL, NULL, role_oid);
+    RETURN tenant;
+END $$;
+
+-- The context in force, resolved: tenant and company (NULL: none) and the enabled modules.
+CREATE FUNCTION tenancy._context(OUT tenant uuid, OUT company uuid, OUT modules text[])
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED AS $$
+#variable_conflict use_variable
+DECLARE
+    resolved bool;
+BEGIN
+    SELECT c.resolved, c.tenant, c.company, c.modules INTO resolved, tenant, company, modules
+    FROM tenancy._context_get() c;
+    IF NOT resolved THEN
+        tenant := tenancy._resolve_binding();
+    END IF;
+    IF tenant IS NOT NULL AND modules IS NULL THEN
+        modules := tenancy._enabled_modules(tenant, company);
+        PERFORM tenancy._context_set_modules(modules);
+    END IF;
+END $$;
+
+CREATE FUNCTION tenancy.current_tenant_id() RETURNS uuid
+LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT tenant FROM tenancy._context();
+$$;
+COMMENT ON FUNCTION tenancy.current_tenant_id() IS
+'The tenant the current transaction acts for: entered by the service role, or given by the caller''s role binding. NULL when none (then protected tables show no rows and refuse writes). No SET can change it.';
+
+CREATE FUNCTION tenancy.current_company_id() RETURNS uuid
+LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT company FROM tenancy._context();
+$$;
+COMMENT ON FUNCTION tenancy.current_company_id() IS
+'The company the current transaction acts for, when enter_tenant named one; NULL otherwise.';
+
+CREATE FUNCTION tenancy.use_tenant(tenant uuid) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    IF tenant IS NOT NULL THEN
+        IF NOT EXISTS (
+            SELECT FROM tenancy.role_bindings b WHERE b.role = tenancy._outer_role() AND b.tenant_id = tenant
+        ) THEN
+            RAISE EXCEPTION 'role % is not bound to tenant %', tenancy._outer_role()::regrole, tenant
+                USING ERRCODE = '42501', HINT = 'A platform administrator binds roles with tenancy.bind_role.';
+        END IF;
+        PERFORM tenancy._require_active(tenant);
+    END IF;
+    PERFORM tenancy._choose_tenant(tenant);
+END $$;
+COMMENT ON FUNCTION tenancy.use_tenant(uuid) IS
+'For a role bound to several tenants: act for this one (NULL: none) for the rest of the session. Refused (42501) for a tenant the role is not bound to.';
+
+CREATE FUNCTION tenancy.bind_role(role regrole, tenant uuid) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    IF EXISTS (SELECT FROM pg_roles r WHERE r.oid = role AND (r.rolsuper OR r.rolbypassrls)) THEN
+        RAISE EXCEPTION 'role % bypasses row-level security and cannot be bound to a tenant', role
+            USING ERRCODE = '22023', HINT = 'Bind a role without SUPERUSER and BYPASSRLS.';
+    END IF;
+    INSERT INTO tenancy.role_bindings (role, tenant_id) VALUES (role, tenant) ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        PERFORM tenancy._record(tenant, 'role.bound', jsonb_build_object('role', role::text));
+    END IF;
+    PERFORM tenancy._context_forget();
+END $$;
+COMMENT ON FUNCTION tenancy.bind_role(regrole, uuid) IS
+'Binds a login role to a tenant: bound to one, it acts for that tenant with no call; bound to several, it chooses with use_tenant.';
+
+CREATE FUNCTION tenancy.unbind_role(role regrole, tenant uuid) RETURNS bool
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    DELETE FROM tenancy.role_bindings b WHERE b.role = unbind_role.role AND b.tenant_id = tenant;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM tenancy._record(tenant, 'role.unbound', jsonb_build_object('role', role::text));
+    PERFORM tenancy._context_forget();
+    RETURN true;
+END $$;
+COMMENT ON FUNCTION tenancy.unbind_role(regrole, uuid) IS
+'Removes a role''s binding to a tenant; true if there was one.';
+
+CREATE FUNCTION tenancy.bound_tenants() RETURNS TABLE (id uuid, slug text, name text, status text, chosen bool)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT t.id, t.slug, t.name, t.status, t.id IS NOT DISTINCT FROM tenancy._session_choice()
+    FROM tenancy.role_bindings b JOIN tenancy.tenants t ON t.id = b.tenant_id
+    WHERE b.role = tenancy._outer_role()
+    ORDER BY t.slug;
+$$;
+COMMENT ON FUNCTION tenancy.bound_tenants() IS
+'The tenants the calling role is bound to, and which one it chose with use_tenant.';

@@ -1,0 +1,24 @@
+-- Who may call what. Everything starts revoked; the tenant-facing checks are public, the
+-- lifecycle is for tenancy_admin, the internals for nobody but the extension's owner.
+REVOKE ALL ON ALL TABLES IN SCHEMA tenancy FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA tenancy FROM PUBLIC;
+GRANT USAGE ON SCHEMA tenancy TO PUBLIC;
+GRANT SELECT ON tenancy.modules, tenancy.plans, tenancy.protected_tables TO PUBLIC;
+
+GRANT EXECUTE ON FUNCTION
+    tenancy.current_tenant_id(), tenancy.current_company_id(), tenancy.bound_tenants(),
+    tenancy.enter_tenant(uuid, uuid), tenancy.use_tenant(uuid),
+    tenancy.module_tenant_id(text), tenancy.require_module(text), tenancy.has_module(text), tenancy.has_feature(text, text),
+    tenancy.module_config(text), tenancy.merge_config(jsonb, jsonb),
+    tenancy.protect(regclass, text), tenancy._register_protected(regclass, text, text),
+    tenancy._policy_check(text), tenancy._module(text), tenancy.unprotected_tables()
+TO PUBLIC;
+
+GRANT EXECUTE ON FUNCTION
+    tenancy.create_tenant(text, text, text, jsonb, text[]), tenancy.suspend_tenant(uuid),
+    tenancy.activate_tenant(uuid), tenancy.delete_tenant(uuid), tenancy.create_company(uuid, text),
+    tenancy.bind_role(regrole, uuid), tenancy.unbind_role(regrole, uuid),
+    tenancy.install_module(jsonb), tenancy.enable_module(uuid, text, jsonb),
+    tenancy.disable_module(uuid, text),
+    tenancy.set_company_module(uuid, text, bool, jsonb, text[], text[])
+TO tenancy_admin;

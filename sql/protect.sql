@@ -1,0 +1,178 @@
+-- Making a table tenant-owned, and finding the ones that are not (fully).
+-- SQLSTATE TN030: the table cannot be protected as it stands.
+
+-- The four per-command policies are RESTRICTIVE, so no other policy can widen them: a
+-- permissive policy someone adds later can only narrow what the tenant already sees.
+-- `tenancy_rows` is the one permissive policy that lets the restrictive ones decide.
+-- The tenant (and, for a module's table, the entitlement) is one scalar subquery: a single
+-- InitPlan per statement, and `tenant_id = $param` keeps the tenant_id index usable. The
+-- entitlement lives in the same subquery because RLS quals are never one-time filters: a
+-- separate check would only run when some row reached it.
+CREATE FUNCTION tenancy._policy_check(module text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN module IS NULL THEN 'tenant_id = (SELECT tenancy.current_tenant_id())'
+                ELSE format('tenant_id = (SELECT tenancy.module_tenant_id(%L))', module) END;
+$$;
+
+CREATE FUNCTION tenancy._register_protected(tbl regclass, module text, policy_check text) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    IF NOT pg_has_role(tenancy._outer_role(), (SELECT relowner FROM pg_class WHERE oid = tbl), 'MEMBER') THEN
+        RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = '42501';
+    END IF;
+    INSERT INTO tenancy.protected_tables AS p (tbl, module, policy_check)
+    VALUES (tbl, module, policy_check)
+    ON CONFLICT ON CONSTRAINT protected_tables_pkey DO UPDATE
+        SET module = excluded.module, policy_check = excluded.policy_check, protected_at = now();
+    PERFORM tenancy._record(NULL, 'table.protected', jsonb_build_object('table', tbl::text, 'module', module));
+END $$;
+
+CREATE FUNCTION tenancy.protect(tbl regclass, module text DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    rel record;
+    tenant_col record;
+    bad text;
+    check_expr text := tenancy._policy_check(module);
+BEGIN
+    SELECT c.relkind, n.nspname INTO rel
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
+    IF rel.relkind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION 'cannot protect %: only tables can be protected', tbl USING ERRCODE = 'TN030';
+    END IF;
+    IF rel.nspname IN ('pg_catalog', 'information_schema', 'tenancy') THEN
+        RAISE EXCEPTION 'cannot protect %: it is not in an application schema', tbl USING ERRCODE = 'TN030';
+    END IF;
+    IF module IS NOT NULL THEN
+        PERFORM tenancy._module(module);
+    END IF;
+    SELECT a.attnum, a.atttypid INTO tenant_col
+    FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
+    IF FOUND AND tenant_col.atttypid <> 'uuid'::regtype THEN
+        RAISE EXCEPTION 'cannot protect %: tenant_id is %, not uuid', tbl, tenant_col.atttypid::regtype
+            USING ERRCODE = 'TN030';
+    END IF;
+
+    -- Keys that leave out tenant_id would let one tenant's row block (or point at) another's.
+    SELECT string_agg(i.indexrelid::regclass::text, ', ') INTO bad
+    FROM pg_index i
+    WHERE i.indrelid = tbl AND i.indisunique AND (tenant_col.attnum IS NULL OR NOT tenant_col.attnum = ANY (i.indkey));
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot protect %: primary key or unique constraint % does not include tenant_id', tbl, bad
+            USING ERRCODE = 'TN030',
+                  HINT = 'Make tenant_id part of every primary key and unique constraint, e.g. PRIMARY KEY (tenant_id, id).';
+    END IF;
+    SELECT string_agg(c.conname, ', ') INTO bad
+    FROM pg_constraint c
+    WHERE c.contype = 'f' AND c.conrelid = tbl
+      AND EXISTS (SELECT FROM tenancy.protected_tables p WHERE p.tbl = c.confrelid)
+      AND (tenant_col.attnum IS NULL OR NOT tenant_col.attnum = ANY (c.conkey));
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot protect %: foreign key % to a tenant table does not include tenant_id', tbl, bad
+            USING ERRCODE = 'TN030',
+                  HINT = 'Reference (tenant_id, id) so a row can only point at rows of its own tenant.';
+    END IF;
+
+    IF tenant_col.attnum IS NULL THEN
+        EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id()', tbl);
+    ELSE
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT tenancy.current_tenant_id(), '
+                       'ALTER COLUMN tenant_id SET NOT NULL', tbl);
+    END IF;
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', tbl);
+
+    EXECUTE format('DROP POLICY IF EXISTS tenancy_rows ON %1$s;
+                    DROP POLICY IF EXISTS tenancy_select ON %1$s;
+                    DROP POLICY IF EXISTS tenancy_insert ON %1$s;
+                    DROP POLICY IF EXISTS tenancy_update ON %1$s;
+                    DROP POLICY IF EXISTS tenancy_delete ON %1$s;
+                    CREATE POLICY tenancy_rows ON %1$s AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
+                    CREATE POLICY tenancy_select ON %1$s AS RESTRICTIVE FOR SELECT USING (%2$s);
+                    CREATE POLICY tenancy_insert ON %1$s AS RESTRICTIVE FOR INSERT WITH CHECK (%2$s);
+                    CREATE POLICY tenancy_update ON %1$s AS RESTRICTIVE FOR UPDATE USING (%2$s) WITH CHECK (%2$s);
+                    CREATE POLICY tenancy_delete ON %1$s AS RESTRICTIVE FOR DELETE USING (%2$s);
+                    COMMENT ON POLICY tenancy_rows ON %1$s IS %3$L;',
+                   tbl, check_expr,
+                   'Lets rows through to the restrictive tenancy_* policies, which confine them to the current tenant.');
+
+    IF NOT EXISTS (
+        SELECT FROM pg_index i WHERE i.indrelid = tbl AND i.indkey[0] = (
+            SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id')
+    ) THEN
+        EXECUTE format('CREATE INDEX ON %s (tenant_id)', tbl);
+    END IF;
+
+    PERFORM tenancy._register_protected(tbl, module,
+        (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'tenancy_select'));
+END $$;
+COMMENT ON FUNCTION tenancy.protect(regclass, text) IS
+'Makes a table tenant-owned in one idempotent call: tenant_id uuid NOT NULL defaulting to the current tenant, RLS enabled and forced, restrictive policies for SELECT/INSERT/UPDATE/DELETE (with WITH CHECK) on the tenant and the module, an index led by tenant_id, and registration under the module. TN030 when a key or foreign key leaves out tenant_id.';
+
+CREATE FUNCTION tenancy.unprotected_tables() RETURNS TABLE (table_name regclass, problem text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    WITH candidates AS (
+        SELECT c.oid, c.relrowsecurity, c.relforcerowsecurity, p.policy_check,
+               (SELECT a FROM pg_attribute a
+                WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS col
+        FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN tenancy.protected_tables p ON p.tbl = c.oid
+        WHERE c.relkind IN ('r', 'p')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenancy', 'pg_toast')
+          AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%'
+          AND (p.tbl IS NOT NULL OR EXISTS (
+                SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
+    ),
+    expected (polname, polcmd, has_qual, has_check) AS (
+        VALUES ('tenancy_select', 'r', true, false), ('tenancy_insert', 'a', false, true),
+               ('tenancy_update', 'w', true, true), ('tenancy_delete', 'd', true, false)
+    )
+    SELECT oid::regclass, problem FROM (
+        SELECT oid, 'not registered: call tenancy.protect' AS problem FROM candidates WHERE policy_check IS NULL
+        UNION ALL SELECT oid, 'row level security is not enabled' FROM candidates WHERE NOT relrowsecurity
+        UNION ALL SELECT oid, 'row level security is not forced' FROM candidates WHERE NOT relforcerowsecurity
+        UNION ALL SELECT oid, 'tenant_id column is missing' FROM candidates WHERE col IS NULL
+        UNION ALL SELECT oid, 'tenant_id is not uuid' FROM candidates WHERE (col).atttypid <> 'uuid'::regtype
+        UNION ALL SELECT oid, 'tenant_id is nullable' FROM candidates WHERE NOT (col).attnotnull
+        UNION ALL SELECT oid, 'tenant_id does not default to tenancy.current_tenant_id()' FROM candidates c
+            WHERE col IS NOT NULL AND coalesce((
+                SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
+                WHERE d.adrelid = c.oid AND d.adnum = (c.col).attnum), '') <> 'tenancy.current_tenant_id()'
+        UNION ALL SELECT oid, 'no index led by tenant_id' FROM candidates c
+            WHERE NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indkey[0] = (c.col).attnum)
+        UNION ALL SELECT c.oid, format('unique index %s does not include tenant_id', i.indexrelid::regclass)
+            FROM candidates c JOIN pg_index i ON i.indrelid = c.oid
+            WHERE i.indisunique AND NOT coalesce((c.col).attnum = ANY (i.indkey), false)
+        UNION ALL SELECT c.oid, format('policy tenancy_rows is missing or was changed')
+            FROM candidates c WHERE NOT EXISTS (
+                SELECT FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenancy_rows' AND p.polpermissive
+                  AND p.polcmd = '*' AND p.polroles = '{0}'
+                  AND pg_get_expr(p.polqual, p.polrelid) = 'true' AND pg_get_expr(p.polwithcheck, p.polrelid) = 'true')
+        UNION ALL SELECT c.oid, format('policy %s is missing or was changed', e.polname)
+            FROM candidates c CROSS JOIN expected e
+            WHERE c.policy_check IS NOT NULL AND NOT EXISTS (
+                SELECT FROM pg_policy p
+                WHERE p.polrelid = c.oid AND p.polname = e.polname AND NOT p.polpermissive
+                  AND p.polcmd = e.polcmd AND p.polroles = '{0}'
+                  AND (NOT e.has_qual OR pg_get_expr(p.polqual, p.polrelid) = c.policy_check)
+                  AND (NOT e.has_check OR pg_get_expr(p.polwithcheck, p.polrelid) = c.policy_check))
+    ) problems
+    ORDER BY 1::text, 2;
+$$;
+COMMENT ON FUNCTION tenancy.unprotected_tables() IS
+'Every table in an application schema that has a tenant_id column or was registered, but is not fully protected, with what is missing: registration, enabled and forced RLS, the tenancy policies as installed, a NOT NULL uuid tenant_id defaulting to the current tenant, an index led by it, keys that include it. Empty when all is well.';
+
+-- A dropped table leaves the registry with it.
+CREATE FUNCTION tenancy._forget_dropped_tables() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    DELETE FROM tenancy.protected_tables p
+    WHERE p.tbl::oid IN (SELECT o.objid FROM pg_event_trigger_dropped_objects() o
+                         WHERE o.classid = 'pg_class'::regclass AND o.objsubid = 0);
+END $$;
+CREATE EVENT TRIGGER tenancy_forget_dropped_tables ON sql_drop
+    WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+    EXECUTE FUNCTION tenancy._forget_dropped_tables();

@@ -1,0 +1,147 @@
+-- Tenant lifecycle. SQLSTATEs: TN001 unknown tenant, TN040 invalid or reserved slug,
+-- TN041 unknown plan, 23505 slug taken.
+
+CREATE FUNCTION tenancy._check_slug(slug text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+#variable_conflict use_variable
+BEGIN
+    IF slug IS NULL OR slug !~ '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' THEN
+        RAISE EXCEPTION 'invalid tenant slug "%"', slug
+            USING ERRCODE = 'TN040',
+                  DETAIL = 'A slug is a DNS label: 1-63 characters of a-z, 0-9 and "-", not starting or ending with "-".';
+    END IF;
+    IF slug = ANY ('{www,api,admin,app,auth,login,mail,smtp,imap,pop,ftp,ns1,ns2,dns,static,assets,cdn,media,
+                     docs,help,support,status,blog,dashboard,console,platform,billing,root,system,tenancy,
+                     public,internal,dev,test,staging}'::text[]) THEN
+        RAISE EXCEPTION 'tenant slug "%" is reserved', slug USING ERRCODE = 'TN040';
+    END IF;
+END $$;
+
+CREATE FUNCTION tenancy._check_plan(plan text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+BEGIN
+    IF NOT EXISTS (SELECT FROM tenancy.plans p WHERE p.key = plan) THEN
+        RAISE EXCEPTION 'unknown plan "%"', plan USING ERRCODE = 'TN041',
+            DETAIL = format('plans: %s', (SELECT string_agg(key, ', ' ORDER BY rank) FROM tenancy.plans));
+    END IF;
+END $$;
+
+CREATE FUNCTION tenancy.create_tenant(slug text, name text, plan text DEFAULT 'free',
+                                      theme jsonb DEFAULT '{}', modules text[] DEFAULT '{}')
+RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    id uuid;
+    pending text[] := ARRAY(SELECT DISTINCT unnest(coalesce(modules, '{}')));
+    ready text[];
+BEGIN
+    PERFORM tenancy._check_slug(slug);
+    PERFORM tenancy._check_plan(plan);
+    IF EXISTS (SELECT FROM tenancy.tenants t WHERE t.slug = create_tenant.slug) THEN
+        RAISE EXCEPTION 'tenant slug "%" is taken', slug USING ERRCODE = '23505';
+    END IF;
+    INSERT INTO tenancy.tenants (slug, name, plan, theme)
+    VALUES (slug, name, plan, coalesce(theme, '{}')) RETURNING tenants.id INTO id;
+    PERFORM tenancy._record(id, 'tenant.created', jsonb_build_object('slug', slug, 'plan', plan));
+    -- Enable in dependency order; what never becomes ready is enabled anyway to get its error.
+    WHILE cardinality(pending) > 0 LOOP
+        ready := ARRAY(SELECT p FROM unnest(pending) p JOIN tenancy.modules m ON m.key = p
+                       WHERE m.requires <@ tenancy._enabled_modules(id, NULL));
+        IF cardinality(ready) = 0 THEN
+            ready := pending[1:1];
+        END IF;
+        PERFORM tenancy.enable_module(id, r) FROM unnest(ready) r;
+        pending := ARRAY(SELECT unnest(pending) EXCEPT SELECT unnest(ready));
+    END LOOP;
+    RETURN id;
+END $$;
+COMMENT ON FUNCTION tenancy.create_tenant(text, text, text, jsonb, text[]) IS
+'Creates a tenant with its plan, theme and modules (core modules are always on) and returns its id. TN040 bad or reserved slug, TN041 unknown plan, 23505 slug taken, and enable_module''s errors.';
+
+CREATE FUNCTION tenancy._set_status(tenant uuid, new_status text) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_variable
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    UPDATE tenancy.tenants t SET status = new_status, updated_at = now()
+    WHERE t.id = tenant AND t.status <> new_status;
+    IF FOUND THEN
+        PERFORM tenancy._record(tenant, 'tenant.' || CASE new_status WHEN 'active' THEN 'activated' ELSE 'suspended' END);
+    END IF;
+END $$;
+
+CREATE FUNCTION tenancy.suspend_tenant(tenant uuid) RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT tenancy._set_status(tenant, 'suspended');
+$$;
+COMMENT ON FUNCTION tenancy.suspend_tenant(uuid) IS
+'Suspends a tenant: from the next transaction on, entering it or using a binding to it fails with TN002. Its data is kept.';
+
+CREATE FUNCTION tenancy.activate_tenant(tenant uuid) RETURNS void
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT tenancy._set_status(tenant, 'active');
+$$;
+COMMENT ON FUNCTION tenancy.activate_tenant(uuid) IS 'Reactivates a suspended tenant.';
+
+CREATE FUNCTION tenancy.create_company(tenant uuid, name text) RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    id uuid;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    INSERT INTO tenancy.companies (tenant_id, name) VALUES (tenant, name) RETURNING companies.id INTO id;
+    PERFORM tenancy._record(tenant, 'company.created', jsonb_build_object('company', id, 'name', name));
+    RETURN id;
+END $$;
+COMMENT ON FUNCTION tenancy.create_company(uuid, text) IS
+'Creates a company (school, branch) under a tenant and returns its id.';
+
+-- Protected tables in an order where every table comes before the tables it references, so
+-- deleting in this order never trips a foreign key.
+CREATE FUNCTION tenancy._protected_tables_children_first() RETURNS regclass[]
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+DECLARE
+    remaining regclass[] := ARRAY(SELECT tbl FROM tenancy.protected_tables ORDER BY tbl::text);
+    ordered regclass[] := '{}';
+    leaves regclass[];
+BEGIN
+    WHILE cardinality(remaining) > 0 LOOP
+        -- leaves: tables no other remaining table references
+        leaves := ARRAY(SELECT r FROM unnest(remaining) r WHERE NOT EXISTS (
+            SELECT FROM pg_constraint c
+            WHERE c.contype = 'f' AND c.confrelid = r AND c.conrelid <> r AND c.conrelid = ANY (remaining)));
+        IF cardinality(leaves) = 0 THEN
+            leaves := remaining;  -- a cycle: its foreign keys must be deferrable or cascading
+        END IF;
+        ordered := ordered || leaves;
+        remaining := ARRAY(SELECT unnest(remaining) EXCEPT SELECT unnest(leaves));
+    END LOOP;
+    RETURN ordered;
+END $$;
+
+CREATE FUNCTION tenancy.delete_tenant(tenant uuid) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    tbl regclass;
+    n bigint;
+    removed jsonb := '{}';
+    slug text;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    SELECT t.slug INTO slug FROM tenancy.tenants t WHERE t.id = tenant FOR UPDATE;
+    FOREACH tbl IN ARRAY tenancy._protected_tables_children_first() LOOP
+        EXECUTE format('DELETE FROM %s WHERE tenant_id = $1', tbl) USING tenant;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        removed := removed || jsonb_build_object(tbl::text, n);
+    END LOOP;
+    DELETE FROM tenancy.tenants t WHERE t.id = tenant;
+    PERFORM tenancy._record(tenant, 'tenant.deleted', jsonb_build_object('slug', slug, 'rows_removed', removed));
+    PERFORM tenancy._context_forget();
+    RETURN removed;
+END $$;
+COMMENT ON FUNCTION tenancy.delete_tenant(uuid) IS
+'Deletes a tenant, its companies, module settings and bindings, and every row it owns in every protected table, in one transaction. Returns the rows removed per table.';

@@ -1,0 +1,104 @@
+//! Helpers for the end-to-end tests. They run against the dev stack that `scripts/up`
+//! brings up (or `TENANCY_TEST_DATABASE_URL`), and make their own tenants and roles with
+//! unique names, so tests run in parallel and again without cleaning up.
+use tokio_postgres::{Client, Config, NoTls};
+use uuid::Uuid;
+
+fn base_config() -> Config {
+    match std::env::var("TENANCY_TEST_DATABASE_URL") {
+        Ok(url) => url.parse().expect("TENANCY_TEST_DATABASE_URL is a connection string"),
+        Err(_) => {
+            let port = std::env::var("PGPORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54329);
+            let mut c = Config::new();
+            c.host("127.0.0.1").port(port).dbname("tenancy");
+            c
+        }
+    }
+}
+
+/// A connection as `user` (the dev cluster trusts loopback connections).
+pub async fn connect_as(user: &str) -> Client {
+    let mut config = base_config();
+    config.user(user);
+    let (client, connection) = config.connect(NoTls).await.unwrap_or_else(|e| panic!("connect as {user}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+/// The superuser, for setting up fixtures and checking results past RLS.
+pub async fn superuser() -> Client {
+    connect_as("postgres").await
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &Uuid::new_v4().simple().to_string()[..10])
+}
+
+pub struct Tenant {
+    pub id: Uuid,
+    pub slug: String,
+}
+
+pub async fn create_tenant(db: &Client, plan: &str, modules: &[&str]) -> Tenant {
+    let slug = unique("t");
+    let modules: Vec<String> = modules.iter().map(|m| m.to_string()).collect();
+    let id = db
+        .query_one("SELECT tenancy.create_tenant($1, $1, $2, '{}', $3)", &[&slug, &plan, &modules])
+        .await
+        .unwrap()
+        .get(0);
+    Tenant { id, slug }
+}
+
+pub async fn create_company(db: &Client, tenant: Uuid, name: &str) -> Uuid {
+    db.query_one("SELECT tenancy.create_company($1, $2)", &[&tenant, &name]).await.unwrap().get(0)
+}
+
+/// A new login role with the given attributes (e.g. `"IN ROLE tenant_member"`); its name.
+pub async fn create_role(db: &Client, attributes: &str) -> String {
+    let name = unique("role").replace('-', "_");
+    db.batch_execute(&format!("CREATE ROLE {name} LOGIN {attributes}")).await.unwrap();
+    name
+}
+
+/// A login role of `tenant_member` bound to `tenants`: an analyst.
+pub async fn create_analyst(db: &Client, tenants: &[Uuid]) -> String {
+    let role = create_role(db, "IN ROLE tenant_member").await;
+    for t in tenants {
+        db.execute("SELECT tenancy.bind_role($1::text::regrole, $2)", &[&role, t]).await.unwrap();
+    }
+    role
+}
+
+/// The SQLSTATE of a failed statement (panics if it succeeded or failed without one).
+pub fn sqlstate<T: std::fmt::Debug>(result: Result<T, tokio_postgres::Error>) -> String {
+    let err = result.expect_err("the statement should have been refused");
+    err.code().unwrap_or_else(|| panic!("no SQLSTATE in {err:?}")).code().to_string()
+}
+
+/// The message of a failed statement's database error.
+pub fn message<T: std::fmt::Debug>(result: Result<T, tokio_postgres::Error>) -> String {
+    let err = result.expect_err("the statement should have been refused");
+    err.as_db_error().map(|e| e.message().to_string()).unwrap_or_else(|| err.to_string())
+}
+
+pub const INSUFFICIENT_PRIVILEGE: &str = "42501";
+
+/// Runs `sql` in one transaction acting for `tenant`, as an application does: enter the
+/// tenant (the caller must be allowed to), switch to `tenant_member`, run, commit.
+pub async fn as_tenant(db: &mut Client, tenant: Uuid, sql: &str) -> Result<(), tokio_postgres::Error> {
+    let tx = db.transaction().await?;
+    tx.execute("SELECT tenancy.enter_tenant($1)", &[&tenant]).await?;
+    tx.batch_execute("SET LOCAL ROLE tenant_member").await?;
+    tx.batch_execute(sql).await?;
+    tx.commit().await
+}
+
+/// Runs `sql` and returns the single value of its single row.
+pub async fn value<T>(db: &Client, sql: &str) -> T
+where
+    T: for<'a> tokio_postgres::types::FromSql<'a>,
+{
+    db.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+}
