@@ -133,11 +133,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
         SELECT oid, 'not registered: call tenancy.protect' AS problem FROM candidates WHERE policy_check IS NULL
         UNION ALL SELECT oid, 'row level security is not enabled' FROM candidates WHERE NOT relrowsecurity
         UNION ALL SELECT oid, 'row level security is not forced' FROM candidates WHERE NOT relforcerowsecurity
-        UNION ALL SELECT oid, 'tenant_id column is missing' FROM candidates WHERE col IS NULL
+        UNION ALL SELECT oid, 'tenant_id column is missing' FROM candidates WHERE (col).attnum IS NULL
         UNION ALL SELECT oid, 'tenant_id is not uuid' FROM candidates WHERE (col).atttypid <> 'uuid'::regtype
         UNION ALL SELECT oid, 'tenant_id is nullable' FROM candidates WHERE NOT (col).attnotnull
         UNION ALL SELECT oid, 'tenant_id does not default to tenancy.current_tenant_id()' FROM candidates c
-            WHERE col IS NOT NULL AND coalesce((
+            WHERE (c.col).attnum IS NOT NULL AND coalesce((
                 SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
                 WHERE d.adrelid = c.oid AND d.adnum = (c.col).attnum), '') <> 'tenancy.current_tenant_id()'
         UNION ALL SELECT oid, 'no index led by tenant_id' FROM candidates c

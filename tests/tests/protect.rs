@@ -1,0 +1,187 @@
+//! tenancy.protect and tenancy.unprotected_tables on tables the tests make themselves.
+use serde_json::Value;
+use tenancy_e2e::*;
+use tokio_postgres::Client;
+
+/// A fresh schema for one test's tables; its name.
+async fn schema(admin: &Client) -> String {
+    let name = unique("protect").replace('-', "_");
+    admin.batch_execute(&format!("CREATE SCHEMA {name}; GRANT USAGE ON SCHEMA {name} TO tenant_member")).await.unwrap();
+    name
+}
+
+async fn problems(admin: &Client, table: &str) -> Vec<String> {
+    admin
+        .query(
+            "SELECT problem FROM tenancy.unprotected_tables() WHERE table_name = $1::text::regclass ORDER BY 1",
+            &[&table],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn keys_without_tenant_id_are_refused() {
+    let admin = superuser().await;
+    let s = schema(&admin).await;
+    for (name, ddl) in [
+        ("pk", "id int PRIMARY KEY, tenant_id uuid"),
+        ("uniq", "tenant_id uuid, id int, code text UNIQUE, PRIMARY KEY (tenant_id, id)"),
+        ("nocol", "id int PRIMARY KEY"),
+    ] {
+        admin.batch_execute(&format!("CREATE TABLE {s}.{name} ({ddl})")).await.unwrap();
+        let refused = admin.execute(&format!("SELECT tenancy.protect('{s}.{name}')"), &[]).await;
+        assert_eq!(sqlstate(refused), "TN030", "{name}");
+    }
+    admin
+        .batch_execute(&format!(
+            "CREATE TABLE {s}.parent (tenant_id uuid, id int, PRIMARY KEY (tenant_id, id));
+             SELECT tenancy.protect('{s}.parent');
+             CREATE TABLE {s}.child (tenant_id uuid, id int, parent_id int, PRIMARY KEY (tenant_id, id));
+             CREATE UNIQUE INDEX ON {s}.parent (id);
+             ALTER TABLE {s}.child ADD FOREIGN KEY (parent_id) REFERENCES {s}.parent (id);"
+        ))
+        .await
+        .unwrap();
+    let refused = admin.execute(&format!("SELECT tenancy.protect('{s}.child')"), &[]).await;
+    assert!(message(refused).contains("foreign key"));
+    // Nothing was half-done: the refused tables have no RLS.
+    let rls: bool = value(&admin, &format!("SELECT relrowsecurity FROM pg_class WHERE oid = '{s}.pk'::regclass")).await;
+    assert!(!rls);
+}
+
+#[tokio::test]
+async fn protect_is_complete_and_idempotent() {
+    let admin = superuser().await;
+    let s = schema(&admin).await;
+    let table = format!("{s}.notes");
+    admin.batch_execute(&format!("CREATE TABLE {table} (body text NOT NULL)")).await.unwrap();
+    assert!(problems(&admin, &table).await.is_empty(), "no tenant_id, not registered: not a tenant table yet");
+    for _ in 0..2 {
+        admin.execute("SELECT tenancy.protect($1::text::regclass, 'chat')", &[&table]).await.unwrap();
+        assert_eq!(problems(&admin, &table).await, Vec::<String>::new());
+    }
+    let shape = admin
+        .query_one(
+            "SELECT c.relrowsecurity, c.relforcerowsecurity,
+                    (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid),
+                    (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid),
+                    (SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id'),
+                    (SELECT module FROM tenancy.protected_tables WHERE tbl = c.oid)
+             FROM pg_class c WHERE c.oid = $1::text::regclass",
+            &[&table],
+        )
+        .await
+        .unwrap();
+    assert!(shape.get::<_, bool>(0) && shape.get::<_, bool>(1), "RLS enabled and forced");
+    assert_eq!(shape.get::<_, i64>(2), 5, "four restrictive policies and the permissive one");
+    assert_eq!(shape.get::<_, i64>(3), 1, "one tenant_id index, not one per call");
+    assert!(shape.get::<_, bool>(4), "tenant_id NOT NULL");
+    assert_eq!(shape.get::<_, Option<String>>(5).as_deref(), Some("chat"));
+
+    // The default is the current tenant: an insert in a tenant's context lands there.
+    let mut admin = admin;
+    let t = create_tenant(&admin, "free", &["chat"]).await;
+    admin.batch_execute(&format!("GRANT ALL ON {table} TO tenant_member")).await.unwrap();
+    as_tenant(&mut admin, t.id, &format!("INSERT INTO {table} (body) VALUES ('hello')")).await.unwrap();
+    let owner: uuid::Uuid = value(&admin, &format!("SELECT tenant_id FROM {table}")).await;
+    assert_eq!(owner, t.id);
+}
+
+#[tokio::test]
+async fn unprotected_tables_finds_every_weakening() {
+    let admin = superuser().await;
+    let s = schema(&admin).await;
+    let table = format!("{s}.items");
+    admin
+        .batch_execute(&format!("CREATE TABLE {table} (tenant_id uuid, id int, PRIMARY KEY (tenant_id, id))"))
+        .await
+        .unwrap();
+    let found = problems(&admin, &table).await;
+    assert!(found.contains(&"not registered: call tenancy.protect".to_string()), "{found:?}");
+    assert!(found.contains(&"row level security is not enabled".to_string()), "{found:?}");
+
+    let protect = format!("SELECT tenancy.protect('{table}', 'hrms')");
+    for (weakening, expected) in [
+        (format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"), "row level security is not forced"),
+        (format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"), "row level security is not enabled"),
+        (format!("DROP POLICY tenancy_select ON {table}"), "policy tenancy_select is missing or was changed"),
+        (format!("ALTER POLICY tenancy_update ON {table} USING (true)"), "policy tenancy_update is missing or was changed"),
+        (format!("ALTER POLICY tenancy_rows ON {table} TO tenant_member"), "policy tenancy_rows is missing or was changed"),
+        (format!("ALTER TABLE {table} ALTER COLUMN tenant_id DROP DEFAULT"), "tenant_id does not default to tenancy.current_tenant_id()"),
+        (format!("CREATE UNIQUE INDEX ON {table} (id)"), "does not include tenant_id"),
+    ] {
+        admin.batch_execute(&protect).await.unwrap();
+        assert_eq!(problems(&admin, &table).await, Vec::<String>::new());
+        admin.batch_execute(&weakening).await.unwrap();
+        let found = problems(&admin, &table).await;
+        assert!(found.iter().any(|p| p.contains(expected)), "{weakening}: {found:?}");
+        if weakening.starts_with("CREATE UNIQUE INDEX") {
+            admin.batch_execute(&format!("DROP INDEX {s}.items_id_idx")).await.unwrap();
+        }
+    }
+    admin.batch_execute(&protect).await.unwrap();
+    assert_eq!(problems(&admin, &table).await, Vec::<String>::new());
+
+    admin.batch_execute(&format!("DROP TABLE {table}")).await.unwrap();
+    let left: i64 = value(&admin, &format!("SELECT count(*) FROM tenancy.protected_tables WHERE tbl::text LIKE '{s}.%'")).await;
+    assert_eq!(left, 0, "a dropped table leaves the registry");
+}
+
+fn find<'a>(plan: &'a Value, out: &mut Vec<&'a Value>) {
+    out.push(plan);
+    for child in plan["Plans"].as_array().into_iter().flatten() {
+        find(child, out);
+    }
+}
+
+#[tokio::test]
+async fn the_policy_checks_once_per_statement_and_keeps_the_tenant_index() {
+    let admin = superuser().await;
+    let s = schema(&admin).await;
+    let table = format!("{s}.facts");
+    let tenant = create_tenant(&admin, "free", &["hrms"]).await;
+    admin
+        .batch_execute(&format!(
+            "CREATE TABLE {table} (tenant_id uuid, id int, category int, payload text, PRIMARY KEY (tenant_id, id));
+             GRANT SELECT ON {table} TO tenant_member;"
+        ))
+        .await
+        .unwrap();
+    // 100,000 rows of 100 tenants, interleaved across the heap; one tenant is ours.
+    admin
+        .execute(
+            &format!(
+                "INSERT INTO {table}
+                 SELECT CASE WHEN i % 100 = 0 THEN $1 ELSE md5((i % 100)::text)::uuid END, i, i % 7, repeat('x', 40)
+                 FROM generate_series(1, 100000) i"
+            ),
+            &[&tenant.id],
+        )
+        .await
+        .unwrap();
+    admin.batch_execute(&format!("SELECT tenancy.protect('{table}', 'hrms'); ANALYZE {table}")).await.unwrap();
+    let analyst = connect_as(&create_analyst(&admin, &[tenant.id]).await).await;
+
+    let explained: Value = value(
+        &analyst,
+        &format!("EXPLAIN (ANALYZE, FORMAT JSON) SELECT id, category FROM {table} WHERE category = 3"),
+    )
+    .await;
+    let mut nodes = vec![];
+    find(&explained[0]["Plan"], &mut nodes);
+    let render = serde_json::to_string_pretty(&explained).unwrap();
+    assert!(nodes.iter().all(|n| n["Node Type"] != "Seq Scan"), "{render}");
+    assert!(
+        nodes.iter().any(|n| n["Index Cond"].as_str().is_some_and(|c| c.contains("tenant_id = $0"))),
+        "the tenant is an index condition: {render}"
+    );
+    let init_plans: Vec<_> = nodes.iter().filter(|n| n["Parent Relationship"] == "InitPlan").collect();
+    assert_eq!(init_plans.len(), 1, "tenant and module in one subquery: {render}");
+    assert_eq!(init_plans[0]["Actual Loops"], 1, "evaluated once per statement: {render}");
+    let rows: i64 = value(&analyst, &format!("SELECT count(*) FROM {table} WHERE category = 3")).await;
+    assert_eq!(rows, (1..=100000).filter(|i| i % 100 == 0 && i % 7 == 3).count() as i64);
+}
