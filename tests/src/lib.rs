@@ -96,7 +96,7 @@ pub async fn as_tenant(db: &mut Client, tenant: Uuid, sql: &str) -> Result<(), t
 }
 
 /// Runs `sql` and returns the single value of its single row.
-pub async fn value<T>(db: &Client, sql: &str) -> T
+pub async fn value<T>(db: &impl tokio_postgres::GenericClient, sql: &str) -> T
 where
     T: for<'a> tokio_postgres::types::FromSql<'a>,
 {

@@ -1,16 +1,18 @@
 //! tenancy.protect and tenancy.unprotected_tables on tables the tests make themselves.
+//! Each test works in one transaction that it never commits: DDL is transactional, so no
+//! half-protected table outlives a test (`tenancy migrate` would rightly refuse to run).
 use serde_json::Value;
 use tenancy_e2e::*;
-use tokio_postgres::Client;
+use tokio_postgres::{GenericClient, Transaction};
 
 /// A fresh schema for one test's tables; its name.
-async fn schema(admin: &Client) -> String {
+async fn schema(admin: &Transaction<'_>) -> String {
     let name = unique("protect").replace('-', "_");
     admin.batch_execute(&format!("CREATE SCHEMA {name}; GRANT USAGE ON SCHEMA {name} TO tenant_member")).await.unwrap();
     name
 }
 
-async fn problems(admin: &Client, table: &str) -> Vec<String> {
+async fn problems(admin: &impl GenericClient, table: &str) -> Vec<String> {
     admin
         .query(
             "SELECT problem FROM tenancy.unprotected_tables() WHERE table_name = $1::text::regclass ORDER BY 1",
@@ -25,7 +27,8 @@ async fn problems(admin: &Client, table: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn keys_without_tenant_id_are_refused() {
-    let admin = superuser().await;
+    let mut db = superuser().await;
+    let mut admin = db.transaction().await.unwrap();
     let s = schema(&admin).await;
     for (name, ddl) in [
         ("pk", "id int PRIMARY KEY, tenant_id uuid"),
@@ -33,7 +36,8 @@ async fn keys_without_tenant_id_are_refused() {
         ("nocol", "id int PRIMARY KEY"),
     ] {
         admin.batch_execute(&format!("CREATE TABLE {s}.{name} ({ddl})")).await.unwrap();
-        let refused = admin.execute(&format!("SELECT tenancy.protect('{s}.{name}')"), &[]).await;
+        let attempt = admin.savepoint("attempt").await.unwrap();
+        let refused = attempt.execute(&format!("SELECT tenancy.protect('{s}.{name}')"), &[]).await;
         assert_eq!(sqlstate(refused), "TN030", "{name}");
     }
     admin
@@ -46,8 +50,10 @@ async fn keys_without_tenant_id_are_refused() {
         ))
         .await
         .unwrap();
-    let refused = admin.execute(&format!("SELECT tenancy.protect('{s}.child')"), &[]).await;
+    let attempt = admin.savepoint("attempt").await.unwrap();
+    let refused = attempt.execute(&format!("SELECT tenancy.protect('{s}.child')"), &[]).await;
     assert!(message(refused).contains("foreign key"));
+    drop(attempt);
     // Nothing was half-done: the refused tables have no RLS.
     let rls: bool = value(&admin, &format!("SELECT relrowsecurity FROM pg_class WHERE oid = '{s}.pk'::regclass")).await;
     assert!(!rls);
@@ -55,7 +61,9 @@ async fn keys_without_tenant_id_are_refused() {
 
 #[tokio::test]
 async fn protect_is_complete_and_idempotent() {
-    let admin = superuser().await;
+    let mut db = superuser().await;
+    let t = create_tenant(&db, "free", &["chat"]).await;
+    let admin = db.transaction().await.unwrap();
     let s = schema(&admin).await;
     let table = format!("{s}.notes");
     admin.batch_execute(&format!("CREATE TABLE {table} (body text NOT NULL)")).await.unwrap();
@@ -83,17 +91,20 @@ async fn protect_is_complete_and_idempotent() {
     assert_eq!(shape.get::<_, Option<String>>(5).as_deref(), Some("chat"));
 
     // The default is the current tenant: an insert in a tenant's context lands there.
-    let mut admin = admin;
-    let t = create_tenant(&admin, "free", &["chat"]).await;
     admin.batch_execute(&format!("GRANT ALL ON {table} TO tenant_member")).await.unwrap();
-    as_tenant(&mut admin, t.id, &format!("INSERT INTO {table} (body) VALUES ('hello')")).await.unwrap();
+    admin.execute("SELECT tenancy.enter_tenant($1)", &[&t.id]).await.unwrap();
+    admin
+        .batch_execute(&format!("SET LOCAL ROLE tenant_member; INSERT INTO {table} (body) VALUES ('hello'); RESET ROLE"))
+        .await
+        .unwrap();
     let owner: uuid::Uuid = value(&admin, &format!("SELECT tenant_id FROM {table}")).await;
     assert_eq!(owner, t.id);
 }
 
 #[tokio::test]
 async fn unprotected_tables_finds_every_weakening() {
-    let admin = superuser().await;
+    let mut db = superuser().await;
+    let admin = db.transaction().await.unwrap();
     let s = schema(&admin).await;
     let table = format!("{s}.items");
     admin
@@ -140,10 +151,12 @@ fn find<'a>(plan: &'a Value, out: &mut Vec<&'a Value>) {
 
 #[tokio::test]
 async fn the_policy_checks_once_per_statement_and_keeps_the_tenant_index() {
-    let admin = superuser().await;
+    let mut db = superuser().await;
+    let tenant = create_tenant(&db, "free", &["hrms"]).await;
+    let analyst = create_analyst(&db, &[tenant.id]).await;
+    let admin = db.transaction().await.unwrap();
     let s = schema(&admin).await;
     let table = format!("{s}.facts");
-    let tenant = create_tenant(&admin, "free", &["hrms"]).await;
     admin
         .batch_execute(&format!(
             "CREATE TABLE {table} (tenant_id uuid, id int, category int, payload text, PRIMARY KEY (tenant_id, id));
@@ -164,10 +177,12 @@ async fn the_policy_checks_once_per_statement_and_keeps_the_tenant_index() {
         .await
         .unwrap();
     admin.batch_execute(&format!("SELECT tenancy.protect('{table}', 'hrms'); ANALYZE {table}")).await.unwrap();
-    let analyst = connect_as(&create_analyst(&admin, &[tenant.id]).await).await;
+    // The analyst's identity within this uncommitted transaction: its binding gives the tenant.
+    admin.batch_execute(&format!("SET LOCAL ROLE {analyst}")).await.unwrap();
+    let analyst = &admin;
 
     let explained: Value = value(
-        &analyst,
+        analyst,
         &format!("EXPLAIN (ANALYZE, FORMAT JSON) SELECT id, category FROM {table} WHERE category = 3"),
     )
     .await;
@@ -182,6 +197,6 @@ async fn the_policy_checks_once_per_statement_and_keeps_the_tenant_index() {
     let init_plans: Vec<_> = nodes.iter().filter(|n| n["Parent Relationship"] == "InitPlan").collect();
     assert_eq!(init_plans.len(), 1, "tenant and module in one subquery: {render}");
     assert_eq!(init_plans[0]["Actual Loops"], 1, "evaluated once per statement: {render}");
-    let rows: i64 = value(&analyst, &format!("SELECT count(*) FROM {table} WHERE category = 3")).await;
+    let rows: i64 = value(analyst, &format!("SELECT count(*) FROM {table} WHERE category = 3")).await;
     assert_eq!(rows, (1..=100000).filter(|i| i % 100 == 0 && i % 7 == 3).count() as i64);
 }
