@@ -3,6 +3,9 @@
 -- module, TN012 unknown feature, TN020 invalid manifest, TN021 plan too low, TN022 a required
 -- module is not enabled, TN023 still required by an enabled module, TN024 core module.
 
+COMMENT ON FUNCTION tenancy.merge_config(jsonb, jsonb) IS
+'Deep merge of two JSON objects, as configuration levels resolve: objects merge key by key, anything else in the overlay replaces; NULL counts as {}.';
+
 CREATE FUNCTION tenancy._module(module text) RETURNS tenancy.modules
 LANGUAGE plpgsql STABLE AS $$
 #variable_conflict use_variable

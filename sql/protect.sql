@@ -18,6 +18,12 @@ CREATE FUNCTION tenancy._register_protected(tbl regclass, module text, policy_ch
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    -- Registered tables are written by delete_tenant with the extension owner's rights, so
+    -- only administrators may register one (and only a table they own).
+    IF NOT pg_has_role(tenancy._outer_role(), 'tenancy_admin', 'MEMBER') THEN
+        RAISE EXCEPTION 'permission denied to protect %', tbl USING ERRCODE = '42501',
+            HINT = 'Protecting a table registers it for tenant deletion: it needs membership in tenancy_admin.';
+    END IF;
     IF NOT pg_has_role(tenancy._outer_role(), (SELECT relowner FROM pg_class WHERE oid = tbl), 'MEMBER') THEN
         RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = '42501';
     END IF;

@@ -200,3 +200,32 @@ async fn the_policy_checks_once_per_statement_and_keeps_the_tenant_index() {
     let rows: i64 = value(analyst, &format!("SELECT count(*) FROM {table} WHERE category = 3")).await;
     assert_eq!(rows, (1..=100000).filter(|i| i % 100 == 0 && i % 7 == 3).count() as i64);
 }
+
+#[tokio::test]
+async fn only_administrators_protect_and_only_their_own_tables() {
+    let mut db = superuser().await;
+    let owner = create_role(&db, "").await;
+    let admin_not_owner = create_role(&db, "IN ROLE tenancy_admin").await;
+    let mut admin = db.transaction().await.unwrap();
+    let s = schema(&admin).await;
+    admin
+        .batch_execute(&format!(
+            "CREATE TABLE {s}.mine (tenant_id uuid, id int, PRIMARY KEY (tenant_id, id));
+             ALTER TABLE {s}.mine OWNER TO {owner};
+             GRANT USAGE ON SCHEMA {s} TO PUBLIC;"
+        ))
+        .await
+        .unwrap();
+    for (role, why) in [(&owner, "permission denied to protect"), (&admin_not_owner, "must be owner")] {
+        let attempt = admin.savepoint("attempt").await.unwrap();
+        attempt.batch_execute(&format!("SET LOCAL ROLE {role}")).await.unwrap();
+        let refused = attempt.execute(&format!("SELECT tenancy.protect('{s}.mine')"), &[]).await;
+        let err = refused.expect_err("refused");
+        assert_eq!(err.code().unwrap().code(), INSUFFICIENT_PRIVILEGE, "{role}");
+        assert!(err.as_db_error().unwrap().message().contains(why), "{role}: {err:?}");
+    }
+    let rls: bool = value(&admin, &format!("SELECT relrowsecurity FROM pg_class WHERE oid = '{s}.mine'::regclass")).await;
+    assert!(!rls, "a refused protect changes nothing");
+    admin.batch_execute(&format!("GRANT tenancy_admin TO {owner}; SET LOCAL ROLE {owner}")).await.unwrap();
+    admin.execute(&format!("SELECT tenancy.protect('{s}.mine')"), &[]).await.unwrap();
+}
