@@ -35,6 +35,9 @@ CREATE TABLE bench.items (
 CREATE INDEX ON bench.items (tenant_id, category);
 GRANT USAGE ON SCHEMA bench TO bench_reader, bench_bypass;
 GRANT SELECT ON bench.items, bench.tenant_numbers TO bench_reader, bench_bypass;
+-- NOINHERIT: the service role reads the tenant number map as itself, before SET ROLE.
+GRANT USAGE ON SCHEMA bench TO bench_service;
+GRANT SELECT ON bench.tenant_numbers TO bench_service;
 SQL
 
 start=$(date +%s%N)

@@ -3,14 +3,24 @@
 -- SQLSTATEs: TN001 unknown tenant, TN002 suspended tenant, TN003 company not of tenant,
 -- TN004 no tenant context, 42501 not allowed to act for that tenant.
 
-CREATE FUNCTION tenancy._enabled_modules(tenant uuid, company uuid)
-RETURNS text[] LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(m.key ORDER BY m.key), '{}')
-    FROM tenancy.modules m
-    LEFT JOIN tenancy.tenant_modules tm ON tm.module = m.key AND tm.tenant_id = tenant
-    LEFT JOIN tenancy.company_modules cm ON cm.module = m.key AND cm.company_id = company
-    WHERE m.is_core OR (coalesce(tm.enabled, false) AND coalesce(cm.enabled, true));
-$$;
+-- The extension caches who can be entered with which modules (src/entitlements.rs); any
+-- change to the tables that answer it invalidates every backend's cache at commit.
+CREATE FUNCTION tenancy._catalog_changed_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM tenancy._catalog_changed();
+    RETURN NULL;
+END $$;
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenancy.tenants
+    FOR EACH STATEMENT EXECUTE FUNCTION tenancy._catalog_changed_trigger();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenancy.companies
+    FOR EACH STATEMENT EXECUTE FUNCTION tenancy._catalog_changed_trigger();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenancy.modules
+    FOR EACH STATEMENT EXECUTE FUNCTION tenancy._catalog_changed_trigger();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenancy.tenant_modules
+    FOR EACH STATEMENT EXECUTE FUNCTION tenancy._catalog_changed_trigger();
+CREATE TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenancy.company_modules
+    FOR EACH STATEMENT EXECUTE FUNCTION tenancy._catalog_changed_trigger();
 
 CREATE FUNCTION tenancy._tenant_status(tenant uuid) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
@@ -36,8 +46,18 @@ BEGIN
     END IF;
 END $$;
 
+-- Entering happens in Rust (`_enter`, one saved-plan catalog read per request); this
+-- wrapper is plain SQL so the planner inlines it, and only a refusal reaches plpgsql.
 CREATE FUNCTION tenancy.enter_tenant(tenant uuid, company uuid DEFAULT NULL)
-RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+RETURNS void LANGUAGE sql VOLATILE AS $$
+    SELECT CASE WHEN tenancy._enter(tenant, company) THEN NULL ELSE tenancy._enter_refused(tenant, company) END;
+$$;
+COMMENT ON FUNCTION tenancy.enter_tenant(uuid, uuid) IS
+'Acts for tenant (and optionally one of its companies) until the end of the current transaction. Only members of tenancy_service (NOINHERIT members too). TN001 unknown tenant, TN002 suspended, TN003 company of another tenant, 42501 not allowed.';
+
+-- Why _enter said no, as the error the caller gets.
+CREATE FUNCTION tenancy._enter_refused(tenant uuid, company uuid) RETURNS void
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
     IF NOT pg_has_role(tenancy._outer_role(), 'tenancy_service', 'MEMBER') THEN
@@ -52,10 +72,8 @@ BEGIN
     ) THEN
         RAISE EXCEPTION 'company % does not belong to tenant %', company, tenant USING ERRCODE = 'TN003';
     END IF;
-    PERFORM tenancy._context_set(tenant, company, tenancy._enabled_modules(tenant, company), NULL);
+    RAISE EXCEPTION 'tenant % could not be entered', tenant;  -- unreachable: _enter refused for a reason above
 END $$;
-COMMENT ON FUNCTION tenancy.enter_tenant(uuid, uuid) IS
-'Acts for tenant (and optionally one of its companies) until the end of the current transaction. Only members of tenancy_service (NOINHERIT members too). TN001 unknown tenant, TN002 suspended, TN003 company of another tenant, 42501 not allowed.';
 
 -- The caller's role bindings: one tenant, or the one chosen with use_tenant among several.
 CREATE FUNCTION tenancy._resolve_binding() RETURNS uuid
@@ -99,9 +117,16 @@ BEGIN
     END IF;
 END $$;
 
-CREATE FUNCTION tenancy.current_tenant_id() RETURNS uuid
+-- The fast path is inlined into every policy's InitPlan: one call into the extension. The
+-- slow path runs once per transaction for a role binding, or when there is no tenant.
+CREATE FUNCTION tenancy._current_tenant_slow() RETURNS uuid
 LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT tenant FROM tenancy._context();
+$$;
+
+CREATE FUNCTION tenancy.current_tenant_id() RETURNS uuid
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
+    SELECT coalesce(tenancy._fast_tenant(), tenancy._current_tenant_slow());
 $$;
 COMMENT ON FUNCTION tenancy.current_tenant_id() IS
 'The tenant the current transaction acts for: entered by the service role, or given by the caller''s role binding. NULL when none (then protected tables show no rows and refuse writes). No SET can change it.';

@@ -193,7 +193,7 @@ BEGIN
                           ELSE format('Ask the platform administrator to enable %s.', m.name) END;
 END $$;
 
-CREATE FUNCTION tenancy.module_tenant_id(module text) RETURNS uuid
+CREATE FUNCTION tenancy._module_tenant_slow(module text) RETURNS uuid
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
@@ -205,6 +205,13 @@ BEGIN
     PERFORM tenancy._module_not_enabled(module, ctx.tenant, ctx.company);
     RETURN NULL;
 END $$;
+
+-- Inlined into the policies of a module's tables: one call into the extension per statement
+-- while the module is enabled; the slow path resolves a binding, loads modules or refuses.
+CREATE FUNCTION tenancy.module_tenant_id(module text) RETURNS uuid
+LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
+    SELECT coalesce(tenancy._fast_module_tenant(module), tenancy._module_tenant_slow(module));
+$$;
 COMMENT ON FUNCTION tenancy.module_tenant_id(text) IS
 'What the policies of a module''s tables compare tenant_id with: the current tenant once the module is checked to be enabled for it and its company (TN010 naming the module otherwise); NULL without a tenant context.';
 

@@ -7,7 +7,10 @@ GRANT SELECT ON tenancy.modules, tenancy.plans, tenancy.protected_tables TO PUBL
 
 GRANT EXECUTE ON FUNCTION
     tenancy.current_tenant_id(), tenancy.current_company_id(), tenancy.bound_tenants(),
-    tenancy.enter_tenant(uuid, uuid), tenancy.use_tenant(uuid),
+    tenancy.enter_tenant(uuid, uuid), tenancy._enter(uuid, uuid), tenancy._enter_refused(uuid, uuid),
+    tenancy._fast_tenant(), tenancy._current_tenant_slow(),
+    tenancy._fast_module_tenant(text), tenancy._module_tenant_slow(text),
+    tenancy.use_tenant(uuid),
     tenancy.module_tenant_id(text), tenancy.require_module(text), tenancy.has_module(text), tenancy.has_feature(text, text),
     tenancy.module_config(text), tenancy.merge_config(jsonb, jsonb),
     tenancy.protect(regclass, text), tenancy._register_protected(regclass, text, text),

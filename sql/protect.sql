@@ -41,6 +41,7 @@ DECLARE
     rel record;
     tenant_col record;
     bad text;
+    policy name;
     check_expr text := tenancy._policy_check(module);
 BEGIN
     SELECT c.relkind, n.nspname INTO rel
@@ -89,12 +90,11 @@ BEGIN
     END IF;
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', tbl);
 
-    EXECUTE format('DROP POLICY IF EXISTS tenancy_rows ON %1$s;
-                    DROP POLICY IF EXISTS tenancy_select ON %1$s;
-                    DROP POLICY IF EXISTS tenancy_insert ON %1$s;
-                    DROP POLICY IF EXISTS tenancy_update ON %1$s;
-                    DROP POLICY IF EXISTS tenancy_delete ON %1$s;
-                    CREATE POLICY tenancy_rows ON %1$s AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
+    FOR policy IN SELECT p.polname FROM pg_policy p WHERE p.polrelid = tbl AND p.polname IN
+            ('tenancy_rows', 'tenancy_select', 'tenancy_insert', 'tenancy_update', 'tenancy_delete') LOOP
+        EXECUTE format('DROP POLICY %I ON %s', policy, tbl);
+    END LOOP;
+    EXECUTE format('CREATE POLICY tenancy_rows ON %1$s AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
                     CREATE POLICY tenancy_select ON %1$s AS RESTRICTIVE FOR SELECT USING (%2$s);
                     CREATE POLICY tenancy_insert ON %1$s AS RESTRICTIVE FOR INSERT WITH CHECK (%2$s);
                     CREATE POLICY tenancy_update ON %1$s AS RESTRICTIVE FOR UPDATE USING (%2$s) WITH CHECK (%2$s);

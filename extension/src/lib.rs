@@ -3,7 +3,9 @@
 use pgrx::prelude::*;
 
 mod config_merge;
+mod entitlements;
 mod manifest;
+mod saved_query;
 mod tenant_context;
 
 pgrx::pg_module_magic!();
@@ -18,7 +20,12 @@ extension_sql_file!(
         tenant_context::context_set_modules,
         tenant_context::outer_role,
         tenant_context::session_choice,
-        tenant_context::choose_tenant
+        tenant_context::choose_tenant,
+        tenant_context::enter,
+        tenant_context::fast_tenant,
+        tenant_context::fast_module_tenant,
+        entitlements::enabled_modules_sql,
+        entitlements::catalog_changed
     ]
 );
 extension_sql_file!(
@@ -32,6 +39,7 @@ extension_sql_file!("../../sql/privileges.sql", finalize);
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     tenant_context::init();
+    entitlements::init();
 }
 
 #[cfg(test)]

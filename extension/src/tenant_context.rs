@@ -4,10 +4,10 @@
 //! the SQL wrappers in `sql/context.sql` (which check who is asking) can change it. It lives
 //! for one transaction: cleared at commit and abort, and unwound when a subtransaction that
 //! set it rolls back, so a pooled connection can never carry one tenant into the next request.
+use crate::entitlements::enterable;
 use pgrx::prelude::*;
 use std::cell::RefCell;
 
-#[derive(Clone)]
 struct Context {
     tenant: Option<pgrx::Uuid>,
     company: Option<pgrx::Uuid>,
@@ -84,8 +84,53 @@ fn push(context: Context) {
     });
 }
 
-fn current() -> Option<Context> {
-    STACK.with_borrow(|stack| stack.last().map(|f| f.context.clone()))
+/// Reads the context in force for the caller: entered explicitly, or resolved from the
+/// binding of the role the caller now acts as (`None` when there is none of either).
+fn with_in_force<T>(read: impl FnOnce(Option<&Context>) -> T) -> T {
+    let role = outer();
+    STACK.with_borrow(|stack| {
+        read(stack.last().map(|f| &f.context).filter(|c| c.bound_role.is_none() || c.bound_role == Some(role)))
+    })
+}
+
+fn is_service_member() -> bool {
+    let service = unsafe { pg_sys::get_role_oid(c"tenancy_service".as_ptr(), true) };
+    service != pg_sys::InvalidOid && unsafe { pg_sys::is_member_of_role(outer(), service) }
+}
+
+/// `enter_tenant`'s work, on every request of the API: enters `tenant` (and `company`) when
+/// the caller is a member of tenancy_service (NOINHERIT members too), the tenant is active
+/// and the company is one of its own. False otherwise, and `_enter_refused` says why with
+/// its SQLSTATE (only SQL can raise the extension's own SQLSTATEs).
+#[pg_extern(name = "_enter", volatile, parallel_unsafe, security_definer)]
+fn enter(tenant: Option<pgrx::Uuid>, company: Option<pgrx::Uuid>) -> bool {
+    let Some(tenant) = tenant else { return false };
+    if !is_service_member() {
+        return false;
+    }
+    match enterable(tenant, company) {
+        Some(modules) => {
+            push(Context { tenant: Some(tenant), company, modules: Some(modules.to_vec()), bound_role: None });
+            true
+        }
+        None => false,
+    }
+}
+
+/// The tenant in force, without a catalog read; NULL when none is, or when the caller's
+/// binding has not been resolved yet in this transaction (`current_tenant_id` then does).
+#[pg_extern(name = "_fast_tenant", stable, parallel_restricted)]
+fn fast_tenant() -> Option<pgrx::Uuid> {
+    with_in_force(|c| c.and_then(|c| c.tenant))
+}
+
+/// The tenant in force if `module` is known to be enabled for it; NULL otherwise, and
+/// `module_tenant_id` takes the slow path that resolves, loads or refuses.
+#[pg_extern(name = "_fast_module_tenant", stable, parallel_restricted)]
+fn fast_module_tenant(module: &str) -> Option<pgrx::Uuid> {
+    with_in_force(|c| {
+        c.filter(|c| c.modules.as_ref().is_some_and(|m| m.iter().any(|k| k == module))).and_then(|c| c.tenant)
+    })
 }
 
 /// Sets the context for the rest of the transaction. `bound_role` NULL means entered
@@ -112,10 +157,10 @@ fn context_get() -> TableIterator<
         name!(modules, Option<Vec<String>>),
     ),
 > {
-    let row = match current() {
-        Some(c) if c.bound_role.is_none() || c.bound_role == Some(outer()) => (true, c.tenant, c.company, c.modules),
-        _ => (false, None, None, None),
-    };
+    let row = with_in_force(|c| match c {
+        Some(c) => (true, c.tenant, c.company, c.modules.clone()),
+        None => (false, None, None, None),
+    });
     TableIterator::once(row)
 }
 

@@ -214,3 +214,29 @@ async fn superusers_and_bypassrls_roles_cannot_be_bound() {
         assert_eq!(sqlstate(refused), "22023", "{attributes}");
     }
 }
+
+#[tokio::test]
+async fn another_sessions_changes_apply_from_the_next_transaction() {
+    let admin = superuser().await;
+    let a = create_tenant(&admin, "free", &["hrms", "chat"]).await;
+    let service = create_role(&admin, "NOINHERIT IN ROLE tenancy_service, tenant_member").await;
+    let mut svc = connect_as(&service).await;
+    async fn read_channels(svc: &mut tokio_postgres::Client, tenant: Uuid) -> Result<(), tokio_postgres::Error> {
+        let tx = svc.transaction().await?;
+        tx.execute("SELECT tenancy.enter_tenant($1)", &[&tenant]).await?;
+        tx.batch_execute("SET LOCAL ROLE tenant_member; SELECT * FROM chat.channels").await?;
+        tx.commit().await
+    }
+    // Entered once, so this connection has cached what it may enter.
+    read_channels(&mut svc, a.id).await.unwrap();
+
+    admin.execute("SELECT tenancy.disable_module($1, 'chat')", &[&a.id]).await.unwrap();
+    assert_eq!(sqlstate(read_channels(&mut svc, a.id).await), "TN010");
+    admin.execute("SELECT tenancy.enable_module($1, 'chat')", &[&a.id]).await.unwrap();
+    read_channels(&mut svc, a.id).await.unwrap();
+
+    admin.execute("SELECT tenancy.suspend_tenant($1)", &[&a.id]).await.unwrap();
+    assert_eq!(sqlstate(read_channels(&mut svc, a.id).await), "TN002");
+    admin.execute("SELECT tenancy.activate_tenant($1)", &[&a.id]).await.unwrap();
+    read_channels(&mut svc, a.id).await.unwrap();
+}
