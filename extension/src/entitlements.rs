@@ -27,6 +27,8 @@ pub fn init() {
 unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     if relid == pg_sys::InvalidOid || relid == TENANTS_RELID.get() {
         CACHE.with_borrow_mut(|cache| cache.clear());
+        // Looked up again before the next fill: the table may have been dropped and recreated.
+        TENANTS_RELID.set(pg_sys::InvalidOid);
     }
 }
 
