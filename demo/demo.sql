@@ -4,6 +4,8 @@
 -- School ERP: springfield and shelbyville (standard, every school module), ogdenville (free:
 -- school and attendance only).
 -- Analysts: analyst_acme (acme), analyst_springfield (springfield), analyst_multi (acme, globex).
+-- The REST server: logs in as authenticator (NOINHERIT, PostgREST's idiom), enters the
+-- token's tenant as a member of tenancy_service, then becomes tenant_member or web_anon.
 
 DO $demo$
 DECLARE
@@ -106,6 +108,13 @@ DO $roles$
 DECLARE
     analyst text;
 BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'web_anon') THEN
+        CREATE ROLE web_anon NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
+        CREATE ROLE authenticator LOGIN NOINHERIT;
+    END IF;
+    GRANT tenancy_service, tenant_member, web_anon TO authenticator;
     FOREACH analyst IN ARRAY '{analyst_acme,analyst_springfield,analyst_multi}'::text[] LOOP
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = analyst) THEN
             EXECUTE format('CREATE ROLE %I LOGIN IN ROLE tenant_member', analyst);

@@ -10,10 +10,10 @@ fn config(url: Option<&str>) -> anyhow::Result<Config> {
     let var = |name: &str, default: &str| env::var(name).unwrap_or_else(|_| default.to_string());
     let mut config = Config::new();
     config
-        .host(&var("PGHOST", "127.0.0.1"))
+        .host(var("PGHOST", "127.0.0.1"))
         .port(var("PGPORT", "54329").parse().context("PGPORT is not a port number")?)
-        .user(&var("PGUSER", "postgres"))
-        .dbname(&var("PGDATABASE", "tenancy"))
+        .user(var("PGUSER", "postgres"))
+        .dbname(var("PGDATABASE", "tenancy"))
         .application_name("tenancy");
     if let Ok(password) = env::var("PGPASSWORD") {
         config.password(password);

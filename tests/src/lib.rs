@@ -102,3 +102,5 @@ where
 {
     db.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
 }
+
+pub mod api;

@@ -1,0 +1,57 @@
+//! The router, and how the server comes up: pool, schema cache, reload listener.
+use crate::config::Config;
+use crate::schema_cache::SchemaCache;
+use crate::state::AppState;
+use crate::{health, request_id, resource};
+use axum::routing::get;
+use axum::Router;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::sync::Arc;
+use tokio_postgres::NoTls;
+
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(health::health))
+        .route(
+            "/{resource}",
+            get(resource::read).head(resource::read).post(resource::create).patch(resource::update).delete(resource::remove),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn(request_id::ensure))
+        .with_state(state)
+}
+
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::error::Error for StartError {}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Connects, loads the schema cache, and starts listening for `NOTIFY pgrst, 'reload schema'`.
+pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
+    let pg: tokio_postgres::Config = config.db_uri.parse().map_err(|e| StartError(format!("PGRST_DB_URI: {e}")))?;
+    let manager = Manager::from_config(pg.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let pool = Pool::builder(manager)
+        .max_size(config.pool_size)
+        .wait_timeout(Some(std::time::Duration::from_secs(10)))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .map_err(|e| StartError(format!("pool: {e}")))?;
+    let schema = {
+        let client = pool.get().await.map_err(|e| StartError(format!("cannot connect to PostgreSQL: {e}")))?;
+        SchemaCache::load(&client, &config.db_schemas).await.map_err(|e| StartError(format!("schema cache: {e}")))?
+    };
+    let state = Arc::new(AppState::new(config, pool, schema));
+    tokio::spawn(crate::reload::listen(pg, state.clone()));
+    Ok(state)
+}
+
+/// Serves until the process is told to stop; what `main` and the tests run.
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).await
+}

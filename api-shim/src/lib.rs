@@ -1,0 +1,20 @@
+//! The REST layer: a request is parsed (`query_grammar`, `prefer`), planned against the
+//! schema cache (`plan`), turned into one SQL statement (`sql_builder`) and run in one
+//! transaction (`tx`); PostgreSQL builds the JSON.
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod health;
+pub mod plan;
+pub mod plan_types;
+pub mod prefer;
+pub mod query_grammar;
+pub mod reload;
+pub mod request_id;
+pub mod resource;
+pub mod response;
+pub mod schema_cache;
+pub mod sql_builder;
+pub mod state;
+pub mod tx;

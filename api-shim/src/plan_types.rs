@@ -1,0 +1,154 @@
+//! The typed plan of one request: every identifier in it has been checked against the
+//! schema cache, every value is still a string that only ever becomes a bound parameter.
+
+/// `"schema"."name"` of an exposed table or view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub schema: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Arrow {
+    /// `->`: JSON
+    Json,
+    /// `->>`: text
+    Text,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonKey {
+    Name(String),
+    Index(i64),
+}
+
+/// A column, or a path into a JSON column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub column: String,
+    /// The column's type, to cast request values to.
+    pub column_type: String,
+    pub path: Vec<(Arrow, JsonKey)>,
+}
+
+impl Expr {
+    /// The type of the expression's value: the column's, or JSON / text along a path.
+    pub fn value_type(&self) -> &str {
+        match self.path.last() {
+            None => &self.column_type,
+            Some((Arrow::Text, _)) => "text",
+            Some((Arrow::Json, _)) if self.column_type == "json" => "json",
+            Some((Arrow::Json, _)) => "jsonb",
+        }
+    }
+
+    /// The JSON key it is returned under when no alias is given (PostgREST: the last key).
+    pub fn default_name(&self) -> String {
+        match self.path.last() {
+            None => self.column.clone(),
+            Some((_, JsonKey::Name(n))) => n.clone(),
+            Some((_, JsonKey::Index(_))) => self.column.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Projection {
+    /// `*`: every column.
+    All,
+    Field { expr: Expr, alias: String, cast: Option<String> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Compare {
+    Eq,
+    Neq,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    Like,
+    ILike,
+    Match,
+    IMatch,
+    IsDistinct,
+    Contains,
+    ContainedIn,
+    Overlaps,
+    StrictlyLeft,
+    StrictlyRight,
+    NotExtendRight,
+    NotExtendLeft,
+    Adjacent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Quantifier {
+    Any,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TextSearch {
+    Fts,
+    Plain,
+    Phrase,
+    Websearch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum IsValue {
+    Null,
+    NotNull,
+    True,
+    False,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    And(Vec<Condition>),
+    Or(Vec<Condition>),
+    Not(Box<Condition>),
+    Compare { expr: Expr, op: Compare, value: String },
+    /// `eq(any).{a,b}`: the value is an array literal.
+    Quantified { expr: Expr, op: Compare, quantifier: Quantifier, array: String },
+    In { expr: Expr, values: Vec<String> },
+    Is { expr: Expr, value: IsValue },
+    Search { expr: Expr, kind: TextSearch, language: Option<String>, query: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ordering {
+    pub expr: Expr,
+    pub descending: bool,
+    pub nulls_first: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadPlan {
+    pub target: Target,
+    pub select: Vec<Projection>,
+    pub filter: Condition,
+    pub order: Vec<Ordering>,
+    pub offset: u64,
+    pub limit: Option<u64>,
+    pub count: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mutation {
+    /// Rows of a JSON array, only these columns written (the others get their defaults).
+    Insert { columns: Vec<String>, rows_json: String },
+    /// These columns set from one JSON object, on the rows the filter selects.
+    Update { columns: Vec<String>, row_json: String, filter: Condition },
+    Delete { filter: Condition },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WritePlan {
+    pub target: Target,
+    pub mutation: Mutation,
+    /// What to send back: the rows (with `select`) or only their count.
+    pub returning: Option<Vec<Projection>>,
+}

@@ -1,0 +1,230 @@
+//! `/{resource}`: a table or view of the exposed schema. Each handler runs the same steps:
+//! who is asking → which schema → parse → plan → one statement → one transaction → response.
+use crate::auth::{self, Identity};
+use crate::config::TxEnd;
+use crate::error::{ApiError, Failure};
+use crate::plan;
+use crate::prefer::{self, Preferences, Return, Tx};
+use crate::query_grammar::{self, QueryParams};
+use crate::request_id::RequestId;
+use crate::response::{self, Outcome};
+use crate::schema_cache::Relation;
+use crate::sql_builder::{self, Statement};
+use crate::state::AppState;
+use crate::tx::{self, End, RequestSettings, TxError};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// What every handler learns from the request before it plans anything.
+struct Incoming {
+    identity: Identity,
+    schema: String,
+    params: QueryParams,
+    prefs: Preferences,
+    settings: RequestSettings,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `request.headers` for the database: every header but the token, names lower-cased.
+fn headers_json(headers: &HeaderMap) -> String {
+    let map: Map<String, Value> = headers
+        .iter()
+        .filter(|(name, _)| *name != "authorization")
+        .filter_map(|(name, value)| Some((name.as_str().to_string(), Value::String(value.to_str().ok()?.to_string()))))
+        .collect();
+    Value::Object(map).to_string()
+}
+
+fn relation<'a>(cache: &'a crate::schema_cache::SchemaCache, schema: &str, name: &str) -> Result<&'a Relation, ApiError> {
+    cache.relation(schema, name).ok_or_else(|| ApiError::UnknownRelation { schema: schema.into(), name: name.into() })
+}
+
+/// `Accept`: JSON (an array), or PostgREST's single object.
+fn wants_single(headers: &HeaderMap) -> Result<bool, ApiError> {
+    let Some(accept) = header(headers, "accept") else { return Ok(false) };
+    for media in accept.split(',').map(|m| m.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
+        match media.as_str() {
+            "application/json" | "*/*" | "application/*" | "" => return Ok(false),
+            "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => return Ok(true),
+            _ => {}
+        }
+    }
+    Err(ApiError::UnsupportedHeader {
+        status: StatusCode::NOT_ACCEPTABLE,
+        message: format!("None of these media types are available: {accept}"),
+    })
+}
+
+/// How the transaction ends: the server's setting, which `Prefer: tx=` may override only
+/// where the setting allows it.
+fn end(state: &AppState, prefs: &Preferences) -> End {
+    match (&state.config.tx_end, prefs.tx) {
+        (TxEnd::CommitAllowOverride | TxEnd::RollbackAllowOverride, Some(Tx::Rollback)) => End::Rollback,
+        (TxEnd::CommitAllowOverride | TxEnd::RollbackAllowOverride, Some(Tx::Commit)) => End::Commit,
+        (TxEnd::Rollback | TxEnd::RollbackAllowOverride, _) => End::Rollback,
+        (TxEnd::Commit | TxEnd::CommitAllowOverride, _) => End::Commit,
+    }
+}
+
+/// A single-object write must touch exactly one row, or be rolled back.
+fn one_row(rows: &[tokio_postgres::Row]) -> bool {
+    rows.first().is_some_and(|r| r.get::<_, i64>("page") == 1)
+}
+
+async fn execute(state: &AppState, incoming: Incoming, statement: Statement, single_write: bool) -> Result<Outcome, ApiError> {
+    let end = end(state, &incoming.prefs);
+    let check = single_write.then_some(one_row as fn(&[tokio_postgres::Row]) -> bool);
+    let rows = tx::run(&state.pool, incoming.settings, statement.sql, statement.params, end, check).await.map_err(|e| match e {
+        TxError::Pool(why) => ApiError::Unavailable(why),
+        TxError::Db(e) => match e.as_db_error() {
+            Some(db) => ApiError::Database(Box::new(db.clone()), incoming.identity.authenticated),
+            None if e.is_closed() => ApiError::Unavailable(e.to_string()),
+            None => ApiError::Unavailable(e.to_string()),
+        },
+    })?;
+    Outcome::from_rows(&rows)
+}
+
+fn fail(request_id: RequestId) -> impl FnOnce(ApiError) -> Failure {
+    move |error| Failure { error, request_id: request_id.0 }
+}
+
+/// The parts of a request every handler reads.
+pub struct Req {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    request_id: RequestId,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Req {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let request_id = RequestId::from_request_parts(parts, state).await?;
+        Ok(Req { method: parts.method.clone(), uri: parts.uri.clone(), headers: parts.headers.clone(), request_id })
+    }
+}
+
+impl Req {
+    /// Who is asking, in which schema, with what query and preferences.
+    fn incoming(&self, state: &AppState, profile: &str) -> Result<Incoming, ApiError> {
+    let identity = auth::authenticate(&state.config, header(&self.headers, "authorization"))?;
+    auth::check_tenant_header(&identity, header(&self.headers, "x-tenant-id"))?;
+    let schema = match header(&self.headers, profile) {
+        None => state.config.db_schemas.first().cloned().unwrap_or_else(|| "public".into()),
+        Some(s) if state.config.db_schemas.iter().any(|e| e == s) => s.to_string(),
+        Some(s) => return Err(ApiError::UnacceptableSchema(s.to_string())),
+    };
+    let params = query_grammar::parse_query(self.uri.query().unwrap_or(""))?;
+    let prefer: Vec<&str> = self.headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).collect();
+    let prefs = prefer::parse_prefer(&prefer);
+    if let Some(why) = prefs.strict_error() {
+        return Err(ApiError::UnsupportedHeader { status: StatusCode::BAD_REQUEST, message: why });
+    }
+    let settings = RequestSettings::new(&identity, self.method.as_str(), self.uri.path(), headers_json(&self.headers));
+    Ok(Incoming { identity, schema, params, prefs, settings })
+    }
+}
+
+pub async fn read(State(state): State<Arc<AppState>>, Path(resource): Path<String>, req: Req) -> Result<Response, Failure> {
+    async {
+        let incoming = req.incoming(&state, "accept-profile")?;
+        let single = wants_single(&req.headers)?;
+        let range = header(&req.headers, "range").map(prefer::parse_range_header).transpose()?;
+        let cache = state.schema();
+        let relation = relation(&cache, &incoming.schema, &resource)?;
+        let plan = plan::read(relation, &incoming.params, &incoming.prefs, range, state.config.max_rows)?;
+        let statement = sql_builder::read(&plan, single);
+        let outcome = execute(&state, incoming, statement, false).await?;
+        if single && outcome.page != 1 {
+            return Err(ApiError::NotSingular(outcome.page));
+        }
+        let partial = outcome.total.is_some_and(|t| (plan.offset as i64 + outcome.page) < t || plan.offset > 0);
+        let status = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+        let body = if req.method == Method::HEAD { None } else { outcome.body };
+        let content_type = if single { response::OBJECT } else { response::JSON };
+        Ok(response::build(status, content_type, Some(response::content_range(plan.offset, outcome.page, outcome.total)), body))
+    }
+    .await
+    .map_err(fail(req.request_id.clone()))
+}
+
+/// The request body as JSON, within the size limit.
+fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
+    let bytes = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(limit),
+        _ => ApiError::InvalidBody(e.body_text()),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidBody(format!("Empty or invalid json: {e}")))
+}
+
+/// The answer to a write: the rows (`return=representation`) or nothing.
+fn written(status: StatusCode, prefs: &Preferences, single: bool, outcome: Outcome) -> Result<Response, ApiError> {
+    if single && outcome.page != 1 {
+        return Err(ApiError::NotSingular(outcome.page));
+    }
+    let range = Some(response::content_range(0, outcome.page, None));
+    match prefs.return_ {
+        Some(Return::Representation) => {
+            let content_type = if single { response::OBJECT } else { response::JSON };
+            Ok(response::build(status, content_type, range, outcome.body))
+        }
+        _ if status == StatusCode::CREATED => Ok(response::build(status, response::JSON, range, None)),
+        _ => Ok(response::build(StatusCode::NO_CONTENT, response::JSON, range, None)),
+    }
+}
+
+type Planner = fn(&Relation, &QueryParams, &Preferences, Option<Value>) -> Result<crate::plan_types::WritePlan, ApiError>;
+
+/// POST, PATCH and DELETE: plan the write, run it, answer with what `Prefer: return=` asks.
+async fn write(
+    state: &AppState,
+    resource: &str,
+    req: &Req,
+    body: Option<Result<Bytes, BytesRejection>>,
+    status: StatusCode,
+    planner: Planner,
+) -> Result<Response, ApiError> {
+    let incoming = req.incoming(state, "content-profile")?;
+    let single = wants_single(&req.headers)?;
+    let body = body.map(|b| json_body(b, state.config.max_body_bytes)).transpose()?;
+    let cache = state.schema();
+    let relation = relation(&cache, &incoming.schema, resource)?;
+    let plan = planner(relation, &incoming.params, &incoming.prefs, body)?;
+    let statement = sql_builder::write(&plan, single);
+    let prefs = incoming.prefs.clone();
+    let outcome = execute(state, incoming, statement, single).await?;
+    written(status, &prefs, single, outcome)
+}
+
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    Path(resource): Path<String>,
+    req: Req,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    write(&state, &resource, &req, Some(body), StatusCode::CREATED, plan::insert).await.map_err(fail(req.request_id.clone()))
+}
+
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    Path(resource): Path<String>,
+    req: Req,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    write(&state, &resource, &req, Some(body), StatusCode::OK, plan::update).await.map_err(fail(req.request_id.clone()))
+}
+
+pub async fn remove(State(state): State<Arc<AppState>>, Path(resource): Path<String>, req: Req) -> Result<Response, Failure> {
+    write(&state, &resource, &req, None, StatusCode::OK, plan::delete).await.map_err(fail(req.request_id.clone()))
+}

@@ -1,0 +1,58 @@
+//! Statement rows to HTTP: status, `Content-Range`, content type, and the body PostgreSQL
+//! built. Rust never looks inside the body.
+use crate::error::ApiError;
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use tokio_postgres::Row;
+
+pub const JSON: &str = "application/json; charset=utf-8";
+pub const OBJECT: &str = "application/vnd.pgrst.object+json; charset=utf-8";
+
+/// What every statement returns: `total` (when counted), `page` (rows in this response) and
+/// `body` (the JSON text, absent when none was asked for).
+pub struct Outcome {
+    pub total: Option<i64>,
+    pub page: i64,
+    pub body: Option<String>,
+}
+
+impl Outcome {
+    pub fn from_rows(rows: &[Row]) -> Result<Outcome, ApiError> {
+        let row = rows.first().ok_or_else(|| ApiError::Internal("the statement returned no row".into()))?;
+        Ok(Outcome { total: row.get("total"), page: row.get("page"), body: row.get("body") })
+    }
+}
+
+/// `first-last/total`, PostgREST's `Content-Range` (`*` for what is not known).
+pub fn content_range(offset: u64, page: i64, total: Option<i64>) -> String {
+    let total = total.map_or("*".to_string(), |t| t.to_string());
+    if page <= 0 {
+        return format!("*/{total}");
+    }
+    format!("{offset}-{}/{total}", offset + page as u64 - 1)
+}
+
+pub fn build(status: StatusCode, content_type: &str, range: Option<String>, body: Option<String>) -> Response {
+    let mut response = Response::new(body.map(Body::from).unwrap_or_default());
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).expect("a content type"));
+    if let Some(range) = range {
+        headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&range).expect("digits, - and /"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_range;
+
+    #[test]
+    fn content_range_like_postgrest() {
+        assert_eq!(content_range(0, 10, None), "0-9/*");
+        assert_eq!(content_range(20, 5, Some(25)), "20-24/25");
+        assert_eq!(content_range(0, 0, Some(0)), "*/0");
+        assert_eq!(content_range(40, 0, None), "*/*");
+    }
+}

@@ -1,0 +1,79 @@
+//! What the exposed schemas hold, read once at start-up (and on `NOTIFY pgrst, 'reload
+//! schema'`): identifiers in a request are checked here before they reach SQL.
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// The type to cast request values to (`format_type` without modifiers).
+    pub type_name: String,
+    pub nullable: bool,
+    pub has_default: bool,
+    /// Generated or `GENERATED ALWAYS` identity: never written by a request.
+    pub generated: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ForeignKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub ref_schema: String,
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Relation {
+    pub schema: String,
+    pub name: String,
+    pub is_view: bool,
+    pub columns: Vec<Column>,
+    pub primary_key: Vec<String>,
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+impl Relation {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct SchemaCache {
+    relations: HashMap<(String, String), Relation>,
+}
+
+#[derive(Deserialize)]
+struct Introspection {
+    relations: Vec<Relation>,
+}
+
+pub const INTROSPECT_SQL: &str = include_str!("../sql/introspect.sql");
+
+impl SchemaCache {
+    /// Builds the cache from the JSON document `sql/introspect.sql` returns.
+    pub fn from_json(json: &str) -> serde_json::Result<SchemaCache> {
+        let doc: Introspection = serde_json::from_str(json)?;
+        Ok(SchemaCache {
+            relations: doc.relations.into_iter().map(|r| ((r.schema.clone(), r.name.clone()), r)).collect(),
+        })
+    }
+
+    pub async fn load(client: &tokio_postgres::Client, schemas: &[String]) -> Result<SchemaCache, tokio_postgres::Error> {
+        let json: String = client.query_one(INTROSPECT_SQL, &[&schemas]).await?.get(0);
+        Ok(SchemaCache::from_json(&json).expect("sql/introspect.sql returns the document Introspection reads"))
+    }
+
+    pub fn relation(&self, schema: &str, name: &str) -> Option<&Relation> {
+        self.relations.get(&(schema.to_string(), name.to_string()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.relations.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.relations.is_empty()
+    }
+}

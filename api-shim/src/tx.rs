@@ -1,0 +1,132 @@
+//! One request, one transaction: BEGIN; the request settings, `tenancy.enter_tenant` (while
+//! still the service role) and the switch to the request's role, in one statement; the
+//! statement; COMMIT (or ROLLBACK). All four are pipelined: one round trip, as PERFORMANCE.md
+//! asks. The work runs in its own task, so a client that goes away cannot leave a
+//! connection inside a transaction.
+use crate::auth::Identity;
+use deadpool_postgres::Pool;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+/// The request as PostgreSQL sees it (PostgREST's `request.*` settings).
+pub struct RequestSettings {
+    pub claims: String,
+    pub method: String,
+    pub path: String,
+    pub headers: String,
+    pub role: String,
+    pub tenant: Option<Uuid>,
+    pub company: Option<Uuid>,
+}
+
+impl RequestSettings {
+    pub fn new(identity: &Identity, method: &str, path: &str, headers: String) -> Self {
+        RequestSettings {
+            claims: identity.claims.to_string(),
+            method: method.to_string(),
+            path: path.to_string(),
+            headers,
+            role: identity.role.clone(),
+            tenant: identity.tenant,
+            company: identity.company,
+        }
+    }
+}
+
+// Evaluated left to right: the tenant is entered before the role changes.
+const SETUP_SQL: &str = "SELECT set_config('request.jwt.claims', $1, true), set_config('request.method', $2, true),
+        set_config('request.path', $3, true), set_config('request.headers', $4, true),
+        CASE WHEN $5::uuid IS NOT NULL THEN tenancy.enter_tenant($5::uuid, $6::uuid) END,
+        set_config('role', $7, true)";
+
+pub enum End {
+    Commit,
+    Rollback,
+}
+
+#[derive(Debug)]
+pub enum TxError {
+    Pool(String),
+    Db(tokio_postgres::Error),
+}
+
+/// Runs `sql` with text parameters in the request's transaction and returns its rows.
+/// With `check`, COMMIT waits for the rows and becomes ROLLBACK when they fail it (a write
+/// that asked for exactly one row must change nothing otherwise).
+pub async fn run(
+    pool: &Pool,
+    settings: RequestSettings,
+    sql: String,
+    params: Vec<Option<String>>,
+    end: End,
+    check: Option<fn(&[Row]) -> bool>,
+) -> Result<Vec<Row>, TxError> {
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        let client = pool.get().await.map_err(|e| TxError::Pool(e.to_string()))?;
+        let setup = client.prepare_cached(SETUP_SQL).await.map_err(TxError::Db)?;
+        let setup_params: [&(dyn ToSql + Sync); 7] = [
+            &settings.claims,
+            &settings.method,
+            &settings.path,
+            &settings.headers,
+            &settings.tenant,
+            &settings.company,
+            &settings.role,
+        ];
+        let main_params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let (sent, main_sent) = tokio::sync::oneshot::channel::<()>();
+        // The statement is prepared inside the transaction the first time (only the request's
+        // role may see its tables), then comes from the connection's cache; COMMIT goes out
+        // right behind it, in the same flight when the statement was cached.
+        let main = async {
+            let statement = match client.prepare_cached(&sql).await {
+                Ok(statement) => statement,
+                Err(e) => {
+                    let _ = sent.send(());
+                    return Err(e);
+                }
+            };
+            let mut query = std::pin::pin!(client.query(&statement, &main_params));
+            let first = futures_util::poll!(query.as_mut());
+            let _ = sent.send(());
+            match first {
+                std::task::Poll::Ready(rows) => rows,
+                std::task::Poll::Pending => query.await,
+            }
+        };
+        let end_sql = |end: &End| match end {
+            End::Commit => "COMMIT",
+            End::Rollback => "ROLLBACK",
+        };
+        let statements = async {
+            let (begun, set, rows) = tokio::join!(client.batch_execute("BEGIN"), client.execute(&setup, &setup_params), main);
+            begun.and(set).and(rows)
+        };
+        let rows = match check {
+            None => {
+                let ending = async {
+                    let _ = main_sent.await;
+                    client.batch_execute(end_sql(&end)).await
+                };
+                let (rows, ended) = tokio::join!(statements, ending);
+                let rows = rows.map_err(TxError::Db)?;
+                ended.map_err(TxError::Db)?;
+                rows
+            }
+            Some(check) => {
+                let rows = statements.await;
+                let end = match &rows {
+                    Ok(rows) if check(rows) => end,
+                    _ => End::Rollback,
+                };
+                client.batch_execute(end_sql(&end)).await.map_err(TxError::Db)?;
+                rows.map_err(TxError::Db)?
+            }
+        };
+        Ok(rows)
+    })
+    .await
+    .map_err(|e| TxError::Pool(format!("request task failed: {e}")))?
+}

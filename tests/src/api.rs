@@ -1,0 +1,80 @@
+//! The REST server, started in the test's own runtime on a free port, configured as the dev
+//! stack runs it: login role `authenticator`, anonymous role `web_anon`, every demo schema.
+use jsonwebtoken::{encode, EncodingKey, Header};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub const SECRET: &str = "tenancy-tests-secret-at-least-32-bytes!";
+pub const SCHEMAS: &str = "hrms,core,payroll,chat,pipeline,school,library,events,attendance";
+
+pub struct Api {
+    pub url: String,
+}
+
+impl Api {
+    pub fn client(&self, token: Option<&str>) -> postgrest::Postgrest {
+        let client = postgrest::Postgrest::new(&self.url);
+        match token {
+            Some(t) => client.insert_header("Authorization", format!("Bearer {t}")),
+            None => client,
+        }
+    }
+
+    pub fn http(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+}
+
+pub async fn start_with(extra: &[(&str, &str)]) -> Api {
+    let port = std::env::var("PGPORT").unwrap_or_else(|_| "54329".into());
+    let mut vars: HashMap<String, String> = [
+        ("PGRST_DB_URI", format!("postgres://authenticator@127.0.0.1:{port}/tenancy")),
+        ("PGRST_DB_SCHEMAS", SCHEMAS.to_string()),
+        ("PGRST_DB_ANON_ROLE", "web_anon".to_string()),
+        ("PGRST_JWT_SECRET", SECRET.to_string()),
+        ("PGRST_DB_POOL", "4".to_string()),
+        ("TENANCY_MAX_BODY_BYTES", "65536".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in extra {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let config = tenancy_api::config::Config::from_vars(&vars).expect("test configuration");
+    let state = tenancy_api::app::build_state(config).await.expect("the API starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(tenancy_api::app::serve(listener, state));
+    Api { url }
+}
+
+pub async fn start() -> Api {
+    start_with(&[]).await
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+pub fn sign(claims: Value, secret: &str) -> String {
+    encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+}
+
+/// A token for `tenant_member` of `tenant`, valid for a minute.
+pub fn token(tenant: Uuid) -> String {
+    sign(json!({"role": "tenant_member", "tenant_id": tenant, "exp": now() + 60}), SECRET)
+}
+
+pub fn token_with(claims: Value) -> String {
+    let mut claims = claims;
+    if claims.get("exp").is_none() {
+        claims["exp"] = json!(now() + 60);
+    }
+    sign(claims, SECRET)
+}
+
+pub fn expired_token(tenant: Uuid) -> String {
+    sign(json!({"role": "tenant_member", "tenant_id": tenant, "exp": now() - 120}), SECRET)
+}

@@ -1,0 +1,309 @@
+//! The REST server over HTTP, with postgrest-rs (a real PostgREST client) where it can say
+//! the request, plain HTTP where it cannot.
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tenancy_e2e::api::{self, token};
+use tenancy_e2e::*;
+use uuid::Uuid;
+
+/// A tenant with hrms and chat, and `n` employees numbered 1..=n.
+async fn tenant_with_employees(n: i32) -> Tenant {
+    let mut admin = superuser().await;
+    let t = create_tenant(&admin, "free", &["hrms", "chat"]).await;
+    as_tenant(
+        &mut admin,
+        t.id,
+        &format!(
+            "INSERT INTO hrms.employees (first_name, last_name, email, salary, job_title)
+             SELECT 'First' || i, 'Last' || i, 'e' || i || '@x.example', 1000 * i,
+                    CASE WHEN i % 2 = 0 THEN 'engineer' ELSE 'sales rep' END
+             FROM generate_series(1, {n}) i"
+        ),
+    )
+    .await
+    .unwrap();
+    t
+}
+
+async fn json(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: not JSON: {text}")))
+}
+
+#[tokio::test]
+async fn a_tenant_reads_its_rows_with_filters_order_and_limits() {
+    let api = api::start().await;
+    let t = tenant_with_employees(10).await;
+    let db = api.client(Some(&token(t.id))).schema("hrms");
+
+    let (status, rows) = json(db.from("employees").select("first_name,salary").execute().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows.as_array().unwrap().len(), 10);
+    assert_eq!(rows[0].as_object().unwrap().len(), 2, "only the selected columns: {rows}");
+
+    let response = db
+        .from("employees")
+        .select("name:first_name,salary")
+        .gte("salary", "3000")
+        .like("job_title", "eng*")
+        .order("salary.desc")
+        .limit(2)
+        .execute()
+        .await
+        .unwrap();
+    let (_, rows) = json(response).await;
+    assert_eq!(rows, json!([{"name": "First10", "salary": 10000.00}, {"name": "First8", "salary": 8000.00}]));
+
+    let (_, rows) = json(db.from("employees").select("first_name").or("salary.lt.2000,first_name.eq.First9").order("first_name").execute().await.unwrap()).await;
+    assert_eq!(rows, json!([{"first_name": "First1"}, {"first_name": "First9"}]));
+
+    let (_, rows) = json(db.from("employees").select("first_name").in_("first_name", ["First2", "First3"]).order("first_name").execute().await.unwrap()).await;
+    assert_eq!(rows, json!([{"first_name": "First2"}, {"first_name": "First3"}]));
+
+    let response = db.from("employees").select("first_name").order("salary").exact_count().range(2, 4).execute().await.unwrap();
+    assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(response.headers()["content-range"], "2-4/10");
+    let (_, rows) = json(response).await;
+    assert_eq!(rows, json!([{"first_name": "First3"}, {"first_name": "First4"}, {"first_name": "First5"}]));
+}
+
+#[tokio::test]
+async fn one_object_is_one_row_or_406() {
+    let api = api::start().await;
+    let t = tenant_with_employees(3).await;
+    let db = api.client(Some(&token(t.id))).schema("hrms");
+    let (status, one) = json(db.from("employees").select("first_name").eq("first_name", "First2").single().execute().await.unwrap()).await;
+    assert_eq!((status, one), (StatusCode::OK, json!({"first_name": "First2"})));
+    let (status, body) = json(db.from("employees").select("first_name").single().execute().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(body["code"], "PGRST116");
+}
+
+#[tokio::test]
+async fn writes_return_what_was_asked() {
+    let api = api::start().await;
+    let t = tenant_with_employees(1).await;
+    let db = api.client(Some(&token(t.id))).schema("hrms");
+
+    let created = db
+        .from("employees")
+        .select("first_name,tenant_id")
+        .insert(r#"[{"first_name": "Grace", "last_name": "H", "email": "grace@x.example"}]"#)
+        .execute()
+        .await
+        .unwrap();
+    let (status, rows) = json(created).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(rows, json!([{"first_name": "Grace", "tenant_id": t.id}]), "tenant_id defaults to the token's tenant");
+
+    let updated = db.from("employees").eq("first_name", "Grace").update(r#"{"job_title": "admiral"}"#).execute().await.unwrap();
+    let (status, rows) = json(updated).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows[0]["job_title"], "admiral");
+
+    let minimal = api
+        .http()
+        .post(format!("{}/employees", api.url))
+        .bearer_auth(token(t.id))
+        .header("Content-Profile", "hrms")
+        .header("Prefer", "return=minimal")
+        .json(&json!({"first_name": "Alan", "last_name": "T", "email": "alan@x.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(minimal.status(), StatusCode::CREATED);
+    assert_eq!(minimal.text().await.unwrap(), "");
+
+    let deleted = db.from("employees").eq("first_name", "Alan").delete().execute().await.unwrap();
+    let (_, rows) = json(deleted).await;
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    let admin = superuser().await;
+    let left: i64 = admin
+        .query_one("SELECT count(*) FROM hrms.employees WHERE tenant_id = $1", &[&t.id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 2);
+}
+
+#[tokio::test]
+async fn a_single_object_write_of_several_rows_changes_nothing() {
+    let api = api::start().await;
+    let t = tenant_with_employees(3).await;
+    let response = api
+        .http()
+        .patch(format!("{}/employees", api.url))
+        .bearer_auth(token(t.id))
+        .header("Content-Profile", "hrms")
+        .header("Accept", "application/vnd.pgrst.object+json")
+        .json(&json!({"job_title": "everyone"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_ACCEPTABLE);
+    let admin = superuser().await;
+    let changed: i64 = admin
+        .query_one("SELECT count(*) FROM hrms.employees WHERE tenant_id = $1 AND job_title = 'everyone'", &[&t.id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(changed, 0, "rolled back");
+}
+
+#[tokio::test]
+async fn a_token_for_a_cannot_reach_bs_rows() {
+    let api = api::start().await;
+    let a = tenant_with_employees(2).await;
+    let b = tenant_with_employees(2).await;
+    let db = api.client(Some(&token(a.id))).schema("hrms");
+    let b_id = b.id.to_string();
+
+    let (_, rows) = json(db.from("employees").select("tenant_id").execute().await.unwrap()).await;
+    assert!(rows.as_array().unwrap().iter().all(|r| r["tenant_id"] == json!(a.id)));
+    let (_, rows) = json(db.from("employees").eq("tenant_id", &b_id).execute().await.unwrap()).await;
+    assert_eq!(rows, json!([]), "filter on B");
+    let response = db.from("employees").eq("tenant_id", &b_id).exact_count().execute().await.unwrap();
+    assert_eq!(response.headers()["content-range"], "*/0", "count B");
+
+    let (status, rows) = json(db.from("employees").eq("tenant_id", &b_id).update(r#"{"job_title": "pwned"}"#).execute().await.unwrap()).await;
+    assert_eq!((status, rows), (StatusCode::OK, json!([])), "update B");
+    let (status, rows) = json(db.from("employees").eq("tenant_id", &b_id).delete().execute().await.unwrap()).await;
+    assert_eq!((status, rows), (StatusCode::OK, json!([])), "delete B");
+    let insert = format!(r#"{{"tenant_id": "{b_id}", "first_name": "Eve", "last_name": "E", "email": "eve@x.example"}}"#);
+    let (status, body) = json(db.from("employees").insert(insert).execute().await.unwrap()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "insert into B: {body}");
+    assert_eq!(body["code"], "42501");
+    let moved = format!(r#"{{"tenant_id": "{b_id}"}}"#);
+    let (status, _) = json(db.from("employees").eq("first_name", "First1").update(moved).execute().await.unwrap()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "move a row to B");
+
+    let admin = superuser().await;
+    for (tenant, expected) in [(b.id, 2i64), (a.id, 2)] {
+        let rows = admin
+            .query("SELECT count(*) FILTER (WHERE job_title = 'pwned' OR first_name = 'Eve'), count(*) FROM hrms.employees WHERE tenant_id = $1", &[&tenant])
+            .await
+            .unwrap();
+        assert_eq!((rows[0].get::<_, i64>(0), rows[0].get::<_, i64>(1)), (0, expected));
+    }
+}
+
+#[tokio::test]
+async fn spoofed_tenant_headers_and_forged_tokens_are_refused() {
+    let api = api::start().await;
+    let a = tenant_with_employees(1).await;
+    let b = tenant_with_employees(1).await;
+    let url = format!("{}/employees", api.url);
+    let http = api.http();
+
+    let spoofed = http.get(&url).bearer_auth(token(a.id)).header("Accept-Profile", "hrms").header("X-Tenant-ID", b.id.to_string()).send().await.unwrap();
+    let (status, body) = json(spoofed).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("TN101")));
+    let same = http.get(&url).bearer_auth(token(a.id)).header("Accept-Profile", "hrms").header("X-Tenant-ID", a.id.to_string()).send().await.unwrap();
+    assert_eq!(same.status(), StatusCode::OK);
+
+    let forged = [
+        api::sign(json!({"role": "tenant_member", "tenant_id": b.id}), "not-the-secret-not-the-secret-123"),
+        api::expired_token(b.id),
+        // alg none, claiming to be the superuser
+        "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJyb2xlIjoicG9zdGdyZXMifQ.".to_string(),
+        "not.a.token".to_string(),
+    ];
+    for bad in forged {
+        let response = http.get(&url).bearer_auth(&bad).header("Accept-Profile", "hrms").send().await.unwrap();
+        assert!(response.headers().contains_key("www-authenticate"));
+        let (status, body) = json(response).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("PGRST301")), "{bad}");
+    }
+    let wrong_aud = api::start_with(&[("PGRST_JWT_AUD", "tenancy")]).await;
+    let response = http
+        .get(format!("{}/employees", wrong_aud.url))
+        .bearer_auth(api::token_with(json!({"role": "tenant_member", "tenant_id": a.id, "aud": "elsewhere"})))
+        .header("Accept-Profile", "hrms")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_disabled_module_is_403_with_an_upgrade_hint() {
+    let api = api::start().await;
+    let t = tenant_with_employees(1).await; // hrms and chat, no payroll
+    let (status, body) = json(api.client(Some(&token(t.id))).schema("payroll").from("payslips").execute().await.unwrap()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["code"], "TN010");
+    assert_eq!(body["error"], "Module not enabled");
+    assert_eq!(body["module"], "payroll");
+    assert_eq!(body["upgrade"], true);
+    assert!(body["message"].as_str().unwrap().contains("payroll"));
+    assert!(body["requestId"].is_string() && body["timestamp"].is_string());
+}
+
+#[tokio::test]
+async fn suspended_and_unknown_tenants_get_their_own_answers() {
+    let api = api::start().await;
+    let t = tenant_with_employees(1).await;
+    let admin = superuser().await;
+    admin.execute("SELECT tenancy.suspend_tenant($1)", &[&t.id]).await.unwrap();
+    let (status, body) = json(api.client(Some(&token(t.id))).schema("hrms").from("employees").execute().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("TN002")));
+    let (status, body) = json(api.client(Some(&token(Uuid::new_v4()))).schema("hrms").from("employees").execute().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("TN001")));
+}
+
+#[tokio::test]
+async fn client_mistakes_are_clear_4xx_errors() {
+    let api = api::start().await;
+    let t = tenant_with_employees(1).await;
+    let http = api.http();
+    let get = |path: &str| {
+        http.get(format!("{}{path}", api.url)).bearer_auth(token(t.id)).header("Accept-Profile", "hrms").send()
+    };
+    for (path, status, code) in [
+        ("/nope", StatusCode::NOT_FOUND, "PGRST205"),
+        ("/employees?select=nope", StatusCode::BAD_REQUEST, "PGRST204"),
+        ("/employees?nope=eq.1", StatusCode::BAD_REQUEST, "PGRST204"),
+        ("/employees?salary=eq.abc", StatusCode::BAD_REQUEST, "22P02"),
+        ("/employees?select=first_name,(", StatusCode::BAD_REQUEST, "PGRST100"),
+        ("/employees?salary=is.maybe", StatusCode::BAD_REQUEST, "PGRST100"),
+        ("/employees?order=salary.sideways", StatusCode::BAD_REQUEST, "PGRST100"),
+    ] {
+        let (got, body) = json(get(path).await.unwrap()).await;
+        assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{path}: {body}");
+    }
+    let (status, body) = json(http.get(format!("{}/employees", api.url)).bearer_auth(token(t.id)).header("Accept-Profile", "nope").send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_ACCEPTABLE, Some("PGRST106")));
+
+    let post = |body: String| {
+        http.post(format!("{}/employees", api.url))
+            .bearer_auth(token(t.id))
+            .header("Content-Profile", "hrms")
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    let (status, body) = json(post("{not json".into()).await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("PGRST102")));
+    let (status, body) = json(post(r#"{"nope": 1}"#.into()).await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("PGRST204")));
+    let huge = format!(r#"{{"first_name": "{}", "last_name": "x", "email": "big@x.example"}}"#, "x".repeat(100_000));
+    let (status, body) = json(post(huge).await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("PGRST413")));
+
+    let admin = superuser().await;
+    let rows: i64 = admin.query_one("SELECT count(*) FROM hrms.employees WHERE tenant_id = $1", &[&t.id]).await.unwrap().get(0);
+    assert_eq!(rows, 1, "no bad request wrote anything");
+}
+
+#[tokio::test]
+async fn anonymous_requests_get_the_anonymous_role_only() {
+    let api = api::start().await;
+    let (status, body) = json(api.client(None).schema("hrms").from("employees").execute().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("42501")));
+    let health = api.http().get(format!("{}/health", api.url)).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(health.headers().contains_key("x-request-id"));
+    let traced = api.http().get(format!("{}/health", api.url)).header("X-Request-ID", "abc-123").send().await.unwrap();
+    assert_eq!(traced.headers()["x-request-id"], "abc-123");
+}
