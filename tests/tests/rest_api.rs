@@ -307,3 +307,79 @@ async fn anonymous_requests_get_the_anonymous_role_only() {
     let traced = api.http().get(format!("{}/health", api.url)).header("X-Request-ID", "abc-123").send().await.unwrap();
     assert_eq!(traced.headers()["x-request-id"], "abc-123");
 }
+
+#[tokio::test]
+async fn prefer_tx_rollback_is_honoured_only_where_allowed() {
+    let t = tenant_with_employees(0).await;
+    let body = json!({"first_name": "Tmp", "last_name": "T", "email": "tmp@x.example"});
+    for (tx_end, kept) in [("commit-allow-override", 0i64), ("commit", 1)] {
+        let api = api::start_with(&[("PGRST_DB_TX_END", tx_end)]).await;
+        let response = api
+            .http()
+            .post(format!("{}/employees", api.url))
+            .bearer_auth(token(t.id))
+            .header("Content-Profile", "hrms")
+            .header("Prefer", "return=representation, tx=rollback")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let (status, rows) = json(response).await;
+        assert_eq!((status, rows[0]["first_name"].as_str()), (StatusCode::CREATED, Some("Tmp")), "{tx_end}");
+        let admin = superuser().await;
+        let n: i64 = admin
+            .query_one("SELECT count(*) FROM hrms.employees WHERE tenant_id = $1 AND first_name = 'Tmp'", &[&t.id])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, kept, "{tx_end}");
+        admin.execute("DELETE FROM hrms.employees WHERE tenant_id = $1", &[&t.id]).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn head_answers_headers_only() {
+    let api = api::start().await;
+    let t = tenant_with_employees(4).await;
+    let response = api
+        .http()
+        .head(format!("{}/employees", api.url))
+        .bearer_auth(token(t.id))
+        .header("Accept-Profile", "hrms")
+        .header("Prefer", "count=exact")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-range"], "0-3/4");
+    assert_eq!(response.text().await.unwrap(), "");
+}
+
+#[tokio::test]
+async fn the_schema_cache_reloads_on_notify() {
+    let api = api::start().await;
+    let t = tenant_with_employees(0).await;
+    let admin = superuser().await;
+    let table = format!("reload_probe_{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let get = || {
+        api.http().get(format!("{}/{table}", api.url)).bearer_auth(token(t.id)).header("Accept-Profile", "hrms").send()
+    };
+    assert_eq!(get().await.unwrap().status(), StatusCode::NOT_FOUND);
+    admin
+        .batch_execute(&format!(
+            "CREATE TABLE hrms.{table} (note text); INSERT INTO hrms.{table} VALUES ('hi');
+             GRANT SELECT ON hrms.{table} TO tenant_member; NOTIFY pgrst, 'reload schema'"
+        ))
+        .await
+        .unwrap();
+    let mut status = StatusCode::NOT_FOUND;
+    for _ in 0..50 {
+        status = get().await.unwrap().status();
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    admin.batch_execute(&format!("DROP TABLE hrms.{table}")).await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+}
