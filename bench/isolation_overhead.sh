@@ -9,48 +9,11 @@
 source "$(dirname "$0")/../scripts/env.sh"
 SECONDS_PER_RUN=${1:-20}
 CLIENTS=${2:-8}
-DB=tenancy_bench
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 "$ROOT/scripts/up" >/dev/null
-psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-psql -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
-psql -d $DB <<'SQL'
-CREATE EXTENSION tenancy;
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_service') THEN
-        CREATE ROLE bench_service LOGIN NOINHERIT;
-        CREATE ROLE bench_reader NOLOGIN;
-        CREATE ROLE bench_bypass LOGIN BYPASSRLS;
-    END IF;
-END $$;
-GRANT tenancy_service, bench_reader TO bench_service;
-SELECT tenancy.install_module('{"key": "catalog", "name": "Catalog", "version": "1.0.0", "platform": ">=0.1"}');
-CREATE SCHEMA bench;
-CREATE TABLE bench.tenant_numbers (n int PRIMARY KEY, id uuid NOT NULL);
-CREATE TABLE bench.items (
-    tenant_id uuid NOT NULL, id int NOT NULL, category int NOT NULL, title text NOT NULL, amount numeric NOT NULL,
-    PRIMARY KEY (tenant_id, id));
-CREATE INDEX ON bench.items (tenant_id, category);
-GRANT USAGE ON SCHEMA bench TO bench_reader, bench_bypass;
-GRANT SELECT ON bench.items, bench.tenant_numbers TO bench_reader, bench_bypass;
--- NOINHERIT: the service role reads the tenant number map as itself, before SET ROLE.
-GRANT USAGE ON SCHEMA bench TO bench_service;
-GRANT SELECT ON bench.tenant_numbers TO bench_service;
-SQL
-
-start=$(date +%s%N)
-psql -d $DB -c "INSERT INTO bench.tenant_numbers
-                SELECT n, tenancy.create_tenant('bench-' || n, 'Bench ' || n, 'free', '{}', '{catalog}')
-                FROM generate_series(1, 1000) n"
-create_secs=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { print (b - a) / 1e9 }')
-
-# Rows of one tenant spread over the whole heap: insert row by row number, then tenant.
-psql -d $DB -c "INSERT INTO bench.items
-                SELECT t.id, i, i % 10, 'item ' || i, i * 1.5
-                FROM generate_series(1, 1000) i, bench.tenant_numbers t ORDER BY i, t.n" \
-            -c "SELECT tenancy.protect('bench.items', 'catalog')" -c "VACUUM ANALYZE bench.items"
+source "$ROOT/bench/dataset.sh"
 
 cat >"$WORK/tenancy.sql" <<'SQL'
 \set t random(1, 1000)

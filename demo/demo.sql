@@ -7,6 +7,8 @@
 -- The REST server: logs in as authenticator (NOINHERIT, PostgREST's idiom), enters the
 -- token's tenant as a member of tenancy_service, then becomes tenant_member or web_anon.
 
+SET client_min_messages = warning;
+
 DO $demo$
 DECLARE
     t uuid;
