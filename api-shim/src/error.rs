@@ -16,6 +16,12 @@ pub enum ApiError {
     UnknownRelation { schema: String, name: String },
     /// A column the relation does not have.
     UnknownColumn { relation: String, column: String },
+    /// `select=rel(...)` names a relation with no foreign key to (or from) the target.
+    NoRelationship { parent: String, name: String },
+    /// Several foreign keys could embed it: a hint (`rel!fk_name(...)`) must choose.
+    AmbiguousRelationship { parent: String, name: String, candidates: Vec<String> },
+    /// A filter, order or limit on a path that is not embedded in `select`.
+    NotEmbedded(String),
     /// A body that is not the JSON the request needs.
     InvalidBody(String),
     /// `Accept: application/vnd.pgrst.object+json` and not exactly one row.
@@ -111,6 +117,28 @@ impl ApiError {
                 "PGRST204",
                 format!("Could not find the '{column}' column of '{relation}' in the schema cache"),
             ),
+            ApiError::NoRelationship { parent, name } => {
+                let mut p = parts(
+                    StatusCode::BAD_REQUEST,
+                    "PGRST200",
+                    format!("Could not find a relationship between '{parent}' and '{name}' in the schema cache"),
+                );
+                p.hint = Some("Embedding follows foreign keys; many-to-many through a join table is not supported yet.".into());
+                p
+            }
+            ApiError::AmbiguousRelationship { parent, name, candidates } => {
+                let mut p = parts(
+                    StatusCode::MULTIPLE_CHOICES,
+                    "PGRST201",
+                    format!("Could not embed because more than one relationship was found for '{parent}' and '{name}'"),
+                );
+                p.details = Some(candidates.join(", "));
+                p.hint = Some(format!("Name one: {name}!<foreign key>(...)"));
+                p
+            }
+            ApiError::NotEmbedded(path) => {
+                parts(StatusCode::BAD_REQUEST, "PGRST108", format!("'{path}' is not an embedded resource in this request"))
+            }
             ApiError::InvalidBody(why) => parts(StatusCode::BAD_REQUEST, "PGRST102", why.clone()),
             ApiError::NotSingular(rows) => {
                 let mut p = parts(StatusCode::NOT_ACCEPTABLE, "PGRST116", "JSON object requested, multiple (or no) rows returned");

@@ -4,8 +4,9 @@ use crate::error::ApiError;
 use crate::plan_types::*;
 use crate::prefer::{Count, Preferences, Return};
 use crate::query_grammar as g;
-use crate::schema_cache::Relation;
+use crate::schema_cache::{Relation, SchemaCache};
 use serde_json::Value;
+use std::cell::RefCell;
 
 fn target(relation: &Relation) -> Target {
     Target { schema: relation.schema.clone(), name: relation.name.clone() }
@@ -49,25 +50,6 @@ fn cast(name: &str) -> Result<String, ApiError> {
     }
 }
 
-fn projections(relation: &Relation, select: Option<&[g::SelectItem]>) -> Result<Vec<Projection>, ApiError> {
-    let Some(items) = select else { return Ok(vec![Projection::All]) };
-    items
-        .iter()
-        .map(|item| match item {
-            g::SelectItem::Star => Ok(Projection::All),
-            g::SelectItem::Field { alias, field, cast: c } => {
-                let e = expr(relation, field)?;
-                let alias = alias.clone().unwrap_or_else(|| e.default_name());
-                Ok(Projection::Field { expr: e, alias, cast: c.as_deref().map(cast).transpose()? })
-            }
-            g::SelectItem::Embed { relation: name, .. } => Err(ApiError::UnsupportedHeader {
-                status: axum::http::StatusCode::BAD_REQUEST,
-                message: format!("Embedding \"{name}\" is not supported yet"),
-            }),
-        })
-        .collect()
-}
-
 fn compare(op: g::Operator) -> Option<Compare> {
     use g::Operator as O;
     Some(match op {
@@ -94,7 +76,7 @@ fn compare(op: g::Operator) -> Option<Compare> {
     })
 }
 
-fn filter(relation: &Relation, f: &g::Filter) -> Result<Condition, ApiError> {
+fn filter_condition(relation: &Relation, f: &g::Filter) -> Result<Condition, ApiError> {
     use g::Operator as O;
     let e = expr(relation, &f.field)?;
     let bad = |why: &str| ApiError::Grammar(g::GrammarError::invalid_filter(&f.field.name, why));
@@ -145,7 +127,7 @@ fn logic(relation: &Relation, tree: &g::LogicTree) -> Result<Condition, ApiError
         .children
         .iter()
         .map(|node| match node {
-            g::LogicNode::Filter(f) => filter(relation, f),
+            g::LogicNode::Filter(f) => filter_condition(relation, f),
             g::LogicNode::Tree(t) => logic(relation, t),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -156,94 +138,208 @@ fn logic(relation: &Relation, tree: &g::LogicTree) -> Result<Condition, ApiError
     Ok(if tree.negated { Condition::Not(Box::new(combined)) } else { combined })
 }
 
-fn not_embedded(path: &[String]) -> Result<(), ApiError> {
-    match path.first() {
-        None => Ok(()),
-        Some(name) => Err(ApiError::UnsupportedHeader {
-            status: axum::http::StatusCode::BAD_REQUEST,
-            message: format!("Filters, order and limits on embedded \"{name}\" are not supported yet"),
-        }),
-    }
+/// A foreign key between a relation and one embedded in it.
+struct Relationship<'a> {
+    child: &'a Relation,
+    /// (embedded column, parent column) pairs.
+    join: Vec<(String, String)>,
+    many: bool,
 }
 
-/// Every horizontal filter and logic tree of the top level, ANDed.
-fn conditions(relation: &Relation, params: &g::QueryParams) -> Result<Condition, ApiError> {
-    params.reject_other()?;
-    let mut all = vec![];
-    for f in &params.filters {
-        not_embedded(&f.path)?;
-        all.push(filter(relation, &f.filter)?);
-    }
-    for t in &params.logic {
-        not_embedded(&t.path)?;
-        all.push(logic(relation, &t.tree)?);
-    }
-    Ok(Condition::And(all))
+/// Plans the levels of one request: the target and each embedded resource, with the filters,
+/// order and limits whose path names that level.
+struct Planner<'a> {
+    cache: &'a SchemaCache,
+    params: &'a g::QueryParams,
+    /// The embed paths planned so far: a filter, order or limit on any other path is an error.
+    paths: RefCell<Vec<Vec<String>>>,
 }
 
-fn ordering(relation: &Relation, params: &g::QueryParams) -> Result<Vec<Ordering>, ApiError> {
-    let mut out = vec![];
-    for (path, terms) in &params.order {
-        not_embedded(path)?;
-        for t in terms {
-            out.push(Ordering {
-                expr: expr(relation, &t.field)?,
-                descending: t.direction == Some(g::Direction::Desc),
-                nulls_first: t.nulls.map(|n| n == g::Nulls::First),
-            });
+fn unsupported(message: String) -> ApiError {
+    ApiError::UnsupportedHeader { status: axum::http::StatusCode::BAD_REQUEST, message }
+}
+
+impl<'a> Planner<'a> {
+    fn new(cache: &'a SchemaCache, params: &'a g::QueryParams) -> Self {
+        Planner { cache, params, paths: RefCell::new(vec![vec![]]) }
+    }
+
+    fn level(&self, relation: &Relation, select: Option<&[g::SelectItem]>, path: &[String], max_rows: Option<u64>) -> Result<Level, ApiError> {
+        let mut filter = vec![];
+        for f in self.params.filters.iter().filter(|f| f.path == path) {
+            filter.push(filter_condition(relation, &f.filter)?);
+        }
+        for t in self.params.logic.iter().filter(|t| t.path == path) {
+            filter.push(logic(relation, &t.tree)?);
+        }
+        let select = self.projections(relation, select, path, &mut filter)?;
+        let mut order = vec![];
+        for (_, terms) in self.params.order.iter().filter(|(p, _)| p == path) {
+            for t in terms {
+                order.push(Ordering {
+                    expr: expr(relation, &t.field)?,
+                    descending: t.direction == Some(g::Direction::Desc),
+                    nulls_first: t.nulls.map(|n| n == g::Nulls::First),
+                });
+            }
+        }
+        let range = self.params.limits.iter().find(|(p, _)| p == path).map(|(_, r)| *r).unwrap_or_default();
+        let mut limit = range.limit;
+        if let Some(max) = max_rows {
+            limit = Some(limit.map_or(max, |l| l.min(max)));
+        }
+        Ok(Level { select, filter: Condition::And(filter), order, offset: range.offset.unwrap_or(0), limit })
+    }
+
+    /// The select list; `!inner` embeds also add their existence to `filter`.
+    fn projections(
+        &self,
+        relation: &Relation,
+        select: Option<&[g::SelectItem]>,
+        path: &[String],
+        filter: &mut Vec<Condition>,
+    ) -> Result<Vec<Projection>, ApiError> {
+        let Some(items) = select else { return Ok(vec![Projection::All]) };
+        let mut out = vec![];
+        for item in items {
+            match item {
+                g::SelectItem::Star => out.push(Projection::All),
+                g::SelectItem::Field { alias, field, cast: c } => {
+                    let e = expr(relation, field)?;
+                    let alias = alias.clone().unwrap_or_else(|| e.default_name());
+                    out.push(Projection::Field { expr: e, alias, cast: c.as_deref().map(cast).transpose()? });
+                }
+                g::SelectItem::Embed { spread: true, relation: name, .. } => {
+                    return Err(unsupported(format!("Spreading \"{name}\" is not supported yet")));
+                }
+                g::SelectItem::Embed { alias, relation: name, hint, join, select, .. } => {
+                    let embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
+                    let inner = *join == Some(g::JoinType::Inner);
+                    if inner {
+                        filter.push(Condition::EmbedExists(Box::new(embed.clone())));
+                    }
+                    // `rel()` embeds nothing: it is there to filter the parent.
+                    if !select.is_empty() {
+                        out.push(Projection::Embed(Box::new(Embed { inner, ..embed })));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn embed(
+        &self,
+        parent: &Relation,
+        name: &str,
+        hint: Option<&str>,
+        alias: Option<&str>,
+        select: &[g::SelectItem],
+        path: &[String],
+    ) -> Result<Embed, ApiError> {
+        let Relationship { child, join, many } = self.relationship(parent, name, hint)?;
+        let key = alias.unwrap_or(name).to_string();
+        let mut child_path = path.to_vec();
+        child_path.push(key.clone());
+        self.paths.borrow_mut().push(child_path.clone());
+        let query = self.level(child, Some(select), &child_path, None)?;
+        Ok(Embed { name: key, target: target(child), join, many, inner: false, query })
+    }
+
+    /// The one foreign key between `parent` and the relation called `name`: many-to-one
+    /// when the parent holds it, one-to-many when the other does. `hint` (a foreign key's
+    /// name, or one of its columns) picks among several.
+    fn relationship(&self, parent: &Relation, name: &str, hint: Option<&str>) -> Result<Relationship<'a>, ApiError> {
+        let fits = |fk: &crate::schema_cache::ForeignKey| hint.is_none_or(|h| fk.name == h || fk.columns.iter().any(|c| c == h));
+        let mut found = vec![];
+        for fk in parent.foreign_keys.iter().filter(|fk| fk.ref_table == name && fits(fk)) {
+            if let Some(child) = self.cache.relation(&fk.ref_schema, &fk.ref_table) {
+                let join = fk.ref_columns.iter().cloned().zip(fk.columns.iter().cloned()).collect();
+                found.push((child, join, false, fk.name.clone()));
+            }
+        }
+        for child in self.cache.relations_named(name) {
+            for fk in child.foreign_keys.iter().filter(|fk| fk.ref_schema == parent.schema && fk.ref_table == parent.name && fits(fk)) {
+                let join = fk.columns.iter().cloned().zip(fk.ref_columns.iter().cloned()).collect();
+                found.push((child, join, true, fk.name.clone()));
+            }
+        }
+        match found.len() {
+            1 => {
+                let (child, join, many, _) = found.remove(0);
+                Ok(Relationship { child, join, many })
+            }
+            0 => Err(ApiError::NoRelationship { parent: parent.name.clone(), name: name.to_string() }),
+            _ => Err(ApiError::AmbiguousRelationship {
+                parent: parent.name.clone(),
+                name: name.to_string(),
+                candidates: found.into_iter().map(|(_, _, _, fk)| fk).collect(),
+            }),
         }
     }
-    Ok(out)
+
+    /// Every filter, order and limit must belong to the target or an embedded resource.
+    fn check_paths(&self) -> Result<(), ApiError> {
+        let known = self.paths.borrow();
+        let used = self
+            .params
+            .filters
+            .iter()
+            .map(|f| &f.path)
+            .chain(self.params.logic.iter().map(|t| &t.path))
+            .chain(self.params.order.iter().map(|(p, _)| p))
+            .chain(self.params.limits.iter().map(|(p, _)| p));
+        for path in used {
+            if !known.contains(path) {
+                return Err(ApiError::NotEmbedded(path.join(".")));
+            }
+        }
+        Ok(())
+    }
 }
 
-/// Offset and limit from `limit`/`offset`, the `Range` header (items, inclusive) and the
-/// server's ceiling, whichever is narrowest.
-fn window(params: &g::QueryParams, range: Option<(u64, Option<u64>)>, max_rows: Option<u64>) -> Result<(u64, Option<u64>), ApiError> {
-    let mut offset = 0;
-    let mut limit = None;
-    for (path, r) in &params.limits {
-        not_embedded(path)?;
-        offset = r.offset.unwrap_or(0);
-        limit = r.limit;
-    }
+/// Offset and limit of the top level from the `Range` header (items, inclusive), narrowed
+/// by `limit`/`offset` and the server's ceiling.
+fn apply_range(level: &mut Level, range: Option<(u64, Option<u64>)>) {
     if let Some((first, last)) = range {
-        offset = offset.max(first);
+        level.offset = level.offset.max(first);
         let by_range = last.map(|l| l.saturating_sub(first) + 1);
-        limit = match (limit, by_range) {
+        level.limit = match (level.limit, by_range) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
     }
-    if let Some(max) = max_rows {
-        limit = Some(limit.map_or(max, |l| l.min(max)));
-    }
-    Ok((offset, limit))
 }
 
 pub fn read(
+    cache: &SchemaCache,
     relation: &Relation,
     params: &g::QueryParams,
     prefs: &Preferences,
     range: Option<(u64, Option<u64>)>,
     max_rows: Option<u64>,
 ) -> Result<ReadPlan, ApiError> {
-    let (offset, limit) = window(params, range, max_rows)?;
+    params.reject_other()?;
+    let planner = Planner::new(cache, params);
+    let mut level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
+    apply_range(&mut level, range);
+    planner.check_paths()?;
     Ok(ReadPlan {
         target: target(relation),
-        select: projections(relation, params.select.as_deref())?,
-        filter: conditions(relation, params)?,
-        order: ordering(relation, params)?,
-        offset,
-        limit,
+        level,
         count: matches!(prefs.count, Some(Count::Exact | Count::Planned | Count::Estimated)),
     })
 }
 
-fn returning(relation: &Relation, params: &g::QueryParams, prefs: &Preferences) -> Result<Option<Vec<Projection>>, ApiError> {
-    match prefs.return_ {
-        Some(Return::Representation) => Ok(Some(projections(relation, params.select.as_deref())?)),
-        _ => Ok(None),
-    }
+/// The rows a write sends back (`return=representation`, shaped by `select`) and the filter
+/// of its target rows (PATCH, DELETE).
+fn write_level(cache: &SchemaCache, relation: &Relation, params: &g::QueryParams, prefs: &Preferences) -> Result<(Option<Vec<Projection>>, Condition), ApiError> {
+    params.reject_other()?;
+    let planner = Planner::new(cache, params);
+    let level = planner.level(relation, params.select.as_deref(), &[], None)?;
+    planner.check_paths()?;
+    let returning = matches!(prefs.return_, Some(Return::Representation)).then_some(level.select);
+    Ok((returning, level.filter))
 }
 
 /// The columns a body writes: `columns=` if given, else the keys of the (first) object,
@@ -267,7 +363,13 @@ fn required(body: Option<Value>) -> Result<Value, ApiError> {
     body.ok_or_else(|| ApiError::InvalidBody("The request needs a JSON body".into()))
 }
 
-pub fn insert(relation: &Relation, params: &g::QueryParams, prefs: &Preferences, body: Option<Value>) -> Result<WritePlan, ApiError> {
+pub fn insert(
+    cache: &SchemaCache,
+    relation: &Relation,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+    body: Option<Value>,
+) -> Result<WritePlan, ApiError> {
     let rows = match required(body)? {
         Value::Array(rows) => rows,
         object @ Value::Object(_) => vec![object],
@@ -282,30 +384,37 @@ pub fn insert(relation: &Relation, params: &g::QueryParams, prefs: &Preferences,
     if params.columns.is_none() && objects.iter().any(|o| o.len() != first.len() || o.keys().any(|k| !first.contains_key(k))) {
         return Err(ApiError::InvalidBody("All object keys must match".into()));
     }
+    let (returning, _) = write_level(cache, relation, params, prefs)?;
     Ok(WritePlan {
         target: target(relation),
         mutation: Mutation::Insert { columns, rows_json: Value::Array(rows.clone()).to_string() },
-        returning: returning(relation, params, prefs)?,
+        returning,
     })
 }
 
-pub fn update(relation: &Relation, params: &g::QueryParams, prefs: &Preferences, body: Option<Value>) -> Result<WritePlan, ApiError> {
+pub fn update(
+    cache: &SchemaCache,
+    relation: &Relation,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+    body: Option<Value>,
+) -> Result<WritePlan, ApiError> {
     let body = required(body)?;
     let Value::Object(object) = &body else {
         return Err(ApiError::InvalidBody("The body of a PATCH must be one JSON object".into()));
     };
     let columns = columns(relation, params, object)?;
-    Ok(WritePlan {
-        target: target(relation),
-        mutation: Mutation::Update { columns, row_json: body.to_string(), filter: conditions(relation, params)? },
-        returning: returning(relation, params, prefs)?,
-    })
+    let (returning, filter) = write_level(cache, relation, params, prefs)?;
+    Ok(WritePlan { target: target(relation), mutation: Mutation::Update { columns, row_json: body.to_string(), filter }, returning })
 }
 
-pub fn delete(relation: &Relation, params: &g::QueryParams, prefs: &Preferences, _body: Option<Value>) -> Result<WritePlan, ApiError> {
-    Ok(WritePlan {
-        target: target(relation),
-        mutation: Mutation::Delete { filter: conditions(relation, params)? },
-        returning: returning(relation, params, prefs)?,
-    })
+pub fn delete(
+    cache: &SchemaCache,
+    relation: &Relation,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+    _body: Option<Value>,
+) -> Result<WritePlan, ApiError> {
+    let (returning, filter) = write_level(cache, relation, params, prefs)?;
+    Ok(WritePlan { target: target(relation), mutation: Mutation::Delete { filter }, returning })
 }

@@ -57,6 +57,33 @@ pub enum Projection {
     /// `*`: every column.
     All,
     Field { expr: Expr, alias: String, cast: Option<String> },
+    /// A related resource, as a JSON object (many-to-one) or array (one-to-many).
+    Embed(Box<Embed>),
+}
+
+/// A resource embedded through a foreign key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embed {
+    /// The key it is returned under (its alias, or the relation's name).
+    pub name: String,
+    pub target: Target,
+    /// The foreign key as (embedded column, parent column) pairs.
+    pub join: Vec<(String, String)>,
+    /// One-to-many: an array; many-to-one: an object or null.
+    pub many: bool,
+    /// `!inner`: parent rows without a match are left out.
+    pub inner: bool,
+    pub query: Level,
+}
+
+/// What one level of a read selects, filters, orders and limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    pub select: Vec<Projection>,
+    pub filter: Condition,
+    pub order: Vec<Ordering>,
+    pub offset: u64,
+    pub limit: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,6 +143,8 @@ pub enum Condition {
     In { expr: Expr, values: Vec<String> },
     Is { expr: Expr, value: IsValue },
     Search { expr: Expr, kind: TextSearch, language: Option<String>, query: String },
+    /// `!inner`: the embedded resource has at least one matching row.
+    EmbedExists(Box<Embed>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -128,11 +157,7 @@ pub struct Ordering {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadPlan {
     pub target: Target,
-    pub select: Vec<Projection>,
-    pub filter: Condition,
-    pub order: Vec<Ordering>,
-    pub offset: u64,
-    pub limit: Option<u64>,
+    pub level: Level,
     pub count: bool,
 }
 

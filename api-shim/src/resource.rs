@@ -8,7 +8,7 @@ use crate::prefer::{self, Preferences, Return, Tx};
 use crate::query_grammar::{self, QueryParams};
 use crate::request_id::RequestId;
 use crate::response::{self, Outcome};
-use crate::schema_cache::Relation;
+use crate::schema_cache::{Relation, SchemaCache};
 use crate::sql_builder::{self, Statement};
 use crate::state::AppState;
 use crate::tx::{self, End, RequestSettings, TxError};
@@ -44,7 +44,7 @@ fn headers_json(headers: &HeaderMap) -> String {
     Value::Object(map).to_string()
 }
 
-fn relation<'a>(cache: &'a crate::schema_cache::SchemaCache, schema: &str, name: &str) -> Result<&'a Relation, ApiError> {
+fn relation<'a>(cache: &'a SchemaCache, schema: &str, name: &str) -> Result<&'a Relation, ApiError> {
     cache.relation(schema, name).ok_or_else(|| ApiError::UnknownRelation { schema: schema.into(), name: name.into() })
 }
 
@@ -143,17 +143,18 @@ pub async fn read(State(state): State<Arc<AppState>>, Path(resource): Path<Strin
         let range = header(&req.headers, "range").map(prefer::parse_range_header).transpose()?;
         let cache = state.schema();
         let relation = relation(&cache, &incoming.schema, &resource)?;
-        let plan = plan::read(relation, &incoming.params, &incoming.prefs, range, state.config.max_rows)?;
+        let plan = plan::read(&cache, relation, &incoming.params, &incoming.prefs, range, state.config.max_rows)?;
         let statement = sql_builder::read(&plan, single);
         let outcome = execute(&state, incoming, statement, false).await?;
         if single && outcome.page != 1 {
             return Err(ApiError::NotSingular(outcome.page));
         }
-        let partial = outcome.total.is_some_and(|t| (plan.offset as i64 + outcome.page) < t || plan.offset > 0);
+        let offset = plan.level.offset;
+        let partial = outcome.total.is_some_and(|t| (offset as i64 + outcome.page) < t || offset > 0);
         let status = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
         let body = if req.method == Method::HEAD { None } else { outcome.body };
         let content_type = if single { response::OBJECT } else { response::JSON };
-        Ok(response::build(status, content_type, Some(response::content_range(plan.offset, outcome.page, outcome.total)), body))
+        Ok(response::build(status, content_type, Some(response::content_range(offset, outcome.page, outcome.total)), body))
     }
     .await
     .map_err(fail(req.request_id.clone()))
@@ -184,7 +185,7 @@ fn written(status: StatusCode, prefs: &Preferences, single: bool, outcome: Outco
     }
 }
 
-type Planner = fn(&Relation, &QueryParams, &Preferences, Option<Value>) -> Result<crate::plan_types::WritePlan, ApiError>;
+type Planner = fn(&SchemaCache, &Relation, &QueryParams, &Preferences, Option<Value>) -> Result<crate::plan_types::WritePlan, ApiError>;
 
 /// POST, PATCH and DELETE: plan the write, run it, answer with what `Prefer: return=` asks.
 async fn write(
@@ -200,7 +201,7 @@ async fn write(
     let body = body.map(|b| json_body(b, state.config.max_body_bytes)).transpose()?;
     let cache = state.schema();
     let relation = relation(&cache, &incoming.schema, resource)?;
-    let plan = planner(relation, &incoming.params, &incoming.prefs, body)?;
+    let plan = planner(&cache, relation, &incoming.params, &incoming.prefs, body)?;
     let statement = sql_builder::write(&plan, single);
     let prefs = incoming.prefs.clone();
     let outcome = execute(state, incoming, statement, single).await?;

@@ -69,6 +69,12 @@ impl SchemaCache {
         self.relations.get(&(schema.to_string(), name.to_string()))
     }
 
+    /// Relations of that name in any exposed schema (the other side of a foreign key may
+    /// live in another schema).
+    pub fn relations_named(&self, name: &str) -> Vec<&Relation> {
+        self.relations.values().filter(|r| r.name == name).collect()
+    }
+
     pub fn len(&self) -> usize {
         self.relations.len()
     }

@@ -9,9 +9,11 @@ pub struct Statement {
     pub params: Vec<Option<String>>,
 }
 
-/// The alias of the target relation in every statement, so column references never clash
-/// with a CTE's or a body record's columns.
-const REL: &str = "\"_pgrst_r\"";
+/// The alias of the relation at nesting `depth` (0: the target), so column references never
+/// clash with a CTE's, a body record's or an enclosing level's columns.
+fn alias(depth: usize) -> String {
+    format!("\"_pgrst_{depth}\"")
+}
 
 pub fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -33,8 +35,8 @@ impl Params {
     }
 }
 
-fn expr(e: &Expr) -> String {
-    let mut sql = format!("{REL}.{}", ident(&e.column));
+fn expr(e: &Expr, a: &str) -> String {
+    let mut sql = format!("{a}.{}", ident(&e.column));
     for (arrow, key) in &e.path {
         sql.push_str(match arrow {
             Arrow::Json => "->",
@@ -77,21 +79,22 @@ fn is_pattern(op: Compare) -> bool {
     matches!(op, Compare::Like | Compare::ILike | Compare::Match | Compare::IMatch)
 }
 
-fn condition(c: &Condition, p: &mut Params) -> String {
+/// A condition on the relation aliased `a` at nesting `depth`.
+fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
     match c {
         Condition::And(items) if items.is_empty() => "true".into(),
         Condition::Or(items) if items.is_empty() => "false".into(),
-        Condition::And(items) => format!("({})", items.iter().map(|i| condition(i, p)).collect::<Vec<_>>().join(" AND ")),
-        Condition::Or(items) => format!("({})", items.iter().map(|i| condition(i, p)).collect::<Vec<_>>().join(" OR ")),
-        Condition::Not(inner) => format!("NOT {}", condition(inner, p)),
+        Condition::And(items) => format!("({})", items.iter().map(|i| condition(i, a, depth, p)).collect::<Vec<_>>().join(" AND ")),
+        Condition::Or(items) => format!("({})", items.iter().map(|i| condition(i, a, depth, p)).collect::<Vec<_>>().join(" OR ")),
+        Condition::Not(inner) => format!("NOT {}", condition(inner, a, depth, p)),
         Condition::Compare { expr: e, op, value } if is_pattern(*op) => {
-            format!("{}::text {} {}", expr(e), compare_op(*op), p.bind(value, "text"))
+            format!("{}::text {} {}", expr(e, a), compare_op(*op), p.bind(value, "text"))
         }
         Condition::Compare { expr: e, op, value } => {
-            format!("{} {} {}", expr(e), compare_op(*op), p.bind(value, e.value_type()))
+            format!("{} {} {}", expr(e, a), compare_op(*op), p.bind(value, e.value_type()))
         }
         Condition::Quantified { expr: e, op, quantifier, array } => {
-            let (lhs, element) = if is_pattern(*op) { (format!("{}::text", expr(e)), "text") } else { (expr(e), e.value_type()) };
+            let (lhs, element) = if is_pattern(*op) { (format!("{}::text", expr(e, a)), "text") } else { (expr(e, a), e.value_type()) };
             let q = match quantifier {
                 Quantifier::Any => "ANY",
                 Quantifier::All => "ALL",
@@ -101,11 +104,11 @@ fn condition(c: &Condition, p: &mut Params) -> String {
         Condition::In { values, .. } if values.is_empty() => "false".into(),
         Condition::In { expr: e, values } => {
             let list: Vec<String> = values.iter().map(|v| p.bind(v, e.value_type())).collect();
-            format!("{} IN ({})", expr(e), list.join(", "))
+            format!("{} IN ({})", expr(e, a), list.join(", "))
         }
         Condition::Is { expr: e, value } => format!(
             "{} IS {}",
-            expr(e),
+            expr(e, a),
             match value {
                 IsValue::Null => "NULL",
                 IsValue::NotNull => "NOT NULL",
@@ -124,31 +127,72 @@ fn condition(c: &Condition, p: &mut Params) -> String {
             let config = language.as_ref().map(|l| format!("{}, ", p.bind(l, "regconfig")));
             let config = config.unwrap_or_default();
             let document = if e.value_type() == "tsvector" {
-                expr(e)
+                expr(e, a)
             } else {
-                format!("to_tsvector({config}{}::text)", expr(e))
+                format!("to_tsvector({config}{}::text)", expr(e, a))
             };
             format!("{document} @@ {function}({config}{})", p.bind(query, "text"))
+        }
+        Condition::EmbedExists(embed) => {
+            format!("EXISTS ({})", embedded_rows(embed, a, depth, p, "1"))
         }
     }
 }
 
-fn projection(items: &[Projection]) -> String {
+fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> String {
     items
         .iter()
         .map(|item| match item {
-            Projection::All => format!("{REL}.*"),
+            Projection::All => format!("{a}.*"),
             Projection::Field { expr: e, alias, cast } => {
                 // The planner admits only type names of letters, digits, `_`, spaces and `[]`.
                 let cast = cast.as_ref().map(|c| format!("::{c}")).unwrap_or_default();
-                format!("{}{cast} AS {}", expr(e), ident(alias))
+                format!("{}{cast} AS {}", expr(e, a), ident(alias))
+            }
+            Projection::Embed(embed) => {
+                let rows = embedded_rows(embed, a, depth, p, "*");
+                let value = if embed.many {
+                    format!("coalesce((SELECT json_agg(_pgrst_e) FROM ({rows}) AS _pgrst_e), '[]')")
+                } else {
+                    format!("(SELECT row_to_json(_pgrst_e) FROM ({rows}) AS _pgrst_e)")
+                };
+                format!("{value} AS {}", ident(&embed.name))
             }
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn order(items: &[Ordering]) -> String {
+/// The rows of an embedded resource that belong to the parent row aliased `parent`:
+/// its own level's query, joined on the foreign key. `what` is `*` for its projection, or
+/// `1` when only existence matters.
+fn embedded_rows(embed: &Embed, parent: &str, depth: usize, p: &mut Params, what: &str) -> String {
+    let a = alias(depth + 1);
+    let join: Vec<String> = embed.join.iter().map(|(mine, theirs)| format!("{a}.{} = {parent}.{}", ident(mine), ident(theirs))).collect();
+    let mut query = embed.query.clone();
+    if what == "1" {
+        query.select = vec![];
+        query.order = vec![];
+    }
+    level_query(&embed.target, &query, depth + 1, p, &join.join(" AND "))
+}
+
+/// One level's `SELECT … FROM … WHERE … ORDER BY … LIMIT … OFFSET …`.
+fn level_query(t: &Target, level: &Level, depth: usize, p: &mut Params, join: &str) -> String {
+    let a = alias(depth);
+    let filter = condition(&level.filter, &a, depth, p);
+    let filter = if join.is_empty() { filter } else { format!("{join} AND {filter}") };
+    let mut sql = format!("SELECT {} FROM {} AS {a} WHERE {filter}{}", projection(&level.select, &a, depth, p), target(t), order(&level.order, &a));
+    if let Some(limit) = level.limit {
+        sql.push_str(&format!(" LIMIT {}", p.bind(&limit.to_string(), "bigint")));
+    }
+    if level.offset > 0 {
+        sql.push_str(&format!(" OFFSET {}", p.bind(&level.offset.to_string(), "bigint")));
+    }
+    sql
+}
+
+fn order(items: &[Ordering], a: &str) -> String {
     if items.is_empty() {
         return String::new();
     }
@@ -161,7 +205,7 @@ fn order(items: &[Ordering]) -> String {
                 Some(false) => " NULLS LAST",
                 None => "",
             };
-            format!("{}{direction}{nulls}", expr(&o.expr))
+            format!("{}{direction}{nulls}", expr(&o.expr, a))
         })
         .collect();
     format!(" ORDER BY {}", terms.join(", "))
@@ -169,16 +213,14 @@ fn order(items: &[Ordering]) -> String {
 
 pub fn read(plan: &ReadPlan, single: bool) -> Statement {
     let mut p = Params::default();
-    let from = format!("{} AS {REL}", target(&plan.target));
-    let filter = condition(&plan.filter, &mut p);
-    let total = if plan.count { format!("(SELECT count(*) FROM {from} WHERE {filter})") } else { "NULL::bigint".into() };
-    let mut page = format!("SELECT {} FROM {from} WHERE {filter}{}", projection(&plan.select), order(&plan.order));
-    if let Some(limit) = plan.limit {
-        page.push_str(&format!(" LIMIT {}", p.bind(&limit.to_string(), "bigint")));
-    }
-    if plan.offset > 0 {
-        page.push_str(&format!(" OFFSET {}", p.bind(&plan.offset.to_string(), "bigint")));
-    }
+    let page = level_query(&plan.target, &plan.level, 0, &mut p, "");
+    let total = if plan.count {
+        let a = alias(0);
+        let filter = condition(&plan.level.filter, &a, 0, &mut p);
+        format!("(SELECT count(*) FROM {} AS {a} WHERE {filter})", target(&plan.target))
+    } else {
+        "NULL::bigint".into()
+    };
     Statement { sql: wrap(&total, &page, single, true), params: p.0 }
 }
 
@@ -194,8 +236,9 @@ fn wrap(total: &str, rows: &str, single: bool, with_body: bool) -> String {
 
 pub fn write(plan: &WritePlan, single: bool) -> Statement {
     let mut p = Params::default();
-    let table = format!("{} AS {REL}", target(&plan.target));
-    let returning = if plan.returning.is_some() { format!("{REL}.*") } else { "1".into() };
+    let a = alias(0);
+    let table = format!("{} AS {a}", target(&plan.target));
+    let returning = if plan.returning.is_some() { format!("{a}.*") } else { "1".into() };
     let cte = match &plan.mutation {
         Mutation::Insert { columns, rows_json } => {
             let cols = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
@@ -211,15 +254,15 @@ pub fn write(plan: &WritePlan, single: bool) -> Statement {
             format!(
                 "UPDATE {table} SET {set} FROM json_populate_record(NULL::{}, {body}) AS _pgrst_body WHERE {} RETURNING {returning}",
                 target(&plan.target),
-                condition(filter, &mut p)
+                condition(filter, &a, 0, &mut p)
             )
         }
         Mutation::Delete { filter } => {
-            format!("DELETE FROM {table} WHERE {} RETURNING {returning}", condition(filter, &mut p))
+            format!("DELETE FROM {table} WHERE {} RETURNING {returning}", condition(filter, &a, 0, &mut p))
         }
     };
     let rows = match &plan.returning {
-        Some(select) => format!("SELECT {} FROM _pgrst_source AS {REL}", projection(select)),
+        Some(select) => format!("SELECT {} FROM _pgrst_source AS {a}", projection(select, &a, 0, &mut p)),
         None => "SELECT 1 FROM _pgrst_source".to_string(),
     };
     let sql = format!("WITH _pgrst_source AS ({cte}) {}", wrap("NULL::bigint", &rows, single, plan.returning.is_some()));

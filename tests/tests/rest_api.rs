@@ -383,3 +383,98 @@ async fn the_schema_cache_reloads_on_notify() {
     admin.batch_execute(&format!("DROP TABLE hrms.{table}")).await.unwrap();
     assert_eq!(status, StatusCode::OK);
 }
+
+/// A tenant with two departments (Sales: 2 employees, Tech: 1) and one user linked to Ada.
+async fn tenant_with_departments() -> Tenant {
+    let mut admin = superuser().await;
+    let t = create_tenant(&admin, "free", &["hrms"]).await;
+    as_tenant(
+        &mut admin,
+        t.id,
+        "INSERT INTO hrms.departments (name) VALUES ('Sales'), ('Tech');
+         INSERT INTO core.users (email, display_name) VALUES ('ada@x.example', 'Ada');
+         INSERT INTO hrms.employees (first_name, last_name, email, department_id, user_id)
+         SELECT v.f, 'L', v.f || '@x.example', d.id, u.id
+         FROM (VALUES ('Ada', 'Sales'), ('Bob', 'Sales'), ('Cy', 'Tech')) v (f, dept)
+         JOIN hrms.departments d ON d.name = v.dept
+         LEFT JOIN core.users u ON v.f = 'Ada';",
+    )
+    .await
+    .unwrap();
+    t
+}
+
+#[tokio::test]
+async fn resources_embed_through_foreign_keys() {
+    let api = api::start().await;
+    let t = tenant_with_departments().await;
+    let db = || api.client(Some(&token(t.id))).schema("hrms");
+
+    let (status, rows) = json(db().from("employees").select("first_name,dept:departments(name),users(email)").order("first_name").execute().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    assert_eq!(
+        rows,
+        json!([
+            {"first_name": "Ada", "dept": {"name": "Sales"}, "users": {"email": "ada@x.example"}},
+            {"first_name": "Bob", "dept": {"name": "Sales"}, "users": null},
+            {"first_name": "Cy", "dept": {"name": "Tech"}, "users": null}
+        ]),
+        "many-to-one, across schemas too"
+    );
+
+    let response = db()
+        .from("departments")
+        .select("name,employees(first_name)")
+        .order("name")
+        .order_with_options("first_name", Some("employees"), false, true)
+        .execute()
+        .await
+        .unwrap();
+    let (_, rows) = json(response).await;
+    assert_eq!(
+        rows,
+        json!([
+            {"name": "Sales", "employees": [{"first_name": "Bob"}, {"first_name": "Ada"}]},
+            {"name": "Tech", "employees": [{"first_name": "Cy"}]}
+        ]),
+        "one-to-many, ordered inside"
+    );
+
+    let (_, rows) = json(
+        db().from("employees").select("first_name,departments!inner(name)").eq("departments.name", "Tech").execute().await.unwrap(),
+    )
+    .await;
+    assert_eq!(rows, json!([{"first_name": "Cy", "departments": {"name": "Tech"}}]), "!inner with an embedded filter");
+
+    let (_, rows) = json(db().from("departments").select("name,employees(first_name)").eq("employees.first_name", "Ada").limit(1).order("name").execute().await.unwrap()).await;
+    assert_eq!(rows, json!([{"name": "Sales", "employees": [{"first_name": "Ada"}]}]), "embedded filter without !inner keeps the parent");
+
+    let http = api.http();
+    for (path, status, code) in [
+        ("/employees?select=first_name,channels(name)", StatusCode::BAD_REQUEST, "PGRST200"),
+        ("/employees?select=first_name,payslips(gross)", StatusCode::FORBIDDEN, "TN010"),
+        ("/employees?select=first_name&departments.name=eq.Sales", StatusCode::BAD_REQUEST, "PGRST108"),
+        ("/employees?select=first_name,departments(nope)", StatusCode::BAD_REQUEST, "PGRST204"),
+    ] {
+        let response = http.get(format!("{}{path}", api.url)).bearer_auth(token(t.id)).header("Accept-Profile", "hrms").send().await.unwrap();
+        let (got, body) = json(response).await;
+        assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn embedding_cannot_reach_another_tenant() {
+    let api = api::start().await;
+    let a = tenant_with_departments().await;
+    let b = tenant_with_departments().await;
+    let (_, rows) = json(api.client(Some(&token(a.id))).schema("hrms").from("departments").select("tenant_id,employees(tenant_id)").execute().await.unwrap()).await;
+    let tenants: Vec<&Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| std::iter::once(&d["tenant_id"]).chain(d["employees"].as_array().unwrap().iter().map(|e| &e["tenant_id"])))
+        .collect();
+    assert_eq!(tenants.len(), 5);
+    assert!(tenants.iter().all(|t| **t == json!(a.id)), "only A's rows: {rows}");
+    assert!(!rows.to_string().contains(&b.id.to_string()));
+}
