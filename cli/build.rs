@@ -1,7 +1,9 @@
-// Embeds every policies/*.sql file, in name order, so the binary carries what it applies.
+// Embeds every policies/*.sql file, in name order, so the binary carries what it applies;
+// and rebuilds when a migration is added (refinery embeds them, but cargo does not watch them).
 use std::{env, fs, path::Path};
 
 fn main() {
+    println!("cargo:rerun-if-changed={}", Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").display());
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = fs::read_dir(&dir)

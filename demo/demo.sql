@@ -110,9 +110,6 @@ DO $roles$
 DECLARE
     analyst text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'web_anon') THEN
-        CREATE ROLE web_anon NOLOGIN;
-    END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
         CREATE ROLE authenticator LOGIN NOINHERIT;
     END IF;

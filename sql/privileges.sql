@@ -6,7 +6,7 @@ GRANT USAGE ON SCHEMA tenancy TO PUBLIC;
 GRANT SELECT ON tenancy.modules, tenancy.plans, tenancy.protected_tables TO PUBLIC;
 
 GRANT EXECUTE ON FUNCTION
-    tenancy.current_tenant_id(), tenancy.current_company_id(), tenancy.bound_tenants(),
+    tenancy.current_tenant_id(), tenancy.current_company_id(), tenancy.bound_tenants(), tenancy.public_config(text),
     tenancy.enter_tenant(uuid, uuid), tenancy._enter(uuid, uuid), tenancy._enter_refused(uuid, uuid),
     tenancy._fast_tenant(), tenancy._current_tenant_slow(),
     tenancy._fast_module_tenant(text), tenancy._module_tenant_slow(text),

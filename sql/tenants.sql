@@ -145,3 +145,16 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION tenancy.delete_tenant(uuid) IS
 'Deletes a tenant, its companies, module settings and bindings, and every row it owns in every protected table, in one transaction. Returns the rows removed per table.';
+
+CREATE FUNCTION tenancy.public_config(slug text) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT jsonb_build_object(
+        'slug', t.slug, 'name', t.name, 'theme', t.theme,
+        'modules', (SELECT coalesce(jsonb_agg(jsonb_build_object('key', m.key, 'name', m.name, 'icon', m.icon)
+                                              ORDER BY m.sort_order, m.key), '[]')
+                    FROM tenancy.modules m WHERE m.key = ANY (tenancy._enabled_modules(t.id, NULL))))
+    FROM tenancy.tenants t
+    WHERE t.slug = public_config.slug AND t.status = 'active';
+$$;
+COMMENT ON FUNCTION tenancy.public_config(text) IS
+'What anyone may know of an active tenant, by slug (subdomain): name, theme and enabled modules, for a login page or a module grid; NULL for an unknown or suspended tenant.';

@@ -1,6 +1,37 @@
 -- The schema cache: every table and view of the exposed schemas ($1), their columns, primary
--- keys and foreign keys, as one JSON document built by PostgreSQL.
+-- keys and foreign keys, and every function with named arguments, as one JSON document built
+-- by PostgreSQL.
 SELECT json_build_object(
+    'functions', coalesce((
+        SELECT json_agg(json_build_object(
+            'schema', n.nspname,
+            'name', p.proname,
+            'args', coalesce((
+                SELECT json_agg(json_build_object(
+                    'name', a.name,
+                    'type_name', format_type(a.type, NULL),
+                    'has_default', a.ord > p.pronargs - p.pronargdefaults) ORDER BY a.ord)
+                FROM unnest(p.proargtypes::oid[], (
+                         SELECT array_agg(x.name ORDER BY x.i)
+                         FROM unnest(coalesce(p.proargnames, '{}'), coalesce(p.proargmodes, array_fill('i'::"char", ARRAY[p.pronargs])))
+                              WITH ORDINALITY AS x (name, mode, i)
+                         WHERE x.mode IN ('i', 'b', 'v'))) WITH ORDINALITY AS a (type, name, ord)), '[]'),
+            'returns_set', p.proretset,
+            'return_type', format_type(p.prorettype, NULL),
+            'return_relation', (
+                SELECT json_build_object('schema', rn.nspname, 'name', rc.relname)
+                FROM pg_type t JOIN pg_class rc ON rc.oid = t.typrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+                WHERE t.oid = p.prorettype AND t.typtype = 'c' AND rc.relkind IN ('r', 'p', 'v', 'm', 'f')),
+            'out_columns', coalesce((
+                SELECT json_agg(json_build_object(
+                    'name', x.name, 'type_name', format_type(x.type, NULL),
+                    'nullable', true, 'has_default', false, 'generated', true) ORDER BY x.i)
+                FROM unnest(p.proargnames, p.proargmodes, p.proallargtypes) WITH ORDINALITY AS x (name, mode, type, i)
+                WHERE x.mode IN ('o', 'b', 't')), '[]')))
+        FROM pg_proc p
+        JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = ANY ($1::text[]) AND p.prokind = 'f'
+          AND (p.pronargs = 0 OR p.proargnames IS NOT NULL)), '[]'),
     'relations', coalesce((
         SELECT json_agg(json_build_object(
             'schema', n.nspname,

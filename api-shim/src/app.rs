@@ -12,6 +12,7 @@ use tokio_postgres::NoTls;
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health::health))
+        .route("/rpc/{function}", get(resource::rpc).head(resource::rpc).post(resource::rpc))
         .route(
             "/{resource}",
             get(resource::read).head(resource::read).post(resource::create).patch(resource::update).delete(resource::remove),

@@ -14,6 +14,8 @@ pub enum ApiError {
     UnacceptableSchema(String),
     /// No table or view of that name in the exposed schema.
     UnknownRelation { schema: String, name: String },
+    /// No function of that name takes these arguments.
+    UnknownFunction { schema: String, name: String, args: Vec<String> },
     /// A column the relation does not have.
     UnknownColumn { relation: String, column: String },
     /// `select=rel(...)` names a relation with no foreign key to (or from) the target.
@@ -110,6 +112,15 @@ impl ApiError {
                     format!("Could not find the table '{schema}.{name}' in the schema cache"),
                 );
                 p.hint = Some("Check the path and the Accept-Profile header; after a migration the cache reloads by itself.".into());
+                p
+            }
+            ApiError::UnknownFunction { schema, name, args } => {
+                let mut p = parts(
+                    StatusCode::NOT_FOUND,
+                    "PGRST202",
+                    format!("Could not find the function {schema}.{name}({}) in the schema cache", args.join(", ")),
+                );
+                p.hint = Some("Arguments are matched by name: every required one, and only known ones.".into());
                 p
             }
             ApiError::UnknownColumn { relation, column } => parts(

@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use crate::plan_types::*;
 use crate::prefer::{Count, Preferences, Return};
 use crate::query_grammar as g;
-use crate::schema_cache::{Relation, SchemaCache};
+use crate::schema_cache::{Function, Relation, SchemaCache};
 use serde_json::Value;
 use std::cell::RefCell;
 
@@ -325,7 +325,7 @@ pub fn read(
     apply_range(&mut level, range);
     planner.check_paths()?;
     Ok(ReadPlan {
-        target: target(relation),
+        source: Source::Relation(target(relation)),
         level,
         count: matches!(prefs.count, Some(Count::Exact | Count::Planned | Count::Estimated)),
     })
@@ -417,4 +417,83 @@ pub fn delete(
 ) -> Result<WritePlan, ApiError> {
     let (returning, filter) = write_level(cache, relation, params, prefs)?;
     Ok(WritePlan { target: target(relation), mutation: Mutation::Delete { filter }, returning })
+}
+
+/// The arguments of an RPC as the request gave them.
+pub enum CallInput {
+    /// POST: the body's JSON object.
+    Json(serde_json::Map<String, Value>),
+    /// GET: the query parameters that are not filters.
+    Query(Vec<(String, String)>),
+}
+
+impl CallInput {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            CallInput::Json(object) => object.keys().map(String::as_str).collect(),
+            CallInput::Query(pairs) => pairs.iter().map(|(k, _)| k.as_str()).collect(),
+        }
+    }
+}
+
+pub enum CallPlan {
+    /// Rows, planned like a table's read; `single` for a function returning one row.
+    Rows { plan: Box<ReadPlan>, single: bool },
+    Scalar(ScalarCall),
+}
+
+fn call_args(function: &Function, input: CallInput) -> CallArgs {
+    let type_of = |name: &str| function.args.iter().find(|a| a.name == name).map_or_else(|| "text".into(), |a| a.type_name.clone());
+    match input {
+        CallInput::Json(object) => CallArgs::Json {
+            args: object.keys().map(|k| (k.clone(), type_of(k))).collect(),
+            object: Value::Object(object).to_string(),
+        },
+        CallInput::Query(pairs) => CallArgs::Text(
+            pairs
+                .into_iter()
+                .map(|(name, value)| {
+                    let type_name = type_of(&name);
+                    (name, type_name, value)
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// `/rpc/<function>`: a function returning rows is read like a table (select, filters,
+/// order, limits, embedding through its relation's foreign keys); any other returns its value.
+pub fn call(
+    cache: &SchemaCache,
+    function: &Function,
+    input: CallInput,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+    max_rows: Option<u64>,
+) -> Result<CallPlan, ApiError> {
+    let target = Target { schema: function.schema.clone(), name: function.name.clone() };
+    let args = call_args(function, input);
+    if !function.returns_rows() {
+        return Ok(CallPlan::Scalar(ScalarCall { function: target, args, returns_set: function.returns_set }));
+    }
+    let synthesized;
+    let relation = match &function.return_relation {
+        Some(r) => cache.relation(&r.schema, &r.name).ok_or_else(|| ApiError::UnknownRelation { schema: r.schema.clone(), name: r.name.clone() })?,
+        None => {
+            synthesized = Relation {
+                schema: function.schema.clone(),
+                name: function.name.clone(),
+                is_view: true,
+                columns: function.out_columns.clone(),
+                primary_key: vec![],
+                foreign_keys: vec![],
+            };
+            &synthesized
+        }
+    };
+    let planner = Planner::new(cache, params);
+    let level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
+    planner.check_paths()?;
+    let count = matches!(prefs.count, Some(Count::Exact | Count::Planned | Count::Estimated));
+    Ok(CallPlan::Rows { plan: Box::new(ReadPlan { source: Source::Call { function: target, args }, level, count }), single: !function.returns_set })
 }

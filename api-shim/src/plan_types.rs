@@ -154,11 +154,36 @@ pub struct Ordering {
     pub nulls_first: Option<bool>,
 }
 
+/// Arguments of a function call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallArgs {
+    /// From a JSON object (POST): (name, type) of each argument, read with `json_to_record`,
+    /// so JSON arrays and objects become PostgreSQL arrays and records.
+    Json { object: String, args: Vec<(String, String)> },
+    /// From the query string (GET): (name, type, value).
+    Text(Vec<(String, String, String)>),
+}
+
+/// What a read selects from: a table or view, or the rows a function returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Relation(Target),
+    Call { function: Target, args: CallArgs },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadPlan {
-    pub target: Target,
+    pub source: Source,
     pub level: Level,
     pub count: bool,
+}
+
+/// A function that returns a value (or a set of values) rather than rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalarCall {
+    pub function: Target,
+    pub args: CallArgs,
+    pub returns_set: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -12,6 +12,7 @@ use crate::schema_cache::{Relation, SchemaCache};
 use crate::sql_builder::{self, Statement};
 use crate::state::AppState;
 use crate::tx::{self, End, RequestSettings, TxError};
+pub use crate::plan::{CallInput, CallPlan};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, Path, State};
@@ -81,9 +82,12 @@ fn one_row(rows: &[tokio_postgres::Row]) -> bool {
 }
 
 async fn execute(state: &AppState, incoming: Incoming, statement: Statement, single_write: bool) -> Result<Outcome, ApiError> {
-    let end = end(state, &incoming.prefs);
-    let check = single_write.then_some(one_row as fn(&[tokio_postgres::Row]) -> bool);
-    let rows = tx::run(&state.pool, incoming.settings, statement.sql, statement.params, end, check).await.map_err(|e| match e {
+    let options = tx::Options {
+        end: end(state, &incoming.prefs),
+        check: single_write.then_some(one_row as fn(&[tokio_postgres::Row]) -> bool),
+        read_only: matches!(incoming.settings.method.as_str(), "GET" | "HEAD"),
+    };
+    let rows = tx::run(&state.pool, incoming.settings, statement.sql, statement.params, options).await.map_err(|e| match e {
         TxError::Pool(why) => ApiError::Unavailable(why),
         TxError::Db(e) => match e.as_db_error() {
             Some(db) => ApiError::Database(Box::new(db.clone()), incoming.identity.authenticated),
@@ -160,13 +164,16 @@ pub async fn read(State(state): State<Arc<AppState>>, Path(resource): Path<Strin
     .map_err(fail(req.request_id.clone()))
 }
 
-/// The request body as JSON, within the size limit.
+/// The request body as JSON, within the size limit (an empty body is `{}`).
 fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
     let bytes = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(limit),
         _ => ApiError::InvalidBody(e.body_text()),
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidBody(format!("Empty or invalid json: {e}")))
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::InvalidBody(format!("Invalid JSON body: {e}")))
 }
 
 /// The answer to a write: the rows (`return=representation`) or nothing.
@@ -228,4 +235,54 @@ pub async fn update(
 
 pub async fn remove(State(state): State<Arc<AppState>>, Path(resource): Path<String>, req: Req) -> Result<Response, Failure> {
     write(&state, &resource, &req, None, StatusCode::OK, plan::delete).await.map_err(fail(req.request_id.clone()))
+}
+
+/// `/rpc/<function>`: GET (arguments in the query string, a read-only transaction) or POST
+/// (arguments in a JSON object).
+pub async fn rpc(
+    State(state): State<Arc<AppState>>,
+    Path(function): Path<String>,
+    req: Req,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    async {
+        let incoming = req.incoming(&state, if req.method == Method::POST { "content-profile" } else { "accept-profile" })?;
+        let single = wants_single(&req.headers)?;
+        let input = if req.method == Method::POST {
+            match json_body(body, state.config.max_body_bytes)? {
+                Value::Object(object) => CallInput::Json(object),
+                _ => return Err(ApiError::InvalidBody("The arguments of a function call are a JSON object".into())),
+            }
+        } else {
+            CallInput::Query(incoming.params.other.clone())
+        };
+        let cache = state.schema();
+        let names = input.names();
+        let f = cache.function(&incoming.schema, &function, &names).ok_or_else(|| ApiError::UnknownFunction {
+            schema: incoming.schema.clone(),
+            name: function.clone(),
+            args: names.iter().map(|n| n.to_string()).collect(),
+        })?;
+        let head = req.method == Method::HEAD;
+        match plan::call(&cache, f, input, &incoming.params, &incoming.prefs, state.config.max_rows)? {
+            CallPlan::Scalar(call) => {
+                let outcome = execute(&state, incoming, sql_builder::scalar_call(&call), false).await?;
+                let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
+                Ok(response::build(StatusCode::OK, response::JSON, None, body))
+            }
+            CallPlan::Rows { plan, single: one_row } => {
+                let single = single || one_row;
+                let outcome = execute(&state, incoming, sql_builder::read(&plan, single), false).await?;
+                if single && !one_row && outcome.page != 1 {
+                    return Err(ApiError::NotSingular(outcome.page));
+                }
+                let range = response::content_range(plan.level.offset, outcome.page, outcome.total);
+                let content_type = if single && !one_row { response::OBJECT } else { response::JSON };
+                let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
+                Ok(response::build(StatusCode::OK, content_type, Some(range), body))
+            }
+        }
+    }
+    .await
+    .map_err(fail(req.request_id.clone()))
 }

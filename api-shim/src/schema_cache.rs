@@ -39,14 +39,56 @@ impl Relation {
     }
 }
 
+#[derive(Debug, Clone, Deserialize)]
+pub struct Argument {
+    pub name: String,
+    pub type_name: String,
+    pub has_default: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RelationName {
+    pub schema: String,
+    pub name: String,
+}
+
+/// A function callable as `/rpc/<name>`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Function {
+    pub schema: String,
+    pub name: String,
+    pub args: Vec<Argument>,
+    pub returns_set: bool,
+    pub return_type: String,
+    /// It returns rows of this table or view.
+    pub return_relation: Option<RelationName>,
+    /// `RETURNS TABLE (...)` / OUT parameters: its result columns.
+    pub out_columns: Vec<Column>,
+}
+
+impl Function {
+    /// Whether it answers with rows that can be selected, filtered and ordered like a table's.
+    pub fn returns_rows(&self) -> bool {
+        self.return_relation.is_some() || !self.out_columns.is_empty()
+    }
+
+    /// Whether these argument names call it: each one of its own, none of its required ones left out.
+    fn accepts(&self, names: &[&str]) -> bool {
+        names.iter().all(|n| self.args.iter().any(|a| a.name == *n))
+            && self.args.iter().all(|a| a.has_default || names.contains(&a.name.as_str()))
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct SchemaCache {
     relations: HashMap<(String, String), Relation>,
+    functions: Vec<Function>,
 }
 
 #[derive(Deserialize)]
 struct Introspection {
     relations: Vec<Relation>,
+    functions: Vec<Function>,
 }
 
 pub const INTROSPECT_SQL: &str = include_str!("../sql/introspect.sql");
@@ -57,12 +99,18 @@ impl SchemaCache {
         let doc: Introspection = serde_json::from_str(json)?;
         Ok(SchemaCache {
             relations: doc.relations.into_iter().map(|r| ((r.schema.clone(), r.name.clone()), r)).collect(),
+            functions: doc.functions,
         })
     }
 
     pub async fn load(client: &tokio_postgres::Client, schemas: &[String]) -> Result<SchemaCache, tokio_postgres::Error> {
         let json: String = client.query_one(INTROSPECT_SQL, &[&schemas]).await?.get(0);
         Ok(SchemaCache::from_json(&json).expect("sql/introspect.sql returns the document Introspection reads"))
+    }
+
+    /// The overload of `schema.name` these argument names call, if one does.
+    pub fn function(&self, schema: &str, name: &str, arg_names: &[&str]) -> Option<&Function> {
+        self.functions.iter().find(|f| f.schema == schema && f.name == name && f.accepts(arg_names))
     }
 
     pub fn relation(&self, schema: &str, name: &str) -> Option<&Relation> {

@@ -174,15 +174,48 @@ fn embedded_rows(embed: &Embed, parent: &str, depth: usize, p: &mut Params, what
         query.select = vec![];
         query.order = vec![];
     }
-    level_query(&embed.target, &query, depth + 1, p, &join.join(" AND "))
+    level_query(&Source::Relation(embed.target.clone()), &query, depth + 1, p, &join.join(" AND "))
+}
+
+/// `"schema"."function"(name => value, ...)`, values bound; with JSON arguments, the
+/// `json_to_record` they are read from comes first, joined laterally.
+fn call(function: &Target, args: &CallArgs, p: &mut Params) -> (String, String) {
+    match args {
+        CallArgs::Text(args) => {
+            let named: Vec<String> = args.iter().map(|(n, t, v)| format!("{} => {}", ident(n), p.bind(v, t))).collect();
+            (String::new(), format!("{}({})", target(function), named.join(", ")))
+        }
+        CallArgs::Json { object, args } => {
+            let columns: Vec<String> = args.iter().map(|(n, t)| format!("{} {t}", ident(n))).collect();
+            let named: Vec<String> = args.iter().map(|(n, _)| format!("{0} => _pgrst_args.{0}", ident(n))).collect();
+            let record = if args.is_empty() {
+                String::new()
+            } else {
+                format!("json_to_record({}) AS _pgrst_args ({}) CROSS JOIN LATERAL ", p.bind(object, "json"), columns.join(", "))
+            };
+            (record, format!("{}({})", target(function), named.join(", ")))
+        }
+    }
+}
+
+/// The FROM item of a level: the relation or function call, aliased `a`.
+fn from_item(source: &Source, a: &str, p: &mut Params) -> String {
+    match source {
+        Source::Relation(t) => format!("{} AS {a}", target(t)),
+        Source::Call { function, args } => {
+            let (record, call) = call(function, args, p);
+            format!("{record}{call} AS {a}")
+        }
+    }
 }
 
 /// One level's `SELECT … FROM … WHERE … ORDER BY … LIMIT … OFFSET …`.
-fn level_query(t: &Target, level: &Level, depth: usize, p: &mut Params, join: &str) -> String {
+fn level_query(source: &Source, level: &Level, depth: usize, p: &mut Params, join: &str) -> String {
     let a = alias(depth);
+    let from = from_item(source, &a, p);
     let filter = condition(&level.filter, &a, depth, p);
     let filter = if join.is_empty() { filter } else { format!("{join} AND {filter}") };
-    let mut sql = format!("SELECT {} FROM {} AS {a} WHERE {filter}{}", projection(&level.select, &a, depth, p), target(t), order(&level.order, &a));
+    let mut sql = format!("SELECT {} FROM {from} WHERE {filter}{}", projection(&level.select, &a, depth, p), order(&level.order, &a));
     if let Some(limit) = level.limit {
         sql.push_str(&format!(" LIMIT {}", p.bind(&limit.to_string(), "bigint")));
     }
@@ -213,15 +246,29 @@ fn order(items: &[Ordering], a: &str) -> String {
 
 pub fn read(plan: &ReadPlan, single: bool) -> Statement {
     let mut p = Params::default();
-    let page = level_query(&plan.target, &plan.level, 0, &mut p, "");
+    let page = level_query(&plan.source, &plan.level, 0, &mut p, "");
     let total = if plan.count {
         let a = alias(0);
+        let from = from_item(&plan.source, &a, &mut p);
         let filter = condition(&plan.level.filter, &a, 0, &mut p);
-        format!("(SELECT count(*) FROM {} AS {a} WHERE {filter})", target(&plan.target))
+        format!("(SELECT count(*) FROM {from} WHERE {filter})")
     } else {
         "NULL::bigint".into()
     };
     Statement { sql: wrap(&total, &page, single, true), params: p.0 }
+}
+
+/// A function's value (or its set of values, as an array) as the body.
+pub fn scalar_call(plan: &ScalarCall) -> Statement {
+    let mut p = Params::default();
+    let (record, call) = call(&plan.function, &plan.args, &mut p);
+    let body = if plan.returns_set {
+        "coalesce(json_agg(_pgrst_v.value), '[]')::text"
+    } else {
+        "(json_agg(_pgrst_v.value) -> 0)::text"
+    };
+    let sql = format!("SELECT NULL::bigint AS total, count(*) AS page, {body} AS body FROM {record}{call} AS _pgrst_v (value)");
+    Statement { sql, params: p.0 }
 }
 
 /// The outer query every statement shares: counts and the JSON body built by PostgreSQL.

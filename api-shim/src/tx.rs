@@ -45,6 +45,15 @@ pub enum End {
     Rollback,
 }
 
+/// How the request's transaction runs.
+pub struct Options {
+    pub end: End,
+    /// COMMIT only when the rows pass (see `run`).
+    pub check: Option<fn(&[Row]) -> bool>,
+    /// GET and HEAD: `BEGIN READ ONLY`, so a function called by GET cannot write.
+    pub read_only: bool,
+}
+
 #[derive(Debug)]
 pub enum TxError {
     Pool(String),
@@ -54,14 +63,8 @@ pub enum TxError {
 /// Runs `sql` with text parameters in the request's transaction and returns its rows.
 /// With `check`, COMMIT waits for the rows and becomes ROLLBACK when they fail it (a write
 /// that asked for exactly one row must change nothing otherwise).
-pub async fn run(
-    pool: &Pool,
-    settings: RequestSettings,
-    sql: String,
-    params: Vec<Option<String>>,
-    end: End,
-    check: Option<fn(&[Row]) -> bool>,
-) -> Result<Vec<Row>, TxError> {
+pub async fn run(pool: &Pool, settings: RequestSettings, sql: String, params: Vec<Option<String>>, options: Options) -> Result<Vec<Row>, TxError> {
+    let Options { end, check, read_only } = options;
     let pool = pool.clone();
     tokio::spawn(async move {
         let client = pool.get().await.map_err(|e| TxError::Pool(e.to_string()))?;
@@ -101,7 +104,8 @@ pub async fn run(
             End::Rollback => "ROLLBACK",
         };
         let statements = async {
-            let (begun, set, rows) = tokio::join!(client.batch_execute("BEGIN"), client.execute(&setup, &setup_params), main);
+            let begin = if read_only { "BEGIN READ ONLY" } else { "BEGIN" };
+            let (begun, set, rows) = tokio::join!(client.batch_execute(begin), client.execute(&setup, &setup_params), main);
             begun.and(set).and(rows)
         };
         let rows = match check {
