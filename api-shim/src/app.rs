@@ -15,7 +15,12 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/rpc/{function}", get(resource::rpc).head(resource::rpc).post(resource::rpc))
         .route(
             "/{resource}",
-            get(resource::read).head(resource::read).post(resource::create).patch(resource::update).delete(resource::remove),
+            get(resource::read)
+                .head(resource::read)
+                .post(resource::create)
+                .put(resource::replace)
+                .patch(resource::update)
+                .delete(resource::remove),
         )
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn(request_id::ensure))

@@ -2,7 +2,7 @@
 //! unknown one is the client's mistake, named in the error), and limits are settled.
 use crate::error::ApiError;
 use crate::plan_types::*;
-use crate::prefer::{Count, Preferences, Return};
+use crate::prefer::{Count, Preferences, Resolution, Return};
 use crate::query_grammar as g;
 use crate::schema_cache::{Function, Relation, SchemaCache};
 use serde_json::Value;
@@ -385,11 +385,77 @@ pub fn insert(
         return Err(ApiError::InvalidBody("All object keys must match".into()));
     }
     let (returning, _) = write_level(cache, relation, params, prefs)?;
+    let on_conflict = match prefs.resolution {
+        None => None,
+        Some(resolution) => Some(OnConflict {
+            columns: conflict_columns(relation, params)?,
+            merge: resolution == Resolution::MergeDuplicates,
+        }),
+    };
     Ok(WritePlan {
         target: target(relation),
-        mutation: Mutation::Insert { columns, rows_json: Value::Array(rows.clone()).to_string() },
+        mutation: Mutation::Insert { columns, rows_json: Value::Array(rows.clone()).to_string(), on_conflict },
         returning,
     })
+}
+
+/// What an upsert collides on: `on_conflict=` (checked columns) or the primary key.
+fn conflict_columns(relation: &Relation, params: &g::QueryParams) -> Result<Vec<String>, ApiError> {
+    let columns = params.on_conflict.clone().unwrap_or_else(|| relation.primary_key.clone());
+    if columns.is_empty() {
+        return Err(ApiError::InvalidBody(format!("'{}' has no primary key: name the conflict columns with on_conflict=", relation.name)));
+    }
+    for c in &columns {
+        relation.column(c).ok_or_else(|| unknown_column(relation, c))?;
+    }
+    Ok(columns)
+}
+
+/// PUT: one row, named by `eq` filters on its primary key (`tenant_id` is the caller's, so
+/// it may be left out), created or replaced with the body, which must agree with the filters.
+pub fn put(cache: &SchemaCache, relation: &Relation, params: &g::QueryParams, prefs: &Preferences, body: Option<Value>) -> Result<WritePlan, ApiError> {
+    let body = required(body)?;
+    let Value::Object(object) = &body else {
+        return Err(ApiError::InvalidBody("The body of a PUT must be one JSON object".into()));
+    };
+    let keyed = |column: &str| {
+        params.filters.iter().find_map(|f| {
+            let f = (f.path.is_empty()).then_some(&f.filter)?;
+            let plain = !f.negated && f.op == g::Operator::Eq && f.quantifier.is_none() && f.field.json_path.is_empty();
+            match (&f.value, plain && f.field.name == column) {
+                (g::FilterValue::Single(v), true) => Some(v.clone()),
+                _ => None,
+            }
+        })
+    };
+    let pk: Vec<&String> = relation.primary_key.iter().filter(|c| *c != "tenant_id").collect();
+    if pk.is_empty() || params.filters.len() != pk.len() + usize::from(keyed("tenant_id").is_some()) || !params.logic.is_empty() {
+        return Err(ApiError::InvalidBody("PUT needs exactly the primary key, as eq filters, and no other filter".into()));
+    }
+    for column in pk.iter().map(|c| c.as_str()).chain(keyed("tenant_id").map(|_| "tenant_id")) {
+        let in_url = keyed(column).ok_or_else(|| ApiError::InvalidBody(format!("PUT needs {column}=eq.<value>")))?;
+        let in_body = object.get(column).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        if in_body.as_deref() != Some(in_url.as_str()) {
+            return Err(ApiError::InvalidBody(format!("Payload values do not match URL in primary key column {column}")));
+        }
+    }
+    let columns = columns(relation, params, object)?;
+    let (returning, _) = write_level_without_filters(cache, relation, params, prefs)?;
+    Ok(WritePlan {
+        target: target(relation),
+        mutation: Mutation::Insert {
+            columns,
+            rows_json: Value::Array(vec![body.clone()]).to_string(),
+            on_conflict: Some(OnConflict { columns: relation.primary_key.clone(), merge: true }),
+        },
+        returning,
+    })
+}
+
+/// The returning projection of a PUT, whose filters name the row rather than select it.
+fn write_level_without_filters(cache: &SchemaCache, relation: &Relation, params: &g::QueryParams, prefs: &Preferences) -> Result<(Option<Vec<Projection>>, Condition), ApiError> {
+    let without = g::QueryParams { filters: vec![], ..params.clone() };
+    write_level(cache, relation, &without, prefs)
 }
 
 pub fn update(

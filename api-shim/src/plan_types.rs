@@ -189,10 +189,18 @@ pub struct ScalarCall {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mutation {
     /// Rows of a JSON array, only these columns written (the others get their defaults).
-    Insert { columns: Vec<String>, rows_json: String },
+    Insert { columns: Vec<String>, rows_json: String, on_conflict: Option<OnConflict> },
     /// These columns set from one JSON object, on the rows the filter selects.
     Update { columns: Vec<String>, row_json: String, filter: Condition },
     Delete { filter: Condition },
+}
+
+/// An upsert: what a row that collides on `columns` does instead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnConflict {
+    pub columns: Vec<String>,
+    /// `merge-duplicates`: update the written columns; `ignore-duplicates`: skip the row.
+    pub merge: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

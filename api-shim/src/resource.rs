@@ -233,6 +233,15 @@ pub async fn update(
     write(&state, &resource, &req, Some(body), StatusCode::OK, plan::update).await.map_err(fail(req.request_id.clone()))
 }
 
+pub async fn replace(
+    State(state): State<Arc<AppState>>,
+    Path(resource): Path<String>,
+    req: Req,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    write(&state, &resource, &req, Some(body), StatusCode::OK, plan::put).await.map_err(fail(req.request_id.clone()))
+}
+
 pub async fn remove(State(state): State<Arc<AppState>>, Path(resource): Path<String>, req: Req) -> Result<Response, Failure> {
     write(&state, &resource, &req, None, StatusCode::OK, plan::delete).await.map_err(fail(req.request_id.clone()))
 }

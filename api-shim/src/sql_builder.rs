@@ -287,10 +287,21 @@ pub fn write(plan: &WritePlan, single: bool) -> Statement {
     let table = format!("{} AS {a}", target(&plan.target));
     let returning = if plan.returning.is_some() { format!("{a}.*") } else { "1".into() };
     let cte = match &plan.mutation {
-        Mutation::Insert { columns, rows_json } => {
+        Mutation::Insert { columns, rows_json, on_conflict } => {
             let cols = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+            let upsert = match on_conflict {
+                None => String::new(),
+                Some(OnConflict { columns: keys, merge }) => {
+                    let keys = keys.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+                    let set: Vec<String> = columns.iter().map(|c| format!("{0} = EXCLUDED.{0}", ident(c))).collect();
+                    match merge {
+                        true if !set.is_empty() => format!(" ON CONFLICT ({keys}) DO UPDATE SET {}", set.join(", ")),
+                        _ => format!(" ON CONFLICT ({keys}) DO NOTHING"),
+                    }
+                }
+            };
             format!(
-                "INSERT INTO {table} ({cols}) SELECT {cols} FROM json_populate_recordset(NULL::{}, {}) RETURNING {returning}",
+                "INSERT INTO {table} ({cols}) SELECT {cols} FROM json_populate_recordset(NULL::{}, {}){upsert} RETURNING {returning}",
                 target(&plan.target),
                 p.bind(rows_json, "json")
             )

@@ -555,3 +555,76 @@ async fn anyone_reads_a_tenants_public_config_by_slug() {
     let (status, _) = json(anon.rpc("tenant_config", json!({"slug": t.slug}).to_string()).execute().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a suspended tenant shows nothing");
 }
+
+#[tokio::test]
+async fn upserts_merge_or_ignore_and_stay_in_the_tenant() {
+    let api = api::start().await;
+    let a = tenant_with_departments().await;
+    let b = tenant_with_departments().await;
+    let admin = superuser().await;
+    let id_of = |tenant: Uuid, name: &'static str| {
+        let admin = &admin;
+        async move {
+            admin
+                .query_one("SELECT id FROM hrms.employees WHERE tenant_id = $1 AND first_name = $2", &[&tenant, &name])
+                .await
+                .unwrap()
+                .get::<_, Uuid>(0)
+        }
+    };
+    let (ada, bobs_of_b) = (id_of(a.id, "Ada").await, id_of(b.id, "Bob").await);
+    let upsert = |prefer: &'static str, body: Value, query: &'static str| {
+        api.http()
+            .post(format!("{}/employees{query}", api.url))
+            .bearer_auth(token(a.id))
+            .header("Content-Profile", "hrms")
+            .header("Prefer", format!("return=representation, {prefer}"))
+            .json(&body)
+            .send()
+    };
+    let row = |id: Uuid, title: &str, email: &str| json!({"id": id, "first_name": "X", "last_name": "Y", "email": email, "job_title": title});
+
+    let (status, rows) = json(upsert("resolution=merge-duplicates", json!([row(ada, "merged", "ada@x.example")]), "").await.unwrap()).await;
+    assert_eq!((status, rows[0]["job_title"].as_str()), (StatusCode::CREATED, Some("merged")), "{rows}");
+    let (_, rows) = json(upsert("resolution=ignore-duplicates", json!([row(ada, "ignored", "ada@x.example")]), "").await.unwrap()).await;
+    assert_eq!(rows, json!([]), "ignored: nothing written");
+    let (status, rows) = json(upsert("resolution=merge-duplicates", json!([row(Uuid::new_v4(), "by email", "ada@x.example")]), "?on_conflict=tenant_id,email").await.unwrap()).await;
+    assert_eq!((status, rows[0]["job_title"].as_str()), (StatusCode::CREATED, Some("by email")), "{rows}");
+    let same_email: i64 = admin
+        .query_one("SELECT count(*) FROM hrms.employees WHERE tenant_id = $1 AND email = 'ada@x.example'", &[&a.id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(same_email, 1, "on_conflict named the key: the row was merged, not added");
+
+    // B's key cannot be hit: the key includes tenant_id, so this is a new row of A.
+    let (status, rows) = json(upsert("resolution=merge-duplicates", json!([row(bobs_of_b, "pwned", "new@x.example")]), "").await.unwrap()).await;
+    assert_eq!((status, rows[0]["tenant_id"].clone()), (StatusCode::CREATED, json!(a.id)));
+    let title: Option<String> = admin.query_one("SELECT job_title FROM hrms.employees WHERE id = $1 AND tenant_id = $2", &[&bobs_of_b, &b.id]).await.unwrap().get(0);
+    assert_eq!(title, None, "B's Bob untouched");
+    let (status, _) = json(upsert("resolution=merge-duplicates", json!([{"tenant_id": b.id, "id": bobs_of_b, "first_name": "E", "last_name": "V", "email": "e@x.example"}]), "").await.unwrap()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an upsert naming B is refused");
+}
+
+#[tokio::test]
+async fn put_replaces_one_row_named_by_its_key() {
+    let api = api::start().await;
+    let a = tenant_with_departments().await;
+    let new_id = Uuid::new_v4();
+    let put = |id: Uuid, body: Value| {
+        api.http()
+            .put(format!("{}/employees?id=eq.{id}", api.url))
+            .bearer_auth(token(a.id))
+            .header("Content-Profile", "hrms")
+            .header("Prefer", "return=representation")
+            .json(&body)
+            .send()
+    };
+    let body = json!({"id": new_id, "first_name": "Put", "last_name": "P", "email": "put@x.example"});
+    let (status, rows) = json(put(new_id, body.clone()).await.unwrap()).await;
+    assert_eq!((status, rows[0]["first_name"].as_str()), (StatusCode::OK, Some("Put")), "{rows}");
+    let (_, rows) = json(put(new_id, json!({"id": new_id, "first_name": "Again", "last_name": "P", "email": "put@x.example"})).await.unwrap()).await;
+    assert_eq!((rows.as_array().unwrap().len(), rows[0]["first_name"].as_str()), (1, Some("Again")));
+    let (status, body) = json(put(Uuid::new_v4(), body).await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("PGRST102")), "body and URL disagree");
+}
