@@ -3,13 +3,31 @@ use crate::config::Config;
 use crate::schema_cache::SchemaCache;
 use crate::state::AppState;
 use crate::{health, request_id, resource};
+use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use axum::Router;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::sync::Arc;
 use tokio_postgres::NoTls;
 
+/// Browsers may call from any origin unless PGRST_SERVER_CORS_ALLOWED_ORIGINS lists them;
+/// the response headers a PostgREST client reads are exposed.
+fn cors(origins: Option<&[String]>) -> CorsLayer {
+    let allow = match origins {
+        None => AllowOrigin::any(),
+        Some(list) => AllowOrigin::list(list.iter().filter_map(|o| HeaderValue::from_str(o).ok())),
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods(Any)
+        .allow_headers(Any)
+        .expose_headers([header::CONTENT_RANGE, header::LOCATION, HeaderName::from_static(request_id::HEADER)])
+        .max_age(std::time::Duration::from_secs(86400))
+}
+
 pub fn app(state: Arc<AppState>) -> Router {
+    let cors = cors(state.config.cors_origins.as_deref());
     Router::new()
         .route("/health", get(health::health))
         .route("/rpc/{function}", get(resource::rpc).head(resource::rpc).post(resource::rpc))
@@ -24,6 +42,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn(request_id::ensure))
+        .layer(cors)
         .with_state(state)
 }
 

@@ -38,6 +38,10 @@ pub struct Config {
     pub company_claim: String,
     /// TENANCY_MAX_BODY_BYTES: the largest request body accepted.
     pub max_body_bytes: usize,
+    /// PGRST_SERVER_CORS_ALLOWED_ORIGINS: browser origins allowed; unset means any.
+    pub cors_origins: Option<Vec<String>>,
+    /// TENANCY_STATEMENT_TIMEOUT_MS: the longest a request's statement may run (0: no limit).
+    pub statement_timeout_ms: u64,
 }
 
 #[derive(Debug, PartialEq)]
@@ -95,6 +99,9 @@ impl Config {
             tenant_claim: get("TENANCY_TENANT_CLAIM").unwrap_or_else(|| "tenant_id".into()),
             company_claim: get("TENANCY_COMPANY_CLAIM").unwrap_or_else(|| "company_id".into()),
             max_body_bytes: number("TENANCY_MAX_BODY_BYTES", 1024 * 1024)? as usize,
+            cors_origins: get("PGRST_SERVER_CORS_ALLOWED_ORIGINS")
+                .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect()),
+            statement_timeout_ms: number("TENANCY_STATEMENT_TIMEOUT_MS", 10_000)?,
         })
     }
 }

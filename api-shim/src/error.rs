@@ -77,6 +77,8 @@ pub fn status_for_sqlstate(code: &str, authenticated: Authenticated) -> StatusCo
         "25006" => StatusCode::METHOD_NOT_ALLOWED,
         "42883" | "42P01" => StatusCode::NOT_FOUND,
         "42P17" | "P0001" => StatusCode::BAD_REQUEST,
+        // statement_timeout: the request asked for more work than the server allows.
+        "57014" => StatusCode::GATEWAY_TIMEOUT,
         "TN001" => StatusCode::NOT_FOUND,
         "TN002" | "TN003" | "TN010" => StatusCode::FORBIDDEN,
         "TN004" => StatusCode::UNAUTHORIZED,
@@ -172,6 +174,9 @@ impl ApiError {
             ApiError::Database(db, authenticated) => {
                 let code = db.code().code();
                 let status = status_for_sqlstate(code, *authenticated);
+                if code == "57014" {
+                    return parts(status, code, "The statement ran longer than the server allows");
+                }
                 if status.is_server_error() {
                     return parts(status, code, "The database could not complete the request");
                 }

@@ -135,7 +135,13 @@ impl Req {
     if let Some(why) = prefs.strict_error() {
         return Err(ApiError::UnsupportedHeader { status: StatusCode::BAD_REQUEST, message: why });
     }
-    let settings = RequestSettings::new(&identity, self.method.as_str(), self.uri.path(), headers_json(&self.headers));
+    let settings = RequestSettings::new(
+            &identity,
+            self.method.as_str(),
+            self.uri.path(),
+            headers_json(&self.headers),
+            state.config.statement_timeout_ms,
+        );
     Ok(Incoming { identity, schema, params, prefs, settings })
     }
 }

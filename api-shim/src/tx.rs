@@ -18,10 +18,12 @@ pub struct RequestSettings {
     pub role: String,
     pub tenant: Option<Uuid>,
     pub company: Option<Uuid>,
+    /// `statement_timeout` for the transaction, e.g. `10000` (milliseconds; `0`: none).
+    pub statement_timeout: String,
 }
 
 impl RequestSettings {
-    pub fn new(identity: &Identity, method: &str, path: &str, headers: String) -> Self {
+    pub fn new(identity: &Identity, method: &str, path: &str, headers: String, statement_timeout_ms: u64) -> Self {
         RequestSettings {
             claims: identity.claims.to_string(),
             method: method.to_string(),
@@ -30,6 +32,7 @@ impl RequestSettings {
             role: identity.role.clone(),
             tenant: identity.tenant,
             company: identity.company,
+            statement_timeout: statement_timeout_ms.to_string(),
         }
     }
 }
@@ -38,7 +41,7 @@ impl RequestSettings {
 const SETUP_SQL: &str = "SELECT set_config('request.jwt.claims', $1, true), set_config('request.method', $2, true),
         set_config('request.path', $3, true), set_config('request.headers', $4, true),
         CASE WHEN $5::uuid IS NOT NULL THEN tenancy.enter_tenant($5::uuid, $6::uuid) END,
-        set_config('role', $7, true)";
+        set_config('role', $7, true), set_config('statement_timeout', $8, true)";
 
 pub enum End {
     Commit,
@@ -69,7 +72,7 @@ pub async fn run(pool: &Pool, settings: RequestSettings, sql: String, params: Ve
     tokio::spawn(async move {
         let client = pool.get().await.map_err(|e| TxError::Pool(e.to_string()))?;
         let setup = client.prepare_cached(SETUP_SQL).await.map_err(TxError::Db)?;
-        let setup_params: [&(dyn ToSql + Sync); 7] = [
+        let setup_params: [&(dyn ToSql + Sync); 8] = [
             &settings.claims,
             &settings.method,
             &settings.path,
@@ -77,6 +80,7 @@ pub async fn run(pool: &Pool, settings: RequestSettings, sql: String, params: Ve
             &settings.tenant,
             &settings.company,
             &settings.role,
+            &settings.statement_timeout,
         ];
         let main_params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let (sent, main_sent) = tokio::sync::oneshot::channel::<()>();

@@ -628,3 +628,42 @@ async fn put_replaces_one_row_named_by_its_key() {
     let (status, body) = json(put(Uuid::new_v4(), body).await.unwrap()).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("PGRST102")), "body and URL disagree");
 }
+
+#[tokio::test]
+async fn browsers_may_call_and_slow_statements_are_cut_off() {
+    let admin = superuser().await;
+    let slow = format!("slow_{}", &Uuid::new_v4().simple().to_string()[..8]);
+    admin
+        .batch_execute(&format!("CREATE FUNCTION hrms.{slow}() RETURNS int LANGUAGE sql AS 'SELECT 1 FROM pg_sleep(0.5)'"))
+        .await
+        .unwrap();
+    let api = api::start_with(&[("TENANCY_STATEMENT_TIMEOUT_MS", "100")]).await;
+    let t = tenant_with_employees(1).await;
+
+    let preflight = api
+        .http()
+        .request(reqwest::Method::OPTIONS, format!("{}/employees", api.url))
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "PATCH")
+        .header("Access-Control-Request-Headers", "authorization,prefer")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let read = api
+        .http()
+        .get(format!("{}/employees", api.url))
+        .bearer_auth(token(t.id))
+        .header("Accept-Profile", "hrms")
+        .header("Origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    let exposed = read.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
+    assert!(exposed.contains("content-range") && exposed.contains("x-request-id"), "{exposed}");
+
+    let (status, body) = json(api.client(Some(&token(t.id))).schema("hrms").rpc(&slow, "{}").execute().await.unwrap()).await;
+    admin.batch_execute(&format!("DROP FUNCTION hrms.{slow}()")).await.unwrap();
+    assert_eq!((status, body["code"].as_str()), (StatusCode::GATEWAY_TIMEOUT, Some("57014")), "{body}");
+}
