@@ -29,6 +29,7 @@ fn cors(origins: Option<&[String]>) -> CorsLayer {
 pub fn app(state: Arc<AppState>) -> Router {
     let cors = cors(state.config.cors_origins.as_deref());
     Router::new()
+        .route("/", get(resource::openapi))
         .route("/health", get(health::health))
         .route("/rpc/{function}", get(resource::rpc).head(resource::rpc).post(resource::rpc))
         .route(

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod openapi;
 pub mod plan;
 pub mod plan_types;
 pub mod prefer;

@@ -301,3 +301,19 @@ pub async fn rpc(
     .await
     .map_err(fail(req.request_id.clone()))
 }
+
+/// `GET /`: the OpenAPI document of the profile's schema, for the caller's role.
+pub async fn openapi(State(state): State<Arc<AppState>>, req: Req) -> Result<Response, Failure> {
+    async {
+        let incoming = req.incoming(&state, "accept-profile")?;
+        let schema = incoming.schema.clone();
+        let statement = Statement { sql: crate::openapi::PRIVILEGES_SQL.to_string(), params: vec![Some(schema.clone())] };
+        let outcome = execute(&state, incoming, statement, false).await?;
+        let privileges: crate::openapi::Privileges =
+            serde_json::from_str(outcome.body.as_deref().unwrap_or("{}")).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let document = crate::openapi::document(&state.schema(), &schema, &privileges);
+        Ok(response::build(StatusCode::OK, "application/openapi+json; charset=utf-8", None, Some(document.to_string())))
+    }
+    .await
+    .map_err(fail(req.request_id.clone()))
+}

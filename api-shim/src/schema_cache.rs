@@ -123,6 +123,17 @@ impl SchemaCache {
         self.relations.values().filter(|r| r.name == name).collect()
     }
 
+    /// The relations of one schema, by name.
+    pub fn relations_in(&self, schema: &str) -> Vec<&Relation> {
+        let mut found: Vec<&Relation> = self.relations.values().filter(|r| r.schema == schema).collect();
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        found
+    }
+
+    pub fn functions_in<'a>(&'a self, schema: &'a str) -> impl Iterator<Item = &'a Function> + 'a {
+        self.functions.iter().filter(move |f| f.schema == schema)
+    }
+
     pub fn len(&self) -> usize {
         self.relations.len()
     }

@@ -667,3 +667,31 @@ async fn browsers_may_call_and_slow_statements_are_cut_off() {
     admin.batch_execute(&format!("DROP FUNCTION hrms.{slow}()")).await.unwrap();
     assert_eq!((status, body["code"].as_str()), (StatusCode::GATEWAY_TIMEOUT, Some("57014")), "{body}");
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_what_the_role_may_use() {
+    let api = api::start().await;
+    let t = tenant_with_employees(0).await;
+    let get = |token: Option<String>, profile: &'static str| {
+        let mut request = api.http().get(format!("{}/", api.url)).header("Accept-Profile", profile);
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        request.send()
+    };
+    let (status, doc) = json(get(Some(token(t.id)), "hrms").await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.0.3");
+    let employees = &doc["paths"]["/employees"];
+    for method in ["get", "post", "patch", "delete"] {
+        assert!(employees.get(method).is_some(), "{method} on /employees");
+    }
+    assert!(doc["paths"]["/rpc/hired_since"]["post"].is_object());
+    assert_eq!(doc["components"]["schemas"]["employees"]["properties"]["salary"]["type"], "number");
+
+    let (status, doc) = json(get(None, "hrms").await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["paths"], json!({}), "the anonymous role may use nothing in hrms");
+    let (_, doc) = json(get(None, "api").await.unwrap()).await;
+    assert!(doc["paths"]["/rpc/tenant_config"].is_object(), "but it may ask for a tenant's public config");
+}
