@@ -17,6 +17,9 @@ thread_local! {
     /// (tenant, company) -> the enabled modules, or `None` when it cannot be entered.
     static CACHE: RefCell<HashMap<Key, Option<Rc<[String]>>>> = RefCell::new(HashMap::new());
     static TENANTS_RELID: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
+    /// Bumped by every invalidation: an answer read while one arrived may predate the change
+    /// it announces, so it is not cached.
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
 }
 
 pub fn init() {
@@ -27,16 +30,15 @@ pub fn init() {
 unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     if relid == pg_sys::InvalidOid || relid == TENANTS_RELID.get() {
         CACHE.with_borrow_mut(|cache| cache.clear());
-        // Looked up again before the next fill: the table may have been dropped and recreated.
-        TENANTS_RELID.set(pg_sys::InvalidOid);
+        GENERATION.set(GENERATION.get() + 1);
     }
 }
 
-fn tenants_relid() -> pg_sys::Oid {
-    if TENANTS_RELID.get() == pg_sys::InvalidOid {
-        let namespace = unsafe { pg_sys::get_namespace_oid(c"tenancy".as_ptr(), false) };
-        TENANTS_RELID.set(unsafe { pg_sys::get_relname_relid(c"tenants".as_ptr(), namespace) });
-    }
+/// Looked up on every cache miss (a syscache hit): the table may have been dropped and
+/// recreated since, with another oid.
+fn refresh_tenants_relid() -> pg_sys::Oid {
+    let namespace = unsafe { pg_sys::get_namespace_oid(c"tenancy".as_ptr(), false) };
+    TENANTS_RELID.set(unsafe { pg_sys::get_relname_relid(c"tenants".as_ptr(), namespace) });
     TENANTS_RELID.get()
 }
 
@@ -72,17 +74,20 @@ pub fn enabled_modules(tenant: pgrx::Uuid, company: Option<pgrx::Uuid>) -> Vec<S
 /// The modules of `tenant` and `company` when the tenant exists and is active and the company
 /// is its own; `None` when it cannot be entered. Cached (see the module comment).
 pub fn enterable(tenant: pgrx::Uuid, company: Option<pgrx::Uuid>) -> Option<Rc<[String]>> {
-    tenants_relid(); // known before anything is cached, so its invalidation is recognised
     if let Some(hit) = CACHE.with_borrow(|cache| cache.get(&(tenant, company)).cloned()) {
         return hit;
     }
+    refresh_tenants_relid();
+    let generation = GENERATION.get();
     let valid = ENTERABLE
         .first_row(&UUIDS, vec![tenant.into(), company.into()], |row| {
             Ok(row.get::<bool>(1)?.unwrap_or(false) && row.get::<bool>(2)?.unwrap_or(false))
         })
         .unwrap_or(false);
     let answer: Option<Rc<[String]>> = valid.then(|| enabled_modules(tenant, company).into());
-    CACHE.with_borrow_mut(|cache| cache.insert((tenant, company), answer.clone()));
+    if GENERATION.get() == generation {
+        CACHE.with_borrow_mut(|cache| cache.insert((tenant, company), answer.clone()));
+    }
     answer
 }
 
@@ -95,5 +100,5 @@ fn enabled_modules_sql(tenant: pgrx::Uuid, company: Option<pgrx::Uuid>) -> Vec<S
 /// this transaction commits (and this backend's at its next command).
 #[pg_extern(name = "_catalog_changed", volatile, parallel_unsafe)]
 fn catalog_changed() {
-    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(tenants_relid()) };
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(refresh_tenants_relid()) };
 }
