@@ -198,3 +198,20 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 $$;
 COMMENT ON FUNCTION tenancy.bound_tenants() IS
 'The tenants the calling role is bound to, and which one it chose with use_tenant.';
+
+-- The REST server checks a request's subdomain against the token's tenant with this, while
+-- it is still the service role.
+CREATE FUNCTION tenancy.check_subdomain(tenant uuid, slug text) RETURNS void
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    IF NOT pg_has_role(tenancy._outer_role(), 'tenancy_service', 'MEMBER') THEN
+        RAISE EXCEPTION 'permission denied to check subdomains' USING ERRCODE = '42501';
+    END IF;
+    IF NOT EXISTS (SELECT FROM tenancy.tenants t WHERE t.id = tenant AND t.slug = slug) THEN
+        RAISE EXCEPTION 'the subdomain "%" is not the tenant of the token', slug
+            USING ERRCODE = 'TN005', HINT = 'A token may only be used on its own tenant''s subdomain.';
+    END IF;
+END $$;
+COMMENT ON FUNCTION tenancy.check_subdomain(uuid, text) IS
+'For the API''s service role: raises TN005 unless the tenant''s slug is this subdomain.';

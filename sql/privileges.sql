@@ -8,6 +8,7 @@ GRANT SELECT ON tenancy.modules, tenancy.plans, tenancy.protected_tables TO PUBL
 GRANT EXECUTE ON FUNCTION
     tenancy.current_tenant_id(), tenancy.current_company_id(), tenancy.bound_tenants(), tenancy.public_config(text),
     tenancy.enter_tenant(uuid, uuid), tenancy._enter(uuid, uuid), tenancy._enter_refused(uuid, uuid),
+    tenancy.check_subdomain(uuid, text),
     tenancy._fast_tenant(), tenancy._current_tenant_slow(),
     tenancy._fast_module_tenant(text), tenancy._module_tenant_slow(text),
     tenancy.use_tenant(uuid),

@@ -86,6 +86,13 @@ pub fn issue_token(secret: &str, role: &str, tenant: Option<Uuid>, seconds: u64)
         .expect("HS256 signing cannot fail")
 }
 
+/// The tenant slug a `Host` names under the base domain: `acme.example.com` → `acme`.
+pub fn subdomain(host: Option<&str>, base_domain: Option<&str>) -> Option<String> {
+    let host = host?.split(':').next()?.to_ascii_lowercase();
+    let slug = host.strip_suffix(base_domain?)?.strip_suffix('.')?;
+    (!slug.is_empty() && !slug.contains('.')).then(|| slug.to_string())
+}
+
 /// The tenant the request acts for: the token's. `X-Tenant-ID` may repeat it, never change it.
 pub fn check_tenant_header(identity: &Identity, header: Option<&str>) -> Result<(), ApiError> {
     match (header.map(str::trim), identity.tenant) {
@@ -149,6 +156,17 @@ mod tests {
         assert!(matches!(authenticate(&c, Some("Basic abc")).unwrap_err(), ApiError::Jwt(_)));
         let bad_tenant = token(json!({"role": "x", "tenant_id": "acme"}), "s3cret-s3cret-s3cret-s3cret-s3cret");
         assert!(matches!(authenticate(&c, Some(&format!("Bearer {bad_tenant}"))).unwrap_err(), ApiError::Jwt(_)));
+    }
+
+    #[test]
+    fn subdomains_name_a_slug_under_the_base_domain() {
+        let base = Some("tenancy.test");
+        assert_eq!(subdomain(Some("acme.tenancy.test:3000"), base).as_deref(), Some("acme"));
+        assert_eq!(subdomain(Some("ACME.Tenancy.Test"), base).as_deref(), Some("acme"));
+        for other in ["tenancy.test", "a.b.tenancy.test", "acme.elsewhere.test", "xtenancy.test"] {
+            assert_eq!(subdomain(Some(other), base), None, "{other}");
+        }
+        assert_eq!(subdomain(Some("acme.tenancy.test"), None), None);
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct Config {
     pub cors_origins: Option<Vec<String>>,
     /// TENANCY_STATEMENT_TIMEOUT_MS: the longest a request's statement may run (0: no limit).
     pub statement_timeout_ms: u64,
+    /// TENANCY_BASE_DOMAIN: `acme.<base>` names tenant `acme` (it must agree with the token).
+    pub base_domain: Option<String>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -102,6 +104,7 @@ impl Config {
             cors_origins: get("PGRST_SERVER_CORS_ALLOWED_ORIGINS")
                 .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect()),
             statement_timeout_ms: number("TENANCY_STATEMENT_TIMEOUT_MS", 10_000)?,
+            base_domain: get("TENANCY_BASE_DOMAIN").map(|d| d.trim_matches('.').to_ascii_lowercase()),
         })
     }
 }

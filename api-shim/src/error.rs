@@ -80,7 +80,7 @@ pub fn status_for_sqlstate(code: &str, authenticated: Authenticated) -> StatusCo
         // statement_timeout: the request asked for more work than the server allows.
         "57014" => StatusCode::GATEWAY_TIMEOUT,
         "TN001" => StatusCode::NOT_FOUND,
-        "TN002" | "TN003" | "TN010" => StatusCode::FORBIDDEN,
+        "TN002" | "TN003" | "TN005" | "TN010" => StatusCode::FORBIDDEN,
         "TN004" => StatusCode::UNAUTHORIZED,
         _ => match class {
             "08" | "53" => StatusCode::SERVICE_UNAVAILABLE,

@@ -440,7 +440,8 @@ pub fn put(cache: &SchemaCache, relation: &Relation, params: &g::QueryParams, pr
         }
     }
     let columns = columns(relation, params, object)?;
-    let (returning, _) = write_level_without_filters(cache, relation, params, prefs)?;
+    // The filters named the row; what comes back is shaped by `select` alone.
+    let (returning, _) = write_level(cache, relation, &g::QueryParams { filters: vec![], ..params.clone() }, prefs)?;
     Ok(WritePlan {
         target: target(relation),
         mutation: Mutation::Insert {
@@ -450,12 +451,6 @@ pub fn put(cache: &SchemaCache, relation: &Relation, params: &g::QueryParams, pr
         },
         returning,
     })
-}
-
-/// The returning projection of a PUT, whose filters name the row rather than select it.
-fn write_level_without_filters(cache: &SchemaCache, relation: &Relation, params: &g::QueryParams, prefs: &Preferences) -> Result<(Option<Vec<Projection>>, Condition), ApiError> {
-    let without = g::QueryParams { filters: vec![], ..params.clone() };
-    write_level(cache, relation, &without, prefs)
 }
 
 pub fn update(

@@ -141,6 +141,7 @@ impl Req {
             self.uri.path(),
             headers_json(&self.headers),
             state.config.statement_timeout_ms,
+            auth::subdomain(header(&self.headers, "host"), state.config.base_domain.as_deref()),
         );
     Ok(Incoming { identity, schema, params, prefs, settings })
     }

@@ -20,10 +20,12 @@ pub struct RequestSettings {
     pub company: Option<Uuid>,
     /// `statement_timeout` for the transaction, e.g. `10000` (milliseconds; `0`: none).
     pub statement_timeout: String,
+    /// The tenant slug of the request's subdomain: it must be the token's tenant.
+    pub subdomain: Option<String>,
 }
 
 impl RequestSettings {
-    pub fn new(identity: &Identity, method: &str, path: &str, headers: String, statement_timeout_ms: u64) -> Self {
+    pub fn new(identity: &Identity, method: &str, path: &str, headers: String, statement_timeout_ms: u64, subdomain: Option<String>) -> Self {
         RequestSettings {
             claims: identity.claims.to_string(),
             method: method.to_string(),
@@ -33,13 +35,15 @@ impl RequestSettings {
             tenant: identity.tenant,
             company: identity.company,
             statement_timeout: statement_timeout_ms.to_string(),
+            subdomain,
         }
     }
 }
 
-// Evaluated left to right: the tenant is entered before the role changes.
+// Evaluated left to right: the subdomain is checked and the tenant entered before the role changes.
 const SETUP_SQL: &str = "SELECT set_config('request.jwt.claims', $1, true), set_config('request.method', $2, true),
         set_config('request.path', $3, true), set_config('request.headers', $4, true),
+        CASE WHEN $5::uuid IS NOT NULL AND $9::text IS NOT NULL THEN tenancy.check_subdomain($5::uuid, $9::text) END,
         CASE WHEN $5::uuid IS NOT NULL THEN tenancy.enter_tenant($5::uuid, $6::uuid) END,
         set_config('role', $7, true), set_config('statement_timeout', $8, true)";
 
@@ -72,7 +76,7 @@ pub async fn run(pool: &Pool, settings: RequestSettings, sql: String, params: Ve
     tokio::spawn(async move {
         let client = pool.get().await.map_err(|e| TxError::Pool(e.to_string()))?;
         let setup = client.prepare_cached(SETUP_SQL).await.map_err(TxError::Db)?;
-        let setup_params: [&(dyn ToSql + Sync); 8] = [
+        let setup_params: [&(dyn ToSql + Sync); 9] = [
             &settings.claims,
             &settings.method,
             &settings.path,
@@ -81,6 +85,7 @@ pub async fn run(pool: &Pool, settings: RequestSettings, sql: String, params: Ve
             &settings.company,
             &settings.role,
             &settings.statement_timeout,
+            &settings.subdomain,
         ];
         let main_params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let (sent, main_sent) = tokio::sync::oneshot::channel::<()>();

@@ -695,3 +695,22 @@ async fn the_openapi_document_lists_what_the_role_may_use() {
     let (_, doc) = json(get(None, "api").await.unwrap()).await;
     assert!(doc["paths"]["/rpc/tenant_config"].is_object(), "but it may ask for a tenant's public config");
 }
+
+#[tokio::test]
+async fn a_subdomain_must_be_the_tokens_tenant() {
+    let api = api::start_with(&[("TENANCY_BASE_DOMAIN", "tenancy.test")]).await;
+    let a = tenant_with_employees(1).await;
+    let b = tenant_with_employees(1).await;
+    let get = |host: String| {
+        api.http()
+            .get(format!("{}/employees", api.url))
+            .bearer_auth(token(a.id))
+            .header("Accept-Profile", "hrms")
+            .header("Host", host)
+            .send()
+    };
+    assert_eq!(get(format!("{}.tenancy.test", a.slug)).await.unwrap().status(), StatusCode::OK);
+    let (status, body) = json(get(format!("{}.tenancy.test:3000", b.slug)).await.unwrap()).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("TN005")), "{body}");
+    assert_eq!(get("elsewhere.example".into()).await.unwrap().status(), StatusCode::OK, "not under the base domain: no claim");
+}
