@@ -2,14 +2,15 @@
 use crate::config::Config;
 use crate::schema_cache::SchemaCache;
 use crate::state::AppState;
-use crate::{health, request_id, resource};
+use crate::{health, observe, request_id, resource};
+use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
-use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use axum::Router;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::sync::Arc;
 use tokio_postgres::NoTls;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 /// Browsers may call from any origin unless PGRST_SERVER_CORS_ALLOWED_ORIGINS lists them;
 /// the response headers a PostgREST client reads are exposed.
@@ -31,6 +32,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(resource::openapi))
         .route("/health", get(health::health))
+        .route("/metrics", get(metrics))
         .route("/rpc/{function}", get(resource::rpc).head(resource::rpc).post(resource::rpc))
         .route(
             "/{resource}",
@@ -41,10 +43,15 @@ pub fn app(state: Arc<AppState>) -> Router {
                 .patch(resource::update)
                 .delete(resource::remove),
         )
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::track))
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn(request_id::ensure))
         .layer(cors)
         .with_state(state)
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> ([(header::HeaderName, &'static str); 1], String) {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(&state.pool))
 }
 
 #[derive(Debug)]

@@ -72,7 +72,10 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
     let tenant = uuid_claim(&config.tenant_claim)?;
     let company = uuid_claim(&config.company_claim)?;
     if company.is_some() && tenant.is_none() {
-        return Err(ApiError::Jwt(format!("A \"{}\" claim needs a \"{}\" claim", config.company_claim, config.tenant_claim)));
+        return Err(ApiError::Jwt(format!(
+            "A \"{}\" claim needs a \"{}\" claim",
+            config.company_claim, config.tenant_claim
+        )));
     }
     Ok(Identity { role, claims, authenticated: Authenticated::Yes, tenant, company })
 }
@@ -82,8 +85,12 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
 pub fn issue_token(secret: &str, role: &str, tenant: Option<Uuid>, seconds: u64) -> String {
     let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) + seconds;
     let claims = serde_json::json!({"role": role, "tenant_id": tenant, "exp": exp});
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()))
-        .expect("HS256 signing cannot fail")
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HS256 signing cannot fail")
 }
 
 /// The tenant slug a `Host` names under the base domain: `acme.example.com` → `acme`.
@@ -112,10 +119,11 @@ mod tests {
     use std::collections::HashMap;
 
     fn config() -> Config {
-        let vars: HashMap<String, String> = [("PGRST_JWT_SECRET", "s3cret-s3cret-s3cret-s3cret-s3cret"), ("PGRST_DB_ANON_ROLE", "web_anon")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let vars: HashMap<String, String> =
+            [("PGRST_JWT_SECRET", "s3cret-s3cret-s3cret-s3cret-s3cret"), ("PGRST_DB_ANON_ROLE", "web_anon")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
         Config::from_vars(&vars).unwrap()
     }
 
@@ -130,7 +138,10 @@ mod tests {
     #[test]
     fn a_valid_token_gives_role_and_tenant() {
         let t = Uuid::new_v4();
-        let jwt = token(json!({"role": "tenant_member", "tenant_id": t, "exp": now() + 60}), "s3cret-s3cret-s3cret-s3cret-s3cret");
+        let jwt = token(
+            json!({"role": "tenant_member", "tenant_id": t, "exp": now() + 60}),
+            "s3cret-s3cret-s3cret-s3cret-s3cret",
+        );
         let id = authenticate(&config(), Some(&format!("Bearer {jwt}"))).unwrap();
         assert_eq!((id.role.as_str(), id.tenant, id.authenticated), ("tenant_member", Some(t), Authenticated::Yes));
     }
@@ -172,7 +183,13 @@ mod tests {
     #[test]
     fn the_tenant_header_may_only_repeat_the_token() {
         let t = Uuid::new_v4();
-        let id = Identity { role: "r".into(), claims: json!({}), authenticated: Authenticated::Yes, tenant: Some(t), company: None };
+        let id = Identity {
+            role: "r".into(),
+            claims: json!({}),
+            authenticated: Authenticated::Yes,
+            tenant: Some(t),
+            company: None,
+        };
         assert!(check_tenant_header(&id, Some(&t.to_string())).is_ok());
         assert!(matches!(check_tenant_header(&id, Some(&Uuid::new_v4().to_string())), Err(ApiError::TenantMismatch)));
         assert!(matches!(check_tenant_header(&id, Some("acme")), Err(ApiError::TenantMismatch)));

@@ -44,6 +44,10 @@ pub struct Config {
     pub statement_timeout_ms: u64,
     /// TENANCY_BASE_DOMAIN: `acme.<base>` names tenant `acme` (it must agree with the token).
     pub base_domain: Option<String>,
+    /// TENANCY_RATE_LIMIT_RPS / TENANCY_RATE_LIMIT_BURST: requests per second per tenant
+    /// (0: no limit) and how many may come at once.
+    pub rate_limit_rps: u64,
+    pub rate_limit_burst: u64,
 }
 
 #[derive(Debug, PartialEq)]
@@ -65,7 +69,8 @@ impl Config {
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Config, ConfigError> {
         let get = |name: &str| vars.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let number = |name: &str, default: u64| -> Result<u64, ConfigError> {
-            get(name).map_or(Ok(default), |v| v.parse().map_err(|_| ConfigError(format!("{name}: \"{v}\" is not a number"))))
+            get(name)
+                .map_or(Ok(default), |v| v.parse().map_err(|_| ConfigError(format!("{name}: \"{v}\" is not a number"))))
         };
         let tx_end = match get("PGRST_DB_TX_END").as_deref() {
             None | Some("commit") => TxEnd::Commit,
@@ -105,6 +110,8 @@ impl Config {
                 .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect()),
             statement_timeout_ms: number("TENANCY_STATEMENT_TIMEOUT_MS", 10_000)?,
             base_domain: get("TENANCY_BASE_DOMAIN").map(|d| d.trim_matches('.').to_ascii_lowercase()),
+            rate_limit_rps: number("TENANCY_RATE_LIMIT_RPS", 0)?,
+            rate_limit_burst: number("TENANCY_RATE_LIMIT_BURST", 100)?,
         })
     }
 }

@@ -36,6 +36,8 @@ pub enum ApiError {
     AnonymousDisabled,
     /// The tenant named by `X-Tenant-ID` disagrees with the token's.
     TenantMismatch,
+    /// The tenant sent more requests than its rate allows; retry after this many seconds.
+    RateLimited(u64),
     /// The request body is larger than allowed.
     PayloadTooLarge(usize),
     /// PostgreSQL refused the statement.
@@ -103,7 +105,8 @@ impl ApiError {
                 p
             }
             ApiError::UnacceptableSchema(schema) => {
-                let mut p = parts(StatusCode::NOT_ACCEPTABLE, "PGRST106", "The schema must be one of the exposed schemas");
+                let mut p =
+                    parts(StatusCode::NOT_ACCEPTABLE, "PGRST106", "The schema must be one of the exposed schemas");
                 p.details = Some(format!("requested schema: {schema}"));
                 p
             }
@@ -113,7 +116,10 @@ impl ApiError {
                     "PGRST205",
                     format!("Could not find the table '{schema}.{name}' in the schema cache"),
                 );
-                p.hint = Some("Check the path and the Accept-Profile header; after a migration the cache reloads by itself.".into());
+                p.hint = Some(
+                    "Check the path and the Accept-Profile header; after a migration the cache reloads by itself."
+                        .into(),
+                );
                 p
             }
             ApiError::UnknownFunction { schema, name, args } => {
@@ -136,7 +142,9 @@ impl ApiError {
                     "PGRST200",
                     format!("Could not find a relationship between '{parent}' and '{name}' in the schema cache"),
                 );
-                p.hint = Some("Embedding follows foreign keys; many-to-many through a join table is not supported yet.".into());
+                p.hint = Some(
+                    "Embedding follows foreign keys; many-to-many through a join table is not supported yet.".into(),
+                );
                 p
             }
             ApiError::AmbiguousRelationship { parent, name, candidates } => {
@@ -149,12 +157,18 @@ impl ApiError {
                 p.hint = Some(format!("Name one: {name}!<foreign key>(...)"));
                 p
             }
-            ApiError::NotEmbedded(path) => {
-                parts(StatusCode::BAD_REQUEST, "PGRST108", format!("'{path}' is not an embedded resource in this request"))
-            }
+            ApiError::NotEmbedded(path) => parts(
+                StatusCode::BAD_REQUEST,
+                "PGRST108",
+                format!("'{path}' is not an embedded resource in this request"),
+            ),
             ApiError::InvalidBody(why) => parts(StatusCode::BAD_REQUEST, "PGRST102", why.clone()),
             ApiError::NotSingular(rows) => {
-                let mut p = parts(StatusCode::NOT_ACCEPTABLE, "PGRST116", "JSON object requested, multiple (or no) rows returned");
+                let mut p = parts(
+                    StatusCode::NOT_ACCEPTABLE,
+                    "PGRST116",
+                    "JSON object requested, multiple (or no) rows returned",
+                );
                 p.details = Some(format!("The result contains {rows} rows"));
                 p
             }
@@ -164,13 +178,24 @@ impl ApiError {
                 parts(StatusCode::UNAUTHORIZED, "PGRST302", "Anonymous access is disabled: send a bearer token")
             }
             ApiError::TenantMismatch => {
-                let mut p = parts(StatusCode::FORBIDDEN, "TN101", "The tenant named by the request disagrees with the token's tenant");
+                let mut p = parts(
+                    StatusCode::FORBIDDEN,
+                    "TN101",
+                    "The tenant named by the request disagrees with the token's tenant",
+                );
                 p.hint = Some("X-Tenant-ID may only repeat the tenant of the token.".into());
                 p
             }
-            ApiError::PayloadTooLarge(limit) => {
-                parts(StatusCode::PAYLOAD_TOO_LARGE, "PGRST413", format!("The request body is larger than {limit} bytes"))
+            ApiError::RateLimited(seconds) => {
+                let mut p = parts(StatusCode::TOO_MANY_REQUESTS, "TN429", "Too many requests for this tenant");
+                p.hint = Some(format!("Retry after {seconds} s."));
+                p
             }
+            ApiError::PayloadTooLarge(limit) => parts(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PGRST413",
+                format!("The request body is larger than {limit} bytes"),
+            ),
             ApiError::Database(db, authenticated) => {
                 let code = db.code().code();
                 let status = status_for_sqlstate(code, *authenticated);
@@ -191,7 +216,9 @@ impl ApiError {
                 }
                 p
             }
-            ApiError::Unavailable(_) => parts(StatusCode::SERVICE_UNAVAILABLE, "PGRST000", "The database is not available"),
+            ApiError::Unavailable(_) => {
+                parts(StatusCode::SERVICE_UNAVAILABLE, "PGRST000", "The database is not available")
+            }
             ApiError::Internal(_) => parts(StatusCode::INTERNAL_SERVER_ERROR, "PGRST500", "Internal server error"),
         }
     }
@@ -235,8 +262,13 @@ impl IntoResponse for Failure {
         if p.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if p.status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        let retry_after = match &self.error {
+            ApiError::RateLimited(seconds) => Some(seconds.to_string()),
+            _ if p.status == StatusCode::SERVICE_UNAVAILABLE => Some("1".into()),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&seconds).expect("digits"));
         }
         // The cause of a server-side failure is logged by the request span, not sent.
         response.extensions_mut().insert(ErrorCause(format!("{:?}", self.error)));

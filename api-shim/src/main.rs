@@ -9,7 +9,8 @@ async fn main() -> anyhow::Result<()> {
     if args.first().map(String::as_str) == Some("token") {
         let config = Config::from_env()?;
         let secret = config.jwt_secret.ok_or_else(|| anyhow::anyhow!("PGRST_JWT_SECRET is not set"))?;
-        let tenant = args.get(1).map(|t| t.parse()).transpose().map_err(|_| anyhow::anyhow!("TENANT_ID must be a UUID"))?;
+        let tenant =
+            args.get(1).map(|t| t.parse()).transpose().map_err(|_| anyhow::anyhow!("TENANT_ID must be a UUID"))?;
         let role = args.get(2).map_or("tenant_member", String::as_str);
         println!("{}", auth::issue_token(&secret, role, tenant, 24 * 3600));
         return Ok(());

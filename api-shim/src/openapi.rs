@@ -52,7 +52,8 @@ fn schema_of(columns: &[Column], primary_key: &[String]) -> Value {
             (c.name.clone(), t)
         })
         .collect();
-    let required: Vec<&str> = columns.iter().filter(|c| !c.nullable && !c.has_default && !c.generated).map(|c| c.name.as_str()).collect();
+    let required: Vec<&str> =
+        columns.iter().filter(|c| !c.nullable && !c.has_default && !c.generated).map(|c| c.name.as_str()).collect();
     json!({"type": "object", "properties": properties, "required": required})
 }
 
@@ -67,16 +68,26 @@ fn table_paths(r: &Relation, p: &TablePrivileges) -> Value {
         .iter()
         .map(|c| json!({"name": c.name, "in": "query", "required": false, "schema": {"type": "string"}, "description": "A filter: operator.value"}))
         .collect();
-    let mut read_parameters = vec![json!({"$ref": "#/components/parameters/select"}), json!({"$ref": "#/components/parameters/order"}),
-                                   json!({"$ref": "#/components/parameters/limit"}), json!({"$ref": "#/components/parameters/offset"})];
+    let mut read_parameters = vec![
+        json!({"$ref": "#/components/parameters/select"}),
+        json!({"$ref": "#/components/parameters/order"}),
+        json!({"$ref": "#/components/parameters/limit"}),
+        json!({"$ref": "#/components/parameters/offset"}),
+    ];
     read_parameters.extend(filters.iter().cloned());
     let body = json!({"content": {"application/json": {"schema": {"$ref": reference}}}});
     let mut item = Map::new();
     if p.select {
-        item.insert("get".into(), json!({"tags": [r.name], "parameters": read_parameters, "responses": rows_response(&reference)}));
+        item.insert(
+            "get".into(),
+            json!({"tags": [r.name], "parameters": read_parameters, "responses": rows_response(&reference)}),
+        );
     }
     if p.insert {
-        item.insert("post".into(), json!({"tags": [r.name], "requestBody": body, "responses": {"201": {"description": "Created"}}}));
+        item.insert(
+            "post".into(),
+            json!({"tags": [r.name], "requestBody": body, "responses": {"201": {"description": "Created"}}}),
+        );
     }
     if p.update {
         item.insert("patch".into(), json!({"tags": [r.name], "parameters": filters, "requestBody": body, "responses": {"200": {"description": "Updated"}, "204": {"description": "Updated"}}}));

@@ -164,7 +164,13 @@ impl<'a> Planner<'a> {
         Planner { cache, params, paths: RefCell::new(vec![vec![]]) }
     }
 
-    fn level(&self, relation: &Relation, select: Option<&[g::SelectItem]>, path: &[String], max_rows: Option<u64>) -> Result<Level, ApiError> {
+    fn level(
+        &self,
+        relation: &Relation,
+        select: Option<&[g::SelectItem]>,
+        path: &[String],
+        max_rows: Option<u64>,
+    ) -> Result<Level, ApiError> {
         let mut filter = vec![];
         for f in self.params.filters.iter().filter(|f| f.path == path) {
             filter.push(filter_condition(relation, &f.filter)?);
@@ -250,7 +256,9 @@ impl<'a> Planner<'a> {
     /// when the parent holds it, one-to-many when the other does. `hint` (a foreign key's
     /// name, or one of its columns) picks among several.
     fn relationship(&self, parent: &Relation, name: &str, hint: Option<&str>) -> Result<Relationship<'a>, ApiError> {
-        let fits = |fk: &crate::schema_cache::ForeignKey| hint.is_none_or(|h| fk.name == h || fk.columns.iter().any(|c| c == h));
+        let fits = |fk: &crate::schema_cache::ForeignKey| {
+            hint.is_none_or(|h| fk.name == h || fk.columns.iter().any(|c| c == h))
+        };
         let mut found = vec![];
         for fk in parent.foreign_keys.iter().filter(|fk| fk.ref_table == name && fits(fk)) {
             if let Some(child) = self.cache.relation(&fk.ref_schema, &fk.ref_table) {
@@ -259,7 +267,11 @@ impl<'a> Planner<'a> {
             }
         }
         for child in self.cache.relations_named(name) {
-            for fk in child.foreign_keys.iter().filter(|fk| fk.ref_schema == parent.schema && fk.ref_table == parent.name && fits(fk)) {
+            for fk in child
+                .foreign_keys
+                .iter()
+                .filter(|fk| fk.ref_schema == parent.schema && fk.ref_table == parent.name && fits(fk))
+            {
                 let join = fk.columns.iter().cloned().zip(fk.ref_columns.iter().cloned()).collect();
                 found.push((child, join, true, fk.name.clone()));
             }
@@ -333,7 +345,12 @@ pub fn read(
 
 /// The rows a write sends back (`return=representation`, shaped by `select`) and the filter
 /// of its target rows (PATCH, DELETE).
-fn write_level(cache: &SchemaCache, relation: &Relation, params: &g::QueryParams, prefs: &Preferences) -> Result<(Option<Vec<Projection>>, Condition), ApiError> {
+fn write_level(
+    cache: &SchemaCache,
+    relation: &Relation,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+) -> Result<(Option<Vec<Projection>>, Condition), ApiError> {
     params.reject_other()?;
     let planner = Planner::new(cache, params);
     let level = planner.level(relation, params.select.as_deref(), &[], None)?;
@@ -344,7 +361,11 @@ fn write_level(cache: &SchemaCache, relation: &Relation, params: &g::QueryParams
 
 /// The columns a body writes: `columns=` if given, else the keys of the (first) object,
 /// every one a column of the relation that can be written.
-fn columns(relation: &Relation, params: &g::QueryParams, first: &serde_json::Map<String, Value>) -> Result<Vec<String>, ApiError> {
+fn columns(
+    relation: &Relation,
+    params: &g::QueryParams,
+    first: &serde_json::Map<String, Value>,
+) -> Result<Vec<String>, ApiError> {
     let names: Vec<String> = match &params.columns {
         Some(cols) => cols.clone(),
         None => first.keys().cloned().collect(),
@@ -377,11 +398,15 @@ pub fn insert(
     };
     let objects: Vec<&serde_json::Map<String, Value>> = rows
         .iter()
-        .map(|r| r.as_object().ok_or_else(|| ApiError::InvalidBody("Every element of the array must be an object".into())))
+        .map(|r| {
+            r.as_object().ok_or_else(|| ApiError::InvalidBody("Every element of the array must be an object".into()))
+        })
         .collect::<Result<_, _>>()?;
     let first = objects.first().ok_or_else(|| ApiError::InvalidBody("The array holds no row".into()))?;
     let columns = columns(relation, params, first)?;
-    if params.columns.is_none() && objects.iter().any(|o| o.len() != first.len() || o.keys().any(|k| !first.contains_key(k))) {
+    if params.columns.is_none()
+        && objects.iter().any(|o| o.len() != first.len() || o.keys().any(|k| !first.contains_key(k)))
+    {
         return Err(ApiError::InvalidBody("All object keys must match".into()));
     }
     let (returning, _) = write_level(cache, relation, params, prefs)?;
@@ -403,7 +428,10 @@ pub fn insert(
 fn conflict_columns(relation: &Relation, params: &g::QueryParams) -> Result<Vec<String>, ApiError> {
     let columns = params.on_conflict.clone().unwrap_or_else(|| relation.primary_key.clone());
     if columns.is_empty() {
-        return Err(ApiError::InvalidBody(format!("'{}' has no primary key: name the conflict columns with on_conflict=", relation.name)));
+        return Err(ApiError::InvalidBody(format!(
+            "'{}' has no primary key: name the conflict columns with on_conflict=",
+            relation.name
+        )));
     }
     for c in &columns {
         relation.column(c).ok_or_else(|| unknown_column(relation, c))?;
@@ -413,7 +441,13 @@ fn conflict_columns(relation: &Relation, params: &g::QueryParams) -> Result<Vec<
 
 /// PUT: one row, named by `eq` filters on its primary key (`tenant_id` is the caller's, so
 /// it may be left out), created or replaced with the body, which must agree with the filters.
-pub fn put(cache: &SchemaCache, relation: &Relation, params: &g::QueryParams, prefs: &Preferences, body: Option<Value>) -> Result<WritePlan, ApiError> {
+pub fn put(
+    cache: &SchemaCache,
+    relation: &Relation,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+    body: Option<Value>,
+) -> Result<WritePlan, ApiError> {
     let body = required(body)?;
     let Value::Object(object) = &body else {
         return Err(ApiError::InvalidBody("The body of a PUT must be one JSON object".into()));
@@ -429,14 +463,21 @@ pub fn put(cache: &SchemaCache, relation: &Relation, params: &g::QueryParams, pr
         })
     };
     let pk: Vec<&String> = relation.primary_key.iter().filter(|c| *c != "tenant_id").collect();
-    if pk.is_empty() || params.filters.len() != pk.len() + usize::from(keyed("tenant_id").is_some()) || !params.logic.is_empty() {
-        return Err(ApiError::InvalidBody("PUT needs exactly the primary key, as eq filters, and no other filter".into()));
+    if pk.is_empty()
+        || params.filters.len() != pk.len() + usize::from(keyed("tenant_id").is_some())
+        || !params.logic.is_empty()
+    {
+        return Err(ApiError::InvalidBody(
+            "PUT needs exactly the primary key, as eq filters, and no other filter".into(),
+        ));
     }
     for column in pk.iter().map(|c| c.as_str()).chain(keyed("tenant_id").map(|_| "tenant_id")) {
         let in_url = keyed(column).ok_or_else(|| ApiError::InvalidBody(format!("PUT needs {column}=eq.<value>")))?;
         let in_body = object.get(column).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
         if in_body.as_deref() != Some(in_url.as_str()) {
-            return Err(ApiError::InvalidBody(format!("Payload values do not match URL in primary key column {column}")));
+            return Err(ApiError::InvalidBody(format!(
+                "Payload values do not match URL in primary key column {column}"
+            )));
         }
     }
     let columns = columns(relation, params, object)?;
@@ -466,7 +507,11 @@ pub fn update(
     };
     let columns = columns(relation, params, object)?;
     let (returning, filter) = write_level(cache, relation, params, prefs)?;
-    Ok(WritePlan { target: target(relation), mutation: Mutation::Update { columns, row_json: body.to_string(), filter }, returning })
+    Ok(WritePlan {
+        target: target(relation),
+        mutation: Mutation::Update { columns, row_json: body.to_string(), filter },
+        returning,
+    })
 }
 
 pub fn delete(
@@ -499,12 +544,17 @@ impl CallInput {
 
 pub enum CallPlan {
     /// Rows, planned like a table's read; `single` for a function returning one row.
-    Rows { plan: Box<ReadPlan>, single: bool },
+    Rows {
+        plan: Box<ReadPlan>,
+        single: bool,
+    },
     Scalar(ScalarCall),
 }
 
 fn call_args(function: &Function, input: CallInput) -> CallArgs {
-    let type_of = |name: &str| function.args.iter().find(|a| a.name == name).map_or_else(|| "text".into(), |a| a.type_name.clone());
+    let type_of = |name: &str| {
+        function.args.iter().find(|a| a.name == name).map_or_else(|| "text".into(), |a| a.type_name.clone())
+    };
     match input {
         CallInput::Json(object) => CallArgs::Json {
             args: object.keys().map(|k| (k.clone(), type_of(k))).collect(),
@@ -539,7 +589,9 @@ pub fn call(
     }
     let synthesized;
     let relation = match &function.return_relation {
-        Some(r) => cache.relation(&r.schema, &r.name).ok_or_else(|| ApiError::UnknownRelation { schema: r.schema.clone(), name: r.name.clone() })?,
+        Some(r) => cache
+            .relation(&r.schema, &r.name)
+            .ok_or_else(|| ApiError::UnknownRelation { schema: r.schema.clone(), name: r.name.clone() })?,
         None => {
             synthesized = Relation {
                 schema: function.schema.clone(),
@@ -556,5 +608,8 @@ pub fn call(
     let level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
     planner.check_paths()?;
     let count = matches!(prefs.count, Some(Count::Exact | Count::Planned | Count::Estimated));
-    Ok(CallPlan::Rows { plan: Box::new(ReadPlan { source: Source::Call { function: target, args }, level, count }), single: !function.returns_set })
+    Ok(CallPlan::Rows {
+        plan: Box::new(ReadPlan { source: Source::Call { function: target, args }, level, count }),
+        single: !function.returns_set,
+    })
 }

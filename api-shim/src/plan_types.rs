@@ -56,7 +56,11 @@ impl Expr {
 pub enum Projection {
     /// `*`: every column.
     All,
-    Field { expr: Expr, alias: String, cast: Option<String> },
+    Field {
+        expr: Expr,
+        alias: String,
+        cast: Option<String>,
+    },
     /// A related resource, as a JSON object (many-to-one) or array (one-to-many).
     Embed(Box<Embed>),
 }
@@ -137,12 +141,32 @@ pub enum Condition {
     And(Vec<Condition>),
     Or(Vec<Condition>),
     Not(Box<Condition>),
-    Compare { expr: Expr, op: Compare, value: String },
+    Compare {
+        expr: Expr,
+        op: Compare,
+        value: String,
+    },
     /// `eq(any).{a,b}`: the value is an array literal.
-    Quantified { expr: Expr, op: Compare, quantifier: Quantifier, array: String },
-    In { expr: Expr, values: Vec<String> },
-    Is { expr: Expr, value: IsValue },
-    Search { expr: Expr, kind: TextSearch, language: Option<String>, query: String },
+    Quantified {
+        expr: Expr,
+        op: Compare,
+        quantifier: Quantifier,
+        array: String,
+    },
+    In {
+        expr: Expr,
+        values: Vec<String>,
+    },
+    Is {
+        expr: Expr,
+        value: IsValue,
+    },
+    Search {
+        expr: Expr,
+        kind: TextSearch,
+        language: Option<String>,
+        query: String,
+    },
     /// `!inner`: the embedded resource has at least one matching row.
     EmbedExists(Box<Embed>),
 }
@@ -189,10 +213,20 @@ pub struct ScalarCall {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mutation {
     /// Rows of a JSON array, only these columns written (the others get their defaults).
-    Insert { columns: Vec<String>, rows_json: String, on_conflict: Option<OnConflict> },
+    Insert {
+        columns: Vec<String>,
+        rows_json: String,
+        on_conflict: Option<OnConflict>,
+    },
     /// These columns set from one JSON object, on the rows the filter selects.
-    Update { columns: Vec<String>, row_json: String, filter: Condition },
-    Delete { filter: Condition },
+    Update {
+        columns: Vec<String>,
+        row_json: String,
+        filter: Condition,
+    },
+    Delete {
+        filter: Condition,
+    },
 }
 
 /// An upsert: what a row that collides on `columns` does instead.

@@ -70,11 +70,7 @@ pub enum Handling {
 /// Every `Prefer` header of a request, parsed; never fails (see [`Preferences::invalid`]).
 pub fn parse_prefer(values: &[&str]) -> Preferences {
     let mut prefs = Preferences::default();
-    let items = values
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|i| !i.is_empty());
+    let items = values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|i| !i.is_empty());
     for item in items {
         if !prefs.apply(item) {
             prefs.invalid.push(item.to_string());
@@ -97,10 +93,7 @@ impl Preferences {
             "tx" => first(&mut self.tx, tx_value(&lower)),
             "handling" => first(&mut self.handling, handling_value(&lower)),
             "max-affected" => first(&mut self.max_affected, non_negative(value)),
-            "timezone" => first(
-                &mut self.timezone,
-                (!value.is_empty()).then(|| value.to_string()),
-            ),
+            "timezone" => first(&mut self.timezone, (!value.is_empty()).then(|| value.to_string())),
             _ => false,
         }
     }
@@ -108,12 +101,7 @@ impl Preferences {
     /// With `handling=strict`, the error PostgREST answers invalid preferences with (400).
     pub fn strict_error(&self) -> Option<String> {
         let strict = self.handling == Some(Handling::Strict) && !self.invalid.is_empty();
-        strict.then(|| {
-            format!(
-                "Invalid preferences given with handling=strict: {}",
-                self.invalid.join(", ")
-            )
-        })
+        strict.then(|| format!("Invalid preferences given with handling=strict: {}", self.invalid.join(", ")))
     }
 }
 
@@ -181,28 +169,17 @@ fn handling_value(v: &str) -> Option<Handling> {
 /// `Range: first-last` or `first-` (items, zero-based, inclusive), optionally `items=first-…`.
 /// Returns the first item and, if given, the last.
 pub fn parse_range_header(value: &str) -> Result<(u64, Option<u64>), GrammarError> {
-    let fail = |why: &str| {
-        GrammarError::new(
-            format!("failed to parse Range header ({value}): {why}"),
-            value,
-        )
-    };
+    let fail = |why: &str| GrammarError::new(format!("failed to parse Range header ({value}): {why}"), value);
     let spec = value.trim();
     let spec = match spec.get(..6) {
         Some(unit) if unit.eq_ignore_ascii_case("items=") => spec.get(6..).unwrap_or_default(),
         _ => spec,
     };
-    let (first, last) = spec
-        .split_once('-')
-        .ok_or_else(|| fail("expected first-last or first-"))?;
-    let first = non_negative(first.trim())
-        .ok_or_else(|| fail("expected a non-negative integer before \"-\""))?;
+    let (first, last) = spec.split_once('-').ok_or_else(|| fail("expected first-last or first-"))?;
+    let first = non_negative(first.trim()).ok_or_else(|| fail("expected a non-negative integer before \"-\""))?;
     let last = match last.trim() {
         "" => None,
-        l => Some(
-            non_negative(l)
-                .ok_or_else(|| fail("expected a non-negative integer or nothing after \"-\""))?,
-        ),
+        l => Some(non_negative(l).ok_or_else(|| fail("expected a non-negative integer or nothing after \"-\""))?),
     };
     match last {
         Some(l) if l < first => Err(fail("the last item comes before the first")),
@@ -238,16 +215,11 @@ mod tests {
 
     #[test]
     fn the_other_values() {
-        let p = parse_prefer(&["return=minimal,count=planned,resolution=ignore-duplicates,missing=null,tx=commit,handling=strict"]);
+        let p = parse_prefer(&[
+            "return=minimal,count=planned,resolution=ignore-duplicates,missing=null,tx=commit,handling=strict",
+        ]);
         assert_eq!(
-            (
-                p.return_,
-                p.count,
-                p.resolution,
-                p.missing,
-                p.tx,
-                p.handling
-            ),
+            (p.return_, p.count, p.resolution, p.missing, p.tx, p.handling),
             (
                 Some(Return::Minimal),
                 Some(Count::Planned),
@@ -257,23 +229,13 @@ mod tests {
                 Some(Handling::Strict)
             )
         );
-        assert_eq!(
-            parse_prefer(&["return=headers-only", "count=estimated"]).return_,
-            Some(Return::HeadersOnly)
-        );
-        assert_eq!(
-            parse_prefer(&["count=estimated"]).count,
-            Some(Count::Estimated)
-        );
+        assert_eq!(parse_prefer(&["return=headers-only", "count=estimated"]).return_, Some(Return::HeadersOnly));
+        assert_eq!(parse_prefer(&["count=estimated"]).count, Some(Count::Estimated));
     }
 
     #[test]
     fn several_headers_case_and_whitespace() {
-        let p = parse_prefer(&[
-            "  RETURN = Representation ,",
-            " , Count=EXACT",
-            "TimeZone= Europe/Paris ",
-        ]);
+        let p = parse_prefer(&["  RETURN = Representation ,", " , Count=EXACT", "TimeZone= Europe/Paris "]);
         assert_eq!(p.return_, Some(Return::Representation));
         assert_eq!(p.count, Some(Count::Exact));
         assert_eq!(p.timezone, Some("Europe/Paris".into()));
@@ -305,10 +267,7 @@ mod tests {
             ]
         );
         assert_eq!(p.tx, Some(Tx::Commit));
-        assert_eq!(
-            (p.return_, p.count, p.max_affected, p.timezone),
-            (None, None, None, None)
-        );
+        assert_eq!((p.return_, p.count, p.max_affected, p.timezone), (None, None, None, None));
     }
 
     #[test]
@@ -316,28 +275,17 @@ mod tests {
         let strict = parse_prefer(&["handling=strict, foo=bar", "return=nope"]);
         assert_eq!(
             strict.strict_error(),
-            Some(
-                "Invalid preferences given with handling=strict: foo=bar, return=nope".to_string()
-            )
+            Some("Invalid preferences given with handling=strict: foo=bar, return=nope".to_string())
         );
-        assert_eq!(
-            parse_prefer(&["handling=lenient, foo=bar"]).strict_error(),
-            None
-        );
+        assert_eq!(parse_prefer(&["handling=lenient, foo=bar"]).strict_error(), None);
         assert_eq!(parse_prefer(&["foo=bar"]).strict_error(), None);
-        assert_eq!(
-            parse_prefer(&["handling=strict, return=minimal"]).strict_error(),
-            None
-        );
+        assert_eq!(parse_prefer(&["handling=strict, return=minimal"]).strict_error(), None);
     }
 
     #[test]
     fn max_affected_bounds() {
         assert_eq!(parse_prefer(&["max-affected=0"]).max_affected, Some(0));
-        assert_eq!(
-            parse_prefer(&["max-affected=18446744073709551615"]).max_affected,
-            Some(u64::MAX)
-        );
+        assert_eq!(parse_prefer(&["max-affected=18446744073709551615"]).max_affected, Some(u64::MAX));
         assert_eq!(
             parse_prefer(&["max-affected=18446744073709551616"]).invalid,
             vec!["max-affected=18446744073709551616"]
@@ -356,29 +304,23 @@ mod tests {
     #[test]
     fn range_errors() {
         let msg = |v: &str| parse_range_header(v).unwrap_err().message().to_string();
+        assert_eq!(msg("5-2"), "failed to parse Range header (5-2): the last item comes before the first");
+        assert_eq!(msg("abc"), "failed to parse Range header (abc): expected first-last or first-");
+        assert_eq!(msg("-5"), "failed to parse Range header (-5): expected a non-negative integer before \"-\"");
+        assert_eq!(msg("+1-2"), "failed to parse Range header (+1-2): expected a non-negative integer before \"-\"");
         assert_eq!(
-            msg("5-2"),
-            "failed to parse Range header (5-2): the last item comes before the first"
+            msg("1-x"),
+            "failed to parse Range header (1-x): expected a non-negative integer or nothing after \"-\""
         );
         assert_eq!(
-            msg("abc"),
-            "failed to parse Range header (abc): expected first-last or first-"
+            msg("1-2-3"),
+            "failed to parse Range header (1-2-3): expected a non-negative integer or nothing after \"-\""
         );
+        assert_eq!(msg(""), "failed to parse Range header (): expected first-last or first-");
         assert_eq!(
-            msg("-5"),
-            "failed to parse Range header (-5): expected a non-negative integer before \"-\""
+            msg("bytes=0-1"),
+            "failed to parse Range header (bytes=0-1): expected a non-negative integer before \"-\""
         );
-        assert_eq!(
-            msg("+1-2"),
-            "failed to parse Range header (+1-2): expected a non-negative integer before \"-\""
-        );
-        assert_eq!(msg("1-x"), "failed to parse Range header (1-x): expected a non-negative integer or nothing after \"-\"");
-        assert_eq!(msg("1-2-3"), "failed to parse Range header (1-2-3): expected a non-negative integer or nothing after \"-\"");
-        assert_eq!(
-            msg(""),
-            "failed to parse Range header (): expected first-last or first-"
-        );
-        assert_eq!(msg("bytes=0-1"), "failed to parse Range header (bytes=0-1): expected a non-negative integer before \"-\"");
         let e = parse_range_header("5-2").unwrap_err();
         assert_eq!((e.code(), e.details()), ("PGRST100", Some("5-2")));
     }

@@ -60,11 +60,7 @@ pub enum SelectItem {
     /// `*`
     Star,
     /// `alias:column->json->>path::cast`
-    Field {
-        alias: Option<String>,
-        field: Field,
-        cast: Option<String>,
-    },
+    Field { alias: Option<String>, field: Field, cast: Option<String> },
     /// `alias:relation!hint!inner(…)` or, spread into the parent, `...relation(…)`.
     Embed {
         alias: Option<String>,
@@ -272,18 +268,12 @@ impl Operator {
     /// Operators that compare with `ANY`/`ALL` of an array: `eq(any).{1,2}`.
     pub fn takes_quantifier(self) -> bool {
         use Operator::*;
-        matches!(
-            self,
-            Eq | Neq | Gt | Gte | Lt | Lte | Like | Ilike | Match | Imatch
-        )
+        matches!(self, Eq | Neq | Gt | Gte | Lt | Lte | Like | Ilike | Match | Imatch)
     }
 
     /// Full-text search operators, which take a language: `fts(english).`.
     pub fn is_text_search(self) -> bool {
-        matches!(
-            self,
-            Operator::Fts | Operator::Plfts | Operator::Phfts | Operator::Wfts
-        )
+        matches!(self, Operator::Fts | Operator::Plfts | Operator::Phfts | Operator::Wfts)
     }
 
     /// Pattern operators, whose values may use `*` for `%` (`%` is awkward in URLs).
@@ -305,10 +295,7 @@ pub struct GrammarError {
 
 impl GrammarError {
     pub(crate) fn new(message: String, details: &str) -> Self {
-        GrammarError {
-            message,
-            details: Some(details.to_string()),
-        }
+        GrammarError { message, details: Some(details.to_string()) }
     }
 
     /// For the planner: a filter that parses but cannot apply (`field` names it).
@@ -319,15 +306,8 @@ impl GrammarError {
     /// A [`Fail`] inside `text`, the value of parameter `what`; `offset` is where the part
     /// that failed starts in `text`, so that the position points into what the client sent.
     fn at(what: &str, text: &str, offset: usize, fail: Fail) -> Self {
-        let expected = fail
-            .expected
-            .map(|e| format!(", expected {e}"))
-            .unwrap_or_default();
-        let message = format!(
-            "failed to parse {what} ({text}): {} at {}{expected}",
-            fail.problem,
-            fail.at + offset
-        );
+        let expected = fail.expected.map(|e| format!(", expected {e}")).unwrap_or_default();
+        let message = format!("failed to parse {what} ({text}): {} at {}{expected}", fail.problem, fail.at + offset);
         Self::new(message, text)
     }
 
@@ -365,11 +345,7 @@ struct Fail {
 
 impl Fail {
     fn new(at: usize, problem: impl Into<String>) -> Self {
-        Fail {
-            at,
-            problem: problem.into(),
-            expected: None,
-        }
+        Fail { at, problem: problem.into(), expected: None }
     }
 }
 
@@ -385,10 +361,7 @@ struct Cursor {
 
 impl Cursor {
     fn new(s: &str) -> Self {
-        Cursor {
-            chars: s.chars().collect(),
-            pos: 0,
-        }
+        Cursor { chars: s.chars().collect(), pos: 0 }
     }
 
     fn peek(&self) -> Option<char> {
@@ -416,9 +389,7 @@ impl Cursor {
     }
 
     fn starts_with(&self, s: &str) -> bool {
-        s.chars()
-            .enumerate()
-            .all(|(i, c)| self.peek_at(i) == Some(c))
+        s.chars().enumerate().all(|(i, c)| self.peek_at(i) == Some(c))
     }
 
     fn eat_str(&mut self, s: &str) -> bool {
@@ -455,11 +426,7 @@ impl Cursor {
             Some(c) => format!("unexpected \"{c}\""),
             None => "unexpected end of input".to_string(),
         };
-        Fail {
-            at: self.pos,
-            problem,
-            expected: Some(expected),
-        }
+        Fail { at: self.pos, problem, expected: Some(expected) }
     }
 
     fn expect(&mut self, c: char, expected: &'static str) -> Result<(), Fail> {
@@ -491,10 +458,7 @@ fn run<T>(
 }
 
 /// `item (, item)*`: the item parsers skip the whitespace around themselves.
-fn comma_separated<T>(
-    c: &mut Cursor,
-    mut item: impl FnMut(&mut Cursor) -> Result<T, Fail>,
-) -> Result<Vec<T>, Fail> {
+fn comma_separated<T>(c: &mut Cursor, mut item: impl FnMut(&mut Cursor) -> Result<T, Fail>) -> Result<Vec<T>, Fail> {
     let mut items = vec![item(c)?];
     while c.eat(',') {
         items.push(item(c)?);
@@ -510,10 +474,7 @@ fn parenthesized<T>(
 ) -> Result<T, Fail> {
     c.expect('(', "\"(\"")?;
     if depth >= MAX_DEPTH {
-        return Err(Fail::new(
-            c.pos - 1,
-            format!("parentheses nested deeper than {MAX_DEPTH} levels"),
-        ));
+        return Err(Fail::new(c.pos - 1, format!("parentheses nested deeper than {MAX_DEPTH} levels")));
     }
     let value = inner(c, depth + 1)?;
     c.expect(')', "\",\" or \")\"")?;
@@ -587,18 +548,13 @@ fn json_key(c: &mut Cursor) -> Result<JsonKey, Fail> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(JsonKey::Name(key));
     }
-    key.parse()
-        .map(JsonKey::Index)
-        .map_err(|_| Fail::new(at, "JSON array index out of range"))
+    key.parse().map(JsonKey::Index).map_err(|_| Fail::new(at, "JSON array index out of range"))
 }
 
 fn json_path(c: &mut Cursor) -> Result<Vec<JsonStep>, Fail> {
     let mut steps = vec![];
     while let Some(arrow) = arrow(c) {
-        steps.push(JsonStep {
-            arrow,
-            key: json_key(c)?,
-        });
+        steps.push(JsonStep { arrow, key: json_key(c)? });
     }
     Ok(steps)
 }
@@ -606,10 +562,7 @@ fn json_path(c: &mut Cursor) -> Result<Vec<JsonStep>, Fail> {
 /// `name` with an optional JSON path.
 fn field(c: &mut Cursor) -> Result<Field, Fail> {
     let name = ident(c)?;
-    Ok(Field {
-        name,
-        json_path: json_path(c)?,
-    })
+    Ok(Field { name, json_path: json_path(c)? })
 }
 
 /// `::type`: letters, digits, `_`, spaces (`double precision`) and `[]`; the planner decides
@@ -645,13 +598,7 @@ fn embedded_field(c: &mut Cursor) -> Result<(EmbedPath, Field), Fail> {
     while c.eat('.') {
         path.push(std::mem::replace(&mut name, ident(c)?));
     }
-    Ok((
-        path,
-        Field {
-            name,
-            json_path: json_path(c)?,
-        },
-    ))
+    Ok((path, Field { name, json_path: json_path(c)? }))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -660,8 +607,7 @@ fn embedded_field(c: &mut Cursor) -> Result<(EmbedPath, Field), Fail> {
 
 /// `select=`: an empty value selects nothing, as PostgREST's empty embed `rel()` does.
 pub fn parse_select(s: &str) -> Result<Vec<SelectItem>, GrammarError> {
-    run(s, "\",\" or end of input", |c| select_list(c, 0))
-        .map_err(|f| GrammarError::at("select parameter", s, 0, f))
+    run(s, "\",\" or end of input", |c| select_list(c, 0)).map_err(|f| GrammarError::at("select parameter", s, 0, f))
 }
 
 /// Items up to the end or the closing parenthesis of an embed, possibly none.
@@ -696,10 +642,7 @@ fn select_item(c: &mut Cursor, depth: usize) -> Result<SelectItem, Fail> {
     if matches!(c.peek(), Some('!' | '(')) {
         return embed(c, depth, alias, name, false);
     }
-    let field = Field {
-        name,
-        json_path: json_path(c)?,
-    };
+    let field = Field { name, json_path: json_path(c)? };
     let cast = cast(c)?;
     c.skip_ws();
     Ok(SelectItem::Field { alias, field, cast })
@@ -716,14 +659,7 @@ fn embed(
     let (hint, join) = embed_params(c)?;
     let select = parenthesized(c, depth, select_list)?;
     c.skip_ws();
-    Ok(SelectItem::Embed {
-        alias,
-        relation,
-        hint,
-        join,
-        spread,
-        select,
-    })
+    Ok(SelectItem::Embed { alias, relation, hint, join, spread, select })
 }
 
 /// Up to one `!hint` and one `!inner`/`!left`, in either order.
@@ -771,9 +707,7 @@ pub fn looks_like_filter(value: &str) -> bool {
         return false;
     }
     match rest.strip_prefix('(') {
-        Some(group) => group
-            .find(')')
-            .is_some_and(|i| group[i + 1..].starts_with('.')),
+        Some(group) => group.find(')').is_some_and(|i| group[i + 1..].starts_with('.')),
         None => rest.starts_with('.'),
     }
 }
@@ -781,12 +715,10 @@ pub fn looks_like_filter(value: &str) -> bool {
 /// One horizontal filter, `key=value` decoded: `clients.age=not.gte.18`.
 pub fn parse_filter(key: &str, value: &str) -> Result<EmbeddedFilter, GrammarError> {
     let text = format!("{key}={value}");
-    let (path, field) = run(key, "\".\", \"->\" or \"=\"", embedded_field)
-        .map_err(|f| GrammarError::at("filter", &text, 0, f))?;
-    let filter = run(value, "end of input", |c| {
-        op_expr(c, field, ValueEnd::Input)
-    })
-    .map_err(|f| GrammarError::at("filter", &text, key.chars().count() + 1, f))?;
+    let (path, field) =
+        run(key, "\".\", \"->\" or \"=\"", embedded_field).map_err(|f| GrammarError::at("filter", &text, 0, f))?;
+    let filter = run(value, "end of input", |c| op_expr(c, field, ValueEnd::Input))
+        .map_err(|f| GrammarError::at("filter", &text, key.chars().count() + 1, f))?;
     Ok(EmbeddedFilter { path, filter })
 }
 
@@ -801,14 +733,7 @@ fn op_expr(c: &mut Cursor, field: Field, end: ValueEnd) -> Result<Filter, Fail> 
         Operator::Is => FilterValue::Is(is_value(c, end)?),
         _ => FilterValue::Single(like_wildcards(op, value(c, end)?)),
     };
-    Ok(Filter {
-        field,
-        negated,
-        op,
-        quantifier,
-        language,
-        value,
-    })
+    Ok(Filter { field, negated, op, quantifier, language, value })
 }
 
 fn operator(c: &mut Cursor) -> Result<Operator, Fail> {
@@ -816,18 +741,13 @@ fn operator(c: &mut Cursor) -> Result<Operator, Fail> {
     let name = c.take_while(|ch, _| ch.is_ascii_lowercase());
     match Operator::from_name(&name) {
         Some(op) => Ok(op),
-        None if name.is_empty() => {
-            Err(c.unexpected("an operator (eq, neq, gt, gte, lt, lte, like, …)"))
-        }
+        None if name.is_empty() => Err(c.unexpected("an operator (eq, neq, gt, gte, lt, lte, like, …)")),
         None => Err(Fail::new(at, format!("unknown operator \"{name}\""))),
     }
 }
 
 /// `(any)`/`(all)` after a comparison, `(language)` after a text search.
-fn op_modifiers(
-    c: &mut Cursor,
-    op: Operator,
-) -> Result<(Option<Quantifier>, Option<String>), Fail> {
+fn op_modifiers(c: &mut Cursor, op: Operator) -> Result<(Option<Quantifier>, Option<String>), Fail> {
     if c.peek() != Some('(') {
         Ok((None, None))
     } else if op.takes_quantifier() {
@@ -846,11 +766,7 @@ fn quantifier(c: &mut Cursor) -> Result<Quantifier, Fail> {
         "any" => Quantifier::Any,
         "all" => Quantifier::All,
         other => {
-            return Err(Fail {
-                at,
-                problem: format!("unknown quantifier \"{other}\""),
-                expected: Some("any or all"),
-            })
+            return Err(Fail { at, problem: format!("unknown quantifier \"{other}\""), expected: Some("any or all") })
         }
     };
     c.expect(')', "\")\"")?;
@@ -881,10 +797,7 @@ fn delimited_value(c: &mut Cursor) -> Result<String, Fail> {
     let value = match c.peek() {
         Some('"') => quoted(c)?,
         Some('{') => braced(c)?,
-        _ => c
-            .take_while(|ch, _| ch != ',' && ch != ')')
-            .trim_end()
-            .to_string(),
+        _ => c.take_while(|ch, _| ch != ',' && ch != ')').trim_end().to_string(),
     };
     c.skip_ws();
     Ok(value)
@@ -924,10 +837,7 @@ fn list_element(c: &mut Cursor) -> Result<String, Fail> {
     c.skip_ws();
     let element = match c.peek() {
         Some('"') => quoted(c)?,
-        _ => c
-            .take_while(|ch, _| ch != ',' && ch != ')')
-            .trim_end()
-            .to_string(),
+        _ => c.take_while(|ch, _| ch != ',' && ch != ')').trim_end().to_string(),
     };
     c.skip_ws();
     Ok(element)
@@ -975,16 +885,9 @@ pub fn parse_logic(key: &str, value: &str) -> Result<EmbeddedLogic, GrammarError
     }
 }
 
-fn logic_param(
-    key: &str,
-    value: &str,
-    path: &str,
-    op: LogicOp,
-    negated: bool,
-) -> Result<EmbeddedLogic, GrammarError> {
+fn logic_param(key: &str, value: &str, path: &str, op: LogicOp, negated: bool) -> Result<EmbeddedLogic, GrammarError> {
     let text = format!("{key}={value}");
-    let path =
-        run(path, "\".\"", embed_path).map_err(|f| GrammarError::at("logic tree", &text, 0, f))?;
+    let path = run(path, "\".\"", embed_path).map_err(|f| GrammarError::at("logic tree", &text, 0, f))?;
     let tree = run(value, "end of input", |c| logic_tree(c, op, negated, 0))
         .map_err(|f| GrammarError::at("logic tree", &text, key.chars().count() + 1, f))?;
     Ok(EmbeddedLogic { path, tree })
@@ -992,14 +895,8 @@ fn logic_param(
 
 /// `( node, … )` with the operator already read.
 fn logic_tree(c: &mut Cursor, op: LogicOp, negated: bool, depth: usize) -> Result<LogicTree, Fail> {
-    let children = parenthesized(c, depth, |c, depth| {
-        comma_separated(c, |c| logic_node(c, depth))
-    })?;
-    Ok(LogicTree {
-        op,
-        negated,
-        children,
-    })
+    let children = parenthesized(c, depth, |c, depth| comma_separated(c, |c| logic_node(c, depth)))?;
+    Ok(LogicTree { op, negated, children })
 }
 
 fn logic_node(c: &mut Cursor, depth: usize) -> Result<LogicNode, Fail> {
@@ -1019,11 +916,7 @@ fn tree_head(c: &mut Cursor) -> Option<(LogicOp, bool)> {
     let skip = if negated { 4 } else { 0 };
     let op = [("and(", LogicOp::And), ("or(", LogicOp::Or)]
         .into_iter()
-        .find(|(word, _)| {
-            word.chars()
-                .enumerate()
-                .all(|(i, ch)| c.peek_at(skip + i) == Some(ch))
-        })
+        .find(|(word, _)| word.chars().enumerate().all(|(i, ch)| c.peek_at(skip + i) == Some(ch)))
         .map(|(word, op)| (word.len() - 1, op));
     op.map(|(len, op)| {
         c.pos += skip + len;
@@ -1044,10 +937,8 @@ fn condition(c: &mut Cursor) -> Result<Filter, Fail> {
 
 /// `order=a.desc.nullslast,b`
 pub fn parse_order(value: &str) -> Result<Vec<OrderTerm>, GrammarError> {
-    run(value, "\",\" or end of input", |c| {
-        comma_separated(c, order_term)
-    })
-    .map_err(|f| GrammarError::at("order", value, 0, f))
+    run(value, "\",\" or end of input", |c| comma_separated(c, order_term))
+        .map_err(|f| GrammarError::at("order", value, 0, f))
 }
 
 /// What may follow a field in `order`, after a `.`.
@@ -1064,20 +955,11 @@ fn order_term(c: &mut Cursor) -> Result<OrderTerm, Fail> {
         match (order_modifier(c)?, direction, nulls) {
             (OrderModifier::Direction(d), None, None) => direction = Some(d),
             (OrderModifier::Nulls(n), _, None) => nulls = Some(n),
-            _ => {
-                return Err(Fail::new(
-                    at,
-                    "misplaced order modifier (direction, then nulls, once each)",
-                ))
-            }
+            _ => return Err(Fail::new(at, "misplaced order modifier (direction, then nulls, once each)")),
         }
     }
     c.skip_ws();
-    Ok(OrderTerm {
-        field,
-        direction,
-        nulls,
-    })
+    Ok(OrderTerm { field, direction, nulls })
 }
 
 fn order_modifier(c: &mut Cursor) -> Result<OrderModifier, Fail> {
@@ -1097,10 +979,8 @@ fn order_modifier(c: &mut Cursor) -> Result<OrderModifier, Fail> {
 
 /// `columns=a,b` / `on_conflict=a,b`: at least one name; `param` names it in errors.
 pub fn parse_columns(param: &str, value: &str) -> Result<Vec<String>, GrammarError> {
-    run(value, "\",\" or end of input", |c| {
-        comma_separated(c, ident)
-    })
-    .map_err(|f| GrammarError::at(&format!("{param} parameter"), value, 0, f))
+    run(value, "\",\" or end of input", |c| comma_separated(c, ident))
+        .map_err(|f| GrammarError::at(&format!("{param} parameter"), value, 0, f))
 }
 
 /// Plain ASCII digits only (`u64::from_str` would also take a `+`); `None` on overflow.
@@ -1111,10 +991,7 @@ pub(crate) fn non_negative(s: &str) -> Option<u64> {
 
 fn count_param(key: &str, value: &str) -> Result<u64, GrammarError> {
     non_negative(value).ok_or_else(|| {
-        GrammarError::new(
-            format!("failed to parse {key} parameter ({value}): expected a non-negative integer"),
-            value,
-        )
+        GrammarError::new(format!("failed to parse {key} parameter ({value}): expected a non-negative integer"), value)
     })
 }
 
@@ -1156,21 +1033,9 @@ fn classify(key: &str) -> Param<'_> {
         _ => return Param::Column,
     };
     match prefix.strip_suffix(".not") {
-        Some(path) => Param::Logic {
-            path,
-            op,
-            negated: true,
-        },
-        None if prefix == "not" => Param::Logic {
-            path: "",
-            op,
-            negated: true,
-        },
-        None => Param::Logic {
-            path: prefix,
-            op,
-            negated: false,
-        },
+        Some(path) => Param::Logic { path, op, negated: true },
+        None if prefix == "not" => Param::Logic { path: "", op, negated: true },
+        None => Param::Logic { path: prefix, op, negated: false },
     }
 }
 
@@ -1191,18 +1056,14 @@ impl QueryParams {
             Param::Select => self.select = Some(parse_select(&value)?),
             Param::Columns => self.columns = Some(parse_columns("columns", &value)?),
             Param::OnConflict => self.on_conflict = Some(parse_columns("on_conflict", &value)?),
-            Param::Order(path) => self
-                .order
-                .push((param_path(key, path)?, parse_order(&value)?)),
+            Param::Order(path) => self.order.push((param_path(key, path)?, parse_order(&value)?)),
             Param::Limit(path) => {
                 self.range(param_path(key, path)?).limit = Some(count_param(key, &value)?);
             }
             Param::Offset(path) => {
                 self.range(param_path(key, path)?).offset = Some(count_param(key, &value)?);
             }
-            Param::Logic { path, op, negated } => self
-                .logic
-                .push(logic_param(key, &value, path, op, negated)?),
+            Param::Logic { path, op, negated } => self.logic.push(logic_param(key, &value, path, op, negated)?),
             Param::Column if looks_like_filter(&value) => {
                 self.filters.push(parse_filter(key, &value)?);
             }
@@ -1229,10 +1090,9 @@ impl QueryParams {
     pub fn reject_other(&self) -> Result<(), GrammarError> {
         match self.other.first() {
             None => Ok(()),
-            Some((key, value)) => Err(GrammarError::invalid_filter(
-                &format!("{key}={value}"),
-                "expected operator.value",
-            )),
+            Some((key, value)) => {
+                Err(GrammarError::invalid_filter(&format!("{key}={value}"), "expected operator.value"))
+            }
         }
     }
 }
@@ -1254,7 +1114,10 @@ fn decode(pair: &str, raw: &str) -> Result<String, GrammarError> {
             b'%' => {
                 let escaped = bytes.get(i + 1..i + 3).and_then(hex_byte);
                 out.push(escaped.ok_or_else(|| {
-                    GrammarError::new(format!("failed to parse query string ({pair}): invalid percent-encoding at byte {i}"), pair)
+                    GrammarError::new(
+                        format!("failed to parse query string ({pair}): invalid percent-encoding at byte {i}"),
+                        pair,
+                    )
                 })?);
                 i += 2;
             }
@@ -1263,10 +1126,7 @@ fn decode(pair: &str, raw: &str) -> Result<String, GrammarError> {
         i += 1;
     }
     String::from_utf8(out).map_err(|_| {
-        GrammarError::new(
-            format!("failed to parse query string ({pair}): not valid UTF-8 once decoded"),
-            pair,
-        )
+        GrammarError::new(format!("failed to parse query string ({pair}): not valid UTF-8 once decoded"), pair)
     })
 }
 
@@ -1293,24 +1153,12 @@ mod tests {
     }
 
     fn f(name: &str) -> Field {
-        Field {
-            name: name.into(),
-            json_path: vec![],
-        }
+        Field { name: name.into(), json_path: vec![] }
     }
 
     fn json(name: &str, steps: &[(Arrow, JsonKey)]) -> Field {
-        let json_path = steps
-            .iter()
-            .map(|(arrow, key)| JsonStep {
-                arrow: *arrow,
-                key: key.clone(),
-            })
-            .collect();
-        Field {
-            name: name.into(),
-            json_path,
-        }
+        let json_path = steps.iter().map(|(arrow, key)| JsonStep { arrow: *arrow, key: key.clone() }).collect();
+        Field { name: name.into(), json_path }
     }
 
     fn key(k: &str) -> JsonKey {
@@ -1318,33 +1166,15 @@ mod tests {
     }
 
     fn col(name: &str) -> SelectItem {
-        SelectItem::Field {
-            alias: None,
-            field: f(name),
-            cast: None,
-        }
+        SelectItem::Field { alias: None, field: f(name), cast: None }
     }
 
     fn embed(relation: &str, select: Vec<SelectItem>) -> SelectItem {
-        SelectItem::Embed {
-            alias: None,
-            relation: relation.into(),
-            hint: None,
-            join: None,
-            spread: false,
-            select,
-        }
+        SelectItem::Embed { alias: None, relation: relation.into(), hint: None, join: None, spread: false, select }
     }
 
     fn filter(field: Field, op: Operator, value: FilterValue) -> Filter {
-        Filter {
-            field,
-            negated: false,
-            op,
-            quantifier: None,
-            language: None,
-            value,
-        }
+        Filter { field, negated: false, op, quantifier: None, language: None, value }
     }
 
     fn single(v: &str) -> FilterValue {
@@ -1356,10 +1186,7 @@ mod tests {
     }
 
     fn top(filter: Filter) -> EmbeddedFilter {
-        EmbeddedFilter {
-            path: vec![],
-            filter,
-        }
+        EmbeddedFilter { path: vec![], filter }
     }
 
     /// The one filter of a query string.
@@ -1370,11 +1197,7 @@ mod tests {
     }
 
     fn tree(op: LogicOp, negated: bool, children: Vec<LogicNode>) -> LogicTree {
-        LogicTree {
-            op,
-            negated,
-            children,
-        }
+        LogicTree { op, negated, children }
     }
 
     fn leaf(name: &str, op: Operator, v: &str) -> LogicNode {
@@ -1395,16 +1218,8 @@ mod tests {
             Some(vec![
                 SelectItem::Star,
                 col("id"),
-                SelectItem::Field {
-                    alias: Some("full".into()),
-                    field: f("name"),
-                    cast: None
-                },
-                SelectItem::Field {
-                    alias: None,
-                    field: f("age"),
-                    cast: Some("text".into())
-                },
+                SelectItem::Field { alias: Some("full".into()), field: f("name"), cast: None },
+                SelectItem::Field { alias: None, field: f("age"), cast: Some("text".into()) },
                 SelectItem::Field {
                     alias: Some("n".into()),
                     field: f("my col"),
@@ -1412,20 +1227,12 @@ mod tests {
                 },
             ])
         );
-        assert_eq!(
-            p,
-            QueryParams {
-                select: p.select.clone(),
-                ..QueryParams::default()
-            }
-        );
+        assert_eq!(p, QueryParams { select: p.select.clone(), ..QueryParams::default() });
     }
 
     #[test]
     fn select_json_paths_with_alias_and_cast() {
-        let items =
-            parse_select(r#"data->a->>b,first:data->0,data->-1::int,x:data->>"0",my-col->"a.b""#)
-                .unwrap();
+        let items = parse_select(r#"data->a->>b,first:data->0,data->-1::int,x:data->>"0",my-col->"a.b""#).unwrap();
         assert_eq!(
             items,
             vec![
@@ -1449,11 +1256,7 @@ mod tests {
                     field: json("data", &[(Arrow::Text, key("0"))]),
                     cast: None
                 },
-                SelectItem::Field {
-                    alias: None,
-                    field: json("my-col", &[(Arrow::Json, key("a.b"))]),
-                    cast: None
-                },
+                SelectItem::Field { alias: None, field: json("my-col", &[(Arrow::Json, key("a.b"))]), cast: None },
             ]
         );
     }
@@ -1467,13 +1270,7 @@ mod tests {
                 col("id"),
                 embed(
                     "clients",
-                    vec![
-                        col("id"),
-                        embed(
-                            "projects",
-                            vec![col("name"), embed("tasks", vec![SelectItem::Star])]
-                        )
-                    ]
+                    vec![col("id"), embed("projects", vec![col("name"), embed("tasks", vec![SelectItem::Star])])]
                 )
             ]
         );
@@ -1481,51 +1278,29 @@ mod tests {
 
     #[test]
     fn select_embed_alias_hints_joins_and_empty() {
-        let items =
-            parse_select("c:clients!fk_x(*),b!inner(*),d!fk!left(),e!left!\"my fk\"(id)").unwrap();
-        let e = |alias: Option<&str>, relation: &str, hint: Option<&str>, join, select| {
-            SelectItem::Embed {
-                alias: alias.map(str::to_string),
-                relation: relation.into(),
-                hint: hint.map(str::to_string),
-                join,
-                spread: false,
-                select,
-            }
+        let items = parse_select("c:clients!fk_x(*),b!inner(*),d!fk!left(),e!left!\"my fk\"(id)").unwrap();
+        let e = |alias: Option<&str>, relation: &str, hint: Option<&str>, join, select| SelectItem::Embed {
+            alias: alias.map(str::to_string),
+            relation: relation.into(),
+            hint: hint.map(str::to_string),
+            join,
+            spread: false,
+            select,
         };
         assert_eq!(
             items,
             vec![
-                e(
-                    Some("c"),
-                    "clients",
-                    Some("fk_x"),
-                    None,
-                    vec![SelectItem::Star]
-                ),
-                e(
-                    None,
-                    "b",
-                    None,
-                    Some(JoinType::Inner),
-                    vec![SelectItem::Star]
-                ),
+                e(Some("c"), "clients", Some("fk_x"), None, vec![SelectItem::Star]),
+                e(None, "b", None, Some(JoinType::Inner), vec![SelectItem::Star]),
                 e(None, "d", Some("fk"), Some(JoinType::Left), vec![]),
-                e(
-                    None,
-                    "e",
-                    Some("my fk"),
-                    Some(JoinType::Left),
-                    vec![col("id")]
-                ),
+                e(None, "e", Some("my fk"), Some(JoinType::Left), vec![col("id")]),
             ]
         );
     }
 
     #[test]
     fn select_spread_embed() {
-        let items =
-            parse_select("title,...directors!inner(director:name, ...studios(city))").unwrap();
+        let items = parse_select("title,...directors!inner(director:name, ...studios(city))").unwrap();
         let studios = SelectItem::Embed {
             alias: None,
             relation: "studios".into(),
@@ -1540,14 +1315,7 @@ mod tests {
             hint: None,
             join: Some(JoinType::Inner),
             spread: true,
-            select: vec![
-                SelectItem::Field {
-                    alias: Some("director".into()),
-                    field: f("name"),
-                    cast: None,
-                },
-                studios,
-            ],
+            select: vec![SelectItem::Field { alias: Some("director".into()), field: f("name"), cast: None }, studios],
         };
         assert_eq!(items, vec![col("title"), directors]);
     }
@@ -1556,11 +1324,7 @@ mod tests {
     fn select_tolerates_whitespace_and_may_be_empty() {
         assert_eq!(
             parse_select("  id ,\tname , rel ( a , b ) ").unwrap(),
-            vec![
-                col("id"),
-                col("name"),
-                embed("rel", vec![col("a"), col("b")])
-            ]
+            vec![col("id"), col("name"), embed("rel", vec![col("a"), col("b")])]
         );
         assert_eq!(q("select=").select, Some(vec![]));
         assert_eq!(q("").select, None);
@@ -1569,39 +1333,48 @@ mod tests {
     #[test]
     fn select_errors_name_the_parameter_and_position() {
         let e = parse_query("select=id,(name").unwrap_err();
-        assert_eq!(
-            e.message(),
-            "failed to parse select parameter (id,(name): unexpected \"(\" at 3, expected a name"
-        );
+        assert_eq!(e.message(), "failed to parse select parameter (id,(name): unexpected \"(\" at 3, expected a name");
         assert_eq!(e.details(), Some("id,(name"));
         assert_eq!(e.code(), "PGRST100");
+        assert_eq!(err("select=id,,name"), "failed to parse select parameter (id,,name): empty select item at 3");
+        assert_eq!(err("select=id,"), "failed to parse select parameter (id,): empty select item at 3");
         assert_eq!(
-            err("select=id,,name"),
-            "failed to parse select parameter (id,,name): empty select item at 3"
+            err("select=a(b"),
+            "failed to parse select parameter (a(b): unexpected end of input at 3, expected \",\" or \")\""
         );
         assert_eq!(
-            err("select=id,"),
-            "failed to parse select parameter (id,): empty select item at 3"
+            err("select=a)"),
+            "failed to parse select parameter (a)): unexpected \")\" at 1, expected \",\" or end of input"
         );
-        assert_eq!(err("select=a(b"), "failed to parse select parameter (a(b): unexpected end of input at 3, expected \",\" or \")\"");
-        assert_eq!(err("select=a)"), "failed to parse select parameter (a)): unexpected \")\" at 1, expected \",\" or end of input");
         assert_eq!(
             err("select=a!b!c(*)"),
             "failed to parse select parameter (a!b!c(*)): more than one hint or join type at 4"
         );
-        assert_eq!(err("select=a!inner!left(*)"), "failed to parse select parameter (a!inner!left(*)): more than one hint or join type at 8");
-        assert_eq!(err("select=a!inner"), "failed to parse select parameter (a!inner): unexpected end of input at 7, expected \"(\"");
         assert_eq!(
-            err("select=x:*"),
-            "failed to parse select parameter (x:*): unexpected \"*\" at 2, expected a name"
+            err("select=a!inner!left(*)"),
+            "failed to parse select parameter (a!inner!left(*)): more than one hint or join type at 8"
         );
-        assert_eq!(err("select=a::"), "failed to parse select parameter (a::): unexpected end of input at 3, expected a type name");
+        assert_eq!(
+            err("select=a!inner"),
+            "failed to parse select parameter (a!inner): unexpected end of input at 7, expected \"(\""
+        );
+        assert_eq!(err("select=x:*"), "failed to parse select parameter (x:*): unexpected \"*\" at 2, expected a name");
+        assert_eq!(
+            err("select=a::"),
+            "failed to parse select parameter (a::): unexpected end of input at 3, expected a type name"
+        );
         assert_eq!(
             err("select=...a"),
             "failed to parse select parameter (...a): unexpected end of input at 4, expected \"(\""
         );
-        assert_eq!(err("select=%22a"), "failed to parse select parameter (\"a): unexpected end of input at 2, expected a closing \"\\\"\"");
-        assert_eq!(err("select=d->99999999999999999999"), "failed to parse select parameter (d->99999999999999999999): JSON array index out of range at 3");
+        assert_eq!(
+            err("select=%22a"),
+            "failed to parse select parameter (\"a): unexpected end of input at 2, expected a closing \"\\\"\""
+        );
+        assert_eq!(
+            err("select=d->99999999999999999999"),
+            "failed to parse select parameter (d->99999999999999999999): JSON array index out of range at 3"
+        );
     }
 
     #[test]
@@ -1609,7 +1382,13 @@ mod tests {
         let nested = |n: usize| format!("{}x{}", "a(".repeat(n), ")".repeat(n));
         assert!(parse_select(&nested(MAX_DEPTH)).is_ok());
         let e = parse_select(&nested(MAX_DEPTH + 1)).unwrap_err();
-        assert_eq!(e.message(), format!("failed to parse select parameter ({}): parentheses nested deeper than 32 levels at 65", nested(33)));
+        assert_eq!(
+            e.message(),
+            format!(
+                "failed to parse select parameter ({}): parentheses nested deeper than 32 levels at 65",
+                nested(33)
+            )
+        );
         assert!(parse_select(&"a(".repeat(100_000)).is_err());
     }
 
@@ -1642,115 +1421,71 @@ mod tests {
             ("wfts", Wfts),
         ];
         for (name, op) in ops {
-            assert_eq!(
-                only_filter(&format!("c={name}.a*b")),
-                filter(f("c"), op, single("a*b")),
-                "{name}"
-            );
+            assert_eq!(only_filter(&format!("c={name}.a*b")), filter(f("c"), op, single("a*b")), "{name}");
         }
     }
 
     #[test]
     fn like_and_ilike_turn_stars_into_percents() {
-        assert_eq!(
-            only_filter("name=like.*smith*"),
-            filter(f("name"), Operator::Like, single("%smith%"))
-        );
-        assert_eq!(
-            only_filter("name=ilike.a%2Ab"),
-            filter(f("name"), Operator::Ilike, single("a%b"))
-        );
+        assert_eq!(only_filter("name=like.*smith*"), filter(f("name"), Operator::Like, single("%smith%")));
+        assert_eq!(only_filter("name=ilike.a%2Ab"), filter(f("name"), Operator::Ilike, single("a%b")));
     }
 
     #[test]
     fn values_are_verbatim_to_the_end() {
-        assert_eq!(
-            only_filter("v=eq.a.b=c,d)"),
-            filter(f("v"), Operator::Eq, single("a.b=c,d)"))
-        );
-        assert_eq!(
-            only_filter("v=eq.%22q%22"),
-            filter(f("v"), Operator::Eq, single("\"q\""))
-        );
-        assert_eq!(
-            only_filter("v=eq."),
-            filter(f("v"), Operator::Eq, single(""))
-        );
+        assert_eq!(only_filter("v=eq.a.b=c,d)"), filter(f("v"), Operator::Eq, single("a.b=c,d)")));
+        assert_eq!(only_filter("v=eq.%22q%22"), filter(f("v"), Operator::Eq, single("\"q\"")));
+        assert_eq!(only_filter("v=eq."), filter(f("v"), Operator::Eq, single("")));
     }
 
     #[test]
     fn ranges_and_arrays_stay_raw() {
-        assert_eq!(
-            only_filter("r=cs.[1,5)"),
-            filter(f("r"), Operator::Cs, single("[1,5)"))
-        );
-        assert_eq!(
-            only_filter("t=ov.%7Ba,b%7D"),
-            filter(f("t"), Operator::Ov, single("{a,b}"))
-        );
+        assert_eq!(only_filter("r=cs.[1,5)"), filter(f("r"), Operator::Cs, single("[1,5)")));
+        assert_eq!(only_filter("t=ov.%7Ba,b%7D"), filter(f("t"), Operator::Ov, single("{a,b}")));
     }
 
     #[test]
     fn quantifiers() {
-        let quantified = |op, qu, v: &str| Filter {
-            quantifier: Some(qu),
-            ..filter(f("c"), op, single(v))
-        };
-        assert_eq!(
-            only_filter("c=eq(any).{1,2,3}"),
-            quantified(Operator::Eq, Quantifier::Any, "{1,2,3}")
-        );
-        assert_eq!(
-            only_filter("c=like(all).{a*,b*}"),
-            quantified(Operator::Like, Quantifier::All, "{a%,b%}")
-        );
+        let quantified = |op, qu, v: &str| Filter { quantifier: Some(qu), ..filter(f("c"), op, single(v)) };
+        assert_eq!(only_filter("c=eq(any).{1,2,3}"), quantified(Operator::Eq, Quantifier::Any, "{1,2,3}"));
+        assert_eq!(only_filter("c=like(all).{a*,b*}"), quantified(Operator::Like, Quantifier::All, "{a%,b%}"));
         assert_eq!(
             only_filter("c=not.neq(all).{1}"),
-            Filter {
-                negated: true,
-                ..quantified(Operator::Neq, Quantifier::All, "{1}")
-            }
+            Filter { negated: true, ..quantified(Operator::Neq, Quantifier::All, "{1}") }
         );
         for op in ["gt", "gte", "lt", "lte", "ilike", "match", "imatch"] {
-            assert_eq!(
-                only_filter(&format!("c={op}(any).{{x}}")).quantifier,
-                Some(Quantifier::Any),
-                "{op}"
-            );
+            assert_eq!(only_filter(&format!("c={op}(any).{{x}}")).quantifier, Some(Quantifier::Any), "{op}");
         }
-        assert_eq!(err("c=eq(some).{1}"), "failed to parse filter (c=eq(some).{1}): unknown quantifier \"some\" at 5, expected any or all");
+        assert_eq!(
+            err("c=eq(some).{1}"),
+            "failed to parse filter (c=eq(some).{1}): unknown quantifier \"some\" at 5, expected any or all"
+        );
         assert_eq!(err("c=cs(any).{1}"), "failed to parse filter (c=cs(any).{1}): unexpected \"(\" at 4, expected \".\" and a value after the operator");
     }
 
     #[test]
     fn in_lists_with_quotes_commas_escapes_and_spaces() {
         let v = only_filter(r#"id=in.(1, 2 ,"a,b","with \"quote\" and \\","(x)",,"")"#).value;
-        assert_eq!(
-            v,
-            list(&["1", "2", "a,b", "with \"quote\" and \\", "(x)", "", ""])
-        );
-        assert_eq!(
-            only_filter("id=in.(1%2C2,%22a%2Cb%22)").value,
-            list(&["1", "2", "a,b"])
-        );
+        assert_eq!(v, list(&["1", "2", "a,b", "with \"quote\" and \\", "(x)", "", ""]));
+        assert_eq!(only_filter("id=in.(1%2C2,%22a%2Cb%22)").value, list(&["1", "2", "a,b"]));
         assert_eq!(only_filter("id=in.()").value, list(&[]));
         assert_eq!(
             only_filter("id=not.in.(x)"),
-            Filter {
-                negated: true,
-                ..filter(f("id"), Operator::In, list(&["x"]))
-            }
+            Filter { negated: true, ..filter(f("id"), Operator::In, list(&["x"])) }
         );
     }
 
     #[test]
     fn in_list_errors() {
-        assert_eq!(err("id=in.(1,2"), "failed to parse filter (id=in.(1,2): unexpected end of input at 10, expected \",\" or \")\"");
         assert_eq!(
-            err("id=in.1,2"),
-            "failed to parse filter (id=in.1,2): unexpected \"1\" at 6, expected \"(\""
+            err("id=in.(1,2"),
+            "failed to parse filter (id=in.(1,2): unexpected end of input at 10, expected \",\" or \")\""
         );
-        assert_eq!(err("id=in.(%22a%22b)"), "failed to parse filter (id=in.(\"a\"b)): unexpected \"b\" at 10, expected \",\" or \")\"");
+        assert_eq!(err("id=in.1,2"), "failed to parse filter (id=in.1,2): unexpected \"1\" at 6, expected \"(\"");
+        assert_eq!(
+            err("id=in.(%22a%22b)"),
+            "failed to parse filter (id=in.(\"a\"b)): unexpected \"b\" at 10, expected \",\" or \")\""
+        );
         assert_eq!(
             err("id=in.(1)x"),
             "failed to parse filter (id=in.(1)x): unexpected \"x\" at 9, expected end of input"
@@ -1768,10 +1503,7 @@ mod tests {
             ("unknown", IsValue::Unknown),
         ];
         for (text, value) in cases {
-            assert_eq!(
-                only_filter(&format!("c=is.{text}")),
-                filter(f("c"), Operator::Is, FilterValue::Is(value))
-            );
+            assert_eq!(only_filter(&format!("c=is.{text}")), filter(f("c"), Operator::Is, FilterValue::Is(value)));
         }
         assert!(only_filter("c=not.is.null").negated);
         assert_eq!(err("c=is.maybe"), "failed to parse filter (c=is.maybe): unexpected is value \"maybe\" at 5, expected null, not_null, true, false or unknown");
@@ -1783,44 +1515,30 @@ mod tests {
             language: lang.map(str::to_string),
             ..filter(f("doc"), op, single(v))
         };
-        assert_eq!(
-            only_filter("doc=fts(english).cat"),
-            fts(Operator::Fts, Some("english"), "cat")
-        );
-        assert_eq!(
-            only_filter("doc=plfts.fat+cat"),
-            fts(Operator::Plfts, None, "fat cat")
-        );
-        assert_eq!(
-            only_filter("doc=phfts(french).le+chat"),
-            fts(Operator::Phfts, Some("french"), "le chat")
-        );
+        assert_eq!(only_filter("doc=fts(english).cat"), fts(Operator::Fts, Some("english"), "cat"));
+        assert_eq!(only_filter("doc=plfts.fat+cat"), fts(Operator::Plfts, None, "fat cat"));
+        assert_eq!(only_filter("doc=phfts(french).le+chat"), fts(Operator::Phfts, Some("french"), "le chat"));
         assert_eq!(
             only_filter("doc=not.wfts(simple).%22a+b%22+-c"),
-            Filter {
-                negated: true,
-                ..fts(Operator::Wfts, Some("simple"), "\"a b\" -c")
-            }
+            Filter { negated: true, ..fts(Operator::Wfts, Some("simple"), "\"a b\" -c") }
         );
-        assert_eq!(err("doc=fts().x"), "failed to parse filter (doc=fts().x): unexpected \")\" at 8, expected a text search language");
+        assert_eq!(
+            err("doc=fts().x"),
+            "failed to parse filter (doc=fts().x): unexpected \")\" at 8, expected a text search language"
+        );
     }
 
     #[test]
     fn negation() {
         assert_eq!(
             only_filter("age=not.gte.18"),
-            Filter {
-                negated: true,
-                ..filter(f("age"), Operator::Gte, single("18"))
-            }
+            Filter { negated: true, ..filter(f("age"), Operator::Gte, single("18")) }
         );
     }
 
     #[test]
     fn embedded_and_json_filter_keys() {
-        let p = q(
-            "clients.projects.name=eq.x&data->>key=eq.y&clients.data->a->>0=gt.1&%22a.b%22=eq.z",
-        );
+        let p = q("clients.projects.name=eq.x&data->>key=eq.y&clients.data->a->>0=gt.1&%22a.b%22=eq.z");
         assert_eq!(
             p.filters,
             vec![
@@ -1828,18 +1546,11 @@ mod tests {
                     path: path(&["clients", "projects"]),
                     filter: filter(f("name"), Operator::Eq, single("x"))
                 },
-                top(filter(
-                    json("data", &[(Arrow::Text, key("key"))]),
-                    Operator::Eq,
-                    single("y")
-                )),
+                top(filter(json("data", &[(Arrow::Text, key("key"))]), Operator::Eq, single("y"))),
                 EmbeddedFilter {
                     path: path(&["clients"]),
                     filter: filter(
-                        json(
-                            "data",
-                            &[(Arrow::Json, key("a")), (Arrow::Text, JsonKey::Index(0))]
-                        ),
+                        json("data", &[(Arrow::Json, key("a")), (Arrow::Text, JsonKey::Index(0))]),
                         Operator::Gt,
                         single("1")
                     ),
@@ -1847,11 +1558,11 @@ mod tests {
                 top(filter(f("a.b"), Operator::Eq, single("z"))),
             ]
         );
-        assert_eq!(err("a(b=eq.1"), "failed to parse filter (a(b=eq.1): unexpected \"(\" at 1, expected \".\", \"->\" or \"=\"");
         assert_eq!(
-            err("=eq.1"),
-            "failed to parse filter (=eq.1): unexpected end of input at 0, expected a name"
+            err("a(b=eq.1"),
+            "failed to parse filter (a(b=eq.1): unexpected \"(\" at 1, expected \".\", \"->\" or \"=\""
         );
+        assert_eq!(err("=eq.1"), "failed to parse filter (=eq.1): unexpected end of input at 0, expected a name");
     }
 
     #[test]
@@ -1859,10 +1570,7 @@ mod tests {
         let p = q("age=gt.1&age=lt.5");
         assert_eq!(
             p.filters,
-            vec![
-                top(filter(f("age"), Operator::Gt, single("1"))),
-                top(filter(f("age"), Operator::Lt, single("5")))
-            ]
+            vec![top(filter(f("age"), Operator::Gt, single("1"))), top(filter(f("age"), Operator::Lt, single("5")))]
         );
     }
 
@@ -1882,15 +1590,9 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         assert_eq!(p.other, other);
-        assert_eq!(
-            p.filters,
-            vec![top(filter(f("h"), Operator::Eq, single("2")))]
-        );
+        assert_eq!(p.filters, vec![top(filter(f("h"), Operator::Eq, single("2")))]);
         let e = p.reject_other().unwrap_err();
-        assert_eq!(
-            e.message(),
-            "failed to parse filter (a=1): expected operator.value"
-        );
+        assert_eq!(e.message(), "failed to parse filter (a=1): expected operator.value");
         assert_eq!(e.details(), Some("a=1"));
         assert_eq!(q("h=eq.2").reject_other(), Ok(()));
     }
@@ -1898,29 +1600,16 @@ mod tests {
     #[test]
     fn values_that_start_like_filters_must_parse() {
         assert_eq!(err("age=not.gte"), "failed to parse filter (age=not.gte): unexpected end of input at 11, expected \".\" and a value after the operator");
-        assert_eq!(
-            err("age=not.foo.1"),
-            "failed to parse filter (age=not.foo.1): unknown operator \"foo\" at 8"
-        );
+        assert_eq!(err("age=not.foo.1"), "failed to parse filter (age=not.foo.1): unknown operator \"foo\" at 8");
         assert_eq!(err("age=not."), "failed to parse filter (age=not.): unexpected end of input at 8, expected an operator (eq, neq, gt, gte, lt, lte, like, …)");
     }
 
     #[test]
     fn looks_like_filter_rule() {
-        for v in [
-            "eq.1",
-            "not.x",
-            "in.(1)",
-            "eq(any).{1}",
-            "fts(english).a",
-            "is.null",
-            "eq(nay).x",
-        ] {
+        for v in ["eq.1", "not.x", "in.(1)", "eq(any).{1}", "fts(english).a", "is.null", "eq(nay).x"] {
             assert!(looks_like_filter(v), "{v}");
         }
-        for v in [
-            "1", "eq", "eqq.1", "EQ.1", "like(x)", "fts(", "", "é.1", "in(.x",
-        ] {
+        for v in ["1", "eq", "eqq.1", "EQ.1", "like(x)", "fts(", "", "é.1", "in(.x"] {
             assert!(!looks_like_filter(v), "{v}");
         }
     }
@@ -1928,10 +1617,7 @@ mod tests {
     #[test]
     fn invalid_filter_for_the_planner() {
         let e = GrammarError::invalid_filter("age", "this operator takes no quantifier");
-        assert_eq!(
-            e.message(),
-            "failed to parse filter (age): this operator takes no quantifier"
-        );
+        assert_eq!(e.message(), "failed to parse filter (age): this operator takes no quantifier");
         assert_eq!(e.details(), Some("age"));
         assert_eq!(e.to_string(), e.message());
     }
@@ -1941,17 +1627,8 @@ mod tests {
     #[test]
     fn simple_or() {
         let p = q("or=(age.gte.18,name.eq.x)");
-        let children = vec![
-            leaf("age", Operator::Gte, "18"),
-            leaf("name", Operator::Eq, "x"),
-        ];
-        assert_eq!(
-            p.logic,
-            vec![EmbeddedLogic {
-                path: vec![],
-                tree: tree(LogicOp::Or, false, children)
-            }]
-        );
+        let children = vec![leaf("age", Operator::Gte, "18"), leaf("name", Operator::Eq, "x")];
+        assert_eq!(p.logic, vec![EmbeddedLogic { path: vec![], tree: tree(LogicOp::Or, false, children) }]);
     }
 
     #[test]
@@ -1972,11 +1649,7 @@ mod tests {
                     true,
                     vec![
                         leaf("d", Operator::Eq, "4"),
-                        LogicNode::Tree(tree(
-                            LogicOp::Or,
-                            false,
-                            vec![leaf("e", Operator::Eq, "5")],
-                        )),
+                        LogicNode::Tree(tree(LogicOp::Or, false, vec![leaf("e", Operator::Eq, "5")])),
                     ],
                 )),
             ],
@@ -1986,12 +1659,10 @@ mod tests {
 
     #[test]
     fn negated_and_embedded_trees() {
-        let p = q("not.or=(a.eq.1)&and=(b.eq.2)&not.and=(c.eq.3)&clients.or=(d.eq.4)&clients.projects.not.and=(e.eq.5)");
-        let got: Vec<(EmbedPath, LogicOp, bool)> = p
-            .logic
-            .iter()
-            .map(|l| (l.path.clone(), l.tree.op, l.tree.negated))
-            .collect();
+        let p =
+            q("not.or=(a.eq.1)&and=(b.eq.2)&not.and=(c.eq.3)&clients.or=(d.eq.4)&clients.projects.not.and=(e.eq.5)");
+        let got: Vec<(EmbedPath, LogicOp, bool)> =
+            p.logic.iter().map(|l| (l.path.clone(), l.tree.op, l.tree.negated)).collect();
         assert_eq!(
             got,
             vec![
@@ -2019,28 +1690,18 @@ mod tests {
                 language: Some("english".into()),
                 ..filter(f("t"), Operator::Fts, single("cat"))
             }),
-            LogicNode::Filter(Filter {
-                negated: true,
-                ..filter(f("n"), Operator::Is, FilterValue::Is(IsValue::Null))
-            }),
+            LogicNode::Filter(Filter { negated: true, ..filter(f("n"), Operator::Is, FilterValue::Is(IsValue::Null)) }),
             leaf("x", Operator::Like, "%a%"),
             LogicNode::Filter(Filter {
                 quantifier: Some(Quantifier::Any),
                 ..filter(f("y"), Operator::Eq, single("{1,2}"))
             }),
             leaf("r", Operator::Ov, "[1,5)"),
-            LogicNode::Filter(filter(
-                json("d", &[(Arrow::Text, key("k"))]),
-                Operator::Eq,
-                single("v"),
-            )),
+            LogicNode::Filter(filter(json("d", &[(Arrow::Text, key("k"))]), Operator::Eq, single("v"))),
         ];
         assert_eq!(p.logic[0].tree, tree(LogicOp::Or, false, children));
         let nested_array = q("or=(m.cs.{{1,2},{3}})");
-        assert_eq!(
-            nested_array.logic[0].tree.children,
-            vec![leaf("m", Operator::Cs, "{{1,2},{3}}")]
-        );
+        assert_eq!(nested_array.logic[0].tree.children, vec![leaf("m", Operator::Cs, "{{1,2},{3}}")]);
     }
 
     #[test]
@@ -2049,38 +1710,38 @@ mod tests {
         let children = vec![
             leaf("and", Operator::Eq, "1"),
             leaf("not", Operator::Eq, "2"),
-            LogicNode::Filter(Filter {
-                negated: true,
-                ..filter(f("or"), Operator::Eq, single("3"))
-            }),
+            LogicNode::Filter(Filter { negated: true, ..filter(f("or"), Operator::Eq, single("3")) }),
         ];
         assert_eq!(p.logic[0].tree, tree(LogicOp::Or, false, children));
     }
 
     #[test]
     fn tree_errors() {
+        assert_eq!(err("or=()"), "failed to parse logic tree (or=()): unexpected \")\" at 4, expected a name");
         assert_eq!(
-            err("or=()"),
-            "failed to parse logic tree (or=()): unexpected \")\" at 4, expected a name"
+            err("or=(a.eq.1"),
+            "failed to parse logic tree (or=(a.eq.1): unexpected end of input at 10, expected \",\" or \")\""
         );
-        assert_eq!(err("or=(a.eq.1"), "failed to parse logic tree (or=(a.eq.1): unexpected end of input at 10, expected \",\" or \")\"");
-        assert_eq!(
-            err("or=a.eq.1"),
-            "failed to parse logic tree (or=a.eq.1): unexpected \"a\" at 3, expected \"(\""
-        );
+        assert_eq!(err("or=a.eq.1"), "failed to parse logic tree (or=a.eq.1): unexpected \"a\" at 3, expected \"(\"");
         assert_eq!(
             err("or=(a.eq.1,)"),
             "failed to parse logic tree (or=(a.eq.1,)): unexpected \")\" at 11, expected a name"
         );
-        assert_eq!(err("or=(a.eq.1)x"), "failed to parse logic tree (or=(a.eq.1)x): unexpected \"x\" at 11, expected end of input");
         assert_eq!(
-            err("or=(a.foo.1)"),
-            "failed to parse logic tree (or=(a.foo.1)): unknown operator \"foo\" at 6"
+            err("or=(a.eq.1)x"),
+            "failed to parse logic tree (or=(a.eq.1)x): unexpected \"x\" at 11, expected end of input"
         );
+        assert_eq!(err("or=(a.foo.1)"), "failed to parse logic tree (or=(a.foo.1)): unknown operator \"foo\" at 6");
         assert_eq!(err("or=(a)"), "failed to parse logic tree (or=(a)): unexpected \")\" at 5, expected \".\" and an operator after the column");
         assert_eq!(err("or=(a.is.maybe)"), "failed to parse logic tree (or=(a.is.maybe)): unexpected is value \"maybe\" at 9, expected null, not_null, true, false or unknown");
-        assert_eq!(err("or=(a.eq.{1,2)"), "failed to parse logic tree (or=(a.eq.{1,2)): unexpected end of input at 14, expected a closing \"}\"");
-        assert_eq!(err("or=(a.eq.%22x)"), "failed to parse logic tree (or=(a.eq.\"x)): unexpected end of input at 12, expected a closing \"\\\"\"");
+        assert_eq!(
+            err("or=(a.eq.{1,2)"),
+            "failed to parse logic tree (or=(a.eq.{1,2)): unexpected end of input at 14, expected a closing \"}\""
+        );
+        assert_eq!(
+            err("or=(a.eq.%22x)"),
+            "failed to parse logic tree (or=(a.eq.\"x)): unexpected end of input at 12, expected a closing \"\\\"\""
+        );
         assert_eq!(
             err("a(.or=(b.eq.1)"),
             "failed to parse logic tree (a(.or=(b.eq.1)): unexpected \"(\" at 1, expected \".\""
@@ -2091,8 +1752,7 @@ mod tests {
     fn tree_nesting_is_bounded() {
         let nested = |n: usize| format!("or=({}a.eq.1{})", "and(".repeat(n - 1), ")".repeat(n - 1));
         assert!(parse_query(&nested(MAX_DEPTH)).is_ok());
-        assert!(err(&nested(MAX_DEPTH + 1))
-            .ends_with("parentheses nested deeper than 32 levels at 131"));
+        assert!(err(&nested(MAX_DEPTH + 1)).ends_with("parentheses nested deeper than 32 levels at 131"));
         assert!(parse_query(&format!("or=({}", "or(".repeat(50_000))).is_err());
     }
 
@@ -2117,11 +1777,7 @@ mod tests {
     #[test]
     fn order_terms() {
         let p = q("order=name.desc,age,data->>k.asc.nullslast,%22x%20y%22.nullsfirst&clients.order=id.desc");
-        let term = |field, direction, nulls| OrderTerm {
-            field,
-            direction,
-            nulls,
-        };
+        let term = |field, direction, nulls| OrderTerm { field, direction, nulls };
         assert_eq!(
             p.order,
             vec![
@@ -2130,35 +1786,25 @@ mod tests {
                     vec![
                         term(f("name"), Some(Direction::Desc), None),
                         term(f("age"), None, None),
-                        term(
-                            json("data", &[(Arrow::Text, key("k"))]),
-                            Some(Direction::Asc),
-                            Some(Nulls::Last)
-                        ),
+                        term(json("data", &[(Arrow::Text, key("k"))]), Some(Direction::Asc), Some(Nulls::Last)),
                         term(f("x y"), None, Some(Nulls::First)),
                     ]
                 ),
-                (
-                    path(&["clients"]),
-                    vec![term(f("id"), Some(Direction::Desc), None)]
-                ),
+                (path(&["clients"]), vec![term(f("id"), Some(Direction::Desc), None)]),
             ]
         );
     }
 
     #[test]
     fn order_errors() {
-        assert_eq!(
-            err("order="),
-            "failed to parse order (): unexpected end of input at 0, expected a name"
-        );
+        assert_eq!(err("order="), "failed to parse order (): unexpected end of input at 0, expected a name");
         assert_eq!(err("order=a.up"), "failed to parse order (a.up): unexpected order modifier \"up\" at 2, expected asc, desc, nullsfirst or nullslast");
         assert_eq!(err("order=a.nullsfirst.desc"), "failed to parse order (a.nullsfirst.desc): misplaced order modifier (direction, then nulls, once each) at 13");
-        assert_eq!(err("order=a.desc.asc"), "failed to parse order (a.desc.asc): misplaced order modifier (direction, then nulls, once each) at 7");
         assert_eq!(
-            err("order=a,,b"),
-            "failed to parse order (a,,b): unexpected \",\" at 2, expected a name"
+            err("order=a.desc.asc"),
+            "failed to parse order (a.desc.asc): misplaced order modifier (direction, then nulls, once each) at 7"
         );
+        assert_eq!(err("order=a,,b"), "failed to parse order (a,,b): unexpected \",\" at 2, expected a name");
     }
 
     #[test]
@@ -2167,50 +1813,23 @@ mod tests {
         assert_eq!(
             p.limits,
             vec![
-                (
-                    vec![],
-                    Range {
-                        offset: Some(5),
-                        limit: Some(20)
-                    }
-                ),
-                (
-                    path(&["clients"]),
-                    Range {
-                        offset: None,
-                        limit: Some(2)
-                    }
-                ),
-                (
-                    path(&["clients", "projects"]),
-                    Range {
-                        offset: Some(0),
-                        limit: None
-                    }
-                ),
+                (vec![], Range { offset: Some(5), limit: Some(20) }),
+                (path(&["clients"]), Range { offset: None, limit: Some(2) }),
+                (path(&["clients", "projects"]), Range { offset: Some(0), limit: None }),
             ]
         );
     }
 
     #[test]
     fn limit_errors() {
+        assert_eq!(err("limit=-1"), "failed to parse limit parameter (-1): expected a non-negative integer");
+        assert_eq!(err("offset=abc"), "failed to parse offset parameter (abc): expected a non-negative integer");
+        assert_eq!(err("limit=%2B1"), "failed to parse limit parameter (+1): expected a non-negative integer");
+        assert_eq!(err("limit="), "failed to parse limit parameter (): expected a non-negative integer");
         assert_eq!(
-            err("limit=-1"),
-            "failed to parse limit parameter (-1): expected a non-negative integer"
+            err("a.limit=99999999999999999999"),
+            "failed to parse a.limit parameter (99999999999999999999): expected a non-negative integer"
         );
-        assert_eq!(
-            err("offset=abc"),
-            "failed to parse offset parameter (abc): expected a non-negative integer"
-        );
-        assert_eq!(
-            err("limit=%2B1"),
-            "failed to parse limit parameter (+1): expected a non-negative integer"
-        );
-        assert_eq!(
-            err("limit="),
-            "failed to parse limit parameter (): expected a non-negative integer"
-        );
-        assert_eq!(err("a.limit=99999999999999999999"), "failed to parse a.limit parameter (99999999999999999999): expected a non-negative integer");
         assert_eq!(
             err("a(.limit=1"),
             "failed to parse embedded path (a(.limit): unexpected \"(\" at 1, expected \".\""
@@ -2222,14 +1841,8 @@ mod tests {
     #[test]
     fn columns_and_on_conflict() {
         let p = q("columns=a,%20b,%22c%20d%22&on_conflict=id,tenant_id");
-        assert_eq!(
-            p.columns,
-            Some(vec!["a".to_string(), "b".into(), "c d".into()])
-        );
-        assert_eq!(
-            p.on_conflict,
-            Some(vec!["id".to_string(), "tenant_id".into()])
-        );
+        assert_eq!(p.columns, Some(vec!["a".to_string(), "b".into(), "c d".into()]));
+        assert_eq!(p.on_conflict, Some(vec!["id".to_string(), "tenant_id".into()]));
         assert_eq!(
             err("columns="),
             "failed to parse columns parameter (): unexpected end of input at 0, expected a name"
@@ -2238,7 +1851,10 @@ mod tests {
             err("on_conflict=a,,b"),
             "failed to parse on_conflict parameter (a,,b): unexpected \",\" at 2, expected a name"
         );
-        assert_eq!(err("columns=a.b"), "failed to parse columns parameter (a.b): unexpected \".\" at 1, expected \",\" or end of input");
+        assert_eq!(
+            err("columns=a.b"),
+            "failed to parse columns parameter (a.b): unexpected \".\" at 1, expected \",\" or end of input"
+        );
     }
 
     // ---- decoding ----
@@ -2260,26 +1876,11 @@ mod tests {
 
     #[test]
     fn bad_escapes_and_utf8_are_errors() {
-        assert_eq!(
-            err("a=%zz"),
-            "failed to parse query string (a=%zz): invalid percent-encoding at byte 0"
-        );
-        assert_eq!(
-            err("a=x%4"),
-            "failed to parse query string (a=x%4): invalid percent-encoding at byte 1"
-        );
-        assert_eq!(
-            err("a=%+1"),
-            "failed to parse query string (a=%+1): invalid percent-encoding at byte 0"
-        );
-        assert_eq!(
-            err("a%=1"),
-            "failed to parse query string (a%=1): invalid percent-encoding at byte 1"
-        );
-        assert_eq!(
-            err("a=%C3%28"),
-            "failed to parse query string (a=%C3%28): not valid UTF-8 once decoded"
-        );
+        assert_eq!(err("a=%zz"), "failed to parse query string (a=%zz): invalid percent-encoding at byte 0");
+        assert_eq!(err("a=x%4"), "failed to parse query string (a=x%4): invalid percent-encoding at byte 1");
+        assert_eq!(err("a=%+1"), "failed to parse query string (a=%+1): invalid percent-encoding at byte 0");
+        assert_eq!(err("a%=1"), "failed to parse query string (a%=1): invalid percent-encoding at byte 1");
+        assert_eq!(err("a=%C3%28"), "failed to parse query string (a=%C3%28): not valid UTF-8 once decoded");
         assert_eq!(parse_query("a=%zz").unwrap_err().details(), Some("a=%zz"));
     }
 
@@ -2287,10 +1888,7 @@ mod tests {
     fn empty_pieces_are_ignored() {
         assert_eq!(q(""), QueryParams::default());
         assert_eq!(q("&&"), QueryParams::default());
-        assert_eq!(
-            q("&a=eq.1&").filters,
-            vec![top(filter(f("a"), Operator::Eq, single("1")))]
-        );
+        assert_eq!(q("&a=eq.1&").filters, vec![top(filter(f("a"), Operator::Eq, single("1")))]);
     }
 
     #[test]
@@ -2319,29 +1917,12 @@ mod tests {
                     false,
                     vec![
                         leaf("x", Operator::Eq, "1"),
-                        LogicNode::Filter(filter(
-                            f("y"),
-                            Operator::Is,
-                            FilterValue::Is(IsValue::True),
-                        )),
+                        LogicNode::Filter(filter(f("y"), Operator::Is, FilterValue::Is(IsValue::True))),
                     ],
                 ),
             }],
-            order: vec![(
-                vec![],
-                vec![OrderTerm {
-                    field: f("id"),
-                    direction: Some(Direction::Desc),
-                    nulls: None,
-                }],
-            )],
-            limits: vec![(
-                vec![],
-                Range {
-                    offset: Some(20),
-                    limit: Some(10),
-                },
-            )],
+            order: vec![(vec![], vec![OrderTerm { field: f("id"), direction: Some(Direction::Desc), nulls: None }])],
+            limits: vec![(vec![], Range { offset: Some(20), limit: Some(10) })],
             columns: None,
             on_conflict: None,
             other: vec![("x".into(), "1".into())],

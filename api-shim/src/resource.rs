@@ -4,6 +4,7 @@ use crate::auth::{self, Identity};
 use crate::config::TxEnd;
 use crate::error::{ApiError, Failure};
 use crate::plan;
+pub use crate::plan::{CallInput, CallPlan};
 use crate::prefer::{self, Preferences, Return, Tx};
 use crate::query_grammar::{self, QueryParams};
 use crate::request_id::RequestId;
@@ -12,7 +13,6 @@ use crate::schema_cache::{Relation, SchemaCache};
 use crate::sql_builder::{self, Statement};
 use crate::state::AppState;
 use crate::tx::{self, End, RequestSettings, TxError};
-pub use crate::plan::{CallInput, CallPlan};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, Path, State};
@@ -81,20 +81,27 @@ fn one_row(rows: &[tokio_postgres::Row]) -> bool {
     rows.first().is_some_and(|r| r.get::<_, i64>("page") == 1)
 }
 
-async fn execute(state: &AppState, incoming: Incoming, statement: Statement, single_write: bool) -> Result<Outcome, ApiError> {
+async fn execute(
+    state: &AppState,
+    incoming: Incoming,
+    statement: Statement,
+    single_write: bool,
+) -> Result<Outcome, ApiError> {
     let options = tx::Options {
         end: end(state, &incoming.prefs),
         check: single_write.then_some(one_row as fn(&[tokio_postgres::Row]) -> bool),
         read_only: matches!(incoming.settings.method.as_str(), "GET" | "HEAD"),
     };
-    let rows = tx::run(&state.pool, incoming.settings, statement.sql, statement.params, options).await.map_err(|e| match e {
-        TxError::Pool(why) => ApiError::Unavailable(why),
-        TxError::Db(e) => match e.as_db_error() {
-            Some(db) => ApiError::Database(Box::new(db.clone()), incoming.identity.authenticated),
-            None if e.is_closed() => ApiError::Unavailable(e.to_string()),
-            None => ApiError::Unavailable(e.to_string()),
+    let rows = tx::run(&state.pool, incoming.settings, statement.sql, statement.params, options).await.map_err(
+        |e| match e {
+            TxError::Pool(why) => ApiError::Unavailable(why),
+            TxError::Db(e) => match e.as_db_error() {
+                Some(db) => ApiError::Database(Box::new(db.clone()), incoming.identity.authenticated),
+                None if e.is_closed() => ApiError::Unavailable(e.to_string()),
+                None => ApiError::Unavailable(e.to_string()),
+            },
         },
-    })?;
+    )?;
     Outcome::from_rows(&rows)
 }
 
@@ -108,6 +115,7 @@ pub struct Req {
     uri: Uri,
     headers: HeaderMap,
     request_id: RequestId,
+    tenant: crate::observe::RequestTenant,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Req {
@@ -115,27 +123,43 @@ impl<S: Send + Sync> FromRequestParts<S> for Req {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let request_id = RequestId::from_request_parts(parts, state).await?;
-        Ok(Req { method: parts.method.clone(), uri: parts.uri.clone(), headers: parts.headers.clone(), request_id })
+        let tenant = parts.extensions.get::<crate::observe::RequestTenant>().cloned().unwrap_or_default();
+        Ok(Req {
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+            request_id,
+            tenant,
+        })
     }
 }
 
 impl Req {
     /// Who is asking, in which schema, with what query and preferences.
     fn incoming(&self, state: &AppState, profile: &str) -> Result<Incoming, ApiError> {
-    let identity = auth::authenticate(&state.config, header(&self.headers, "authorization"))?;
-    auth::check_tenant_header(&identity, header(&self.headers, "x-tenant-id"))?;
-    let schema = match header(&self.headers, profile) {
-        None => state.config.db_schemas.first().cloned().unwrap_or_else(|| "public".into()),
-        Some(s) if state.config.db_schemas.iter().any(|e| e == s) => s.to_string(),
-        Some(s) => return Err(ApiError::UnacceptableSchema(s.to_string())),
-    };
-    let params = query_grammar::parse_query(self.uri.query().unwrap_or(""))?;
-    let prefer: Vec<&str> = self.headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).collect();
-    let prefs = prefer::parse_prefer(&prefer);
-    if let Some(why) = prefs.strict_error() {
-        return Err(ApiError::UnsupportedHeader { status: StatusCode::BAD_REQUEST, message: why });
-    }
-    let settings = RequestSettings::new(
+        let identity = auth::authenticate(&state.config, header(&self.headers, "authorization"))?;
+        auth::check_tenant_header(&identity, header(&self.headers, "x-tenant-id"))?;
+        self.tenant.set(identity.tenant);
+        if let Some(tenant) = identity.tenant {
+            state.metrics.saw_tenant(tenant);
+            if let Some(limiter) = &state.rate_limiter {
+                limiter
+                    .check(tenant, std::time::Instant::now())
+                    .map_err(|wait| ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64))?;
+            }
+        }
+        let schema = match header(&self.headers, profile) {
+            None => state.config.db_schemas.first().cloned().unwrap_or_else(|| "public".into()),
+            Some(s) if state.config.db_schemas.iter().any(|e| e == s) => s.to_string(),
+            Some(s) => return Err(ApiError::UnacceptableSchema(s.to_string())),
+        };
+        let params = query_grammar::parse_query(self.uri.query().unwrap_or(""))?;
+        let prefer: Vec<&str> = self.headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).collect();
+        let prefs = prefer::parse_prefer(&prefer);
+        if let Some(why) = prefs.strict_error() {
+            return Err(ApiError::UnsupportedHeader { status: StatusCode::BAD_REQUEST, message: why });
+        }
+        let settings = RequestSettings::new(
             &identity,
             self.method.as_str(),
             self.uri.path(),
@@ -143,11 +167,15 @@ impl Req {
             state.config.statement_timeout_ms,
             auth::subdomain(header(&self.headers, "host"), state.config.base_domain.as_deref()),
         );
-    Ok(Incoming { identity, schema, params, prefs, settings })
+        Ok(Incoming { identity, schema, params, prefs, settings })
     }
 }
 
-pub async fn read(State(state): State<Arc<AppState>>, Path(resource): Path<String>, req: Req) -> Result<Response, Failure> {
+pub async fn read(
+    State(state): State<Arc<AppState>>,
+    Path(resource): Path<String>,
+    req: Req,
+) -> Result<Response, Failure> {
     async {
         let incoming = req.incoming(&state, "accept-profile")?;
         let single = wants_single(&req.headers)?;
@@ -165,7 +193,12 @@ pub async fn read(State(state): State<Arc<AppState>>, Path(resource): Path<Strin
         let status = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
         let body = if req.method == Method::HEAD { None } else { outcome.body };
         let content_type = if single { response::OBJECT } else { response::JSON };
-        Ok(response::build(status, content_type, Some(response::content_range(offset, outcome.page, outcome.total)), body))
+        Ok(response::build(
+            status,
+            content_type,
+            Some(response::content_range(offset, outcome.page, outcome.total)),
+            body,
+        ))
     }
     .await
     .map_err(fail(req.request_id.clone()))
@@ -199,7 +232,13 @@ fn written(status: StatusCode, prefs: &Preferences, single: bool, outcome: Outco
     }
 }
 
-type Planner = fn(&SchemaCache, &Relation, &QueryParams, &Preferences, Option<Value>) -> Result<crate::plan_types::WritePlan, ApiError>;
+type Planner = fn(
+    &SchemaCache,
+    &Relation,
+    &QueryParams,
+    &Preferences,
+    Option<Value>,
+) -> Result<crate::plan_types::WritePlan, ApiError>;
 
 /// POST, PATCH and DELETE: plan the write, run it, answer with what `Prefer: return=` asks.
 async fn write(
@@ -228,7 +267,9 @@ pub async fn create(
     req: Req,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    write(&state, &resource, &req, Some(body), StatusCode::CREATED, plan::insert).await.map_err(fail(req.request_id.clone()))
+    write(&state, &resource, &req, Some(body), StatusCode::CREATED, plan::insert)
+        .await
+        .map_err(fail(req.request_id.clone()))
 }
 
 pub async fn update(
@@ -249,7 +290,11 @@ pub async fn replace(
     write(&state, &resource, &req, Some(body), StatusCode::OK, plan::put).await.map_err(fail(req.request_id.clone()))
 }
 
-pub async fn remove(State(state): State<Arc<AppState>>, Path(resource): Path<String>, req: Req) -> Result<Response, Failure> {
+pub async fn remove(
+    State(state): State<Arc<AppState>>,
+    Path(resource): Path<String>,
+    req: Req,
+) -> Result<Response, Failure> {
     write(&state, &resource, &req, None, StatusCode::OK, plan::delete).await.map_err(fail(req.request_id.clone()))
 }
 
@@ -262,7 +307,8 @@ pub async fn rpc(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     async {
-        let incoming = req.incoming(&state, if req.method == Method::POST { "content-profile" } else { "accept-profile" })?;
+        let incoming =
+            req.incoming(&state, if req.method == Method::POST { "content-profile" } else { "accept-profile" })?;
         let single = wants_single(&req.headers)?;
         let input = if req.method == Method::POST {
             match json_body(body, state.config.max_body_bytes)? {
@@ -308,10 +354,11 @@ pub async fn openapi(State(state): State<Arc<AppState>>, req: Req) -> Result<Res
     async {
         let incoming = req.incoming(&state, "accept-profile")?;
         let schema = incoming.schema.clone();
-        let statement = Statement { sql: crate::openapi::PRIVILEGES_SQL.to_string(), params: vec![Some(schema.clone())] };
+        let statement =
+            Statement { sql: crate::openapi::PRIVILEGES_SQL.to_string(), params: vec![Some(schema.clone())] };
         let outcome = execute(&state, incoming, statement, false).await?;
-        let privileges: crate::openapi::Privileges =
-            serde_json::from_str(outcome.body.as_deref().unwrap_or("{}")).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let privileges: crate::openapi::Privileges = serde_json::from_str(outcome.body.as_deref().unwrap_or("{}"))
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
         let document = crate::openapi::document(&state.schema(), &schema, &privileges);
         Ok(response::build(StatusCode::OK, "application/openapi+json; charset=utf-8", None, Some(document.to_string())))
     }

@@ -103,7 +103,10 @@ impl SchemaCache {
         })
     }
 
-    pub async fn load(client: &tokio_postgres::Client, schemas: &[String]) -> Result<SchemaCache, tokio_postgres::Error> {
+    pub async fn load(
+        client: &tokio_postgres::Client,
+        schemas: &[String],
+    ) -> Result<SchemaCache, tokio_postgres::Error> {
         let json: String = client.query_one(INTROSPECT_SQL, &[&schemas]).await?.get(0);
         Ok(SchemaCache::from_json(&json).expect("sql/introspect.sql returns the document Introspection reads"))
     }

@@ -84,8 +84,12 @@ fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
     match c {
         Condition::And(items) if items.is_empty() => "true".into(),
         Condition::Or(items) if items.is_empty() => "false".into(),
-        Condition::And(items) => format!("({})", items.iter().map(|i| condition(i, a, depth, p)).collect::<Vec<_>>().join(" AND ")),
-        Condition::Or(items) => format!("({})", items.iter().map(|i| condition(i, a, depth, p)).collect::<Vec<_>>().join(" OR ")),
+        Condition::And(items) => {
+            format!("({})", items.iter().map(|i| condition(i, a, depth, p)).collect::<Vec<_>>().join(" AND "))
+        }
+        Condition::Or(items) => {
+            format!("({})", items.iter().map(|i| condition(i, a, depth, p)).collect::<Vec<_>>().join(" OR "))
+        }
         Condition::Not(inner) => format!("NOT {}", condition(inner, a, depth, p)),
         Condition::Compare { expr: e, op, value } if is_pattern(*op) => {
             format!("{}::text {} {}", expr(e, a), compare_op(*op), p.bind(value, "text"))
@@ -94,7 +98,8 @@ fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
             format!("{} {} {}", expr(e, a), compare_op(*op), p.bind(value, e.value_type()))
         }
         Condition::Quantified { expr: e, op, quantifier, array } => {
-            let (lhs, element) = if is_pattern(*op) { (format!("{}::text", expr(e, a)), "text") } else { (expr(e, a), e.value_type()) };
+            let (lhs, element) =
+                if is_pattern(*op) { (format!("{}::text", expr(e, a)), "text") } else { (expr(e, a), e.value_type()) };
             let q = match quantifier {
                 Quantifier::Any => "ANY",
                 Quantifier::All => "ALL",
@@ -168,7 +173,8 @@ fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> St
 /// `1` when only existence matters.
 fn embedded_rows(embed: &Embed, parent: &str, depth: usize, p: &mut Params, what: &str) -> String {
     let a = alias(depth + 1);
-    let join: Vec<String> = embed.join.iter().map(|(mine, theirs)| format!("{a}.{} = {parent}.{}", ident(mine), ident(theirs))).collect();
+    let join: Vec<String> =
+        embed.join.iter().map(|(mine, theirs)| format!("{a}.{} = {parent}.{}", ident(mine), ident(theirs))).collect();
     let mut query = embed.query.clone();
     if what == "1" {
         query.select = vec![];
@@ -191,7 +197,11 @@ fn call(function: &Target, args: &CallArgs, p: &mut Params) -> (String, String) 
             let record = if args.is_empty() {
                 String::new()
             } else {
-                format!("json_to_record({}) AS _pgrst_args ({}) CROSS JOIN LATERAL ", p.bind(object, "json"), columns.join(", "))
+                format!(
+                    "json_to_record({}) AS _pgrst_args ({}) CROSS JOIN LATERAL ",
+                    p.bind(object, "json"),
+                    columns.join(", ")
+                )
             };
             (record, format!("{}({})", target(function), named.join(", ")))
         }
@@ -215,7 +225,11 @@ fn level_query(source: &Source, level: &Level, depth: usize, p: &mut Params, joi
     let from = from_item(source, &a, p);
     let filter = condition(&level.filter, &a, depth, p);
     let filter = if join.is_empty() { filter } else { format!("{join} AND {filter}") };
-    let mut sql = format!("SELECT {} FROM {from} WHERE {filter}{}", projection(&level.select, &a, depth, p), order(&level.order, &a));
+    let mut sql = format!(
+        "SELECT {} FROM {from} WHERE {filter}{}",
+        projection(&level.select, &a, depth, p),
+        order(&level.order, &a)
+    );
     if let Some(limit) = level.limit {
         sql.push_str(&format!(" LIMIT {}", p.bind(&limit.to_string(), "bigint")));
     }
@@ -267,7 +281,9 @@ pub fn scalar_call(plan: &ScalarCall) -> Statement {
     } else {
         "(json_agg(_pgrst_v.value) -> 0)::text"
     };
-    let sql = format!("SELECT NULL::bigint AS total, count(*) AS page, {body} AS body FROM {record}{call} AS _pgrst_v (value)");
+    let sql = format!(
+        "SELECT NULL::bigint AS total, count(*) AS page, {body} AS body FROM {record}{call} AS _pgrst_v (value)"
+    );
     Statement { sql, params: p.0 }
 }
 
@@ -308,7 +324,11 @@ pub fn write(plan: &WritePlan, single: bool) -> Statement {
         }
         Mutation::Update { columns, row_json, filter } => {
             let body = p.bind(row_json, "json");
-            let set = columns.iter().map(|c| format!("{} = _pgrst_body.{}", ident(c), ident(c))).collect::<Vec<_>>().join(", ");
+            let set = columns
+                .iter()
+                .map(|c| format!("{} = _pgrst_body.{}", ident(c), ident(c)))
+                .collect::<Vec<_>>()
+                .join(", ");
             format!(
                 "UPDATE {table} SET {set} FROM json_populate_record(NULL::{}, {body}) AS _pgrst_body WHERE {} RETURNING {returning}",
                 target(&plan.target),
@@ -323,6 +343,7 @@ pub fn write(plan: &WritePlan, single: bool) -> Statement {
         Some(select) => format!("SELECT {} FROM _pgrst_source AS {a}", projection(select, &a, 0, &mut p)),
         None => "SELECT 1 FROM _pgrst_source".to_string(),
     };
-    let sql = format!("WITH _pgrst_source AS ({cte}) {}", wrap("NULL::bigint", &rows, single, plan.returning.is_some()));
+    let sql =
+        format!("WITH _pgrst_source AS ({cte}) {}", wrap("NULL::bigint", &rows, single, plan.returning.is_some()));
     Statement { sql, params: p.0 }
 }

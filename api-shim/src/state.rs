@@ -1,6 +1,8 @@
 //! What every handler shares: configuration, the pool, and the schema cache (swapped
 //! whole on reload).
 use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 use crate::schema_cache::SchemaCache;
 use deadpool_postgres::Pool;
 use std::sync::{Arc, RwLock};
@@ -9,11 +11,15 @@ pub struct AppState {
     pub config: Config,
     pub pool: Pool,
     schema: RwLock<Arc<SchemaCache>>,
+    pub rate_limiter: Option<RateLimiter>,
+    pub metrics: Metrics,
 }
 
 impl AppState {
     pub fn new(config: Config, pool: Pool, schema: SchemaCache) -> Self {
-        AppState { config, pool, schema: RwLock::new(Arc::new(schema)) }
+        let rate_limiter =
+            (config.rate_limit_rps > 0).then(|| RateLimiter::new(config.rate_limit_rps, config.rate_limit_burst));
+        AppState { config, pool, schema: RwLock::new(Arc::new(schema)), rate_limiter, metrics: Metrics::default() }
     }
 
     pub fn schema(&self) -> Arc<SchemaCache> {

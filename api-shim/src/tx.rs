@@ -25,7 +25,14 @@ pub struct RequestSettings {
 }
 
 impl RequestSettings {
-    pub fn new(identity: &Identity, method: &str, path: &str, headers: String, statement_timeout_ms: u64, subdomain: Option<String>) -> Self {
+    pub fn new(
+        identity: &Identity,
+        method: &str,
+        path: &str,
+        headers: String,
+        statement_timeout_ms: u64,
+        subdomain: Option<String>,
+    ) -> Self {
         RequestSettings {
             claims: identity.claims.to_string(),
             method: method.to_string(),
@@ -70,7 +77,13 @@ pub enum TxError {
 /// Runs `sql` with text parameters in the request's transaction and returns its rows.
 /// With `check`, COMMIT waits for the rows and becomes ROLLBACK when they fail it (a write
 /// that asked for exactly one row must change nothing otherwise).
-pub async fn run(pool: &Pool, settings: RequestSettings, sql: String, params: Vec<Option<String>>, options: Options) -> Result<Vec<Row>, TxError> {
+pub async fn run(
+    pool: &Pool,
+    settings: RequestSettings,
+    sql: String,
+    params: Vec<Option<String>>,
+    options: Options,
+) -> Result<Vec<Row>, TxError> {
     let Options { end, check, read_only } = options;
     let pool = pool.clone();
     tokio::spawn(async move {
@@ -114,7 +127,8 @@ pub async fn run(pool: &Pool, settings: RequestSettings, sql: String, params: Ve
         };
         let statements = async {
             let begin = if read_only { "BEGIN READ ONLY" } else { "BEGIN" };
-            let (begun, set, rows) = tokio::join!(client.batch_execute(begin), client.execute(&setup, &setup_params), main);
+            let (begun, set, rows) =
+                tokio::join!(client.batch_execute(begin), client.execute(&setup, &setup_params), main);
             begun.and(set).and(rows)
         };
         let rows = match check {

@@ -58,9 +58,8 @@ mod tests {
 
     #[pg_test]
     fn sql_function_treats_null_as_empty() {
-        let merged = Spi::get_one::<pgrx::JsonB>(r#"SELECT tenancy.merge_config(NULL, '{"a": {"b": 1}}')"#)
-            .unwrap()
-            .unwrap();
+        let merged =
+            Spi::get_one::<pgrx::JsonB>(r#"SELECT tenancy.merge_config(NULL, '{"a": {"b": 1}}')"#).unwrap().unwrap();
         assert_eq!(merged.0, json!({"a": {"b": 1}}));
     }
 }

@@ -5,8 +5,19 @@ use pgrx::JsonB;
 use serde_json::{Map, Value};
 
 const FIELDS: &[&str] = &[
-    "key", "name", "description", "icon", "version", "platform", "requires", "tier", "permissions",
-    "config", "features", "core", "sort_order",
+    "key",
+    "name",
+    "description",
+    "icon",
+    "version",
+    "platform",
+    "requires",
+    "tier",
+    "permissions",
+    "config",
+    "features",
+    "core",
+    "sort_order",
 ];
 
 fn is_key(s: &str) -> bool {
@@ -71,15 +82,13 @@ pub fn problems(manifest: &Value, platform_version: &str, installed_version: Opt
         }
     }
     match m.get("version").and_then(Value::as_str) {
-        Some(v) => {
-            match (semver::Version::parse(v), installed_version.map(semver::Version::parse)) {
-                (Err(e), _) => problems.push(format!("version: \"{v}\" is not a semantic version MAJOR.MINOR.PATCH ({e})")),
-                (Ok(new), Some(Ok(old))) if new < old => {
-                    problems.push(format!("version: {new} is older than the installed {old}"))
-                }
-                _ => {}
+        Some(v) => match (semver::Version::parse(v), installed_version.map(semver::Version::parse)) {
+            (Err(e), _) => problems.push(format!("version: \"{v}\" is not a semantic version MAJOR.MINOR.PATCH ({e})")),
+            (Ok(new), Some(Ok(old))) if new < old => {
+                problems.push(format!("version: {new} is older than the installed {old}"))
             }
-        }
+            _ => {}
+        },
         None => problems.push("version: required string (semantic version, e.g. \"1.0.0\")".into()),
     }
     match m.get("platform").and_then(Value::as_str) {
@@ -90,7 +99,9 @@ pub fn problems(manifest: &Value, platform_version: &str, installed_version: Opt
                     problems.push(format!("platform: requires tenancy {req}, but this is tenancy {platform_version}"));
                 }
             }
-            Err(e) => problems.push(format!("platform: \"{req}\" is not a version requirement such as \">=0.1, <1\" ({e})")),
+            Err(e) => {
+                problems.push(format!("platform: \"{req}\" is not a version requirement such as \">=0.1, <1\" ({e})"))
+            }
         },
         None => problems.push("platform: required string (the tenancy versions it runs on, e.g. \">=0.1\")".into()),
     }
@@ -104,7 +115,9 @@ pub fn problems(manifest: &Value, platform_version: &str, installed_version: Opt
     for (i, p) in strings(m, "permissions", &mut problems).into_iter().enumerate() {
         match p.split_once(':') {
             Some((prefix, action)) if prefix == key && is_action(action) => {}
-            _ => problems.push(format!("permissions[{i}]: \"{p}\" must be \"{key}:<action>\" (action: a-z, 0-9, _ . -)")),
+            _ => {
+                problems.push(format!("permissions[{i}]: \"{p}\" must be \"{key}:<action>\" (action: a-z, 0-9, _ . -)"))
+            }
         }
     }
     if m.get("config").is_some_and(|v| !v.is_object()) {

@@ -17,10 +17,7 @@ struct Target {
 
 /// For each protected table, two tenants that have its module enabled and own rows in it.
 async fn targets(admin: &Client) -> Vec<Target> {
-    let tables = admin
-        .query("SELECT tbl::text, module FROM tenancy.protected_tables ORDER BY 1", &[])
-        .await
-        .unwrap();
+    let tables = admin.query("SELECT tbl::text, module FROM tenancy.protected_tables ORDER BY 1", &[]).await.unwrap();
     let mut targets = vec![];
     for row in tables {
         let table: String = row.get(0);
@@ -57,10 +54,7 @@ async fn targets(admin: &Client) -> Vec<Target> {
 }
 
 async fn count(db: &Client, table: &str, tenant: Uuid) -> i64 {
-    db.query_one(&format!("SELECT count(*) FROM {table} WHERE tenant_id = $1"), &[&tenant])
-        .await
-        .unwrap()
-        .get(0)
+    db.query_one(&format!("SELECT count(*) FROM {table} WHERE tenant_id = $1"), &[&tenant]).await.unwrap().get(0)
 }
 
 async fn a_row(admin: &Client, table: &str, tenant: Uuid) -> Value {
@@ -94,7 +88,10 @@ async fn an_analyst_cannot_reach_another_tenants_rows_in_any_protected_table() {
         assert_eq!(value::<i64>(&analyst, &format!("SELECT count(*) FROM {table}")).await, mine, "{table}");
         assert_eq!(count(&analyst, table, t.victim).await, 0, "{table}: read B");
         let others: i64 = analyst
-            .query_one(&format!("SELECT count(*) FROM {table} WHERE tenant_id <> $1 OR tenant_id IS NULL"), &[&t.attacker])
+            .query_one(
+                &format!("SELECT count(*) FROM {table} WHERE tenant_id <> $1 OR tenant_id IS NULL"),
+                &[&t.attacker],
+            )
             .await
             .unwrap()
             .get(0);
@@ -111,10 +108,8 @@ async fn an_analyst_cannot_reach_another_tenants_rows_in_any_protected_table() {
             .await
             .unwrap();
         assert_eq!(updated, 0, "{table}: update B");
-        let deleted = analyst
-            .execute(&format!("DELETE FROM {table} WHERE tenant_id = $1"), &[&t.victim])
-            .await
-            .unwrap();
+        let deleted =
+            analyst.execute(&format!("DELETE FROM {table} WHERE tenant_id = $1"), &[&t.victim]).await.unwrap();
         assert_eq!(deleted, 0, "{table}: delete B");
 
         // Move one of A's rows to B.

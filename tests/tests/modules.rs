@@ -20,7 +20,12 @@ fn detail<T: std::fmt::Debug>(result: Result<T, tokio_postgres::Error>) -> Vec<S
 
 /// The single value of `sql` run as superuser in a transaction that entered `tenant` (and
 /// `company`); rolled back.
-async fn in_context<T>(db: &mut Client, tenant: Uuid, company: Option<Uuid>, sql: &str) -> Result<T, tokio_postgres::Error>
+async fn in_context<T>(
+    db: &mut Client,
+    tenant: Uuid,
+    company: Option<Uuid>,
+    sql: &str,
+) -> Result<T, tokio_postgres::Error>
 where
     T: for<'a> FromSql<'a>,
 {
@@ -32,12 +37,15 @@ where
 
 /// What the catalog says a tenant has: (module, enabled, config).
 async fn tenant_modules(db: &Client, tenant: Uuid) -> Vec<(String, bool, Value)> {
-    db.query("SELECT module, enabled, config FROM tenancy.tenant_modules WHERE tenant_id = $1 ORDER BY module", &[&tenant])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect()
+    db.query(
+        "SELECT module, enabled, config FROM tenancy.tenant_modules WHERE tenant_id = $1 ORDER BY module",
+        &[&tenant],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2)))
+    .collect()
 }
 
 async fn events(db: &Client, tenant: Uuid) -> Vec<(String, Option<String>)> {
@@ -132,7 +140,8 @@ async fn a_bad_manifest_is_refused_with_every_problem_named_by_its_field() {
 
     let refused = admin.execute("SELECT tenancy.install_module($1)", &[&manifest]).await;
     assert_eq!(sqlstate(refused), "TN020");
-    let installed: i64 = admin.query_one("SELECT count(*) FROM tenancy.modules WHERE key = $1", &[&key]).await.unwrap().get(0);
+    let installed: i64 =
+        admin.query_one("SELECT count(*) FROM tenancy.modules WHERE key = $1", &[&key]).await.unwrap().get(0);
     assert_eq!(installed, 0);
 }
 
@@ -147,7 +156,11 @@ async fn each_manifest_problem_alone_is_refused() {
         ("platform", json!("recent"), "platform:"),
         ("colour", json!("red"), "colour: unknown field"),
         ("tier", json!("gold"), "tier: \"gold\" is not a plan"),
-        ("requires", json!(["m_not_installed_anywhere"]), "requires: module \"m_not_installed_anywhere\" is not installed"),
+        (
+            "requires",
+            json!(["m_not_installed_anywhere"]),
+            "requires: module \"m_not_installed_anywhere\" is not installed",
+        ),
         ("features", json!({"export": "yes"}), "features.export:"),
         ("config", json!([1, 2]), "config:"),
     ];
@@ -200,7 +213,8 @@ async fn a_valid_manifest_installs_and_cannot_go_back_in_version() {
     let err = older.expect_err("a downgrade");
     assert_eq!(err.code().map(|c| c.code()), Some("TN020"));
     assert_eq!(err.as_db_error().unwrap().detail(), Some("version: 1.0.0 is older than the installed 1.1.0"));
-    let version: String = admin.query_one("SELECT version FROM tenancy.modules WHERE key = $1", &[&key]).await.unwrap().get(0);
+    let version: String =
+        admin.query_one("SELECT version FROM tenancy.modules WHERE key = $1", &[&key]).await.unwrap().get(0);
     assert_eq!(version, "1.1.0");
 
     let logged: Vec<String> = admin
@@ -331,7 +345,8 @@ async fn features_follow_the_manifest_default_then_the_company_override() {
         )
         .await
         .unwrap();
-    let features = "SELECT ARRAY[tenancy.has_feature('hrms', 'org_chart'), tenancy.has_feature('hrms', 'self_service')]";
+    let features =
+        "SELECT ARRAY[tenancy.has_feature('hrms', 'org_chart'), tenancy.has_feature('hrms', 'self_service')]";
     assert_eq!(in_context::<Vec<bool>>(&mut admin, a.id, None, features).await.unwrap(), vec![true, false]);
     assert_eq!(in_context::<Vec<bool>>(&mut admin, a.id, Some(plain), features).await.unwrap(), vec![true, false]);
     assert_eq!(in_context::<Vec<bool>>(&mut admin, a.id, Some(flipped), features).await.unwrap(), vec![false, true]);

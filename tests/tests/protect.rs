@@ -94,7 +94,9 @@ async fn protect_is_complete_and_idempotent() {
     admin.batch_execute(&format!("GRANT ALL ON {table} TO tenant_member")).await.unwrap();
     admin.execute("SELECT tenancy.enter_tenant($1)", &[&t.id]).await.unwrap();
     admin
-        .batch_execute(&format!("SET LOCAL ROLE tenant_member; INSERT INTO {table} (body) VALUES ('hello'); RESET ROLE"))
+        .batch_execute(&format!(
+            "SET LOCAL ROLE tenant_member; INSERT INTO {table} (body) VALUES ('hello'); RESET ROLE"
+        ))
         .await
         .unwrap();
     let owner: uuid::Uuid = value(&admin, &format!("SELECT tenant_id FROM {table}")).await;
@@ -120,9 +122,18 @@ async fn unprotected_tables_finds_every_weakening() {
         (format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"), "row level security is not forced"),
         (format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"), "row level security is not enabled"),
         (format!("DROP POLICY tenancy_select ON {table}"), "policy tenancy_select is missing or was changed"),
-        (format!("ALTER POLICY tenancy_update ON {table} USING (true)"), "policy tenancy_update is missing or was changed"),
-        (format!("ALTER POLICY tenancy_rows ON {table} TO tenant_member"), "policy tenancy_rows is missing or was changed"),
-        (format!("ALTER TABLE {table} ALTER COLUMN tenant_id DROP DEFAULT"), "tenant_id does not default to tenancy.current_tenant_id()"),
+        (
+            format!("ALTER POLICY tenancy_update ON {table} USING (true)"),
+            "policy tenancy_update is missing or was changed",
+        ),
+        (
+            format!("ALTER POLICY tenancy_rows ON {table} TO tenant_member"),
+            "policy tenancy_rows is missing or was changed",
+        ),
+        (
+            format!("ALTER TABLE {table} ALTER COLUMN tenant_id DROP DEFAULT"),
+            "tenant_id does not default to tenancy.current_tenant_id()",
+        ),
         (format!("CREATE UNIQUE INDEX ON {table} (id)"), "does not include tenant_id"),
     ] {
         admin.batch_execute(&protect).await.unwrap();
@@ -138,7 +149,8 @@ async fn unprotected_tables_finds_every_weakening() {
     assert_eq!(problems(&admin, &table).await, Vec::<String>::new());
 
     admin.batch_execute(&format!("DROP TABLE {table}")).await.unwrap();
-    let left: i64 = value(&admin, &format!("SELECT count(*) FROM tenancy.protected_tables WHERE tbl::text LIKE '{s}.%'")).await;
+    let left: i64 =
+        value(&admin, &format!("SELECT count(*) FROM tenancy.protected_tables WHERE tbl::text LIKE '{s}.%'")).await;
     assert_eq!(left, 0, "a dropped table leaves the registry");
 }
 
@@ -181,11 +193,9 @@ async fn the_policy_checks_once_per_statement_and_keeps_the_tenant_index() {
     admin.batch_execute(&format!("SET LOCAL ROLE {analyst}")).await.unwrap();
     let analyst = &admin;
 
-    let explained: Value = value(
-        analyst,
-        &format!("EXPLAIN (ANALYZE, FORMAT JSON) SELECT id, category FROM {table} WHERE category = 3"),
-    )
-    .await;
+    let explained: Value =
+        value(analyst, &format!("EXPLAIN (ANALYZE, FORMAT JSON) SELECT id, category FROM {table} WHERE category = 3"))
+            .await;
     let mut nodes = vec![];
     find(&explained[0]["Plan"], &mut nodes);
     let render = serde_json::to_string_pretty(&explained).unwrap();
@@ -224,7 +234,8 @@ async fn only_administrators_protect_and_only_their_own_tables() {
         assert_eq!(err.code().unwrap().code(), INSUFFICIENT_PRIVILEGE, "{role}");
         assert!(err.as_db_error().unwrap().message().contains(why), "{role}: {err:?}");
     }
-    let rls: bool = value(&admin, &format!("SELECT relrowsecurity FROM pg_class WHERE oid = '{s}.mine'::regclass")).await;
+    let rls: bool =
+        value(&admin, &format!("SELECT relrowsecurity FROM pg_class WHERE oid = '{s}.mine'::regclass")).await;
     assert!(!rls, "a refused protect changes nothing");
     admin.batch_execute(&format!("GRANT tenancy_admin TO {owner}; SET LOCAL ROLE {owner}")).await.unwrap();
     admin.execute(&format!("SELECT tenancy.protect('{s}.mine')"), &[]).await.unwrap();

@@ -55,13 +55,32 @@ async fn a_tenant_reads_its_rows_with_filters_order_and_limits() {
     let (_, rows) = json(response).await;
     assert_eq!(rows, json!([{"name": "First10", "salary": 10000.00}, {"name": "First8", "salary": 8000.00}]));
 
-    let (_, rows) = json(db.from("employees").select("first_name").or("salary.lt.2000,first_name.eq.First9").order("first_name").execute().await.unwrap()).await;
+    let (_, rows) = json(
+        db.from("employees")
+            .select("first_name")
+            .or("salary.lt.2000,first_name.eq.First9")
+            .order("first_name")
+            .execute()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(rows, json!([{"first_name": "First1"}, {"first_name": "First9"}]));
 
-    let (_, rows) = json(db.from("employees").select("first_name").in_("first_name", ["First2", "First3"]).order("first_name").execute().await.unwrap()).await;
+    let (_, rows) = json(
+        db.from("employees")
+            .select("first_name")
+            .in_("first_name", ["First2", "First3"])
+            .order("first_name")
+            .execute()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(rows, json!([{"first_name": "First2"}, {"first_name": "First3"}]));
 
-    let response = db.from("employees").select("first_name").order("salary").exact_count().range(2, 4).execute().await.unwrap();
+    let response =
+        db.from("employees").select("first_name").order("salary").exact_count().range(2, 4).execute().await.unwrap();
     assert_eq!(response.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(response.headers()["content-range"], "2-4/10");
     let (_, rows) = json(response).await;
@@ -73,7 +92,9 @@ async fn one_object_is_one_row_or_406() {
     let api = api::start().await;
     let t = tenant_with_employees(3).await;
     let db = api.client(Some(&token(t.id))).schema("hrms");
-    let (status, one) = json(db.from("employees").select("first_name").eq("first_name", "First2").single().execute().await.unwrap()).await;
+    let (status, one) =
+        json(db.from("employees").select("first_name").eq("first_name", "First2").single().execute().await.unwrap())
+            .await;
     assert_eq!((status, one), (StatusCode::OK, json!({"first_name": "First2"})));
     let (status, body) = json(db.from("employees").select("first_name").single().execute().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
@@ -97,7 +118,8 @@ async fn writes_return_what_was_asked() {
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(rows, json!([{"first_name": "Grace", "tenant_id": t.id}]), "tenant_id defaults to the token's tenant");
 
-    let updated = db.from("employees").eq("first_name", "Grace").update(r#"{"job_title": "admiral"}"#).execute().await.unwrap();
+    let updated =
+        db.from("employees").eq("first_name", "Grace").update(r#"{"job_title": "admiral"}"#).execute().await.unwrap();
     let (status, rows) = json(updated).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(rows[0]["job_title"], "admiral");
@@ -119,11 +141,8 @@ async fn writes_return_what_was_asked() {
     let (_, rows) = json(deleted).await;
     assert_eq!(rows.as_array().unwrap().len(), 1);
     let admin = superuser().await;
-    let left: i64 = admin
-        .query_one("SELECT count(*) FROM hrms.employees WHERE tenant_id = $1", &[&t.id])
-        .await
-        .unwrap()
-        .get(0);
+    let left: i64 =
+        admin.query_one("SELECT count(*) FROM hrms.employees WHERE tenant_id = $1", &[&t.id]).await.unwrap().get(0);
     assert_eq!(left, 2);
 }
 
@@ -166,16 +185,20 @@ async fn a_token_for_a_cannot_reach_bs_rows() {
     let response = db.from("employees").eq("tenant_id", &b_id).exact_count().execute().await.unwrap();
     assert_eq!(response.headers()["content-range"], "*/0", "count B");
 
-    let (status, rows) = json(db.from("employees").eq("tenant_id", &b_id).update(r#"{"job_title": "pwned"}"#).execute().await.unwrap()).await;
+    let (status, rows) =
+        json(db.from("employees").eq("tenant_id", &b_id).update(r#"{"job_title": "pwned"}"#).execute().await.unwrap())
+            .await;
     assert_eq!((status, rows), (StatusCode::OK, json!([])), "update B");
     let (status, rows) = json(db.from("employees").eq("tenant_id", &b_id).delete().execute().await.unwrap()).await;
     assert_eq!((status, rows), (StatusCode::OK, json!([])), "delete B");
-    let insert = format!(r#"{{"tenant_id": "{b_id}", "first_name": "Eve", "last_name": "E", "email": "eve@x.example"}}"#);
+    let insert =
+        format!(r#"{{"tenant_id": "{b_id}", "first_name": "Eve", "last_name": "E", "email": "eve@x.example"}}"#);
     let (status, body) = json(db.from("employees").insert(insert).execute().await.unwrap()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "insert into B: {body}");
     assert_eq!(body["code"], "42501");
     let moved = format!(r#"{{"tenant_id": "{b_id}"}}"#);
-    let (status, _) = json(db.from("employees").eq("first_name", "First1").update(moved).execute().await.unwrap()).await;
+    let (status, _) =
+        json(db.from("employees").eq("first_name", "First1").update(moved).execute().await.unwrap()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "move a row to B");
 
     let admin = superuser().await;
@@ -196,10 +219,24 @@ async fn spoofed_tenant_headers_and_forged_tokens_are_refused() {
     let url = format!("{}/employees", api.url);
     let http = api.http();
 
-    let spoofed = http.get(&url).bearer_auth(token(a.id)).header("Accept-Profile", "hrms").header("X-Tenant-ID", b.id.to_string()).send().await.unwrap();
+    let spoofed = http
+        .get(&url)
+        .bearer_auth(token(a.id))
+        .header("Accept-Profile", "hrms")
+        .header("X-Tenant-ID", b.id.to_string())
+        .send()
+        .await
+        .unwrap();
     let (status, body) = json(spoofed).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("TN101")));
-    let same = http.get(&url).bearer_auth(token(a.id)).header("Accept-Profile", "hrms").header("X-Tenant-ID", a.id.to_string()).send().await.unwrap();
+    let same = http
+        .get(&url)
+        .bearer_auth(token(a.id))
+        .header("Accept-Profile", "hrms")
+        .header("X-Tenant-ID", a.id.to_string())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(same.status(), StatusCode::OK);
 
     let forged = [
@@ -230,7 +267,8 @@ async fn spoofed_tenant_headers_and_forged_tokens_are_refused() {
 async fn a_disabled_module_is_403_with_an_upgrade_hint() {
     let api = api::start().await;
     let t = tenant_with_employees(1).await; // hrms and chat, no payroll
-    let (status, body) = json(api.client(Some(&token(t.id))).schema("payroll").from("payslips").execute().await.unwrap()).await;
+    let (status, body) =
+        json(api.client(Some(&token(t.id))).schema("payroll").from("payslips").execute().await.unwrap()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["code"], "TN010");
     assert_eq!(body["error"], "Module not enabled");
@@ -246,9 +284,11 @@ async fn suspended_and_unknown_tenants_get_their_own_answers() {
     let t = tenant_with_employees(1).await;
     let admin = superuser().await;
     admin.execute("SELECT tenancy.suspend_tenant($1)", &[&t.id]).await.unwrap();
-    let (status, body) = json(api.client(Some(&token(t.id))).schema("hrms").from("employees").execute().await.unwrap()).await;
+    let (status, body) =
+        json(api.client(Some(&token(t.id))).schema("hrms").from("employees").execute().await.unwrap()).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("TN002")));
-    let (status, body) = json(api.client(Some(&token(Uuid::new_v4()))).schema("hrms").from("employees").execute().await.unwrap()).await;
+    let (status, body) =
+        json(api.client(Some(&token(Uuid::new_v4()))).schema("hrms").from("employees").execute().await.unwrap()).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("TN001")));
 }
 
@@ -272,7 +312,15 @@ async fn client_mistakes_are_clear_4xx_errors() {
         let (got, body) = json(get(path).await.unwrap()).await;
         assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{path}: {body}");
     }
-    let (status, body) = json(http.get(format!("{}/employees", api.url)).bearer_auth(token(t.id)).header("Accept-Profile", "nope").send().await.unwrap()).await;
+    let (status, body) = json(
+        http.get(format!("{}/employees", api.url))
+            .bearer_auth(token(t.id))
+            .header("Accept-Profile", "nope")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_ACCEPTABLE, Some("PGRST106")));
 
     let post = |body: String| {
@@ -292,7 +340,8 @@ async fn client_mistakes_are_clear_4xx_errors() {
     assert_eq!((status, body["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("PGRST413")));
 
     let admin = superuser().await;
-    let rows: i64 = admin.query_one("SELECT count(*) FROM hrms.employees WHERE tenant_id = $1", &[&t.id]).await.unwrap().get(0);
+    let rows: i64 =
+        admin.query_one("SELECT count(*) FROM hrms.employees WHERE tenant_id = $1", &[&t.id]).await.unwrap().get(0);
     assert_eq!(rows, 1, "no bad request wrote anything");
 }
 
@@ -410,7 +459,15 @@ async fn resources_embed_through_foreign_keys() {
     let t = tenant_with_departments().await;
     let db = || api.client(Some(&token(t.id))).schema("hrms");
 
-    let (status, rows) = json(db().from("employees").select("first_name,dept:departments(name),users(email)").order("first_name").execute().await.unwrap()).await;
+    let (status, rows) = json(
+        db().from("employees")
+            .select("first_name,dept:departments(name),users(email)")
+            .order("first_name")
+            .execute()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{rows}");
     assert_eq!(
         rows,
@@ -441,13 +498,32 @@ async fn resources_embed_through_foreign_keys() {
     );
 
     let (_, rows) = json(
-        db().from("employees").select("first_name,departments!inner(name)").eq("departments.name", "Tech").execute().await.unwrap(),
+        db().from("employees")
+            .select("first_name,departments!inner(name)")
+            .eq("departments.name", "Tech")
+            .execute()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(rows, json!([{"first_name": "Cy", "departments": {"name": "Tech"}}]), "!inner with an embedded filter");
 
-    let (_, rows) = json(db().from("departments").select("name,employees(first_name)").eq("employees.first_name", "Ada").limit(1).order("name").execute().await.unwrap()).await;
-    assert_eq!(rows, json!([{"name": "Sales", "employees": [{"first_name": "Ada"}]}]), "embedded filter without !inner keeps the parent");
+    let (_, rows) = json(
+        db().from("departments")
+            .select("name,employees(first_name)")
+            .eq("employees.first_name", "Ada")
+            .limit(1)
+            .order("name")
+            .execute()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        rows,
+        json!([{"name": "Sales", "employees": [{"first_name": "Ada"}]}]),
+        "embedded filter without !inner keeps the parent"
+    );
 
     let http = api.http();
     for (path, status, code) in [
@@ -456,7 +532,13 @@ async fn resources_embed_through_foreign_keys() {
         ("/employees?select=first_name&departments.name=eq.Sales", StatusCode::BAD_REQUEST, "PGRST108"),
         ("/employees?select=first_name,departments(nope)", StatusCode::BAD_REQUEST, "PGRST204"),
     ] {
-        let response = http.get(format!("{}{path}", api.url)).bearer_auth(token(t.id)).header("Accept-Profile", "hrms").send().await.unwrap();
+        let response = http
+            .get(format!("{}{path}", api.url))
+            .bearer_auth(token(t.id))
+            .header("Accept-Profile", "hrms")
+            .send()
+            .await
+            .unwrap();
         let (got, body) = json(response).await;
         assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{path}: {body}");
     }
@@ -467,12 +549,23 @@ async fn embedding_cannot_reach_another_tenant() {
     let api = api::start().await;
     let a = tenant_with_departments().await;
     let b = tenant_with_departments().await;
-    let (_, rows) = json(api.client(Some(&token(a.id))).schema("hrms").from("departments").select("tenant_id,employees(tenant_id)").execute().await.unwrap()).await;
+    let (_, rows) = json(
+        api.client(Some(&token(a.id)))
+            .schema("hrms")
+            .from("departments")
+            .select("tenant_id,employees(tenant_id)")
+            .execute()
+            .await
+            .unwrap(),
+    )
+    .await;
     let tenants: Vec<&Value> = rows
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|d| std::iter::once(&d["tenant_id"]).chain(d["employees"].as_array().unwrap().iter().map(|e| &e["tenant_id"])))
+        .flat_map(|d| {
+            std::iter::once(&d["tenant_id"]).chain(d["employees"].as_array().unwrap().iter().map(|e| &e["tenant_id"]))
+        })
         .collect();
     assert_eq!(tenants.len(), 5);
     assert!(tenants.iter().all(|t| **t == json!(a.id)), "only A's rows: {rows}");
@@ -503,11 +596,21 @@ async fn functions_are_rpcs_scoped_to_the_tenant() {
         .unwrap();
     let (status, rows) = json(response).await;
     assert_eq!(status, StatusCode::OK, "{rows}");
-    assert_eq!(rows, json!([{"first_name": "Ada", "departments": {"name": "Sales"}}, {"first_name": "Cy", "departments": {"name": "Tech"}}]));
+    assert_eq!(
+        rows,
+        json!([{"first_name": "Ada", "departments": {"name": "Sales"}}, {"first_name": "Cy", "departments": {"name": "Tech"}}])
+    );
 
     // POST runs a volatile function and returns its row as an object; it cannot touch B.
-    let b_employee: Uuid = superuser().await.query_one("SELECT id FROM hrms.employees WHERE tenant_id = $1 LIMIT 1", &[&b.id]).await.unwrap().get(0);
-    let (status, body) = json(db.rpc("give_raise", json!({"employee": b_employee, "percent": 50}).to_string()).execute().await.unwrap()).await;
+    let b_employee: Uuid = superuser()
+        .await
+        .query_one("SELECT id FROM hrms.employees WHERE tenant_id = $1 LIMIT 1", &[&b.id])
+        .await
+        .unwrap()
+        .get(0);
+    let (status, body) =
+        json(db.rpc("give_raise", json!({"employee": b_employee, "percent": 50}).to_string()).execute().await.unwrap())
+            .await;
     assert_eq!((status, &body["id"]), (StatusCode::OK, &json!(null)), "B's employee is not there to raise: {body}");
     let salary: Option<f64> = superuser()
         .await
@@ -518,7 +621,12 @@ async fn functions_are_rpcs_scoped_to_the_tenant() {
     assert_eq!(salary, None, "unchanged (the fixture has no salary)");
 
     // GET runs in a read-only transaction: a writing function is refused.
-    let a_employee: Uuid = superuser().await.query_one("SELECT id FROM hrms.employees WHERE tenant_id = $1 LIMIT 1", &[&a.id]).await.unwrap().get(0);
+    let a_employee: Uuid = superuser()
+        .await
+        .query_one("SELECT id FROM hrms.employees WHERE tenant_id = $1 LIMIT 1", &[&a.id])
+        .await
+        .unwrap()
+        .get(0);
     let response = api
         .http()
         .get(format!("{}/rpc/give_raise?employee={a_employee}&percent=10", api.url))
@@ -535,7 +643,11 @@ async fn functions_are_rpcs_scoped_to_the_tenant() {
     let (status, body) = json(db.rpc("hired_since", r#"{"until": "2020-01-01"}"#).execute().await.unwrap()).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("PGRST202")), "unknown argument");
     let (status, body) = json(db.rpc("hired_since", r#"{"since": "yesterday-ish"}"#).execute().await.unwrap()).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("22007")), "a bad value is the client's mistake");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("22007")),
+        "a bad value is the client's mistake"
+    );
 }
 
 #[tokio::test]
@@ -544,15 +656,18 @@ async fn anyone_reads_a_tenants_public_config_by_slug() {
     let admin = superuser().await;
     let t = create_tenant(&admin, "standard", &["hrms", "payroll"]).await;
     let anon = api.client(None).schema("api");
-    let (status, config) = json(anon.rpc("tenant_config", json!({"slug": t.slug}).to_string()).execute().await.unwrap()).await;
+    let (status, config) =
+        json(anon.rpc("tenant_config", json!({"slug": t.slug}).to_string()).execute().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{config}");
     assert_eq!(config["slug"], json!(t.slug));
     let modules: Vec<&str> = config["modules"].as_array().unwrap().iter().map(|m| m["key"].as_str().unwrap()).collect();
     assert_eq!(modules, vec!["users", "hrms", "payroll"]);
-    let (status, body) = json(anon.rpc("tenant_config", r#"{"slug": "no-such-tenant"}"#).execute().await.unwrap()).await;
+    let (status, body) =
+        json(anon.rpc("tenant_config", r#"{"slug": "no-such-tenant"}"#).execute().await.unwrap()).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("TN001")));
     admin.execute("SELECT tenancy.suspend_tenant($1)", &[&t.id]).await.unwrap();
-    let (status, _) = json(anon.rpc("tenant_config", json!({"slug": t.slug}).to_string()).execute().await.unwrap()).await;
+    let (status, _) =
+        json(anon.rpc("tenant_config", json!({"slug": t.slug}).to_string()).execute().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a suspended tenant shows nothing");
 }
 
@@ -584,11 +699,24 @@ async fn upserts_merge_or_ignore_and_stay_in_the_tenant() {
     };
     let row = |id: Uuid, title: &str, email: &str| json!({"id": id, "first_name": "X", "last_name": "Y", "email": email, "job_title": title});
 
-    let (status, rows) = json(upsert("resolution=merge-duplicates", json!([row(ada, "merged", "ada@x.example")]), "").await.unwrap()).await;
+    let (status, rows) =
+        json(upsert("resolution=merge-duplicates", json!([row(ada, "merged", "ada@x.example")]), "").await.unwrap())
+            .await;
     assert_eq!((status, rows[0]["job_title"].as_str()), (StatusCode::CREATED, Some("merged")), "{rows}");
-    let (_, rows) = json(upsert("resolution=ignore-duplicates", json!([row(ada, "ignored", "ada@x.example")]), "").await.unwrap()).await;
+    let (_, rows) =
+        json(upsert("resolution=ignore-duplicates", json!([row(ada, "ignored", "ada@x.example")]), "").await.unwrap())
+            .await;
     assert_eq!(rows, json!([]), "ignored: nothing written");
-    let (status, rows) = json(upsert("resolution=merge-duplicates", json!([row(Uuid::new_v4(), "by email", "ada@x.example")]), "?on_conflict=tenant_id,email").await.unwrap()).await;
+    let (status, rows) = json(
+        upsert(
+            "resolution=merge-duplicates",
+            json!([row(Uuid::new_v4(), "by email", "ada@x.example")]),
+            "?on_conflict=tenant_id,email",
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!((status, rows[0]["job_title"].as_str()), (StatusCode::CREATED, Some("by email")), "{rows}");
     let same_email: i64 = admin
         .query_one("SELECT count(*) FROM hrms.employees WHERE tenant_id = $1 AND email = 'ada@x.example'", &[&a.id])
@@ -598,11 +726,27 @@ async fn upserts_merge_or_ignore_and_stay_in_the_tenant() {
     assert_eq!(same_email, 1, "on_conflict named the key: the row was merged, not added");
 
     // B's key cannot be hit: the key includes tenant_id, so this is a new row of A.
-    let (status, rows) = json(upsert("resolution=merge-duplicates", json!([row(bobs_of_b, "pwned", "new@x.example")]), "").await.unwrap()).await;
+    let (status, rows) = json(
+        upsert("resolution=merge-duplicates", json!([row(bobs_of_b, "pwned", "new@x.example")]), "").await.unwrap(),
+    )
+    .await;
     assert_eq!((status, rows[0]["tenant_id"].clone()), (StatusCode::CREATED, json!(a.id)));
-    let title: Option<String> = admin.query_one("SELECT job_title FROM hrms.employees WHERE id = $1 AND tenant_id = $2", &[&bobs_of_b, &b.id]).await.unwrap().get(0);
+    let title: Option<String> = admin
+        .query_one("SELECT job_title FROM hrms.employees WHERE id = $1 AND tenant_id = $2", &[&bobs_of_b, &b.id])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(title, None, "B's Bob untouched");
-    let (status, _) = json(upsert("resolution=merge-duplicates", json!([{"tenant_id": b.id, "id": bobs_of_b, "first_name": "E", "last_name": "V", "email": "e@x.example"}]), "").await.unwrap()).await;
+    let (status, _) = json(
+        upsert(
+            "resolution=merge-duplicates",
+            json!([{"tenant_id": b.id, "id": bobs_of_b, "first_name": "E", "last_name": "V", "email": "e@x.example"}]),
+            "",
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "an upsert naming B is refused");
 }
 
@@ -623,7 +767,12 @@ async fn put_replaces_one_row_named_by_its_key() {
     let body = json!({"id": new_id, "first_name": "Put", "last_name": "P", "email": "put@x.example"});
     let (status, rows) = json(put(new_id, body.clone()).await.unwrap()).await;
     assert_eq!((status, rows[0]["first_name"].as_str()), (StatusCode::OK, Some("Put")), "{rows}");
-    let (_, rows) = json(put(new_id, json!({"id": new_id, "first_name": "Again", "last_name": "P", "email": "put@x.example"})).await.unwrap()).await;
+    let (_, rows) = json(
+        put(new_id, json!({"id": new_id, "first_name": "Again", "last_name": "P", "email": "put@x.example"}))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((rows.as_array().unwrap().len(), rows[0]["first_name"].as_str()), (1, Some("Again")));
     let (status, body) = json(put(Uuid::new_v4(), body).await.unwrap()).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("PGRST102")), "body and URL disagree");
@@ -634,7 +783,9 @@ async fn browsers_may_call_and_slow_statements_are_cut_off() {
     let admin = superuser().await;
     let slow = format!("slow_{}", &Uuid::new_v4().simple().to_string()[..8]);
     admin
-        .batch_execute(&format!("CREATE FUNCTION hrms.{slow}() RETURNS int LANGUAGE sql AS 'SELECT 1 FROM pg_sleep(0.5)'"))
+        .batch_execute(&format!(
+            "CREATE FUNCTION hrms.{slow}() RETURNS int LANGUAGE sql AS 'SELECT 1 FROM pg_sleep(0.5)'"
+        ))
         .await
         .unwrap();
     let api = api::start_with(&[("TENANCY_STATEMENT_TIMEOUT_MS", "100")]).await;
@@ -663,7 +814,8 @@ async fn browsers_may_call_and_slow_statements_are_cut_off() {
     let exposed = read.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
     assert!(exposed.contains("content-range") && exposed.contains("x-request-id"), "{exposed}");
 
-    let (status, body) = json(api.client(Some(&token(t.id))).schema("hrms").rpc(&slow, "{}").execute().await.unwrap()).await;
+    let (status, body) =
+        json(api.client(Some(&token(t.id))).schema("hrms").rpc(&slow, "{}").execute().await.unwrap()).await;
     admin.batch_execute(&format!("DROP FUNCTION hrms.{slow}()")).await.unwrap();
     assert_eq!((status, body["code"].as_str()), (StatusCode::GATEWAY_TIMEOUT, Some("57014")), "{body}");
 }
@@ -712,5 +864,52 @@ async fn a_subdomain_must_be_the_tokens_tenant() {
     assert_eq!(get(format!("{}.tenancy.test", a.slug)).await.unwrap().status(), StatusCode::OK);
     let (status, body) = json(get(format!("{}.tenancy.test:3000", b.slug)).await.unwrap()).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("TN005")), "{body}");
-    assert_eq!(get("elsewhere.example".into()).await.unwrap().status(), StatusCode::OK, "not under the base domain: no claim");
+    assert_eq!(
+        get("elsewhere.example".into()).await.unwrap().status(),
+        StatusCode::OK,
+        "not under the base domain: no claim"
+    );
+}
+
+#[tokio::test]
+async fn each_tenant_has_its_own_rate_limit() {
+    let api = api::start_with(&[("TENANCY_RATE_LIMIT_RPS", "1"), ("TENANCY_RATE_LIMIT_BURST", "2")]).await;
+    let a = tenant_with_employees(1).await;
+    let b = tenant_with_employees(1).await;
+    let get = |tenant: Uuid| {
+        api.http()
+            .get(format!("{}/employees", api.url))
+            .bearer_auth(token(tenant))
+            .header("Accept-Profile", "hrms")
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(get(a.id).await.unwrap().status(), StatusCode::OK);
+    }
+    let limited = get(a.id).await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(get(b.id).await.unwrap().status(), StatusCode::OK, "B has its own bucket");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template() {
+    let api = api::start().await;
+    let t = tenant_with_employees(1).await;
+    for path in ["/employees", "/nope"] {
+        api.http()
+            .get(format!("{}{path}", api.url))
+            .bearer_auth(token(t.id))
+            .header("Accept-Profile", "hrms")
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = api.http().get(format!("{}/metrics", api.url)).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains(r#"tenancy_http_requests_total{route="/{resource}",method="GET",status="200"} 1"#), "{text}");
+    assert!(text.contains(r#"tenancy_http_requests_total{route="/{resource}",method="GET",status="404"} 1"#), "{text}");
+    assert!(!text.contains("/employees") && !text.contains(&t.id.to_string()), "no raw paths or tenant ids in labels");
+    assert!(text.contains("tenancy_tenants_served 1"), "{text}");
+    assert!(text.contains("tenancy_http_request_duration_seconds_count"), "{text}");
+    assert!(text.contains(r#"tenancy_pool_connections{state="max"} 4"#), "{text}");
 }

@@ -7,21 +7,20 @@ async fn current(db: &tokio_postgres::Client) -> Option<Uuid> {
 }
 
 async fn employees_tenants(db: &impl tokio_postgres::GenericClient) -> Vec<Uuid> {
-    db.query("SELECT DISTINCT tenant_id FROM hrms.employees", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
+    db.query("SELECT DISTINCT tenant_id FROM hrms.employees", &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
 }
 
 async fn two_tenants_with_employees(db: &mut tokio_postgres::Client) -> (Tenant, Tenant) {
     let a = create_tenant(db, "free", &["hrms"]).await;
     let b = create_tenant(db, "free", &["hrms"]).await;
     for t in [&a, &b] {
-        as_tenant(db, t.id, "INSERT INTO hrms.employees (first_name, last_name, email) VALUES ('Ada', 'L', 'ada@x.example')")
-            .await
-            .unwrap();
+        as_tenant(
+            db,
+            t.id,
+            "INSERT INTO hrms.employees (first_name, last_name, email) VALUES ('Ada', 'L', 'ada@x.example')",
+        )
+        .await
+        .unwrap();
     }
     (a, b)
 }
@@ -129,11 +128,10 @@ async fn no_setting_role_or_internal_call_switches_an_analysts_tenant() {
     assert_eq!(current(&analyst).await, Some(a.id), "a binding to one tenant is the context");
 
     let b_id = b.id.to_string();
-    for setting in ["tenancy.tenant_id", "tenancy.current_tenant", "app.tenant_id", "app.current_tenant", "request.jwt.claims"] {
-        analyst
-            .execute("SELECT set_config($1, $2, false)", &[&setting, &b_id])
-            .await
-            .unwrap();
+    for setting in
+        ["tenancy.tenant_id", "tenancy.current_tenant", "app.tenant_id", "app.current_tenant", "request.jwt.claims"]
+    {
+        analyst.execute("SELECT set_config($1, $2, false)", &[&setting, &b_id]).await.unwrap();
     }
     analyst.batch_execute(&format!("SET tenancy.tenant_id = '{b_id}'")).await.unwrap();
     assert_eq!(current(&analyst).await, Some(a.id));
@@ -167,13 +165,8 @@ async fn a_role_bound_to_several_tenants_chooses_among_those_only() {
 
     assert_eq!(current(&analyst).await, None, "bound to two: no tenant until one is chosen");
     assert_eq!(employees_tenants(&analyst).await, Vec::<Uuid>::new());
-    let bound: Vec<Uuid> = analyst
-        .query("SELECT id FROM tenancy.bound_tenants()", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let bound: Vec<Uuid> =
+        analyst.query("SELECT id FROM tenancy.bound_tenants()", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
     assert_eq!(bound.len(), 2);
     assert!(bound.contains(&a.id) && bound.contains(&b.id));
 

@@ -110,7 +110,9 @@ async fn slugs_of_one_and_sixty_three_characters_are_accepted() {
     let long = format!("x-{}-{}", Uuid::new_v4().simple(), "z".repeat(28));
     assert_eq!(long.len(), 63);
     for slug in [&one, &long] {
-        tx.query_one("SELECT tenancy.create_tenant($1, 'Some name')", &[slug]).await.unwrap_or_else(|e| panic!("{slug}: {e}"));
+        tx.query_one("SELECT tenancy.create_tenant($1, 'Some name')", &[slug])
+            .await
+            .unwrap_or_else(|e| panic!("{slug}: {e}"));
         assert!(slug_exists(&tx, slug).await, "{slug}");
     }
     tx.rollback().await.unwrap();
@@ -138,10 +140,18 @@ async fn a_new_tenant_has_the_core_modules_and_those_listed() {
         let tx = admin.transaction().await.unwrap();
         tx.execute("SELECT tenancy.enter_tenant($1)", &[&t.id]).await.unwrap();
         let row = tx
-            .query_one("SELECT tenancy.has_module('users'), tenancy.has_module('hrms'), tenancy.has_module('chat')", &[])
+            .query_one(
+                "SELECT tenancy.has_module('users'), tenancy.has_module('hrms'), tenancy.has_module('chat')",
+                &[],
+            )
             .await
             .unwrap();
-        assert_eq!((row.get::<_, bool>(0), row.get::<_, bool>(1), row.get::<_, bool>(2)), (true, hrms, false), "{}", t.slug);
+        assert_eq!(
+            (row.get::<_, bool>(0), row.get::<_, bool>(1), row.get::<_, bool>(2)),
+            (true, hrms, false),
+            "{}",
+            t.slug
+        );
         tx.rollback().await.unwrap();
     }
     let row = admin
@@ -199,11 +209,8 @@ async fn deleting_a_tenant_removes_every_row_it_owns_and_nothing_else() {
     let kept = create_tenant(&admin, "standard", &["hrms", "payroll", "chat"]).await;
     fill(&mut admin, &doomed).await;
     fill(&mut admin, &kept).await;
-    let company: Uuid = admin
-        .query_one("SELECT id FROM tenancy.companies WHERE tenant_id = $1", &[&doomed.id])
-        .await
-        .unwrap()
-        .get(0);
+    let company: Uuid =
+        admin.query_one("SELECT id FROM tenancy.companies WHERE tenant_id = $1", &[&doomed.id]).await.unwrap().get(0);
     admin.execute("SELECT tenancy.set_company_module($1, 'chat', false)", &[&company]).await.unwrap();
     let analyst = create_analyst(&admin, &[doomed.id, kept.id]).await;
 
@@ -258,7 +265,10 @@ async fn deleting_a_tenant_removes_every_row_it_owns_and_nothing_else() {
     assert_eq!(bound, vec![kept.id]);
 
     let deleted = admin
-        .query_one("SELECT detail FROM tenancy.events WHERE tenant_id = $1 AND action = 'tenant.deleted'", &[&doomed.id])
+        .query_one(
+            "SELECT detail FROM tenancy.events WHERE tenant_id = $1 AND action = 'tenant.deleted'",
+            &[&doomed.id],
+        )
         .await
         .unwrap();
     let detail: Value = deleted.get(0);
@@ -383,7 +393,8 @@ async fn suspending_and_activating_are_events() {
         vec!["tenant.created", "tenant.suspended", "tenant.activated", "tenant.suspended"],
         "a call that changes nothing records nothing"
     );
-    let status: String = admin.query_one("SELECT status FROM tenancy.tenants WHERE id = $1", &[&a.id]).await.unwrap().get(0);
+    let status: String =
+        admin.query_one("SELECT status FROM tenancy.tenants WHERE id = $1", &[&a.id]).await.unwrap().get(0);
     assert_eq!(status, "suspended");
     for f in ["suspend_tenant", "activate_tenant"] {
         let unknown = admin.execute(&format!("SELECT tenancy.{f}($1)"), &[&Uuid::new_v4()]).await;

@@ -8,10 +8,7 @@ mod embedded {
 include!(concat!(env!("OUT_DIR"), "/policies.rs"));
 
 pub async fn run(client: &mut Client) -> anyhow::Result<()> {
-    client
-        .batch_execute("CREATE EXTENSION IF NOT EXISTS tenancy")
-        .await
-        .context("creating the tenancy extension")?;
+    client.batch_execute("CREATE EXTENSION IF NOT EXISTS tenancy").await.context("creating the tenancy extension")?;
 
     let report = embedded::migrations::runner().run_async(client).await.context("applying migrations")?;
     for m in report.applied_migrations() {
@@ -23,9 +20,7 @@ pub async fn run(client: &mut Client) -> anyhow::Result<()> {
     for (name, sql) in POLICIES {
         tx.batch_execute(sql).await.with_context(|| format!("applying policies/{name}"))?;
     }
-    let holes = tx
-        .query("SELECT table_name::text, problem FROM tenancy.unprotected_tables()", &[])
-        .await?;
+    let holes = tx.query("SELECT table_name::text, problem FROM tenancy.unprotected_tables()", &[]).await?;
     if !holes.is_empty() {
         for row in &holes {
             eprintln!("unprotected: {}: {}", row.get::<_, String>(0), row.get::<_, String>(1));
