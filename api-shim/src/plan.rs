@@ -379,7 +379,12 @@ fn columns(
     Ok(names)
 }
 
-/// A body the request must have had (POST, PATCH).
+/// The body of a PATCH or PUT: one JSON object.
+fn one_object<'b>(body: &'b Value, method: &str) -> Result<&'b serde_json::Map<String, Value>, ApiError> {
+    body.as_object().ok_or_else(|| ApiError::InvalidBody(format!("The body of a {method} must be one JSON object")))
+}
+
+/// A body the request must have had (POST, PATCH, PUT).
 fn required(body: Option<Value>) -> Result<Value, ApiError> {
     body.ok_or_else(|| ApiError::InvalidBody("The request needs a JSON body".into()))
 }
@@ -449,9 +454,7 @@ pub fn put(
     body: Option<Value>,
 ) -> Result<WritePlan, ApiError> {
     let body = required(body)?;
-    let Value::Object(object) = &body else {
-        return Err(ApiError::InvalidBody("The body of a PUT must be one JSON object".into()));
-    };
+    let object = one_object(&body, "PUT")?;
     let keyed = |column: &str| {
         params.filters.iter().find_map(|f| {
             let f = (f.path.is_empty()).then_some(&f.filter)?;
@@ -502,9 +505,7 @@ pub fn update(
     body: Option<Value>,
 ) -> Result<WritePlan, ApiError> {
     let body = required(body)?;
-    let Value::Object(object) = &body else {
-        return Err(ApiError::InvalidBody("The body of a PATCH must be one JSON object".into()));
-    };
+    let object = one_object(&body, "PATCH")?;
     let columns = columns(relation, params, object)?;
     let (returning, filter) = write_level(cache, relation, params, prefs)?;
     Ok(WritePlan {
