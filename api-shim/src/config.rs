@@ -44,6 +44,9 @@ pub struct Config {
     pub statement_timeout_ms: u64,
     /// TENANCY_BASE_DOMAIN: `acme.<base>` names tenant `acme` (it must agree with the token).
     pub base_domain: Option<String>,
+    /// PGRST_DB_PRE_REQUEST: a function (`schema.name`) called in every request's transaction,
+    /// as the request's role, before the statement: it may raise to refuse the request.
+    pub pre_request: Option<String>,
     /// TENANCY_RATE_LIMIT_RPS / TENANCY_RATE_LIMIT_BURST: requests per second per tenant
     /// (0: no limit) and how many may come at once.
     pub rate_limit_rps: u64,
@@ -59,6 +62,19 @@ impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// `name` or `schema.name`, each part an unquoted identifier, rendered quoted: it goes into SQL.
+fn qualified_name(setting: &str, value: &str) -> Result<String, ConfigError> {
+    let parts: Vec<&str> = value.split('.').collect();
+    let plain = |p: &&str| {
+        p.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if parts.len() > 2 || !parts.iter().all(plain) {
+        return Err(ConfigError(format!("{setting}: \"{value}\" is not a function name (schema.name)")));
+    }
+    Ok(parts.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join("."))
 }
 
 impl Config {
@@ -110,6 +126,7 @@ impl Config {
                 .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect()),
             statement_timeout_ms: number("TENANCY_STATEMENT_TIMEOUT_MS", 10_000)?,
             base_domain: get("TENANCY_BASE_DOMAIN").map(|d| d.trim_matches('.').to_ascii_lowercase()),
+            pre_request: get("PGRST_DB_PRE_REQUEST").map(|f| qualified_name("PGRST_DB_PRE_REQUEST", &f)).transpose()?,
             rate_limit_rps: number("TENANCY_RATE_LIMIT_RPS", 0)?,
             rate_limit_burst: number("TENANCY_RATE_LIMIT_BURST", 100)?,
         })
@@ -146,6 +163,15 @@ mod tests {
         assert_eq!(c.role_claim_path, vec!["app", "role"]);
         assert_eq!(c.tx_end, TxEnd::RollbackAllowOverride);
         assert_eq!(c.max_rows, Some(100));
+    }
+
+    #[test]
+    fn the_pre_request_function_is_a_plain_name() {
+        let c = Config::from_vars(&vars(&[("PGRST_DB_PRE_REQUEST", "api.check")])).unwrap();
+        assert_eq!(c.pre_request.as_deref(), Some("\"api\".\"check\""));
+        for bad in ["api.check()", "a.b.c", "x; DROP TABLE t", "1abc"] {
+            assert!(Config::from_vars(&vars(&[("PGRST_DB_PRE_REQUEST", bad)])).is_err(), "{bad}");
+        }
     }
 
     #[test]

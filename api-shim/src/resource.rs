@@ -92,16 +92,16 @@ async fn execute(
         check: single_write.then_some(one_row as fn(&[tokio_postgres::Row]) -> bool),
         read_only: matches!(incoming.settings.method.as_str(), "GET" | "HEAD"),
     };
-    let rows = tx::run(&state.pool, incoming.settings, statement.sql, statement.params, options).await.map_err(
-        |e| match e {
+    let rows = tx::run(&state.pool, &state.setup_sql, incoming.settings, statement.sql, statement.params, options)
+        .await
+        .map_err(|e| match e {
             TxError::Pool(why) => ApiError::Unavailable(why),
             TxError::Db(e) => match e.as_db_error() {
                 Some(db) => ApiError::Database(Box::new(db.clone()), incoming.identity.authenticated),
                 None if e.is_closed() => ApiError::Unavailable(e.to_string()),
                 None => ApiError::Unavailable(e.to_string()),
             },
-        },
-    )?;
+        })?;
     Outcome::from_rows(&rows)
 }
 

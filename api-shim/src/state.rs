@@ -13,13 +13,23 @@ pub struct AppState {
     schema: RwLock<Arc<SchemaCache>>,
     pub rate_limiter: Option<RateLimiter>,
     pub metrics: Metrics,
+    /// `tx::setup_sql` for this configuration.
+    pub setup_sql: String,
 }
 
 impl AppState {
     pub fn new(config: Config, pool: Pool, schema: SchemaCache) -> Self {
         let rate_limiter =
             (config.rate_limit_rps > 0).then(|| RateLimiter::new(config.rate_limit_rps, config.rate_limit_burst));
-        AppState { config, pool, schema: RwLock::new(Arc::new(schema)), rate_limiter, metrics: Metrics::default() }
+        let setup_sql = crate::tx::setup_sql(config.pre_request.as_deref());
+        AppState {
+            config,
+            pool,
+            schema: RwLock::new(Arc::new(schema)),
+            rate_limiter,
+            metrics: Metrics::default(),
+            setup_sql,
+        }
     }
 
     pub fn schema(&self) -> Arc<SchemaCache> {

@@ -47,7 +47,14 @@ impl RequestSettings {
     }
 }
 
-// Evaluated left to right: the subdomain is checked and the tenant entered before the role changes.
+/// The statement that prepares a request's transaction; evaluated left to right: the subdomain
+/// is checked and the tenant entered before the role changes, and the pre-request function
+/// (PGRST_DB_PRE_REQUEST, a name the configuration checked) runs last, as the request's role.
+pub fn setup_sql(pre_request: Option<&str>) -> String {
+    let pre_request = pre_request.map(|f| format!(", {f}()")).unwrap_or_default();
+    format!("{SETUP_SQL}{pre_request}")
+}
+
 const SETUP_SQL: &str = "SELECT set_config('request.jwt.claims', $1, true), set_config('request.method', $2, true),
         set_config('request.path', $3, true), set_config('request.headers', $4, true),
         CASE WHEN $5::uuid IS NOT NULL AND $9::text IS NOT NULL THEN tenancy.check_subdomain($5::uuid, $9::text) END,
@@ -79,6 +86,7 @@ pub enum TxError {
 /// that asked for exactly one row must change nothing otherwise).
 pub async fn run(
     pool: &Pool,
+    setup_sql: &str,
     settings: RequestSettings,
     sql: String,
     params: Vec<Option<String>>,
@@ -86,9 +94,10 @@ pub async fn run(
 ) -> Result<Vec<Row>, TxError> {
     let Options { end, check, read_only } = options;
     let pool = pool.clone();
+    let setup_sql = setup_sql.to_string();
     tokio::spawn(async move {
         let client = pool.get().await.map_err(|e| TxError::Pool(e.to_string()))?;
-        let setup = client.prepare_cached(SETUP_SQL).await.map_err(TxError::Db)?;
+        let setup = client.prepare_cached(&setup_sql).await.map_err(TxError::Db)?;
         let setup_params: [&(dyn ToSql + Sync); 9] = [
             &settings.claims,
             &settings.method,

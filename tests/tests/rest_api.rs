@@ -999,3 +999,36 @@ async fn while_the_database_is_down_requests_get_503_and_then_recover() {
     }
     assert_eq!(status, StatusCode::OK, "recovered without a restart");
 }
+
+#[tokio::test]
+async fn the_pre_request_function_runs_as_the_request_and_may_refuse_it() {
+    let admin = superuser().await;
+    let guard = format!("guard_{}", &Uuid::new_v4().simple().to_string()[..8]);
+    admin
+        .batch_execute(&format!(
+            "CREATE FUNCTION api.{guard}() RETURNS void LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF current_setting('request.headers', true)::json ->> 'x-block' = 'yes' THEN
+                     RAISE EXCEPTION 'blocked by the pre-request check (role %)', current_user;
+                 END IF;
+             END $$"
+        ))
+        .await
+        .unwrap();
+    let api = api::start_with(&[("PGRST_DB_PRE_REQUEST", format!("api.{guard}").as_str())]).await;
+    let t = tenant_with_employees(1).await;
+    let get = |block: &'static str| {
+        api.http()
+            .get(format!("{}/employees", api.url))
+            .bearer_auth(token(t.id))
+            .header("Accept-Profile", "hrms")
+            .header("X-Block", block)
+            .send()
+    };
+    let allowed = get("no").await.unwrap().status();
+    let (status, body) = json(get("yes").await.unwrap()).await;
+    admin.batch_execute(&format!("DROP FUNCTION api.{guard}()")).await.unwrap();
+    assert_eq!(allowed, StatusCode::OK);
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("P0001")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("role tenant_member"), "it ran as the request's role: {body}");
+}
