@@ -1,9 +1,10 @@
 //! Who is asking: the bearer token checked with `jsonwebtoken` (HS256; exp and nbf with 30 s
 //! of leeway; aud when configured), the role from PostgREST's role claim path, the tenant
 //! and company from tenancy's claims. No token: the anonymous role, if there is one.
-use crate::config::Config;
+use crate::config::{Config, JwtSecret};
 use crate::error::{ApiError, Authenticated};
-use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -35,9 +36,11 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .ok_or_else(|| ApiError::Jwt("The Authorization header must be \"Bearer <token>\"".into()))?;
-    let secret = config.jwt_secret.as_deref().ok_or_else(|| ApiError::Jwt("This server accepts no tokens".into()))?;
+    let secret = config.jwt_secret.as_ref().ok_or_else(|| ApiError::Jwt("This server accepts no tokens".into()))?;
+    let (key, algorithms) = verification_key(secret, token)?;
 
-    let mut validation = Validation::new(Algorithm::HS256);
+    let mut validation = Validation::new(algorithms[0]);
+    validation.algorithms = algorithms;
     validation.leeway = LEEWAY_SECONDS;
     validation.validate_nbf = true;
     validation.set_required_spec_claims::<&str>(&[]);
@@ -45,9 +48,8 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
         Some(aud) => validation.set_audience(&[aud]),
         None => validation.validate_aud = false,
     }
-    let claims = decode::<Value>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
-        .map_err(|e| ApiError::Jwt(format!("JWT rejected: {e}")))?
-        .claims;
+    let claims =
+        decode::<Value>(token, &key, &validation).map_err(|e| ApiError::Jwt(format!("JWT rejected: {e}")))?.claims;
     if !claims.is_object() {
         return Err(ApiError::Jwt("JWT claims must be a JSON object".into()));
     }
@@ -78,6 +80,33 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
         )));
     }
     Ok(Identity { role, claims, authenticated: Authenticated::Yes, tenant, company })
+}
+
+/// The key that must have signed `token`, and the algorithms that key allows: the secret
+/// (HS256), or the JWK named by the token's `kid` (the set's only key when there is no kid),
+/// with the algorithms of its key type, so an HS256 token can never pass as signed by a
+/// public key.
+fn verification_key(secret: &JwtSecret, token: &str) -> Result<(DecodingKey, Vec<Algorithm>), ApiError> {
+    match secret {
+        JwtSecret::Hs256(secret) => Ok((DecodingKey::from_secret(secret.as_bytes()), vec![Algorithm::HS256])),
+        JwtSecret::Jwks(set) => {
+            let header = decode_header(token).map_err(|e| ApiError::Jwt(format!("JWT rejected: {e}")))?;
+            let jwk: &Jwk = match &header.kid {
+                Some(kid) => set.find(kid),
+                None if set.keys.len() == 1 => set.keys.first(),
+                None => None,
+            }
+            .ok_or_else(|| ApiError::Jwt("JWT rejected: no key for its kid".into()))?;
+            let algorithms = match jwk.algorithm {
+                AlgorithmParameters::RSA(_) => vec![Algorithm::RS256, Algorithm::RS384, Algorithm::RS512],
+                AlgorithmParameters::EllipticCurve(_) => vec![Algorithm::ES256, Algorithm::ES384],
+                AlgorithmParameters::OctetKeyPair(_) => vec![Algorithm::EdDSA],
+                AlgorithmParameters::OctetKey(_) => vec![Algorithm::HS256, Algorithm::HS384, Algorithm::HS512],
+            };
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| ApiError::Jwt(format!("JWT rejected: {e}")))?;
+            Ok((key, algorithms))
+        }
+    }
 }
 
 /// A token for `role` acting for `tenant`, valid for `seconds`: for the dev stack's examples

@@ -10,6 +10,27 @@ pub enum TxEnd {
     RollbackAllowOverride,
 }
 
+/// PGRST_JWT_SECRET: an HS256 secret, or (when it is JSON) a JWK or a JWK set of public keys.
+#[derive(Debug, Clone)]
+pub enum JwtSecret {
+    Hs256(String),
+    Jwks(jsonwebtoken::jwk::JwkSet),
+}
+
+fn jwt_secret(value: String) -> Result<JwtSecret, ConfigError> {
+    if !value.trim_start().starts_with('{') {
+        return Ok(JwtSecret::Hs256(value));
+    }
+    let bad = |e: serde_json::Error| ConfigError(format!("PGRST_JWT_SECRET: not a JWK or JWK set ({e})"));
+    let json: serde_json::Value = serde_json::from_str(&value).map_err(bad)?;
+    let set = if json.get("keys").is_some() {
+        serde_json::from_value(json).map_err(bad)?
+    } else {
+        jsonwebtoken::jwk::JwkSet { keys: vec![serde_json::from_value(json).map_err(bad)?] }
+    };
+    Ok(JwtSecret::Jwks(set))
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// PGRST_DB_URI: the connection of the API's login role (a member of tenancy_service).
@@ -18,8 +39,8 @@ pub struct Config {
     pub db_schemas: Vec<String>,
     /// PGRST_DB_ANON_ROLE: the role of requests without a token; none means 401.
     pub anon_role: Option<String>,
-    /// PGRST_JWT_SECRET: the HS256 secret.
-    pub jwt_secret: Option<String>,
+    /// PGRST_JWT_SECRET: the HS256 secret, or RS256/ES256/EdDSA public keys as a JWK (set).
+    pub jwt_secret: Option<JwtSecret>,
     /// PGRST_JWT_AUD: the audience tokens must carry, if set.
     pub jwt_aud: Option<String>,
     /// PGRST_JWT_ROLE_CLAIM_KEY: where the role is in the claims, PostgREST's `.a.b` path.
@@ -111,7 +132,7 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .collect(),
             anon_role: get("PGRST_DB_ANON_ROLE"),
-            jwt_secret: get("PGRST_JWT_SECRET"),
+            jwt_secret: get("PGRST_JWT_SECRET").map(jwt_secret).transpose()?,
             jwt_aud: get("PGRST_JWT_AUD"),
             role_claim_path,
             pool_size: number("PGRST_DB_POOL", 10)? as usize,

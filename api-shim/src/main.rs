@@ -8,7 +8,9 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("token") {
         let config = Config::from_env()?;
-        let secret = config.jwt_secret.ok_or_else(|| anyhow::anyhow!("PGRST_JWT_SECRET is not set"))?;
+        let Some(tenancy_api::config::JwtSecret::Hs256(secret)) = config.jwt_secret else {
+            anyhow::bail!("PGRST_JWT_SECRET must be an HS256 secret to issue tokens");
+        };
         let tenant =
             args.get(1).map(|t| t.parse()).transpose().map_err(|_| anyhow::anyhow!("TENANT_ID must be a UUID"))?;
         let role = args.get(2).map_or("tenant_member", String::as_str);

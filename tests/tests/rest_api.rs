@@ -1032,3 +1032,42 @@ async fn the_pre_request_function_runs_as_the_request_and_may_refuse_it() {
     assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("P0001")), "{body}");
     assert!(body["message"].as_str().unwrap().contains("role tenant_member"), "it ran as the request's role: {body}");
 }
+
+#[tokio::test]
+async fn rs256_tokens_verify_against_a_jwk() {
+    // A throwaway key pair made for this test (tests/fixtures), not used anywhere else.
+    let private = include_bytes!("../fixtures/rs256_test_key.pem");
+    let jwk = include_str!("../fixtures/rs256_test_key.jwk.json");
+    let api = api::start_with(&[("PGRST_JWT_SECRET", jwk)]).await;
+    let t = tenant_with_employees(1).await;
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 60;
+    let claims = json!({"role": "tenant_member", "tenant_id": t.id, "exp": exp});
+    let sign = |alg, kid: Option<&str>, key: &jsonwebtoken::EncodingKey| {
+        let mut header = jsonwebtoken::Header::new(alg);
+        header.kid = kid.map(str::to_string);
+        jsonwebtoken::encode(&header, &claims, key).unwrap()
+    };
+    let rsa = jsonwebtoken::EncodingKey::from_rsa_pem(private).unwrap();
+    let get = |token: String| {
+        api.http().get(format!("{}/employees", api.url)).bearer_auth(token).header("Accept-Profile", "hrms").send()
+    };
+    assert_eq!(
+        get(sign(jsonwebtoken::Algorithm::RS256, Some("tenancy-test"), &rsa)).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(sign(jsonwebtoken::Algorithm::RS256, None, &rsa)).await.unwrap().status(),
+        StatusCode::OK,
+        "one key: no kid needed"
+    );
+    // An HS256 token "signed" with the public key's text must not pass (algorithm confusion).
+    let confused = jsonwebtoken::EncodingKey::from_secret(jwk.as_bytes());
+    assert_eq!(
+        get(sign(jsonwebtoken::Algorithm::HS256, Some("tenancy-test"), &confused)).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(sign(jsonwebtoken::Algorithm::RS256, Some("other-kid"), &rsa)).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
