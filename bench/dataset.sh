@@ -19,11 +19,12 @@ SELECT tenancy.install_module('{"key": "catalog", "name": "Catalog", "version": 
 CREATE SCHEMA bench;
 CREATE TABLE bench.tenant_numbers (n int PRIMARY KEY, id uuid NOT NULL);
 CREATE TABLE bench.items (
-    tenant_id uuid NOT NULL, id int NOT NULL, category int NOT NULL, title text NOT NULL, amount numeric NOT NULL,
+    tenant_id uuid NOT NULL, id bigint NOT NULL, category int NOT NULL, title text NOT NULL, amount numeric NOT NULL,
     PRIMARY KEY (tenant_id, id));
 CREATE INDEX ON bench.items (tenant_id, category);
 GRANT USAGE ON SCHEMA bench TO bench_reader, bench_bypass;
 GRANT SELECT ON bench.items, bench.tenant_numbers TO bench_reader, bench_bypass;
+GRANT INSERT ON bench.items TO bench_reader;
 -- NOINHERIT: the service role reads the tenant number map as itself, before SET ROLE.
 GRANT USAGE ON SCHEMA bench TO bench_service;
 GRANT SELECT ON bench.tenant_numbers TO bench_service;

@@ -10,7 +10,7 @@ use crate::query_grammar::{self, QueryParams};
 use crate::request_id::RequestId;
 use crate::response::{self, Outcome};
 use crate::schema_cache::{Relation, SchemaCache};
-use crate::sql_builder::{self, Statement};
+use crate::sql_builder::{self, Media, Statement};
 use crate::state::AppState;
 use crate::tx::{self, End, RequestSettings, TxError};
 use axum::body::Bytes;
@@ -49,13 +49,14 @@ fn relation<'a>(cache: &'a SchemaCache, schema: &str, name: &str) -> Result<&'a 
     cache.relation(schema, name).ok_or_else(|| ApiError::UnknownRelation { schema: schema.into(), name: name.into() })
 }
 
-/// `Accept`: JSON (an array), or PostgREST's single object.
-fn wants_single(headers: &HeaderMap) -> Result<bool, ApiError> {
-    let Some(accept) = header(headers, "accept") else { return Ok(false) };
+/// `Accept`: JSON (an array), PostgREST's single object, or CSV.
+fn media(headers: &HeaderMap) -> Result<Media, ApiError> {
+    let Some(accept) = header(headers, "accept") else { return Ok(Media::Json) };
     for media in accept.split(',').map(|m| m.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
         match media.as_str() {
-            "application/json" | "*/*" | "application/*" | "" => return Ok(false),
-            "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => return Ok(true),
+            "application/json" | "*/*" | "application/*" | "" => return Ok(Media::Json),
+            "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => return Ok(Media::Object),
+            "text/csv" | "text/*" => return Ok(Media::Csv),
             _ => {}
         }
     }
@@ -63,6 +64,14 @@ fn wants_single(headers: &HeaderMap) -> Result<bool, ApiError> {
         status: StatusCode::NOT_ACCEPTABLE,
         message: format!("None of these media types are available: {accept}"),
     })
+}
+
+fn content_type(media: Media) -> &'static str {
+    match media {
+        Media::Json => response::JSON,
+        Media::Object => response::OBJECT,
+        Media::Csv => response::CSV,
+    }
 }
 
 /// How the transaction ends: the server's setting, which `Prefer: tx=` may override only
@@ -178,24 +187,23 @@ pub async fn read(
 ) -> Result<Response, Failure> {
     async {
         let incoming = req.incoming(&state, "accept-profile")?;
-        let single = wants_single(&req.headers)?;
+        let media = media(&req.headers)?;
         let range = header(&req.headers, "range").map(prefer::parse_range_header).transpose()?;
         let cache = state.schema();
         let relation = relation(&cache, &incoming.schema, &resource)?;
         let plan = plan::read(&cache, relation, &incoming.params, &incoming.prefs, range, state.config.max_rows)?;
-        let statement = sql_builder::read(&plan, single);
+        let statement = sql_builder::read(&plan, media);
         let outcome = execute(&state, incoming, statement, false).await?;
-        if single && outcome.page != 1 {
+        if media == Media::Object && outcome.page != 1 {
             return Err(ApiError::NotSingular(outcome.page));
         }
         let offset = plan.level.offset;
         let partial = outcome.total.is_some_and(|t| (offset as i64 + outcome.page) < t || offset > 0);
         let status = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
         let body = if req.method == Method::HEAD { None } else { outcome.body };
-        let content_type = if single { response::OBJECT } else { response::JSON };
         Ok(response::build(
             status,
-            content_type,
+            content_type(media),
             Some(response::content_range(offset, outcome.page, outcome.total)),
             body,
         ))
@@ -217,16 +225,13 @@ fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value,
 }
 
 /// The answer to a write: the rows (`return=representation`) or nothing.
-fn written(status: StatusCode, prefs: &Preferences, single: bool, outcome: Outcome) -> Result<Response, ApiError> {
-    if single && outcome.page != 1 {
+fn written(status: StatusCode, prefs: &Preferences, media: Media, outcome: Outcome) -> Result<Response, ApiError> {
+    if media == Media::Object && outcome.page != 1 {
         return Err(ApiError::NotSingular(outcome.page));
     }
     let range = Some(response::content_range(0, outcome.page, None));
     match prefs.return_ {
-        Some(Return::Representation) => {
-            let content_type = if single { response::OBJECT } else { response::JSON };
-            Ok(response::build(status, content_type, range, outcome.body))
-        }
+        Some(Return::Representation) => Ok(response::build(status, content_type(media), range, outcome.body)),
         _ if status == StatusCode::CREATED => Ok(response::build(status, response::JSON, range, None)),
         _ => Ok(response::build(StatusCode::NO_CONTENT, response::JSON, range, None)),
     }
@@ -250,15 +255,15 @@ async fn write(
     planner: Planner,
 ) -> Result<Response, ApiError> {
     let incoming = req.incoming(state, "content-profile")?;
-    let single = wants_single(&req.headers)?;
+    let media = media(&req.headers)?;
     let body = body.map(|b| json_body(b, state.config.max_body_bytes)).transpose()?;
     let cache = state.schema();
     let relation = relation(&cache, &incoming.schema, resource)?;
     let plan = planner(&cache, relation, &incoming.params, &incoming.prefs, body)?;
-    let statement = sql_builder::write(&plan, single);
+    let statement = sql_builder::write(&plan, media);
     let prefs = incoming.prefs.clone();
-    let outcome = execute(state, incoming, statement, single).await?;
-    written(status, &prefs, single, outcome)
+    let outcome = execute(state, incoming, statement, media == Media::Object).await?;
+    written(status, &prefs, media, outcome)
 }
 
 pub async fn create(
@@ -309,7 +314,7 @@ pub async fn rpc(
     async {
         let incoming =
             req.incoming(&state, if req.method == Method::POST { "content-profile" } else { "accept-profile" })?;
-        let single = wants_single(&req.headers)?;
+        let media = media(&req.headers)?;
         let input = if req.method == Method::POST {
             match json_body(body, state.config.max_body_bytes)? {
                 Value::Object(object) => CallInput::Json(object),
@@ -333,13 +338,14 @@ pub async fn rpc(
                 Ok(response::build(StatusCode::OK, response::JSON, None, body))
             }
             CallPlan::Rows { plan, single: one_row } => {
-                let single = single || one_row;
-                let outcome = execute(&state, incoming, sql_builder::read(&plan, single), false).await?;
-                if single && !one_row && outcome.page != 1 {
+                // A function returning one row answers an object, as a single-object read does.
+                let media = if one_row && media == Media::Json { Media::Object } else { media };
+                let outcome = execute(&state, incoming, sql_builder::read(&plan, media), false).await?;
+                if media == Media::Object && !one_row && outcome.page != 1 {
                     return Err(ApiError::NotSingular(outcome.page));
                 }
                 let range = response::content_range(plan.level.offset, outcome.page, outcome.total);
-                let content_type = if single && !one_row { response::OBJECT } else { response::JSON };
+                let content_type = if one_row { response::JSON } else { content_type(media) };
                 let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
                 Ok(response::build(StatusCode::OK, content_type, Some(range), body))
             }

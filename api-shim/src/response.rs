@@ -8,6 +8,7 @@ use tokio_postgres::Row;
 
 pub const JSON: &str = "application/json; charset=utf-8";
 pub const OBJECT: &str = "application/vnd.pgrst.object+json; charset=utf-8";
+pub const CSV: &str = "text/csv; charset=utf-8";
 
 /// What every statement returns: `total` (when counted), `page` (rows in this response) and
 /// `body` (the JSON text, absent when none was asked for).

@@ -258,7 +258,18 @@ fn order(items: &[Ordering], a: &str) -> String {
     format!(" ORDER BY {}", terms.join(", "))
 }
 
-pub fn read(plan: &ReadPlan, single: bool) -> Statement {
+/// The body the response carries, chosen by `Accept`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Media {
+    /// `application/json`: an array of objects.
+    Json,
+    /// `application/vnd.pgrst.object+json`: the one object.
+    Object,
+    /// `text/csv`: a header line of column names, then a line per row.
+    Csv,
+}
+
+pub fn read(plan: &ReadPlan, media: Media) -> Statement {
     let mut p = Params::default();
     let page = level_query(&plan.source, &plan.level, 0, &mut p, "");
     let total = if plan.count {
@@ -269,7 +280,7 @@ pub fn read(plan: &ReadPlan, single: bool) -> Statement {
     } else {
         "NULL::bigint".into()
     };
-    Statement { sql: wrap(&total, &page, single, true), params: p.0 }
+    Statement { sql: wrap(&total, &page, Some(media)), params: p.0 }
 }
 
 /// A function's value (or its set of values, as an array) as the body.
@@ -287,17 +298,22 @@ pub fn scalar_call(plan: &ScalarCall) -> Statement {
     Statement { sql, params: p.0 }
 }
 
-/// The outer query every statement shares: counts and the JSON body built by PostgreSQL.
-fn wrap(total: &str, rows: &str, single: bool, with_body: bool) -> String {
-    let body = match (with_body, single) {
-        (false, _) => "NULL::text".to_string(),
-        (true, false) => "coalesce(json_agg(_pgrst_t), '[]')::text".to_string(),
-        (true, true) => "(json_agg(_pgrst_t) -> 0)::text".to_string(),
+/// The outer query every statement shares: counts and the body built by PostgreSQL (none
+/// when `media` is `None`). CSV lines are the rows' record text, as PostgREST makes them.
+fn wrap(total: &str, rows: &str, media: Option<Media>) -> String {
+    let body = match media {
+        None => "NULL::text",
+        Some(Media::Json) => "coalesce(json_agg(_pgrst_t), '[]')::text",
+        Some(Media::Object) => "(json_agg(_pgrst_t) -> 0)::text",
+        Some(Media::Csv) => {
+            "coalesce((SELECT string_agg(k, ',') FROM json_object_keys(json_agg(_pgrst_t) -> 0) AS k), '') || E'\\n' || \
+             coalesce(string_agg(substring(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), E'\\n'), '')"
+        }
     };
     format!("SELECT {total} AS total, count(*) AS page, {body} AS body FROM ({rows}) AS _pgrst_t")
 }
 
-pub fn write(plan: &WritePlan, single: bool) -> Statement {
+pub fn write(plan: &WritePlan, media: Media) -> Statement {
     let mut p = Params::default();
     let a = alias(0);
     let table = format!("{} AS {a}", target(&plan.target));
@@ -343,7 +359,9 @@ pub fn write(plan: &WritePlan, single: bool) -> Statement {
         Some(select) => format!("SELECT {} FROM _pgrst_source AS {a}", projection(select, &a, 0, &mut p)),
         None => "SELECT 1 FROM _pgrst_source".to_string(),
     };
-    let sql =
-        format!("WITH _pgrst_source AS ({cte}) {}", wrap("NULL::bigint", &rows, single, plan.returning.is_some()));
+    let sql = format!(
+        "WITH _pgrst_source AS ({cte}) {}",
+        wrap("NULL::bigint", &rows, plan.returning.is_some().then_some(media))
+    );
     Statement { sql, params: p.0 }
 }

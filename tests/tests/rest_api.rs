@@ -1071,3 +1071,34 @@ async fn rs256_tokens_verify_against_a_jwk() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn csv_is_served_on_request() {
+    let api = api::start().await;
+    let t = tenant_with_employees(2).await;
+    let response = api
+        .http()
+        .get(format!("{}/employees?select=first_name,salary,job_title&order=first_name", api.url))
+        .bearer_auth(token(t.id))
+        .header("Accept-Profile", "hrms")
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        response.text().await.unwrap(),
+        "first_name,salary,job_title\nFirst1,1000.00,\"sales rep\"\nFirst2,2000.00,engineer"
+    );
+    let refused = api
+        .http()
+        .get(format!("{}/employees", api.url))
+        .bearer_auth(token(t.id))
+        .header("Accept-Profile", "hrms")
+        .header("Accept", "application/xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_ACCEPTABLE);
+}
