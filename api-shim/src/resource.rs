@@ -107,7 +107,7 @@ async fn execute(
             TxError::Pool(why) => ApiError::Unavailable(why),
             TxError::Db(e) => match e.as_db_error() {
                 Some(db) => ApiError::Database(Box::new(db.clone()), incoming.identity.authenticated),
-                None if e.is_closed() => ApiError::Unavailable(e.to_string()),
+                // No answer from PostgreSQL: the connection broke or the server is gone.
                 None => ApiError::Unavailable(e.to_string()),
             },
         })?;
