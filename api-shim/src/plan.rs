@@ -355,7 +355,21 @@ fn write_level(
     let planner = Planner::new(cache, params);
     let level = planner.level(relation, params.select.as_deref(), &[], None)?;
     planner.check_paths()?;
-    let returning = matches!(prefs.return_, Some(Return::Representation)).then_some(level.select);
+    let returning = match prefs.return_ {
+        Some(Return::Representation) => Some(level.select),
+        // headers-only: the primary key, for the `Location` of what was created.
+        Some(Return::HeadersOnly) => Some(
+            relation
+                .primary_key
+                .iter()
+                .map(|c| {
+                    let e = expr(relation, &g::Field { name: c.clone(), json_path: vec![] })?;
+                    Ok(Projection::Field { alias: c.clone(), expr: e, cast: None })
+                })
+                .collect::<Result<_, ApiError>>()?,
+        ),
+        _ => None,
+    };
     Ok((returning, level.filter))
 }
 

@@ -225,13 +225,50 @@ fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value,
 }
 
 /// The answer to a write: the rows (`return=representation`) or nothing.
-fn written(status: StatusCode, prefs: &Preferences, media: Media, outcome: Outcome) -> Result<Response, ApiError> {
+/// `Location` of the first row written, from its primary key: `/employees?tenant_id=eq.…&id=eq.…`.
+fn location(resource: &str, body: Option<&str>) -> Option<String> {
+    let rows: Value = serde_json::from_str(body?).ok()?;
+    let key = rows.get(0)?.as_object()?;
+    let encode = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let filters: Vec<String> = key
+        .iter()
+        .map(|(column, value)| {
+            let value = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+            format!("{}=eq.{}", encode(column), encode(&value))
+        })
+        .collect();
+    (!filters.is_empty()).then(|| format!("/{}?{}", encode(resource), filters.join("&")))
+}
+
+fn written(
+    status: StatusCode,
+    resource: &str,
+    prefs: &Preferences,
+    media: Media,
+    outcome: Outcome,
+) -> Result<Response, ApiError> {
     if media == Media::Object && outcome.page != 1 {
         return Err(ApiError::NotSingular(outcome.page));
     }
     let range = Some(response::content_range(0, outcome.page, None));
     match prefs.return_ {
         Some(Return::Representation) => Ok(response::build(status, content_type(media), range, outcome.body)),
+        Some(Return::HeadersOnly) if status == StatusCode::CREATED => {
+            let mut response = response::build(status, response::JSON, range, None);
+            if let Some(location) = location(resource, outcome.body.as_deref()) {
+                let value =
+                    axum::http::HeaderValue::from_str(&location).map_err(|e| ApiError::Internal(e.to_string()))?;
+                response.headers_mut().insert(axum::http::header::LOCATION, value);
+            }
+            Ok(response)
+        }
         _ if status == StatusCode::CREATED => Ok(response::build(status, response::JSON, range, None)),
         _ => Ok(response::build(StatusCode::NO_CONTENT, response::JSON, range, None)),
     }
@@ -263,7 +300,7 @@ async fn write(
     let statement = sql_builder::write(&plan, media);
     let prefs = incoming.prefs.clone();
     let outcome = execute(state, incoming, statement, media == Media::Object).await?;
-    written(status, &prefs, media, outcome)
+    written(status, resource, &prefs, media, outcome)
 }
 
 pub async fn create(

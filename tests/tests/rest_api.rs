@@ -1102,3 +1102,35 @@ async fn csv_is_served_on_request() {
         .unwrap();
     assert_eq!(refused.status(), StatusCode::NOT_ACCEPTABLE);
 }
+
+#[tokio::test]
+async fn headers_only_answers_where_the_row_is() {
+    let api = api::start().await;
+    let t = tenant_with_employees(0).await;
+    let created = api
+        .http()
+        .post(format!("{}/employees", api.url))
+        .bearer_auth(token(t.id))
+        .header("Content-Profile", "hrms")
+        .header("Prefer", "return=headers-only")
+        .json(&json!({"first_name": "Loc", "last_name": "L", "email": "loc@x.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/employees?") && location.contains(&format!("tenant_id=eq.{}", t.id)), "{location}");
+    assert!(location.contains("id=eq."), "{location}");
+    assert_eq!(created.text().await.unwrap(), "");
+    let (_, rows) = json(
+        api.http()
+            .get(format!("{}{location}", api.url))
+            .bearer_auth(token(t.id))
+            .header("Accept-Profile", "hrms")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(rows[0]["first_name"], "Loc");
+}
