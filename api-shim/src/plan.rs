@@ -18,22 +18,7 @@ fn unknown_column(relation: &Relation, column: &str) -> ApiError {
 
 fn expr(relation: &Relation, field: &g::Field) -> Result<Expr, ApiError> {
     let column = relation.column(&field.name).ok_or_else(|| unknown_column(relation, &field.name))?;
-    let path = field
-        .json_path
-        .iter()
-        .map(|step| {
-            let arrow = match step.arrow {
-                g::Arrow::Json => Arrow::Json,
-                g::Arrow::Text => Arrow::Text,
-            };
-            let key = match &step.key {
-                g::JsonKey::Name(n) => JsonKey::Name(n.clone()),
-                g::JsonKey::Index(i) => JsonKey::Index(*i),
-            };
-            (arrow, key)
-        })
-        .collect();
-    Ok(Expr { column: column.name.clone(), column_type: column.type_name.clone(), path })
+    Ok(Expr { column: column.name.clone(), column_type: column.type_name.clone(), path: field.json_path.clone() })
 }
 
 /// Casts go into SQL as written, so only plain type names pass: letters, digits, `_`, single
@@ -222,7 +207,9 @@ impl<'a> Planner<'a> {
                     let embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
                     let inner = *join == Some(g::JoinType::Inner);
                     if inner {
-                        filter.push(Condition::EmbedExists(Box::new(embed.clone())));
+                        // Existence needs the embedded rows' filter, not their columns or order.
+                        let query = Level { select: vec![], order: vec![], ..embed.query.clone() };
+                        filter.push(Condition::EmbedExists(Box::new(Embed { query, ..embed.clone() })));
                     }
                     // `rel()` embeds nothing: it is there to filter the parent.
                     if !select.is_empty() {

@@ -8,19 +8,8 @@ pub struct Target {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Arrow {
-    /// `->`: JSON
-    Json,
-    /// `->>`: text
-    Text,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum JsonKey {
-    Name(String),
-    Index(i64),
-}
+// A JSON path is already as typed as the plan needs it when the grammar parses it.
+pub use crate::query_grammar::{Arrow, JsonKey, JsonStep};
 
 /// A column, or a path into a JSON column.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,17 +17,17 @@ pub struct Expr {
     pub column: String,
     /// The column's type, to cast request values to.
     pub column_type: String,
-    pub path: Vec<(Arrow, JsonKey)>,
+    pub path: Vec<JsonStep>,
 }
 
 impl Expr {
     /// The type of the expression's value: the column's, or JSON / text along a path.
     pub fn value_type(&self) -> &str {
-        match self.path.last() {
+        match self.path.last().map(|step| step.arrow) {
             None => &self.column_type,
-            Some((Arrow::Text, _)) => "text",
-            Some((Arrow::Json, _)) if self.column_type == "json" => "json",
-            Some((Arrow::Json, _)) => "jsonb",
+            Some(Arrow::Text) => "text",
+            Some(Arrow::Json) if self.column_type == "json" => "json",
+            Some(Arrow::Json) => "jsonb",
         }
     }
 
@@ -46,8 +35,8 @@ impl Expr {
     pub fn default_name(&self) -> String {
         match self.path.last() {
             None => self.column.clone(),
-            Some((_, JsonKey::Name(n))) => n.clone(),
-            Some((_, JsonKey::Index(_))) => self.column.clone(),
+            Some(JsonStep { key: JsonKey::Name(n), .. }) => n.clone(),
+            Some(JsonStep { key: JsonKey::Index(_), .. }) => self.column.clone(),
         }
     }
 }

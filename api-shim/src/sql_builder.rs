@@ -37,12 +37,12 @@ impl Params {
 
 fn expr(e: &Expr, a: &str) -> String {
     let mut sql = format!("{a}.{}", ident(&e.column));
-    for (arrow, key) in &e.path {
-        sql.push_str(match arrow {
+    for step in &e.path {
+        sql.push_str(match step.arrow {
             Arrow::Json => "->",
             Arrow::Text => "->>",
         });
-        match key {
+        match &step.key {
             JsonKey::Name(n) => sql.push_str(&format!("'{}'", n.replace('\'', "''"))),
             JsonKey::Index(i) => sql.push_str(&i.to_string()),
         }
@@ -139,7 +139,7 @@ fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
             format!("{document} @@ {function}({config}{})", p.bind(query, "text"))
         }
         Condition::EmbedExists(embed) => {
-            format!("EXISTS ({})", embedded_rows(embed, a, depth, p, "1"))
+            format!("EXISTS ({})", embedded_rows(embed, a, depth, p))
         }
     }
 }
@@ -155,7 +155,7 @@ fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> St
                 format!("{}{cast} AS {}", expr(e, a), ident(alias))
             }
             Projection::Embed(embed) => {
-                let rows = embedded_rows(embed, a, depth, p, "*");
+                let rows = embedded_rows(embed, a, depth, p);
                 let value = if embed.many {
                     format!("coalesce((SELECT json_agg(_pgrst_e) FROM ({rows}) AS _pgrst_e), '[]')")
                 } else {
@@ -169,18 +169,12 @@ fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> St
 }
 
 /// The rows of an embedded resource that belong to the parent row aliased `parent`:
-/// its own level's query, joined on the foreign key. `what` is `*` for its projection, or
-/// `1` when only existence matters.
-fn embedded_rows(embed: &Embed, parent: &str, depth: usize, p: &mut Params, what: &str) -> String {
+/// its own level's query, joined on the foreign key.
+fn embedded_rows(embed: &Embed, parent: &str, depth: usize, p: &mut Params) -> String {
     let a = alias(depth + 1);
     let join: Vec<String> =
         embed.join.iter().map(|(mine, theirs)| format!("{a}.{} = {parent}.{}", ident(mine), ident(theirs))).collect();
-    let mut query = embed.query.clone();
-    if what == "1" {
-        query.select = vec![];
-        query.order = vec![];
-    }
-    level_query(&Source::Relation(embed.target.clone()), &query, depth + 1, p, &join.join(" AND "))
+    level_query(&Source::Relation(embed.target.clone()), &embed.query, depth + 1, p, &join.join(" AND "))
 }
 
 /// `"schema"."function"(name => value, ...)`, values bound; with JSON arguments, the

@@ -7,12 +7,14 @@
 use crate::entitlements::enterable;
 use pgrx::prelude::*;
 use std::cell::RefCell;
+use std::rc::Rc;
 
 struct Context {
     tenant: Option<pgrx::Uuid>,
     company: Option<pgrx::Uuid>,
-    /// Enabled module keys, resolved for tenant and company; `None` until (re)loaded.
-    modules: Option<Vec<String>>,
+    /// Enabled module keys, resolved for tenant and company; `None` until (re)loaded. Shared
+    /// with the entitlement cache, so entering a tenant copies nothing.
+    modules: Option<Rc<[String]>>,
     /// The role a binding resolved this for; `None` when entered explicitly.
     bound_role: Option<pg_sys::Oid>,
 }
@@ -114,7 +116,7 @@ fn enter(tenant: Option<pgrx::Uuid>, company: Option<pgrx::Uuid>) -> bool {
     }
     match enterable(tenant, company) {
         Some(modules) => {
-            push(Context { tenant: Some(tenant), company, modules: Some(modules.to_vec()), bound_role: None });
+            push(Context { tenant: Some(tenant), company, modules: Some(modules), bound_role: None });
             true
         }
         None => false,
@@ -146,7 +148,7 @@ fn context_set(
     modules: Option<Vec<String>>,
     bound_role: Option<pg_sys::Oid>,
 ) {
-    push(Context { tenant, company, modules, bound_role });
+    push(Context { tenant, company, modules: modules.map(Into::into), bound_role });
 }
 
 /// The context in force for the current (outer) role. `resolved` is false when nothing has
@@ -162,7 +164,7 @@ fn context_get() -> TableIterator<
     ),
 > {
     let row = with_in_force(|c| match c {
-        Some(c) => (true, c.tenant, c.company, c.modules.clone()),
+        Some(c) => (true, c.tenant, c.company, c.modules.as_deref().map(<[String]>::to_vec)),
         None => (false, None, None, None),
     });
     TableIterator::once(row)
@@ -174,7 +176,7 @@ fn context_get() -> TableIterator<
 fn context_set_modules(modules: Vec<String>) {
     STACK.with_borrow_mut(|stack| {
         if let Some(top) = stack.last_mut() {
-            top.context.modules = Some(modules);
+            top.context.modules = Some(modules.into());
         }
     });
 }
