@@ -128,3 +128,17 @@ CREATE FUNCTION tenancy._record(tenant uuid, action text, detail jsonb DEFAULT '
 RETURNS void LANGUAGE sql AS $$
     INSERT INTO tenancy.events (tenant_id, action, detail) VALUES (tenant, action, detail);
 $$;
+
+-- pg_dump leaves an extension's tables out unless they are marked: the catalog is the
+-- platform's data, so a backup must carry it (the seeded plans come with the extension).
+SELECT pg_catalog.pg_extension_config_dump('tenancy.plans', $$WHERE key NOT IN ('free', 'standard', 'premium', 'enterprise')$$);
+-- one call per statement: each rewrites the extension's row
+SELECT pg_catalog.pg_extension_config_dump('tenancy.tenants', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.companies', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.modules', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.tenant_modules', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.company_modules', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.role_bindings', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.protected_tables', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.events', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.events_id_seq', '');

@@ -25,6 +25,26 @@ pub async fn connect_as(user: &str) -> Client {
     client
 }
 
+/// A connection as `user` to another database of the same cluster.
+pub async fn connect_to(dbname: &str, user: &str) -> Client {
+    let mut config = base_config();
+    config.dbname(dbname).user(user);
+    let (client, connection) = config.connect(NoTls).await.unwrap_or_else(|e| panic!("connect to {dbname}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+/// Arguments that point PostgreSQL's own tools (`pg_dump`, `psql`) at `dbname` as the superuser.
+pub fn tool_args(dbname: &str) -> Vec<String> {
+    let config = base_config();
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => "127.0.0.1".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    ["-h", &host, "-p", &port.to_string(), "-U", "postgres", "-d", dbname].map(String::from).to_vec()
+}
+
 /// The superuser, for setting up fixtures and checking results past RLS.
 pub async fn superuser() -> Client {
     connect_as("postgres").await

@@ -8,7 +8,11 @@ mod embedded {
 include!(concat!(env!("OUT_DIR"), "/policies.rs"));
 
 pub async fn run(client: &mut Client) -> anyhow::Result<()> {
-    client.batch_execute("CREATE EXTENSION IF NOT EXISTS tenancy").await.context("creating the tenancy extension")?;
+    // Migrations and policies are written against the extension as built: bring it up to date first.
+    client
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS tenancy; ALTER EXTENSION tenancy UPDATE")
+        .await
+        .context("creating or updating the tenancy extension")?;
 
     let report = embedded::migrations::runner().run_async(client).await.context("applying migrations")?;
     for m in report.applied_migrations() {

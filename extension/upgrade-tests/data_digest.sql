@@ -1,0 +1,14 @@
+-- One line per table holding tenancy data (the catalog and every protected table): its row
+-- count and a digest of its rows in a stable order. Equal before and after an upgrade.
+CREATE FUNCTION pg_temp.digest(tbl regclass) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE result text;
+BEGIN
+    EXECUTE format('SELECT count(*) || '' '' || coalesce(md5(string_agg(r::text, E''\n'' ORDER BY r::text)), ''-'') FROM %s r', tbl)
+        INTO result;
+    RETURN result;
+END $$;
+SELECT t::text || ' ' || pg_temp.digest(t)
+FROM (SELECT c.oid::regclass AS t FROM pg_class c
+      WHERE c.relnamespace = 'tenancy'::regnamespace AND c.relkind = 'r'
+      UNION SELECT tbl FROM tenancy.protected_tables) tables
+ORDER BY 1;
