@@ -14,7 +14,8 @@ GRANT EXECUTE ON FUNCTION
     tenancy.use_tenant(uuid),
     tenancy.module_tenant_id(text), tenancy.require_module(text), tenancy.has_module(text), tenancy.has_feature(text, text),
     tenancy.module_config(text), tenancy.merge_config(jsonb, jsonb),
-    tenancy.protect(regclass, text), tenancy._register_protected(regclass, text, text),
+    tenancy.protect(regclass, text), tenancy.unprotect(regclass), tenancy._require_protect_rights(regclass),
+    tenancy._register_protected(regclass, text, text), tenancy._unregister_protected(regclass),
     tenancy._policy_check(text), tenancy._module(text), tenancy.unprotected_tables()
 TO PUBLIC;
 

@@ -14,24 +14,42 @@ LANGUAGE sql IMMUTABLE AS $$
                 ELSE format('tenant_id = (SELECT tenancy.module_tenant_id(%L))', module) END;
 $$;
 
-CREATE FUNCTION tenancy._register_protected(tbl regclass, module text, policy_check text) RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- Registered tables are written by delete_tenant with the extension owner's rights, so only
+-- administrators may register (or unregister) one, and only a table they own.
+CREATE FUNCTION tenancy._require_protect_rights(tbl regclass) RETURNS void
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
-    -- Registered tables are written by delete_tenant with the extension owner's rights, so
-    -- only administrators may register one (and only a table they own).
     IF NOT pg_has_role(tenancy._outer_role(), 'tenancy_admin', 'MEMBER') THEN
-        RAISE EXCEPTION 'permission denied to protect %', tbl USING ERRCODE = '42501',
+        RAISE EXCEPTION 'permission denied to protect or unprotect %', tbl USING ERRCODE = '42501',
             HINT = 'Protecting a table registers it for tenant deletion: it needs membership in tenancy_admin.';
     END IF;
     IF NOT pg_has_role(tenancy._outer_role(), (SELECT relowner FROM pg_class WHERE oid = tbl), 'MEMBER') THEN
         RAISE EXCEPTION 'must be owner of table %', tbl USING ERRCODE = '42501';
     END IF;
+END $$;
+
+CREATE FUNCTION tenancy._register_protected(tbl regclass, module text, policy_check text) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    PERFORM tenancy._require_protect_rights(tbl);
     INSERT INTO tenancy.protected_tables AS p (tbl, module, policy_check)
     VALUES (tbl, module, policy_check)
     ON CONFLICT ON CONSTRAINT protected_tables_pkey DO UPDATE
         SET module = excluded.module, policy_check = excluded.policy_check, protected_at = now();
     PERFORM tenancy._record(NULL, 'table.protected', jsonb_build_object('table', tbl::text, 'module', module));
+END $$;
+
+-- The guard below watches registered tables only: protect and unprotect take the table out
+-- of the registry while they change its policies. True when it was registered.
+CREATE FUNCTION tenancy._unregister_protected(tbl regclass) RETURNS bool
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    PERFORM tenancy._require_protect_rights(tbl);
+    DELETE FROM tenancy.protected_tables p WHERE p.tbl = tbl;
+    RETURN FOUND;
 END $$;
 
 CREATE FUNCTION tenancy.protect(tbl regclass, module text DEFAULT NULL) RETURNS void
@@ -82,6 +100,7 @@ BEGIN
                   HINT = 'Reference (tenant_id, id) so a row can only point at rows of its own tenant.';
     END IF;
 
+    PERFORM tenancy._unregister_protected(tbl);  -- registered again at the end
     IF tenant_col.attnum IS NULL THEN
         EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id()', tbl);
     ELSE
@@ -169,6 +188,84 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 $$;
 COMMENT ON FUNCTION tenancy.unprotected_tables() IS
 'Every table in an application schema that has a tenant_id column or was registered, but is not fully protected, with what is missing: registration, enabled and forced RLS, the tenancy policies as installed, a NOT NULL uuid tenant_id defaulting to the current tenant, an index led by it, keys that include it. Empty when all is well.';
+
+CREATE FUNCTION tenancy.unprotect(tbl regclass) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    policy name;
+BEGIN
+    IF NOT tenancy._unregister_protected(tbl) THEN
+        RAISE EXCEPTION '% is not protected', tbl USING ERRCODE = 'TN030';
+    END IF;
+    FOR policy IN SELECT p.polname FROM pg_policy p WHERE p.polrelid = tbl AND p.polname IN
+            ('tenancy_rows', 'tenancy_select', 'tenancy_insert', 'tenancy_update', 'tenancy_delete') LOOP
+        EXECUTE format('DROP POLICY %I ON %s', policy, tbl);
+    END LOOP;
+    EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY, '
+                   'ALTER COLUMN tenant_id DROP DEFAULT', tbl);
+    PERFORM tenancy._record(NULL, 'table.unprotected', jsonb_build_object('table', tbl::text));
+END $$;
+COMMENT ON FUNCTION tenancy.unprotect(regclass) IS
+'Removes what tenancy.protect installed (the tenancy policies, row level security, the tenant_id default) and the registration, and records it as an event: the one way past the guard. tenant_id stays, so unprotected_tables() lists the table until it is protected again or the column is dropped.';
+
+-- The guard: a DDL statement may not add a problem unprotected_tables() knows of to a
+-- registered table (RLS disabled or not forced, a policy dropped or altered, the tenant_id
+-- default or NOT NULL dropped, a unique index without tenant_id). Problems are compared
+-- before and after each statement, so a restore, which builds a registered table's policies
+-- after its data and registry row, is not refused. Dropped indexes are not seen here
+-- (sql_drop does not say whose they were); unprotected_tables() and `tenancy doctor` find them.
+CREATE FUNCTION tenancy._registered_problems() RETURNS text[]
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(array_agg(u.table_name::oid || ' ' || u.problem), '{}')
+    FROM tenancy.unprotected_tables() u JOIN tenancy.protected_tables p ON p.tbl = u.table_name;
+$$;
+
+CREATE FUNCTION tenancy._guard_before() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM set_config('tenancy.guard_before', tenancy._registered_problems()::text, true);
+END $$;
+
+CREATE FUNCTION tenancy._guard_protected_tables() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    touched oid[];
+    weakened record;
+BEGIN
+    IF TG_EVENT = 'sql_drop' THEN
+        SELECT array_agg(to_regclass(format('%I.%I', o.address_names[1], o.address_names[2]))::oid) INTO touched
+        FROM pg_event_trigger_dropped_objects() o WHERE o.object_type = 'policy';
+    ELSE
+        SELECT array_agg(CASE c.classid
+                         WHEN 'pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_policy p WHERE p.oid = c.objid)
+                         ELSE coalesce((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.objid), c.objid) END)
+        INTO touched
+        FROM pg_event_trigger_ddl_commands() c WHERE c.classid IN ('pg_class'::regclass, 'pg_policy'::regclass);
+    END IF;
+    SELECT split_part(p, ' ', 1)::oid::regclass AS tbl, string_agg(substr(p, strpos(p, ' ') + 1), '; ') AS problems
+    INTO weakened
+    FROM unnest(tenancy._registered_problems()) p
+    WHERE split_part(p, ' ', 1)::oid = ANY (touched)
+      AND NOT p = ANY (coalesce(nullif(current_setting('tenancy.guard_before', true), ''), '{}')::text[])
+    GROUP BY 1 ORDER BY 1::text LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'cannot weaken protected table %: %', weakened.tbl, weakened.problems
+            USING ERRCODE = 'TN031',
+                  HINT = format('tenancy.unprotect(%L) removes the protection deliberately and records it; '
+                                'tenancy.protect restores it.', weakened.tbl::text);
+    END IF;
+END $$;
+CREATE EVENT TRIGGER tenancy_guard_before ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE', 'ALTER POLICY', 'CREATE INDEX', 'CREATE POLICY', 'DROP POLICY')
+    EXECUTE FUNCTION tenancy._guard_before();
+CREATE EVENT TRIGGER tenancy_guard_ddl ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER POLICY', 'CREATE INDEX', 'CREATE POLICY')
+    EXECUTE FUNCTION tenancy._guard_protected_tables();
+CREATE EVENT TRIGGER tenancy_guard_drop ON sql_drop
+    WHEN TAG IN ('DROP POLICY')
+    EXECUTE FUNCTION tenancy._guard_protected_tables();
 
 -- A dropped table leaves the registry with it.
 CREATE FUNCTION tenancy._forget_dropped_tables() RETURNS event_trigger

@@ -32,7 +32,8 @@ async fn contents(db: &Client) -> Vec<(String, String)> {
         .collect();
     let mut out = vec![];
     for t in tables {
-        let rows: String = value(db, &format!("SELECT coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '') FROM {t} r")).await;
+        let rows: String =
+            value(db, &format!("SELECT coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '') FROM {t} r")).await;
         out.push((t, rows));
     }
     out

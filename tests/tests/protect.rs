@@ -45,7 +45,9 @@ async fn keys_without_tenant_id_are_refused() {
             "CREATE TABLE {s}.parent (tenant_id uuid, id int, PRIMARY KEY (tenant_id, id));
              SELECT tenancy.protect('{s}.parent');
              CREATE TABLE {s}.child (tenant_id uuid, id int, parent_id int, PRIMARY KEY (tenant_id, id));
+             SET LOCAL session_replication_role = replica; -- past the guard, which refuses this index
              CREATE UNIQUE INDEX ON {s}.parent (id);
+             SET LOCAL session_replication_role = origin;
              ALTER TABLE {s}.child ADD FOREIGN KEY (parent_id) REFERENCES {s}.parent (id);"
         ))
         .await
@@ -104,9 +106,9 @@ async fn protect_is_complete_and_idempotent() {
 }
 
 #[tokio::test]
-async fn unprotected_tables_finds_every_weakening() {
+async fn the_guard_refuses_every_weakening_and_unprotected_tables_finds_it() {
     let mut db = superuser().await;
-    let admin = db.transaction().await.unwrap();
+    let mut admin = db.transaction().await.unwrap();
     let s = schema(&admin).await;
     let table = format!("{s}.items");
     admin
@@ -138,7 +140,16 @@ async fn unprotected_tables_finds_every_weakening() {
     ] {
         admin.batch_execute(&protect).await.unwrap();
         assert_eq!(problems(&admin, &table).await, Vec::<String>::new());
+        // the guard refuses it...
+        let attempt = admin.savepoint("attempt").await.unwrap();
+        let refused = attempt.batch_execute(&weakening).await;
+        assert_eq!(sqlstate(refused), "TN031", "{weakening}");
+        attempt.rollback().await.unwrap();
+        assert_eq!(problems(&admin, &table).await, Vec::<String>::new());
+        // ...and what gets past it (a superuser switching event triggers off) is found
+        admin.batch_execute("SET LOCAL session_replication_role = replica").await.unwrap();
         admin.batch_execute(&weakening).await.unwrap();
+        admin.batch_execute("SET LOCAL session_replication_role = origin").await.unwrap();
         let found = problems(&admin, &table).await;
         assert!(found.iter().any(|p| p.contains(expected)), "{weakening}: {found:?}");
         if weakening.starts_with("CREATE UNIQUE INDEX") {
@@ -152,6 +163,77 @@ async fn unprotected_tables_finds_every_weakening() {
     let left: i64 =
         value(&admin, &format!("SELECT count(*) FROM tenancy.protected_tables WHERE tbl::text LIKE '{s}.%'")).await;
     assert_eq!(left, 0, "a dropped table leaves the registry");
+}
+
+#[tokio::test]
+async fn unprotect_is_the_recorded_way_past_the_guard() {
+    let mut db = superuser().await;
+    let mut admin = db.transaction().await.unwrap();
+    let s = schema(&admin).await;
+    let table = format!("{s}.items");
+    admin
+        .batch_execute(&format!(
+            "CREATE TABLE {table} (tenant_id uuid, id int, PRIMARY KEY (tenant_id, id));
+             SELECT tenancy.protect('{table}', 'hrms')"
+        ))
+        .await
+        .unwrap();
+
+    let attempt = admin.savepoint("attempt").await.unwrap();
+    let refused = attempt.batch_execute(&format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")).await;
+    let err = refused.as_ref().unwrap_err().as_db_error().unwrap();
+    assert_eq!(err.message(), format!("cannot weaken protected table {table}: row level security is not enabled"));
+    assert!(err.hint().unwrap().contains(&format!("tenancy.unprotect('{table}')")), "{:?}", err.hint());
+    attempt.rollback().await.unwrap();
+
+    admin.batch_execute(&format!("SELECT tenancy.unprotect('{table}')")).await.unwrap();
+    let row = admin
+        .query_one(
+            "SELECT c.relrowsecurity, c.relforcerowsecurity,
+                    (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid),
+                    (SELECT count(*) FROM pg_attrdef d WHERE d.adrelid = c.oid)
+             FROM pg_class c WHERE c.oid = $1::text::regclass",
+            &[&table],
+        )
+        .await
+        .unwrap();
+    let state: (bool, bool, i64, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
+    assert_eq!(state, (false, false, 0, 0), "policies, RLS and the tenant_id default are gone");
+    // tenant_id stays, so the table is listed until it is protected again or the column goes
+    assert_eq!(
+        problems(&admin, &table).await,
+        [
+            "not registered: call tenancy.protect",
+            "policy tenancy_rows is missing or was changed",
+            "row level security is not enabled",
+            "row level security is not forced",
+            "tenant_id does not default to tenancy.current_tenant_id()",
+        ]
+    );
+    let recorded: i64 = value(
+        &admin,
+        &format!(
+            "SELECT count(*) FROM tenancy.events WHERE action = 'table.unprotected' AND detail->>'table' = '{table}'"
+        ),
+    )
+    .await;
+    assert_eq!(recorded, 1);
+
+    let again = admin.savepoint("again").await.unwrap();
+    assert_eq!(sqlstate(again.batch_execute(&format!("SELECT tenancy.unprotect('{table}')")).await), "TN030");
+    again.rollback().await.unwrap();
+
+    // only tenancy_admin members who own the table may
+    let owner = unique("owner").replace('-', "_");
+    admin
+        .batch_execute(&format!(
+            "SELECT tenancy.protect('{table}', 'hrms'); CREATE ROLE {owner}; ALTER TABLE {table} OWNER TO {owner};
+             SET LOCAL ROLE {owner}"
+        ))
+        .await
+        .unwrap();
+    let refused = admin.batch_execute(&format!("SELECT tenancy.unprotect('{table}')")).await;
+    assert_eq!(sqlstate(refused), INSUFFICIENT_PRIVILEGE);
 }
 
 fn find<'a>(plan: &'a Value, out: &mut Vec<&'a Value>) {
