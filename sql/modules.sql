@@ -280,3 +280,32 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION tenancy.module_config(text) IS
 'The module''s configuration for the current tenant and company: module defaults, deep-merged with the tenant''s, then the company''s. TN010 when the module is not enabled, TN004 without a tenant context.';
+
+CREATE FUNCTION tenancy.module_grid()
+RETURNS TABLE (key text, name text, description text, icon text, sort_order int, is_core bool,
+               enabled bool, required_tier text, upgrade bool, reason text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    ctx record := tenancy._context();
+    plan_rank int;
+BEGIN
+    IF ctx.tenant IS NULL THEN
+        RAISE EXCEPTION 'no tenant context' USING ERRCODE = 'TN004';
+    END IF;
+    SELECT p.rank INTO plan_rank FROM tenancy.tenants t JOIN tenancy.plans p ON p.key = t.plan WHERE t.id = ctx.tenant;
+    RETURN QUERY
+    SELECT m.key, m.name, m.description, m.icon, m.sort_order, m.is_core, s.enabled, m.required_tier,
+           NOT s.enabled AND coalesce(tier.rank > plan_rank, false),
+           CASE WHEN s.enabled THEN NULL
+                WHEN tier.rank > plan_rank THEN 'plan'
+                WHEN s.tenant_enabled THEN 'company'
+                ELSE 'not_enabled' END
+    FROM tenancy.modules m
+    LEFT JOIN tenancy.plans tier ON tier.key = m.required_tier
+    CROSS JOIN LATERAL (SELECT m.key = ANY (ctx.modules) AS enabled,
+                               m.key = ANY (tenancy._enabled_modules(ctx.tenant, NULL)) AS tenant_enabled) s
+    ORDER BY m.sort_order, m.key;
+END $$;
+COMMENT ON FUNCTION tenancy.module_grid() IS
+'Every installed module as the current tenant (and company) sees it, for a module grid: enabled or locked, the tier it needs, upgrade = a higher plan would unlock it, and why it is locked (plan, company, not_enabled). TN004 without a tenant context.';

@@ -59,6 +59,41 @@ END $$;
 COMMENT ON FUNCTION tenancy.create_tenant(text, text, text, jsonb, text[]) IS
 'Creates a tenant with its plan, theme and modules (core modules are always on) and returns its id. TN040 bad or reserved slug, TN041 unknown plan, 23505 slug taken, and enable_module''s errors.';
 
+CREATE FUNCTION tenancy.update_tenant(tenant uuid, name text DEFAULT NULL, theme jsonb DEFAULT NULL,
+                                      plan text DEFAULT NULL, contact_email text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    stranded text;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    IF theme IS NOT NULL AND jsonb_typeof(theme) <> 'object' THEN
+        RAISE EXCEPTION 'a theme must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    IF plan IS NOT NULL THEN
+        PERFORM tenancy._check_plan(plan);
+        -- a plan below an enabled module's tier would leave the tenant with what it did not buy
+        SELECT string_agg(format('"%s" (%s)', m.key, m.required_tier), ', ' ORDER BY m.key) INTO stranded
+        FROM tenancy.tenant_modules tm JOIN tenancy.modules m ON m.key = tm.module
+        WHERE tm.tenant_id = tenant AND tm.enabled
+          AND (SELECT rank FROM tenancy.plans p WHERE p.key = m.required_tier)
+              > (SELECT rank FROM tenancy.plans p WHERE p.key = plan);
+        IF stranded IS NOT NULL THEN
+            RAISE EXCEPTION 'plan "%" is below the tier of enabled module(s) %', plan, stranded
+                USING ERRCODE = 'TN021', HINT = 'Disable those modules first.';
+        END IF;
+    END IF;
+    UPDATE tenancy.tenants t
+    SET name = coalesce(update_tenant.name, t.name), theme = coalesce(update_tenant.theme, t.theme),
+        plan = coalesce(update_tenant.plan, t.plan), contact_email = coalesce(update_tenant.contact_email, t.contact_email),
+        updated_at = now()
+    WHERE t.id = tenant;
+    PERFORM tenancy._record(tenant, 'tenant.updated', jsonb_strip_nulls(jsonb_build_object(
+        'name', name, 'theme', theme, 'plan', plan, 'contact_email', contact_email)));
+END $$;
+COMMENT ON FUNCTION tenancy.update_tenant(uuid, text, jsonb, text, text) IS
+'Changes a tenant''s name, theme, plan or contact e-mail (NULL leaves a field as it is). TN041 unknown plan, TN021 when the new plan is below the tier of a module the tenant has enabled.';
+
 CREATE FUNCTION tenancy._set_status(tenant uuid, new_status text) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_variable

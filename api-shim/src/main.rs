@@ -1,5 +1,6 @@
 //! `tenancy-api`: configuration from the environment, then serve until SIGTERM or Ctrl-C.
-//! `tenancy-api token TENANT_ID [ROLE]` prints a day-long token signed with PGRST_JWT_SECRET.
+//! `tenancy-api token TENANT_ID|- [ROLE]` prints a day-long token signed with PGRST_JWT_SECRET
+//! (`-`: no tenant, e.g. for platform_admin).
 use tenancy_api::{app, auth, config::Config};
 use tracing_subscriber::EnvFilter;
 
@@ -11,8 +12,12 @@ async fn main() -> anyhow::Result<()> {
         let Some(tenancy_api::config::JwtSecret::Hs256(secret)) = config.jwt_secret else {
             anyhow::bail!("PGRST_JWT_SECRET must be an HS256 secret to issue tokens");
         };
-        let tenant =
-            args.get(1).map(|t| t.parse()).transpose().map_err(|_| anyhow::anyhow!("TENANT_ID must be a UUID"))?;
+        let tenant = args
+            .get(1)
+            .filter(|t| *t != "-")
+            .map(|t| t.parse())
+            .transpose()
+            .map_err(|_| anyhow::anyhow!("TENANT_ID must be a UUID, or - for none"))?;
         let role = args.get(2).map_or("tenant_member", String::as_str);
         println!("{}", auth::issue_token(&secret, role, tenant, 24 * 3600));
         return Ok(());

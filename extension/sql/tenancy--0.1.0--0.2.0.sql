@@ -218,3 +218,71 @@ REVOKE EXECUTE ON FUNCTION tenancy._require_protect_rights(regclass), tenancy._u
     tenancy._registered_problems() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenancy.unprotect(regclass), tenancy._require_protect_rights(regclass),
     tenancy._unregister_protected(regclass) TO PUBLIC;
+
+-- tenant administration: update_tenant (sql/tenants.sql), the module grid (sql/modules.sql)
+CREATE FUNCTION tenancy.update_tenant(tenant uuid, name text DEFAULT NULL, theme jsonb DEFAULT NULL,
+                                      plan text DEFAULT NULL, contact_email text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    stranded text;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    IF theme IS NOT NULL AND jsonb_typeof(theme) <> 'object' THEN
+        RAISE EXCEPTION 'a theme must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    IF plan IS NOT NULL THEN
+        PERFORM tenancy._check_plan(plan);
+        -- a plan below an enabled module's tier would leave the tenant with what it did not buy
+        SELECT string_agg(format('"%s" (%s)', m.key, m.required_tier), ', ' ORDER BY m.key) INTO stranded
+        FROM tenancy.tenant_modules tm JOIN tenancy.modules m ON m.key = tm.module
+        WHERE tm.tenant_id = tenant AND tm.enabled
+          AND (SELECT rank FROM tenancy.plans p WHERE p.key = m.required_tier)
+              > (SELECT rank FROM tenancy.plans p WHERE p.key = plan);
+        IF stranded IS NOT NULL THEN
+            RAISE EXCEPTION 'plan "%" is below the tier of enabled module(s) %', plan, stranded
+                USING ERRCODE = 'TN021', HINT = 'Disable those modules first.';
+        END IF;
+    END IF;
+    UPDATE tenancy.tenants t
+    SET name = coalesce(update_tenant.name, t.name), theme = coalesce(update_tenant.theme, t.theme),
+        plan = coalesce(update_tenant.plan, t.plan), contact_email = coalesce(update_tenant.contact_email, t.contact_email),
+        updated_at = now()
+    WHERE t.id = tenant;
+    PERFORM tenancy._record(tenant, 'tenant.updated', jsonb_strip_nulls(jsonb_build_object(
+        'name', name, 'theme', theme, 'plan', plan, 'contact_email', contact_email)));
+END $$;
+COMMENT ON FUNCTION tenancy.update_tenant(uuid, text, jsonb, text, text) IS
+'Changes a tenant''s name, theme, plan or contact e-mail (NULL leaves a field as it is). TN041 unknown plan, TN021 when the new plan is below the tier of a module the tenant has enabled.';
+
+CREATE FUNCTION tenancy.module_grid()
+RETURNS TABLE (key text, name text, description text, icon text, sort_order int, is_core bool,
+               enabled bool, required_tier text, upgrade bool, reason text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    ctx record := tenancy._context();
+    plan_rank int;
+BEGIN
+    IF ctx.tenant IS NULL THEN
+        RAISE EXCEPTION 'no tenant context' USING ERRCODE = 'TN004';
+    END IF;
+    SELECT p.rank INTO plan_rank FROM tenancy.tenants t JOIN tenancy.plans p ON p.key = t.plan WHERE t.id = ctx.tenant;
+    RETURN QUERY
+    SELECT m.key, m.name, m.description, m.icon, m.sort_order, m.is_core, s.enabled, m.required_tier,
+           NOT s.enabled AND coalesce(tier.rank > plan_rank, false),
+           CASE WHEN s.enabled THEN NULL
+                WHEN tier.rank > plan_rank THEN 'plan'
+                WHEN s.tenant_enabled THEN 'company'
+                ELSE 'not_enabled' END
+    FROM tenancy.modules m
+    LEFT JOIN tenancy.plans tier ON tier.key = m.required_tier
+    CROSS JOIN LATERAL (SELECT m.key = ANY (ctx.modules) AS enabled,
+                               m.key = ANY (tenancy._enabled_modules(ctx.tenant, NULL)) AS tenant_enabled) s
+    ORDER BY m.sort_order, m.key;
+END $$;
+COMMENT ON FUNCTION tenancy.module_grid() IS
+'Every installed module as the current tenant (and company) sees it, for a module grid: enabled or locked, the tier it needs, upgrade = a higher plan would unlock it, and why it is locked (plan, company, not_enabled). TN004 without a tenant context.';
+REVOKE EXECUTE ON FUNCTION tenancy.update_tenant(uuid, text, jsonb, text, text), tenancy.module_grid() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.module_grid() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.update_tenant(uuid, text, jsonb, text, text) TO tenancy_admin;

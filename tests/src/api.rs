@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 pub const SECRET: &str = "tenancy-tests-secret-at-least-32-bytes!";
-pub const SCHEMAS: &str = "hrms,core,payroll,chat,pipeline,school,library,events,attendance,api";
+pub const SCHEMAS: &str = "hrms,core,payroll,chat,pipeline,school,library,events,attendance,api,platform";
 
 pub struct Api {
     pub url: String,
@@ -77,4 +77,16 @@ pub fn token_with(claims: Value) -> String {
 
 pub fn expired_token(tenant: Uuid) -> String {
     sign(json!({"role": "tenant_member", "tenant_id": tenant, "exp": now() - 120}), SECRET)
+}
+
+/// A response's status and JSON body (panics, showing the body, when it is not JSON).
+pub async fn json(response: reqwest::Response) -> (reqwest::StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: not JSON: {text}")))
+}
+
+/// A token for the platform administrator: no tenant.
+pub fn platform_token() -> String {
+    token_with(json!({"role": "platform_admin"}))
 }

@@ -2,7 +2,7 @@
 //! the request, plain HTTP where it cannot.
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tenancy_e2e::api::{self, token};
+use tenancy_e2e::api::{self, json, token};
 use tenancy_e2e::*;
 use uuid::Uuid;
 
@@ -23,12 +23,6 @@ async fn tenant_with_employees(n: i32) -> Tenant {
     .await
     .unwrap();
     t
-}
-
-async fn json(response: reqwest::Response) -> (StatusCode, Value) {
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: not JSON: {text}")))
 }
 
 #[tokio::test]
