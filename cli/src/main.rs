@@ -1,8 +1,14 @@
 //! `tenancy`: the DBA's command-line tool.
 mod commands;
 mod connection;
+mod lint;
+mod progress;
+mod tenant_archive;
+mod tenant_remap;
+mod tenant_tables;
 
 use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(name = "tenancy", version, about = "Operate a Tenancy database")]
@@ -17,16 +23,66 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the extension if missing, apply pending migrations, then every policies/ file,
-    /// and fail (applying no policy) if any table is left unprotected.
-    Migrate,
+    /// Lint migrations and policies for tenant-isolation holes and lock hazards, without a
+    /// database. Exit 0 when clean (warnings allowed), 1 on an error finding, 2 when a file
+    /// cannot be read.
+    Lint(commands::lint::LintArgs),
+    #[command(flatten)]
+    Database(DatabaseCommand),
+}
+
+/// The commands that work on a database.
+#[derive(Subcommand)]
+enum DatabaseCommand {
+    /// Create or update the extension, lint the pending migrations and every policies/ file,
+    /// then apply them in one transaction: a lint error, a failing migration or a table left
+    /// unprotected applies nothing.
+    Migrate(commands::migrate::MigrateArgs),
+    /// Show the extension installed and available, pending migrations and unprotected tables.
+    /// Exits 1 when any of them needs doing.
+    Status,
+    /// Check a live database: protected tables intact, who may enter tenants, BYPASSRLS roles,
+    /// views that read past RLS, PUBLIC grants, the guard, the extension version. Prints each
+    /// finding with the SQL that fixes it; exits 1 when any is an error.
+    Doctor {
+        /// A role that may enter tenants (the REST server's login role); repeatable.
+        #[arg(long = "service-role", default_value = "authenticator")]
+        service_roles: Vec<String>,
+    },
+    /// Write one tenant (catalog rows and every row it owns) to a checksummed archive, from one
+    /// consistent snapshot.
+    Export(commands::export::ExportArgs),
+    /// Load an archive written by `export` into a database with the same extension version and
+    /// migrations, keeping or replacing the tenant's id and slug; all or nothing.
+    Import(commands::import::ImportArgs),
+    /// Delete a tenant and every row it owns (tenancy.delete_tenant), and report what went.
+    Erase(commands::erase::EraseArgs),
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A DBA reads the error and its causes on one line, not a backtrace.
+    run(cli).await.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::FAILURE
+    })
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = match cli.command {
+        // Linting reads files only: it needs no database.
+        Command::Lint(args) => return Ok(ExitCode::from(commands::lint::run(&args) as u8)),
+        Command::Database(command) => command,
+    };
     let mut client = connection::connect(cli.database_url.as_deref()).await?;
-    match cli.command {
-        Command::Migrate => commands::migrate::run(&mut client).await,
-    }
+    let clean = match command {
+        DatabaseCommand::Migrate(args) => commands::migrate::run(&mut client, &args).await.map(|()| true),
+        DatabaseCommand::Status => commands::status::run(&client).await,
+        DatabaseCommand::Doctor { service_roles } => commands::doctor::run(&client, &service_roles).await,
+        DatabaseCommand::Export(args) => commands::export::run(&mut client, args).await.map(|()| true),
+        DatabaseCommand::Import(args) => commands::import::run(&mut client, args).await.map(|()| true),
+        DatabaseCommand::Erase(args) => commands::erase::run(&mut client, args).await.map(|()| true),
+    }?;
+    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -34,15 +34,60 @@ pub async fn connect_to(dbname: &str, user: &str) -> Client {
     client
 }
 
-/// Arguments that point PostgreSQL's own tools (`pg_dump`, `psql`) at `dbname` as the superuser.
-pub fn tool_args(dbname: &str) -> Vec<String> {
+/// The URL of `dbname` on the test cluster, as the superuser: for binaries under test.
+pub fn database_url(dbname: &str) -> String {
     let config = base_config();
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
         _ => "127.0.0.1".into(),
     };
     let port = config.get_ports().first().copied().unwrap_or(5432);
-    ["-h", &host, "-p", &port.to_string(), "-U", "postgres", "-d", dbname].map(String::from).to_vec()
+    format!("postgres://postgres@{host}:{port}/{dbname}")
+}
+
+/// The URL of the database the tests use (the dev stack's, or `TENANCY_TEST_DATABASE_URL`).
+pub fn test_database_url() -> String {
+    database_url(base_config().get_dbname().unwrap_or("tenancy"))
+}
+
+/// An empty database of the test's own, dropped when this value is (test passed or not).
+pub struct ScratchDatabase {
+    pub name: String,
+}
+
+impl ScratchDatabase {
+    pub async fn create(label: &str) -> ScratchDatabase {
+        let name = unique(label).replace('-', "_");
+        superuser().await.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+        ScratchDatabase { name }
+    }
+
+    pub fn url(&self) -> String {
+        database_url(&self.name)
+    }
+
+    pub async fn connect(&self) -> Client {
+        connect_to(&self.name, "postgres").await
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        // Drop cannot wait on the test's runtime: a thread with its own does the work.
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async { superuser().await.batch_execute(&sql).await })
+        })
+        .join()
+        .expect("the drop thread ran")
+        .unwrap_or_else(|e| eprintln!("leaving a scratch database behind: {e}"));
+    }
+}
+
+/// Arguments that point PostgreSQL's own tools (`pg_dump`, `psql`) at `dbname` as the superuser.
+pub fn tool_args(dbname: &str) -> Vec<String> {
+    vec!["-d".into(), database_url(dbname)]
 }
 
 /// The superuser, for setting up fixtures and checking results past RLS.
@@ -91,6 +136,11 @@ pub async fn create_analyst(db: &Client, tenants: &[Uuid]) -> String {
     role
 }
 
+/// Gives `member` (a user id or a role name) the tenant role `role` in `tenant`.
+pub async fn grant_tenant_role(db: &Client, tenant: Uuid, member: &str, role: &str) {
+    db.execute("SELECT tenancy.grant_tenant_role($1, $2, $3)", &[&tenant, &member, &role]).await.unwrap();
+}
+
 /// The SQLSTATE of a failed statement (panics if it succeeded or failed without one).
 pub fn sqlstate<T: std::fmt::Debug>(result: Result<T, tokio_postgres::Error>) -> String {
     let err = result.expect_err("the statement should have been refused");
@@ -106,10 +156,12 @@ pub fn message<T: std::fmt::Debug>(result: Result<T, tokio_postgres::Error>) -> 
 pub const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
 /// Runs `sql` in one transaction acting for `tenant`, as an application does: enter the
-/// tenant (the caller must be allowed to), switch to `tenant_member`, run, commit.
+/// tenant (the caller must be allowed to) as a user with the tenant role `hr_manager`, switch
+/// to `tenant_member`, run, commit.
 pub async fn as_tenant(db: &mut Client, tenant: Uuid, sql: &str) -> Result<(), tokio_postgres::Error> {
     let tx = db.transaction().await?;
     tx.execute("SELECT tenancy.enter_tenant($1)", &[&tenant]).await?;
+    tx.execute("SELECT tenancy.set_user('tests', '{hr_manager}')", &[]).await?;
     tx.batch_execute("SET LOCAL ROLE tenant_member").await?;
     tx.batch_execute(sql).await?;
     tx.commit().await

@@ -41,27 +41,22 @@ async fn contents(db: &Client) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_dump_restores_the_catalog_and_every_tenants_rows() {
-    let admin = superuser().await;
-    let (source, target) = (unique("dump_src").replace('-', "_"), unique("dump_dst").replace('-', "_"));
-    for db in [&source, &target] {
-        admin.batch_execute(&format!("CREATE DATABASE {db}")).await.unwrap();
-    }
-
-    let src = connect_to(&source, "postgres").await;
+    let (source, target) = (ScratchDatabase::create("dump_src").await, ScratchDatabase::create("dump_dst").await);
+    let src = source.connect().await;
     src.batch_execute(SETUP).await.unwrap();
-    let dump = Command::new("pg_dump").args(tool_args(&source)).output().expect("pg_dump runs");
+    let dump = Command::new("pg_dump").args(tool_args(&source.name)).output().expect("pg_dump runs");
     assert!(dump.status.success(), "pg_dump: {}", String::from_utf8_lossy(&dump.stderr));
-    let dump_file = std::env::temp_dir().join(format!("{source}.sql"));
+    let dump_file = std::env::temp_dir().join(format!("{}.sql", source.name));
     std::fs::write(&dump_file, &dump.stdout).unwrap();
     let restore = Command::new("psql")
-        .args(tool_args(&target))
+        .args(tool_args(&target.name))
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f"])
         .arg(&dump_file)
         .output()
         .expect("psql runs");
     assert!(restore.status.success(), "restore: {}", String::from_utf8_lossy(&restore.stderr));
 
-    let mut dst = connect_to(&target, "postgres").await;
+    let mut dst = target.connect().await;
     let restored = contents(&dst).await;
     assert_eq!(restored, contents(&src).await);
     assert!(restored.iter().any(|(t, rows)| t == "tenancy.tenants" && rows.contains("dump-a")), "{restored:?}");
@@ -76,7 +71,4 @@ async fn a_dump_restores_the_catalog_and_every_tenants_rows() {
 
     drop((src, dst));
     std::fs::remove_file(dump_file).ok();
-    for db in [&source, &target] {
-        admin.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)")).await.unwrap();
-    }
 }

@@ -1,39 +1,79 @@
-//! `tenancy migrate`: migrations, then policies, then the proof that nothing is unprotected.
+//! `tenancy migrate`: lint, migrations, policies, then the proof that nothing is unprotected, in
+//! one transaction: a lint error, a failing migration or a hole left open applies nothing.
+mod in_transaction;
+mod scripts;
+
+use crate::lint;
 use anyhow::{bail, Context};
+use in_transaction::InTransaction;
+use refinery::Runner;
+pub use scripts::Scripts;
+use std::collections::HashSet;
+use std::path::PathBuf;
 use tokio_postgres::Client;
 
-mod embedded {
-    refinery::embed_migrations!("../migrations");
-}
-include!(concat!(env!("OUT_DIR"), "/policies.rs"));
+/// refinery's default, named so the lint step and refinery read the same history.
+const HISTORY_TABLE: &str = "refinery_schema_history";
 
-pub async fn run(client: &mut Client) -> anyhow::Result<()> {
+#[derive(clap::Args)]
+pub struct MigrateArgs {
+    /// Apply the migrations (V<n>__<name>.sql) of this directory instead of those built in.
+    #[arg(long, value_name = "DIR")]
+    migrations: Option<PathBuf>,
+    /// Apply the policy files (*.sql, in name order) of this directory instead of those built in.
+    #[arg(long, value_name = "DIR")]
+    policies: Option<PathBuf>,
+}
+
+pub async fn run(client: &mut Client, args: &MigrateArgs) -> anyhow::Result<()> {
+    let scripts = Scripts::load(args.migrations.as_deref(), args.policies.as_deref())?;
+
     // Migrations and policies are written against the extension as built: bring it up to date first.
     client
         .batch_execute("CREATE EXTENSION IF NOT EXISTS tenancy; ALTER EXTENSION tenancy UPDATE")
         .await
         .context("creating or updating the tenancy extension")?;
 
-    let report = embedded::migrations::runner().run_async(client).await.context("applying migrations")?;
+    let tx = client.transaction().await?;
+    // One run at a time: a second waits here, then finds the first one's migrations applied.
+    tx.execute("SELECT pg_advisory_xact_lock(hashtext('tenancy migrate'))", &[]).await?;
+    let mut runner = Runner::new(&scripts.migrations);
+    runner.set_migration_table_name(HISTORY_TABLE);
+    let mut conn = InTransaction(&tx);
+
+    let applied: HashSet<u32> = if tx.query_one("SELECT to_regclass($1) IS NOT NULL", &[&HISTORY_TABLE]).await?.get(0) {
+        runner.get_applied_migrations_async(&mut conn).await?.iter().map(|m| m.version()).collect()
+    } else {
+        HashSet::new()
+    };
+    let findings = lint::lint(&scripts.lint_sources(&applied));
+    let errors = super::lint::print(&findings, &mut std::io::stderr())?;
+    if errors > 0 {
+        bail!("tenancy lint found {errors} error(s) in the pending migrations and policies; nothing was applied");
+    }
+
+    let report = runner.run_async(&mut conn).await.context("applying migrations; nothing was applied")?;
     for m in report.applied_migrations() {
         println!("applied migration {m}");
     }
 
-    // Policies are idempotent and applied as one unit with the check: a hole means none land.
-    let tx = client.transaction().await?;
-    for (name, sql) in POLICIES {
-        tx.batch_execute(sql).await.with_context(|| format!("applying policies/{name}"))?;
+    for (name, sql) in &scripts.policies {
+        tx.batch_execute(sql).await.with_context(|| format!("applying policies/{name}; nothing was applied"))?;
     }
     let holes = tx.query("SELECT table_name::text, problem FROM tenancy.unprotected_tables()", &[]).await?;
     if !holes.is_empty() {
         for row in &holes {
             eprintln!("unprotected: {}: {}", row.get::<_, String>(0), row.get::<_, String>(1));
         }
-        bail!("{} problem(s) with tenant tables; no policy was applied", holes.len());
+        bail!("{} problem(s) with tenant tables; nothing was applied", holes.len());
     }
     tx.batch_execute("NOTIFY pgrst, 'reload schema'").await?;
     tx.commit().await?;
     let protected: i64 = client.query_one("SELECT count(*) FROM tenancy.protected_tables", &[]).await?.get(0);
-    println!("applied {} policy file(s); {protected} protected table(s), none unprotected", POLICIES.len());
+    println!(
+        "applied {} migration(s) and {} policy file(s); {protected} protected table(s), none unprotected",
+        report.applied_migrations().len(),
+        scripts.policies.len()
+    );
     Ok(())
 }

@@ -1,0 +1,71 @@
+//! `tenancy status`: where a database stands: the extension installed and available, pending
+//! migrations, unprotected tables. True when nothing needs doing.
+use super::migrate::Scripts;
+use std::collections::HashSet;
+use tokio_postgres::Client;
+
+pub async fn run(client: &Client) -> anyhow::Result<bool> {
+    let row = client
+        .query_one(
+            "SELECT (SELECT extversion FROM pg_extension WHERE extname = 'tenancy'),
+                    (SELECT default_version FROM pg_available_extensions WHERE name = 'tenancy'),
+                    (SELECT string_agg(version, ', ' ORDER BY string_to_array(version, '.')::int[])
+                     FROM pg_available_extension_versions WHERE name = 'tenancy'),
+                    to_regclass('refinery_schema_history') IS NOT NULL",
+            &[],
+        )
+        .await?;
+    let (installed, available, versions, has_history): (Option<String>, Option<String>, Option<String>, bool) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let mut up_to_date = true;
+
+    match (&installed, &available) {
+        (_, None) => {
+            println!("extension: not available on this server (install the tenancy library)");
+            up_to_date = false;
+        }
+        (None, Some(a)) => {
+            println!("extension: not installed; {a} available (tenancy migrate installs it)");
+            up_to_date = false;
+        }
+        (Some(i), Some(a)) if i != a => {
+            println!("extension: {i} installed, {a} available: ALTER EXTENSION tenancy UPDATE (or tenancy migrate)");
+            up_to_date = false;
+        }
+        (Some(i), Some(_)) => println!("extension: {i} (up to date)"),
+    }
+    println!("  versions on this server: {}", versions.unwrap_or_default());
+
+    let applied: HashSet<i64> = if has_history {
+        client
+            .query("SELECT version::bigint FROM refinery_schema_history", &[])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    } else {
+        HashSet::new()
+    };
+    let scripts = Scripts::load(None, None)?;
+    let pending: Vec<String> = scripts
+        .migrations
+        .iter()
+        .filter(|m| !applied.contains(&i64::from(m.version())))
+        .map(|m| m.to_string())
+        .collect();
+    println!("migrations: {} applied, {} pending", applied.len(), pending.len());
+    for m in &pending {
+        println!("  pending: {m}");
+    }
+    up_to_date &= pending.is_empty();
+
+    if installed.is_some() {
+        let holes = client.query("SELECT table_name::text, problem FROM tenancy.unprotected_tables()", &[]).await?;
+        println!("unprotected tables: {}", holes.len());
+        for row in &holes {
+            println!("  {}: {}", row.get::<_, String>(0), row.get::<_, String>(1));
+        }
+        up_to_date &= holes.is_empty();
+    }
+    Ok(up_to_date)
+}

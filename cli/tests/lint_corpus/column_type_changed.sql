@@ -1,0 +1,3 @@
+-- expect: column-type-changed at 2:13
+ALTER TABLE hrms.employees ALTER COLUMN job_title TYPE varchar(80);
+ALTER TABLE hrms.employees ALTER COLUMN job_title SET DEFAULT 'staff';
