@@ -3,7 +3,8 @@
 -- globex (standard, the same modules), initech (free: hrms and chat only).
 -- School ERP: springfield and shelbyville (standard, every school module), ogdenville (free:
 -- school and attendance only).
--- Analysts: analyst_acme (acme), analyst_springfield (springfield), analyst_multi (acme, globex).
+-- Analysts: analyst_acme (acme, tenant role hr_manager), analyst_springfield (springfield),
+-- analyst_multi (acme, globex).
 -- The REST server: logs in as authenticator (NOINHERIT, PostgREST's idiom), enters the
 -- token's tenant as a member of tenancy_service, then becomes tenant_member or web_anon
 -- (or platform_admin, for the platform API).
@@ -38,6 +39,7 @@ BEGIN
         c2 := tenancy.create_company(t, spec.name || CASE spec.app WHEN 'school' THEN ' High' ELSE ' DE' END);
         -- Write the tenant's rows the way an application does: in its context, under RLS.
         PERFORM tenancy.enter_tenant(t);
+        PERFORM tenancy.set_user('demo-loader', '{hr_manager}');  -- hrms:write, for the employees
         SET LOCAL ROLE tenant_member;
 
         INSERT INTO core.users (email, display_name)
@@ -124,3 +126,5 @@ END $roles$;
 SELECT tenancy.bind_role('analyst_acme', id) FROM tenancy.tenants WHERE slug = 'acme';
 SELECT tenancy.bind_role('analyst_springfield', id) FROM tenancy.tenants WHERE slug = 'springfield';
 SELECT tenancy.bind_role('analyst_multi', id) FROM tenancy.tenants WHERE slug IN ('acme', 'globex');
+-- analyst_acme manages acme's staff (hrms:write); the others only read.
+SELECT tenancy.grant_tenant_role(id, 'analyst_acme', 'hr_manager') FROM tenancy.tenants WHERE slug = 'acme';

@@ -5,3 +5,18 @@ SELECT tenancy.protect('hrms.employees', 'hrms');
 GRANT USAGE ON SCHEMA hrms TO tenant_member;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA hrms TO tenant_member;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA hrms TO tenant_member;
+
+-- Only holders of hrms:write (e.g. the tenant role hr_manager) change employees: one check
+-- per statement, TN071 naming the permission otherwise.
+DROP POLICY IF EXISTS employees_write_insert ON hrms.employees;
+DROP POLICY IF EXISTS employees_write_update ON hrms.employees;
+DROP POLICY IF EXISTS employees_write_delete ON hrms.employees;
+CREATE POLICY employees_write_insert ON hrms.employees AS RESTRICTIVE FOR INSERT
+    WITH CHECK ((SELECT tenancy.require_permission('hrms:write')));
+CREATE POLICY employees_write_update ON hrms.employees AS RESTRICTIVE FOR UPDATE
+    USING ((SELECT tenancy.require_permission('hrms:write')));
+CREATE POLICY employees_write_delete ON hrms.employees AS RESTRICTIVE FOR DELETE
+    USING ((SELECT tenancy.require_permission('hrms:write')));
+
+-- Every change to an employee goes to the tenant's event log (api.events).
+SELECT tenancy.record_writes('hrms.employees');

@@ -16,7 +16,9 @@ GRANT EXECUTE ON FUNCTION
     tenancy.module_config(text), tenancy.merge_config(jsonb, jsonb), tenancy.module_grid(),
     tenancy.protect(regclass, text), tenancy.unprotect(regclass), tenancy._require_protect_rights(regclass),
     tenancy._register_protected(regclass, text, text), tenancy._unregister_protected(regclass),
-    tenancy._policy_check(text), tenancy._module(text), tenancy.unprotected_tables()
+    tenancy._policy_check(text), tenancy._module(text), tenancy.unprotected_tables(),
+    tenancy.set_user(text, text[]), tenancy.current_tenant_roles(), tenancy.current_permissions(),
+    tenancy.has_permission(text), tenancy.require_permission(text), tenancy.record_writes(regclass, bool)
 TO PUBLIC;
 
 GRANT EXECUTE ON FUNCTION
@@ -26,5 +28,7 @@ GRANT EXECUTE ON FUNCTION
     tenancy.bind_role(regrole, uuid), tenancy.unbind_role(regrole, uuid),
     tenancy.install_module(jsonb), tenancy.enable_module(uuid, text, jsonb),
     tenancy.disable_module(uuid, text),
-    tenancy.set_company_module(uuid, text, bool, jsonb, text[], text[])
+    tenancy.set_company_module(uuid, text, bool, jsonb, text[], text[]),
+    tenancy.define_tenant_role(uuid, text, text[], text), tenancy.drop_tenant_role(uuid, text),
+    tenancy.grant_tenant_role(uuid, text, text), tenancy.revoke_tenant_role(uuid, text, text)
 TO tenancy_admin;

@@ -16,6 +16,9 @@ pub struct Identity {
     pub authenticated: Authenticated,
     pub tenant: Option<Uuid>,
     pub company: Option<Uuid>,
+    /// Who acts within the tenant, and the tenant roles the token claims for them.
+    pub user: Option<String>,
+    pub tenant_roles: Option<Vec<String>>,
 }
 
 const LEEWAY_SECONDS: u64 = 30;
@@ -29,6 +32,8 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
             authenticated: Authenticated::No,
             tenant: None,
             company: None,
+            user: None,
+            tenant_roles: None,
         });
     };
     let token = header
@@ -79,7 +84,22 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
             config.company_claim, config.tenant_claim
         )));
     }
-    Ok(Identity { role, claims, authenticated: Authenticated::Yes, tenant, company })
+    let user = match claims.get(&config.user_claim) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    let not_roles =
+        || ApiError::Jwt(format!("The \"{}\" claim must be a string or an array of strings", config.tenant_role_claim));
+    let tenant_roles = match claims.get(&config.tenant_role_claim) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(vec![s.clone()]),
+        Some(Value::Array(items)) => {
+            Some(items.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(not_roles)).collect::<Result<_, _>>()?)
+        }
+        Some(_) => return Err(not_roles()),
+    };
+    Ok(Identity { role, claims, authenticated: Authenticated::Yes, tenant, company, user, tenant_roles })
 }
 
 /// The key that must have signed `token`, and the algorithms that key allows: the secret
@@ -176,6 +196,22 @@ mod tests {
     }
 
     #[test]
+    fn the_user_and_the_tenant_roles_come_from_their_claims() {
+        let secret = "s3cret-s3cret-s3cret-s3cret-s3cret";
+        let auth = |claims: Value| authenticate(&config(), Some(&format!("Bearer {}", token(claims, secret))));
+        let id = auth(json!({"role": "r", "sub": "u-1", "tenant_role": ["hr_manager", "employee"]})).unwrap();
+        assert_eq!(
+            (id.user.as_deref(), id.tenant_roles),
+            (Some("u-1"), Some(vec!["hr_manager".into(), "employee".into()]))
+        );
+        let id = auth(json!({"role": "r", "tenant_role": "teacher"})).unwrap();
+        assert_eq!((id.user, id.tenant_roles), (None, Some(vec!["teacher".to_string()])));
+        for bad in [json!(7), json!(["a", 1]), json!({"a": 1})] {
+            assert!(matches!(auth(json!({"role": "r", "tenant_role": bad})), Err(ApiError::Jwt(_))), "{bad}");
+        }
+    }
+
+    #[test]
     fn no_token_is_the_anonymous_role() {
         let id = authenticate(&config(), None).unwrap();
         assert_eq!((id.role.as_str(), id.tenant), ("web_anon", None));
@@ -218,6 +254,8 @@ mod tests {
             authenticated: Authenticated::Yes,
             tenant: Some(t),
             company: None,
+            user: None,
+            tenant_roles: None,
         };
         assert!(check_tenant_header(&id, Some(&t.to_string())).is_ok());
         assert!(matches!(check_tenant_header(&id, Some(&Uuid::new_v4().to_string())), Err(ApiError::TenantMismatch)));

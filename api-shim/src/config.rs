@@ -57,6 +57,10 @@ pub struct Config {
     /// TENANCY_TENANT_CLAIM / TENANCY_COMPANY_CLAIM: the claims naming the tenant and company.
     pub tenant_claim: String,
     pub company_claim: String,
+    /// TENANCY_USER_CLAIM / TENANCY_TENANT_ROLE_CLAIM: who acts (default `sub`) and the tenant
+    /// roles the token claims for them (default `tenant_role`, a string or an array).
+    pub user_claim: String,
+    pub tenant_role_claim: String,
     /// TENANCY_MAX_BODY_BYTES: the largest request body accepted.
     pub max_body_bytes: usize,
     /// PGRST_SERVER_CORS_ALLOWED_ORIGINS: browser origins allowed; unset means any.
@@ -142,6 +146,8 @@ impl Config {
             port: u16::try_from(port).map_err(|_| ConfigError(format!("PGRST_SERVER_PORT: {port} is not a port")))?,
             tenant_claim: get("TENANCY_TENANT_CLAIM").unwrap_or_else(|| "tenant_id".into()),
             company_claim: get("TENANCY_COMPANY_CLAIM").unwrap_or_else(|| "company_id".into()),
+            user_claim: get("TENANCY_USER_CLAIM").unwrap_or_else(|| "sub".into()),
+            tenant_role_claim: get("TENANCY_TENANT_ROLE_CLAIM").unwrap_or_else(|| "tenant_role".into()),
             max_body_bytes: number("TENANCY_MAX_BODY_BYTES", 1024 * 1024)? as usize,
             cors_origins: get("PGRST_SERVER_CORS_ALLOWED_ORIGINS")
                 .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect()),

@@ -82,7 +82,7 @@ pub fn status_for_sqlstate(code: &str, authenticated: Authenticated) -> StatusCo
         // statement_timeout: the request asked for more work than the server allows.
         "57014" => StatusCode::GATEWAY_TIMEOUT,
         "TN001" => StatusCode::NOT_FOUND,
-        "TN002" | "TN003" | "TN005" | "TN010" => StatusCode::FORBIDDEN,
+        "TN002" | "TN003" | "TN005" | "TN010" | "TN071" => StatusCode::FORBIDDEN,
         "TN004" => StatusCode::UNAUTHORIZED,
         _ => match class {
             "08" | "53" => StatusCode::SERVICE_UNAVAILABLE,
@@ -214,6 +214,11 @@ impl ApiError {
                     p.extra.insert("module".into(), json!(module));
                     p.extra.insert("upgrade".into(), json!(true));
                 }
+                if code == "TN071" {
+                    // DETAIL "permission=<module>:<action>": which permission the user lacks.
+                    let permission = db.detail().and_then(|d| d.strip_prefix("permission=")).unwrap_or_default();
+                    p.extra.insert("permission".into(), json!(permission));
+                }
                 p
             }
             ApiError::Unavailable(_) => {
@@ -243,10 +248,10 @@ pub struct Failure {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let p = self.error.parts();
-        let label = if p.code == "TN010" {
-            "Module not enabled".to_string()
-        } else {
-            p.status.canonical_reason().unwrap_or("Error").to_string()
+        let label = match p.code.as_ref() {
+            "TN010" => "Module not enabled".to_string(),
+            "TN071" => "Permission denied".to_string(),
+            _ => p.status.canonical_reason().unwrap_or("Error").to_string(),
         };
         let mut body = json!({
             "code": p.code,
@@ -295,6 +300,7 @@ mod tests {
         assert_eq!(s("08006"), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(s("XX000"), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(s("TN010"), StatusCode::FORBIDDEN);
+        assert_eq!(s("TN071"), StatusCode::FORBIDDEN);
         assert_eq!(s("TN002"), StatusCode::FORBIDDEN);
         assert_eq!(s("TN001"), StatusCode::NOT_FOUND);
         assert_eq!(s("TN040"), StatusCode::BAD_REQUEST);

@@ -1,5 +1,5 @@
-//! One request, one transaction: BEGIN; the request settings, `tenancy.enter_tenant` (while
-//! still the service role) and the switch to the request's role, in one statement; the
+//! One request, one transaction: BEGIN; the request settings, `tenancy.enter_tenant` and
+//! `tenancy.set_user` (while still the service role) and the switch to the request's role, in one statement; the
 //! statement; COMMIT (or ROLLBACK). All four are pipelined: one round trip, as PERFORMANCE.md
 //! asks. The work runs in its own task, so a client that goes away cannot leave a
 //! connection inside a transaction.
@@ -18,6 +18,8 @@ pub struct RequestSettings {
     pub role: String,
     pub tenant: Option<Uuid>,
     pub company: Option<Uuid>,
+    pub user: Option<String>,
+    pub tenant_roles: Option<Vec<String>>,
     /// `statement_timeout` for the transaction, e.g. `10000` (milliseconds; `0`: none).
     pub statement_timeout: String,
     /// The tenant slug of the request's subdomain: it must be the token's tenant.
@@ -41,6 +43,8 @@ impl RequestSettings {
             role: identity.role.clone(),
             tenant: identity.tenant,
             company: identity.company,
+            user: identity.user.clone(),
+            tenant_roles: identity.tenant_roles.clone(),
             statement_timeout: statement_timeout_ms.to_string(),
             subdomain,
         }
@@ -59,6 +63,8 @@ const SETUP_SQL: &str = "SELECT set_config('request.jwt.claims', $1, true), set_
         set_config('request.path', $3, true), set_config('request.headers', $4, true),
         CASE WHEN $5::uuid IS NOT NULL AND $9::text IS NOT NULL THEN tenancy.check_subdomain($5::uuid, $9::text) END,
         CASE WHEN $5::uuid IS NOT NULL THEN tenancy.enter_tenant($5::uuid, $6::uuid) END,
+        CASE WHEN $5::uuid IS NOT NULL AND ($10::text IS NOT NULL OR $11::text[] IS NOT NULL)
+             THEN tenancy.set_user($10::text, $11::text[]) END,
         set_config('role', $7, true), set_config('statement_timeout', $8, true)";
 
 pub enum End {
@@ -98,7 +104,7 @@ pub async fn run(
     tokio::spawn(async move {
         let client = pool.get().await.map_err(|e| TxError::Pool(e.to_string()))?;
         let setup = client.prepare_cached(&setup_sql).await.map_err(TxError::Db)?;
-        let setup_params: [&(dyn ToSql + Sync); 9] = [
+        let setup_params: [&(dyn ToSql + Sync); 11] = [
             &settings.claims,
             &settings.method,
             &settings.path,
@@ -108,6 +114,8 @@ pub async fn run(
             &settings.role,
             &settings.statement_timeout,
             &settings.subdomain,
+            &settings.user,
+            &settings.tenant_roles,
         ];
         let main_params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let (sent, main_sent) = tokio::sync::oneshot::channel::<()>();

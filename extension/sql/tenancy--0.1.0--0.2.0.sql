@@ -286,3 +286,671 @@ COMMENT ON FUNCTION tenancy.module_grid() IS
 REVOKE EXECUTE ON FUNCTION tenancy.update_tenant(uuid, text, jsonb, text, text), tenancy.module_grid() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenancy.module_grid() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION tenancy.update_tenant(uuid, text, jsonb, text, text) TO tenancy_admin;
+
+-- module permissions (sql/permissions.sql): who acts, named by the service role
+CREATE FUNCTION tenancy."_context_set_user"(
+	"user_id" TEXT, /* Option < String > */
+	"roles" TEXT[] /* :: std :: option :: Option < Vec < String > > */
+) RETURNS bool /* bool */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'context_set_user_wrapper';
+CREATE FUNCTION tenancy."_context_user"() RETURNS TABLE (
+	"user_id" TEXT,  /* Option < String > */
+	"roles" TEXT[]  /* :: std :: option :: Option < Vec < String > > */
+)
+STRICT STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'context_user_wrapper';
+
+-- Module permissions. A module declares "<module>:<action>" permissions in its manifest; a
+-- tenant role is a named set of them (defined for one tenant, or with tenant NULL as every
+-- tenant's default); who acts holds tenant roles claimed by their token (named by the
+-- service role with set_user) or granted in tenant_role_members.
+-- SQLSTATEs: TN070 unknown permission or tenant role, TN071 permission denied.
+
+CREATE TABLE tenancy.tenant_roles (
+    tenant_id   uuid REFERENCES tenancy.tenants (id) ON DELETE CASCADE,
+    name        text NOT NULL CHECK (name ~ '^[a-z][a-z0-9_]{0,62}$'),
+    permissions text[] NOT NULL DEFAULT '{}',
+    description text
+);
+CREATE UNIQUE INDEX tenant_roles_name ON tenancy.tenant_roles
+    (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'), name);
+COMMENT ON TABLE tenancy.tenant_roles IS
+'Tenant roles: named sets of module permissions. tenant_id NULL: a default every tenant has unless it defines its own of that name.';
+
+CREATE TABLE tenancy.tenant_role_members (
+    tenant_id uuid NOT NULL REFERENCES tenancy.tenants (id) ON DELETE CASCADE,
+    member    text NOT NULL,
+    role_name text NOT NULL,
+    PRIMARY KEY (tenant_id, member, role_name)
+);
+COMMENT ON TABLE tenancy.tenant_role_members IS
+'Who holds which tenant role in a tenant: member is a user id (the token''s subject, as set_user names it) or a database role name (an analyst).';
+
+SELECT pg_catalog.pg_extension_config_dump('tenancy.tenant_roles', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.tenant_role_members', '');
+
+-- The permissions no installed module declares (a "<module>:*" wildcard needs the module).
+CREATE FUNCTION tenancy._unknown_permissions(permissions text[]) RETURNS text[]
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(p ORDER BY p), '{}') FROM unnest(permissions) p
+    WHERE NOT EXISTS (SELECT FROM tenancy.modules m
+                      WHERE p = ANY (m.permissions) OR p = m.key || ':*');
+$$;
+
+CREATE FUNCTION tenancy._require_known_permissions(permissions text[]) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+DECLARE
+    unknown text[] := tenancy._unknown_permissions(permissions);
+BEGIN
+    IF cardinality(unknown) > 0 THEN
+        RAISE EXCEPTION 'unknown permission(s) %', array_to_string(unknown, ', ') USING ERRCODE = 'TN070',
+            HINT = 'Permissions are "<module>:<action>" as declared by an installed module''s manifest, or "<module>:*".';
+    END IF;
+END $$;
+
+-- A tenant's roles by name: its own definition, else the default.
+CREATE FUNCTION tenancy._role_permissions(tenant uuid, roles text[]) RETURNS text[]
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(DISTINCT p), '{}')
+    FROM (SELECT DISTINCT ON (r.name) r.permissions FROM tenancy.tenant_roles r
+          WHERE (r.tenant_id = tenant OR r.tenant_id IS NULL) AND r.name = ANY (roles)
+          ORDER BY r.name, r.tenant_id NULLS LAST) defined, unnest(defined.permissions) p;
+$$;
+
+CREATE FUNCTION tenancy.define_tenant_role(tenant uuid, name text, permissions text[], description text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    IF tenant IS NOT NULL THEN
+        PERFORM tenancy._tenant_status(tenant);
+    END IF;
+    PERFORM tenancy._require_known_permissions(permissions);
+    DELETE FROM tenancy.tenant_roles r WHERE r.tenant_id IS NOT DISTINCT FROM tenant AND r.name = define_tenant_role.name;
+    INSERT INTO tenancy.tenant_roles (tenant_id, name, permissions, description)
+    VALUES (tenant, name, ARRAY(SELECT DISTINCT unnest(permissions) ORDER BY 1), description);
+    PERFORM tenancy._record(tenant, 'role.defined', jsonb_build_object('role', name, 'permissions', permissions));
+END $$;
+COMMENT ON FUNCTION tenancy.define_tenant_role(uuid, text, text[], text) IS
+'Defines (or redefines) a tenant role as a set of module permissions; tenant NULL defines a default every tenant has unless it defines its own of that name. TN070 for a permission no installed module declares.';
+
+CREATE FUNCTION tenancy.drop_tenant_role(tenant uuid, name text) RETURNS bool
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    DELETE FROM tenancy.tenant_roles r WHERE r.tenant_id IS NOT DISTINCT FROM tenant AND r.name = drop_tenant_role.name;
+    IF FOUND THEN
+        PERFORM tenancy._record(tenant, 'role.dropped', jsonb_build_object('role', name));
+    END IF;
+    RETURN FOUND;
+END $$;
+COMMENT ON FUNCTION tenancy.drop_tenant_role(uuid, text) IS
+'Drops a tenant''s own role definition (or, with tenant NULL, a default). Its holders keep the name, which then grants what a default of that name grants, or nothing.';
+
+CREATE FUNCTION tenancy.grant_tenant_role(tenant uuid, member text, role text) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    IF NOT EXISTS (SELECT FROM tenancy.tenant_roles r WHERE (r.tenant_id = tenant OR r.tenant_id IS NULL) AND r.name = role) THEN
+        RAISE EXCEPTION 'tenant role "%" is not defined', role USING ERRCODE = 'TN070';
+    END IF;
+    INSERT INTO tenancy.tenant_role_members (tenant_id, member, role_name) VALUES (tenant, member, role)
+    ON CONFLICT ON CONSTRAINT tenant_role_members_pkey DO NOTHING;
+    PERFORM tenancy._record(tenant, 'role.granted', jsonb_build_object('role', role, 'member', member));
+END $$;
+COMMENT ON FUNCTION tenancy.grant_tenant_role(uuid, text, text) IS
+'Gives member (a user id, the token''s subject, or a database role name) a tenant role in a tenant. TN070 when the role is not defined for it.';
+
+CREATE FUNCTION tenancy.revoke_tenant_role(tenant uuid, member text, role text) RETURNS bool
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    DELETE FROM tenancy.tenant_role_members m
+    WHERE m.tenant_id = tenant AND m.member = revoke_tenant_role.member AND m.role_name = role;
+    IF FOUND THEN
+        PERFORM tenancy._record(tenant, 'role.revoked', jsonb_build_object('role', role, 'member', member));
+    END IF;
+    RETURN FOUND;
+END $$;
+COMMENT ON FUNCTION tenancy.revoke_tenant_role(uuid, text, text) IS 'Takes a tenant role back from a member.';
+
+CREATE FUNCTION tenancy.set_user(user_id text, tenant_roles text[] DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    IF NOT pg_has_role(tenancy._outer_role(), 'tenancy_service', 'MEMBER') THEN
+        RAISE EXCEPTION 'permission denied to name the user' USING ERRCODE = '42501',
+            HINT = 'Only the service role, which checked the token, may say who acts.';
+    END IF;
+    IF NOT tenancy._context_set_user(user_id, tenant_roles) THEN
+        RAISE EXCEPTION 'set_user needs a tenant entered with enter_tenant in this transaction' USING ERRCODE = 'TN004';
+    END IF;
+END $$;
+COMMENT ON FUNCTION tenancy.set_user(text, text[]) IS
+'For the service role, after enter_tenant: who acts (the token''s subject) and the tenant roles the token claims, until the end of the transaction. 42501 for anyone else, TN004 without an entered tenant.';
+
+CREATE FUNCTION tenancy.current_tenant_roles() RETURNS text[]
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    tenant uuid := (tenancy._context()).tenant;
+    acting record;
+BEGIN
+    IF tenant IS NULL THEN
+        RETURN '{}';
+    END IF;
+    SELECT * INTO acting FROM tenancy._context_user();
+    RETURN ARRAY(
+        SELECT unnest(coalesce(acting.roles, '{}'))
+        UNION
+        SELECT m.role_name FROM tenancy.tenant_role_members m
+        WHERE m.tenant_id = tenant AND m.member = coalesce(acting.user_id, tenancy._outer_role()::regrole::text)
+        ORDER BY 1);
+END $$;
+COMMENT ON FUNCTION tenancy.current_tenant_roles() IS
+'The tenant roles of who acts in the current tenant: those their token claims (set_user) and those granted to them (to the token''s subject, or else to the database role acting). Empty without a tenant.';
+
+CREATE FUNCTION tenancy.current_permissions() RETURNS text[]
+LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(array_agg(p ORDER BY p), '{}')
+    FROM unnest(tenancy._role_permissions((tenancy._context()).tenant, tenancy.current_tenant_roles())) p
+    WHERE split_part(p, ':', 1) = ANY ((tenancy._context()).modules);
+$$;
+COMMENT ON FUNCTION tenancy.current_permissions() IS
+'The permissions who acts holds in the current tenant, for modules the tenant (and company) has enabled: for a frontend to show what the user may do.';
+
+CREATE FUNCTION tenancy.has_permission(permission text) RETURNS bool
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    granted text[];
+BEGIN
+    PERFORM tenancy._require_known_permissions(ARRAY[permission]);
+    granted := tenancy.current_permissions();
+    RETURN permission = ANY (granted) OR split_part(permission, ':', 1) || ':*' = ANY (granted);
+END $$;
+COMMENT ON FUNCTION tenancy.has_permission(text) IS
+'Whether who acts holds a module permission ("<module>:<action>") in the current tenant, the module being enabled for it. For policies write (SELECT tenancy.has_permission(...)): one evaluation per statement. TN070 for a permission no module declares.';
+
+CREATE FUNCTION tenancy.require_permission(permission text) RETURNS bool
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    IF (tenancy._context()).tenant IS NULL THEN
+        RETURN false;  -- no tenant: the tenant policies refuse, as for any table
+    END IF;
+    IF NOT tenancy.has_permission(permission) THEN
+        RAISE EXCEPTION 'permission "%" denied', permission USING ERRCODE = 'TN071',
+            DETAIL = format('permission=%s', permission),
+            HINT = coalesce('Tenant roles that grant it: ' || (
+                SELECT string_agg(DISTINCT r.name, ', ') FROM tenancy.tenant_roles r
+                WHERE (r.tenant_id = (tenancy._context()).tenant OR r.tenant_id IS NULL)
+                  AND (permission = ANY (r.permissions) OR split_part(permission, ':', 1) || ':*' = ANY (r.permissions))),
+                'No tenant role grants it.');
+    END IF;
+    RETURN true;
+END $$;
+COMMENT ON FUNCTION tenancy.require_permission(text) IS
+'has_permission that refuses: TN071 naming the permission (DETAIL permission=<p>, HINT the roles that grant it); false without a tenant. For write policies: USING ((SELECT tenancy.require_permission(''hrms:write''))).';
+
+REVOKE ALL ON tenancy.tenant_roles, tenancy.tenant_role_members FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tenancy._context_set_user(text, text[]), tenancy._context_user(),
+    tenancy._unknown_permissions(text[]), tenancy._require_known_permissions(text[]),
+    tenancy._role_permissions(uuid, text[]), tenancy.define_tenant_role(uuid, text, text[], text),
+    tenancy.drop_tenant_role(uuid, text), tenancy.grant_tenant_role(uuid, text, text),
+    tenancy.revoke_tenant_role(uuid, text, text), tenancy.set_user(text, text[]), tenancy.current_tenant_roles(),
+    tenancy.current_permissions(), tenancy.has_permission(text), tenancy.require_permission(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.set_user(text, text[]), tenancy.current_tenant_roles(), tenancy.current_permissions(),
+    tenancy.has_permission(text), tenancy.require_permission(text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.define_tenant_role(uuid, text, text[], text), tenancy.drop_tenant_role(uuid, text),
+    tenancy.grant_tenant_role(uuid, text, text), tenancy.revoke_tenant_role(uuid, text, text) TO tenancy_admin;
+
+-- cross-tenant aggregation (sql/analytics.sql): the tenancy_analytics role, the opt-out,
+-- tenancy.aggregate and the platform views; everything here is new in 0.2.0
+-- Cross-tenant aggregation: the platform operator's analytics. A member of
+-- tenancy_analytics gets aggregates over all tenants (tenancy.aggregate) and the platform
+-- views, never a tenant's rows. SQLSTATEs: TN060 unknown or unregistered table, TN061 unknown
+-- column, TN062 bad measure, TN063 bad filter, TN064 bad grouping, TN065 bad min_group_size.
+
+DO $$
+BEGIN
+    -- Roles are cluster-wide: another database may already have made it.
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tenancy_analytics') THEN
+        CREATE ROLE tenancy_analytics NOLOGIN;
+    END IF;
+END $$;
+COMMENT ON ROLE tenancy_analytics IS 'Members may call tenancy.aggregate and read the platform views (module adoption, usage, tenants by plan): aggregates across tenants, never their rows.';
+
+-- A table of its own rather than a column of tenancy.tenants: the opt-out has its own
+-- history (when), and the tenants rows of an upgraded database stay exactly as they were.
+CREATE TABLE tenancy.analytics_opt_outs (
+    tenant_id    uuid PRIMARY KEY REFERENCES tenancy.tenants (id) ON DELETE CASCADE,
+    opted_out_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE tenancy.analytics_opt_outs IS 'Tenants that opted out of cross-tenant analytics: tenancy.aggregate and tenancy.tenant_table_usage leave their rows out.';
+SELECT pg_catalog.pg_extension_config_dump('tenancy.analytics_opt_outs', '');
+
+CREATE FUNCTION tenancy.set_analytics_opt_out(tenant uuid, opt_out bool DEFAULT true) RETURNS bool
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    changed bool;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    IF opt_out IS NULL THEN
+        RAISE EXCEPTION 'opt_out must be true or false' USING ERRCODE = '22004';
+    END IF;
+    IF opt_out THEN
+        INSERT INTO tenancy.analytics_opt_outs AS o (tenant_id) VALUES (tenant)
+        ON CONFLICT ON CONSTRAINT analytics_opt_outs_pkey DO NOTHING;
+    ELSE
+        DELETE FROM tenancy.analytics_opt_outs o WHERE o.tenant_id = tenant;
+    END IF;
+    changed := FOUND;
+    IF changed THEN
+        PERFORM tenancy._record(tenant, CASE WHEN opt_out THEN 'tenant.analytics_opted_out' ELSE 'tenant.analytics_opted_in' END);
+    END IF;
+    RETURN changed;
+END $$;
+COMMENT ON FUNCTION tenancy.set_analytics_opt_out(uuid, bool) IS
+'Opts a tenant out of (true) or back into (false) cross-tenant analytics and records it as an event; true when it changed something. TN001 unknown tenant.';
+
+-- A column of a registered table, by its exact name; TN061 names the table's columns.
+-- base is the type with domains resolved: what decides which aggregates apply.
+CREATE FUNCTION tenancy._aggregate_column(tbl regclass, col text, used_as text, OUT col_type text, OUT base oid)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+BEGIN
+    SELECT format_type(a.atttypid, a.atttypmod), a.atttypid INTO col_type, base
+    FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" (%) does not exist in %', coalesce(col, 'NULL'), used_as, tbl
+            USING ERRCODE = 'TN061',
+                  DETAIL = format('columns: %s', (SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) FROM pg_attribute a
+                                                  WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped));
+    END IF;
+    WHILE (SELECT t.typtype FROM pg_type t WHERE t.oid = base) = 'd' LOOP
+        base := (SELECT t.typbasetype FROM pg_type t WHERE t.oid = base);
+    END LOOP;
+END $$;
+
+-- Only built-in types (and enums, whose comparison is built in): the query runs with the
+-- extension owner's rights, so it must never call an operator or aggregate a user wrote.
+CREATE FUNCTION tenancy._aggregate_has(aggregate text, base oid) RETURNS bool
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (
+        SELECT FROM pg_type t, pg_proc p
+        WHERE t.oid = base AND (t.typnamespace = 'pg_catalog'::regnamespace OR t.typtype = 'e')
+          AND p.pronamespace = 'pg_catalog'::regnamespace AND p.prokind = 'a' AND p.proname = aggregate
+          AND p.pronargs = 1
+          AND (p.proargtypes[0] = base
+               OR (p.proargtypes[0] = 'anyarray'::regtype AND t.typcategory = 'A')
+               OR (p.proargtypes[0] = 'anyenum'::regtype AND t.typtype = 'e')));
+$$;
+
+-- Grouping, ordering and comparing need a default btree operator class (json, point... have none).
+CREATE FUNCTION tenancy._aggregate_comparable(base oid) RETURNS bool
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (
+        SELECT FROM pg_type t, pg_opclass o JOIN pg_am am ON am.oid = o.opcmethod
+        WHERE t.oid = base AND (t.typnamespace = 'pg_catalog'::regnamespace OR t.typtype = 'e')
+          AND am.amname = 'btree' AND o.opcdefault
+          AND (o.opcintype = base
+               OR (o.opcintype = 'anyarray'::regtype AND t.typcategory = 'A')
+               OR (o.opcintype = 'anyenum'::regtype AND t.typtype = 'e')
+               OR EXISTS (SELECT FROM pg_cast c WHERE c.castsource = base AND c.casttarget = o.opcintype
+                                                  AND c.castmethod = 'b')));
+$$;
+
+-- A filter value: a JSON scalar that reads as the column's type; its text, which the query
+-- gets as a parameter and casts. TN063 otherwise, naming the column and the value.
+CREATE FUNCTION tenancy._aggregate_filter_value(col text, col_type text, val jsonb) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+DECLARE
+    txt text;
+BEGIN
+    IF jsonb_typeof(val) NOT IN ('string', 'number', 'boolean') THEN
+        RAISE EXCEPTION 'bad filter on column "%": % is not a value', col, val USING ERRCODE = 'TN063',
+            HINT = 'A filter is {"column": value}, {"column": [value, ...]}, {"column": null} or {"column": {"gte": value, "lt": value}}.';
+    END IF;
+    txt := val #>> '{}';
+    BEGIN
+        EXECUTE format('SELECT $1::%s', col_type) USING txt;
+    EXCEPTION WHEN data_exception THEN
+        RAISE EXCEPTION 'bad filter on column "%": % is not a valid %', col, val, col_type USING ERRCODE = 'TN063';
+    END;
+    RETURN txt;
+END $$;
+
+-- Two levels: per tenant and group first (the partial aggregates), then per group, which
+-- counts the tenants of each group for free and makes per_tenant the same query. avg is
+-- sum / count of the partials: the same numeric (or float8) division PostgreSQL's avg does.
+-- Identifiers are checked against the catalog and quoted with %I; values are parameters.
+CREATE FUNCTION tenancy.aggregate(
+    tbl text,
+    measures text[] DEFAULT '{count}',
+    group_by text[] DEFAULT '{}',
+    filters jsonb DEFAULT '{}',
+    per_tenant bool DEFAULT false,
+    min_group_size int DEFAULT 1)
+RETURNS TABLE (tenant_id uuid, group_values jsonb, aggregates jsonb, row_count bigint, tenant_count bigint,
+               suppressed_groups bigint, excluded_tenants bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    rel regclass;
+    col record;
+    measure text;
+    parts text[];
+    fn text;
+    arg text;
+    i int := 0;
+    partials text[] := '{}';     -- level 1: partial aggregates per tenant and group
+    totals text[] := '{}';       -- level 2: 'key', expression pairs of the aggregates object
+    keys1 text[] := '{}';        -- level 1: t.col AS gN
+    group1 text[] := '{}';       -- level 1: t.col (GROUP BY)
+    keys2 text[] := '{}';        -- level 2: l1.gN
+    group_json text[] := '{}';   -- 'col', l2.gN pairs of the group_values object
+    conds text[] := '{}';
+    vals jsonb := '[]';          -- filter values, as text, referenced by position ($2->>n)
+    fcol text;
+    fval jsonb;
+    op text;
+    opval jsonb;
+    sql_op text;
+    opted_out uuid[];
+    excluded bigint;
+BEGIN
+    BEGIN
+        rel := to_regclass(tbl);
+    EXCEPTION WHEN syntax_error OR invalid_name OR feature_not_supported THEN
+        rel := NULL;
+    END;
+    IF rel IS NULL OR NOT EXISTS (SELECT FROM tenancy.protected_tables p WHERE p.tbl = rel) THEN
+        RAISE EXCEPTION 'table "%" is not a protected table', coalesce(tbl, 'NULL') USING ERRCODE = 'TN060',
+            HINT = 'tenancy.aggregate reads the tables tenancy.protect registered (tenancy.protected_tables), by schema-qualified name.';
+    END IF;
+
+    IF min_group_size IS NULL OR min_group_size < 1 THEN
+        RAISE EXCEPTION 'min_group_size must be at least 1, not %', coalesce(min_group_size::text, 'NULL')
+            USING ERRCODE = 'TN065';
+    END IF;
+
+    IF measures IS NULL OR cardinality(measures) NOT BETWEEN 1 AND 20 THEN
+        RAISE EXCEPTION 'between 1 and 20 measures are needed, not %', coalesce(cardinality(measures), 0)
+            USING ERRCODE = 'TN062', HINT = 'A measure is count, count(column), sum(column), avg(column), min(column) or max(column).';
+    END IF;
+    FOREACH measure IN ARRAY measures LOOP
+        i := i + 1;
+        parts := regexp_match(coalesce(measure, ''), '^\s*([A-Za-z]+)\s*(\((.*)\))?\s*$');
+        fn := lower(parts[1]);
+        arg := btrim(parts[3]);
+        IF fn IS NULL OR fn NOT IN ('count', 'sum', 'avg', 'min', 'max') THEN
+            RAISE EXCEPTION 'unknown measure "%"', coalesce(measure, 'NULL') USING ERRCODE = 'TN062',
+                HINT = 'A measure is count, count(column), sum(column), avg(column), min(column) or max(column).';
+        END IF;
+        IF fn = 'count' AND (arg IS NULL OR arg = '*') THEN
+            partials := partials || format('count(*) AS m%s', i);
+            totals := totals || format('%L, sum(l1.m%s)::bigint', 'count', i);
+            CONTINUE;
+        END IF;
+        IF arg IS NULL OR arg IN ('', '*') THEN
+            RAISE EXCEPTION 'measure "%" needs a column: %(column)', measure, fn USING ERRCODE = 'TN062';
+        END IF;
+        col := tenancy._aggregate_column(rel, arg, format('measure %s', measure));
+        IF fn IN ('sum', 'avg') AND NOT ((SELECT t.typcategory FROM pg_type t WHERE t.oid = col.base) = 'N'
+                                         AND tenancy._aggregate_has(fn, col.base)) THEN
+            RAISE EXCEPTION 'measure "%": % needs a numeric column, and "%" is %', measure, fn, arg, col.col_type
+                USING ERRCODE = 'TN062';
+        END IF;
+        IF fn IN ('min', 'max') AND NOT tenancy._aggregate_has(fn, col.base) THEN
+            RAISE EXCEPTION 'measure "%": column "%" of type % has no %', measure, arg, col.col_type, fn
+                USING ERRCODE = 'TN062';
+        END IF;
+        CASE fn
+        WHEN 'count' THEN
+            partials := partials || format('count(t.%I) AS m%s', arg, i);
+            totals := totals || format('%L, sum(l1.m%s)::bigint', format('count(%s)', arg), i);
+        WHEN 'avg' THEN
+            partials := partials || format('sum(t.%I%s) AS m%s, count(t.%I) AS c%s', arg,
+                                           CASE WHEN col.base = 'real'::regtype THEN '::float8' ELSE '' END, i, arg, i);
+            totals := totals || format('%L, sum(l1.m%s) / nullif(sum(l1.c%s), 0)', format('avg(%s)', arg), i, i);
+        ELSE
+            partials := partials || format('%s(t.%I) AS m%s', fn, arg, i);
+            totals := totals || format('%L, %s(l1.m%s)', format('%s(%s)', fn, arg), fn, i);  -- sum of sums, min of mins...
+        END CASE;
+    END LOOP;
+
+    group_by := coalesce(group_by, '{}');
+    IF cardinality(group_by) > 4 THEN
+        RAISE EXCEPTION 'at most 4 group_by columns, not %', cardinality(group_by) USING ERRCODE = 'TN064';
+    END IF;
+    FOR i IN 1 .. cardinality(group_by) LOOP
+        col := tenancy._aggregate_column(rel, group_by[i], 'group_by');
+        IF group_by[i] = ANY (group_by[1:i - 1]) THEN
+            RAISE EXCEPTION 'group_by names column "%" twice', group_by[i] USING ERRCODE = 'TN064';
+        END IF;
+        IF NOT tenancy._aggregate_comparable(col.base) THEN
+            RAISE EXCEPTION 'cannot group by column "%" of type %', group_by[i], col.col_type USING ERRCODE = 'TN064';
+        END IF;
+        keys1 := keys1 || format('t.%I AS g%s', group_by[i], i);
+        group1 := group1 || format('t.%I', group_by[i]);
+        keys2 := keys2 || format('l1.g%s', i);
+        group_json := group_json || format('%L, l2.g%s', group_by[i], i);
+    END LOOP;
+
+    filters := coalesce(filters, '{}');
+    IF jsonb_typeof(filters) <> 'object' THEN
+        RAISE EXCEPTION 'filters must be a JSON object of column: value, not %', filters USING ERRCODE = 'TN063';
+    END IF;
+    FOR fcol, fval IN SELECT e.key, e.value FROM jsonb_each(filters) e ORDER BY e.key LOOP
+        col := tenancy._aggregate_column(rel, fcol, 'filter');
+        IF NOT tenancy._aggregate_comparable(col.base) OR col.base IN ('json'::regtype, 'jsonb'::regtype) THEN
+            RAISE EXCEPTION 'cannot filter on column "%" of type %', fcol, col.col_type USING ERRCODE = 'TN063';
+        END IF;
+        CASE jsonb_typeof(fval)
+        WHEN 'null' THEN
+            conds := conds || format('t.%I IS NULL', fcol);
+        WHEN 'array' THEN
+            IF jsonb_array_length(fval) = 0 THEN
+                RAISE EXCEPTION 'bad filter on column "%": an empty list matches nothing', fcol USING ERRCODE = 'TN063';
+            END IF;
+            conds := conds || format('t.%I = ANY (ARRAY(SELECT jsonb_array_elements_text($2->%s))::%s[])',
+                                     fcol, jsonb_array_length(vals), col.col_type);
+            vals := vals || jsonb_build_array(
+                (SELECT jsonb_agg(tenancy._aggregate_filter_value(fcol, col.col_type, v)) FROM jsonb_array_elements(fval) v));
+        WHEN 'object' THEN
+            IF fval = '{}' THEN
+                RAISE EXCEPTION 'bad filter on column "%": no comparison', fcol USING ERRCODE = 'TN063';
+            END IF;
+            FOR op, opval IN SELECT e.key, e.value FROM jsonb_each(fval) e ORDER BY e.key LOOP
+                sql_op := CASE op WHEN 'eq' THEN '=' WHEN 'neq' THEN '<>' WHEN 'lt' THEN '<' WHEN 'lte' THEN '<='
+                                  WHEN 'gt' THEN '>' WHEN 'gte' THEN '>=' END;
+                IF sql_op IS NULL THEN
+                    RAISE EXCEPTION 'bad filter on column "%": unknown comparison "%"', fcol, op USING ERRCODE = 'TN063',
+                        HINT = 'Comparisons: eq, neq, lt, lte, gt, gte.';
+                END IF;
+                conds := conds || format('t.%I %s ($2->>%s)::%s', fcol, sql_op, jsonb_array_length(vals), col.col_type);
+                vals := vals || to_jsonb(tenancy._aggregate_filter_value(fcol, col.col_type, opval));
+            END LOOP;
+        ELSE
+            conds := conds || format('t.%I = ($2->>%s)::%s', fcol, jsonb_array_length(vals), col.col_type);
+            vals := vals || to_jsonb(tenancy._aggregate_filter_value(fcol, col.col_type, fval));
+        END CASE;
+    END LOOP;
+
+    -- Opted-out tenants' rows are never read; how many tenants opted out is reported.
+    SELECT coalesce(array_agg(o.tenant_id), '{}'), count(*) INTO opted_out, excluded FROM tenancy.analytics_opt_outs o;
+
+    IF per_tenant THEN
+        keys2 := 'l1.tid'::text || keys2;
+    END IF;
+    RETURN QUERY EXECUTE format(
+        $sql$
+        WITH l1 AS (
+            SELECT t.tenant_id AS tid%1$s, count(*) AS n, %2$s
+            FROM %3$s t
+            WHERE NOT (t.tenant_id = ANY ($1))%4$s
+            GROUP BY t.tenant_id%5$s
+        ), l2 AS (
+            SELECT %6$s AS tid%7$s, sum(l1.n)::bigint AS row_count, count(*) AS tenant_count,
+                   jsonb_build_object(%8$s) AS aggregates
+            FROM l1%9$s
+        )
+        SELECT l2.tid, jsonb_build_object(%10$s), l2.aggregates, l2.row_count, l2.tenant_count,
+               (SELECT count(*) FROM l2 s WHERE s.row_count < $3), $4
+        FROM l2 WHERE l2.row_count >= $3
+        ORDER BY l2.tid%11$s
+        $sql$,
+        (SELECT string_agg(', ' || k, '') FROM unnest(keys1) k),
+        array_to_string(partials, ', '),
+        rel,
+        (SELECT string_agg(' AND ' || c, '') FROM unnest(conds) c),
+        (SELECT string_agg(', ' || g, '') FROM unnest(group1) g),
+        CASE WHEN per_tenant THEN 'l1.tid' ELSE 'NULL::uuid' END,
+        (SELECT string_agg(', ' || k, '') FROM unnest(keys2[CASE WHEN per_tenant THEN 2 ELSE 1 END:]) k),
+        array_to_string(totals, ', '),
+        CASE WHEN cardinality(keys2) > 0 THEN ' GROUP BY ' || array_to_string(keys2, ', ') ELSE '' END,
+        array_to_string(group_json, ', '),
+        (SELECT string_agg(', l2.g' || n, '' ORDER BY n) FROM generate_series(1, cardinality(group_by)) n))
+    USING opted_out, vals, min_group_size, excluded;
+END $$;
+COMMENT ON FUNCTION tenancy.aggregate(text, text[], text[], jsonb, bool, int) IS
+'Aggregates one protected table across all tenants: measures (count, count(col), sum(col), avg(col), min(col), max(col)) per group of up to 4 group_by columns, optionally per tenant, with equality/range/list filters; groups of fewer than min_group_size rows are suppressed and counted in suppressed_groups; opted-out tenants are left out and counted in excluded_tenants. One row per group: tenant_id (per_tenant), group_values and aggregates as JSON objects, row_count, tenant_count. TN060 table, TN061 column, TN062 measure, TN063 filter, TN064 group_by, TN065 min_group_size.';
+
+-- Rows per protected table per tenant: dynamic SQL over the registry, so a function; the
+-- view below is what callers read. Opted-out tenants' rows are not counted (or listed).
+CREATE FUNCTION tenancy._table_usage() RETURNS TABLE (tenant_id uuid, table_name text, module text, row_count bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    p record;
+    opted_out uuid[] := ARRAY(SELECT o.tenant_id FROM tenancy.analytics_opt_outs o);
+BEGIN
+    FOR p IN SELECT pt.tbl, pt.module FROM tenancy.protected_tables pt ORDER BY pt.tbl::text LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT tn.id, $2, $3, coalesce(c.n, 0)
+             FROM tenancy.tenants tn
+             LEFT JOIN (SELECT t.tenant_id, count(*) AS n FROM %s t WHERE NOT (t.tenant_id = ANY ($1)) GROUP BY 1) c
+                    ON c.tenant_id = tn.id
+             WHERE NOT (tn.id = ANY ($1))
+             ORDER BY tn.slug', p.tbl)
+        USING opted_out, p.tbl::text, p.module;
+    END LOOP;
+END $$;
+
+-- The views read the catalog with their owner's (the extension owner's) rights: that is the
+-- point, since tenancy_analytics is granted no catalog table. They are not security_invoker
+-- for that reason; each shows counts only.
+CREATE VIEW tenancy.module_adoption AS
+SELECT m.key AS module, m.name, m.is_core,
+       count(t.id) FILTER (WHERE m.is_core OR tm.enabled) AS enabled_tenants,
+       count(t.id) AS total_tenants,
+       round(count(t.id) FILTER (WHERE m.is_core OR tm.enabled)::numeric / nullif(count(t.id), 0), 4) AS adoption
+FROM tenancy.modules m
+LEFT JOIN tenancy.tenants t ON true
+LEFT JOIN tenancy.tenant_modules tm ON tm.tenant_id = t.id AND tm.module = m.key
+GROUP BY m.key, m.name, m.is_core;
+COMMENT ON VIEW tenancy.module_adoption IS
+'Per installed module: how many tenants (suspended ones included) have it enabled at tenant level (core modules: all), of how many, and the share. Reads the catalog with the owner''s rights, deliberately.';
+
+CREATE VIEW tenancy.tenant_table_usage AS
+SELECT u.tenant_id, t.slug, u.table_name, u.module, u.row_count
+FROM tenancy._table_usage() u JOIN tenancy.tenants t ON t.id = u.tenant_id;
+COMMENT ON VIEW tenancy.tenant_table_usage IS
+'Rows each tenant owns in each protected table (0 included); tenants that opted out of analytics are not listed. Counts every registered table when read: not for every request. Reads with the owner''s rights, deliberately.';
+
+CREATE VIEW tenancy.tenant_daily_events AS
+SELECT e.tenant_id, t.slug, (e.at AT TIME ZONE 'UTC')::date AS day, count(*) AS events
+FROM tenancy.events e LEFT JOIN tenancy.tenants t ON t.id = e.tenant_id
+GROUP BY e.tenant_id, t.slug, (e.at AT TIME ZONE 'UTC')::date;
+COMMENT ON VIEW tenancy.tenant_daily_events IS
+'Events of tenancy.events per tenant per UTC day (tenant_id NULL: platform events; slug NULL: a deleted tenant). The platform''s own log, so opted-out tenants are included. Reads with the owner''s rights, deliberately.';
+
+CREATE VIEW tenancy.tenants_by_plan AS
+SELECT p.key AS plan, p.name AS plan_name, p.rank, s.status,
+       count(t.id) AS tenants, count(o.tenant_id) AS analytics_opted_out
+FROM tenancy.plans p
+CROSS JOIN (VALUES ('active'), ('suspended')) s (status)
+LEFT JOIN tenancy.tenants t ON t.plan = p.key AND t.status = s.status
+LEFT JOIN tenancy.analytics_opt_outs o ON o.tenant_id = t.id
+GROUP BY p.key, p.name, p.rank, s.status;
+COMMENT ON VIEW tenancy.tenants_by_plan IS
+'Tenants per plan and status (zeros included), and how many of them opted out of analytics. Reads with the owner''s rights, deliberately.';
+
+-- Who may call what: the same statements in the upgrade script, so both installs end with
+-- the same ACLs whatever privileges.sql does after this file.
+REVOKE ALL ON tenancy.analytics_opt_outs FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tenancy.set_analytics_opt_out(uuid, bool), tenancy._aggregate_column(regclass, text, text),
+    tenancy._aggregate_has(text, oid), tenancy._aggregate_comparable(oid), tenancy._aggregate_filter_value(text, text, jsonb),
+    tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage()
+    TO tenancy_analytics, tenancy_admin;
+GRANT EXECUTE ON FUNCTION tenancy.set_analytics_opt_out(uuid, bool) TO tenancy_admin;
+REVOKE ALL ON tenancy.module_adoption, tenancy.tenant_table_usage, tenancy.tenant_daily_events, tenancy.tenants_by_plan
+    FROM PUBLIC;
+GRANT SELECT ON tenancy.module_adoption, tenancy.tenant_table_usage, tenancy.tenant_daily_events, tenancy.tenants_by_plan
+    TO tenancy_analytics, tenancy_admin;
+-- end of cross-tenant aggregation (sql/analytics.sql)
+
+-- the event log of opted-in writes (sql/event_log.sql)
+-- Writes to a protected table that opts in (record_writes) are appended to its tenant's event
+-- log, with the row's key and who acted; the log itself is append-only (catalog.sql).
+
+CREATE FUNCTION tenancy._record_write() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    written jsonb;
+    key jsonb;
+BEGIN
+    -- A superuser restoring a tenant (tenancy import) brings its history along: not new writes.
+    -- Anyone may set the setting; only a superuser's counts.
+    IF current_setting('tenancy.restoring', true) = 'on'
+       AND (SELECT r.rolsuper FROM pg_roles r WHERE r.oid = tenancy._outer_role()) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        written := to_jsonb(OLD);
+    ELSE
+        written := to_jsonb(NEW);
+    END IF;
+    SELECT jsonb_object_agg(k, written -> k) INTO key FROM unnest(TG_ARGV) k;
+    PERFORM tenancy._record((written ->> 'tenant_id')::uuid, 'row.' || lower(TG_OP),
+        jsonb_build_object('table', format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), 'key', key,
+                           'user', (SELECT c.user_id FROM tenancy._context_user() c)));
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION tenancy.record_writes(tbl regclass, enabled bool DEFAULT true) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    key_columns text;
+BEGIN
+    PERFORM tenancy._require_protect_rights(tbl);
+    IF NOT EXISTS (SELECT FROM tenancy.protected_tables p WHERE p.tbl = record_writes.tbl) THEN
+        RAISE EXCEPTION '% is not protected', tbl USING ERRCODE = 'TN030',
+            HINT = 'Only a protected table''s writes have a tenant to be recorded for.';
+    END IF;
+    EXECUTE format('DROP TRIGGER IF EXISTS tenancy_record_writes ON %s', tbl);
+    IF enabled THEN
+        SELECT string_agg(quote_literal(a.attname), ', ' ORDER BY array_position(i.indkey::int2[], a.attnum))
+        INTO key_columns
+        FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+        WHERE i.indrelid = tbl AND i.indisprimary;
+        EXECUTE format('CREATE TRIGGER tenancy_record_writes AFTER INSERT OR UPDATE OR DELETE ON %s '
+                       'FOR EACH ROW EXECUTE FUNCTION tenancy._record_write(%s)', tbl, coalesce(key_columns, ''));
+    END IF;
+    PERFORM tenancy._record(NULL, CASE WHEN enabled THEN 'table.writes_recorded' ELSE 'table.writes_not_recorded' END,
+                            jsonb_build_object('table', tbl::text));
+END $$;
+COMMENT ON FUNCTION tenancy.record_writes(regclass, bool) IS
+'Opts a protected table in (or out, with false) to the event log: every insert, update and delete appends row.insert / row.update / row.delete to the row''s tenant''s events, with the table, the primary key and the user set_user named. Same rights as protect; TN030 for a table that is not protected.';
+REVOKE EXECUTE ON FUNCTION tenancy._record_write(), tenancy.record_writes(regclass, bool) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.record_writes(regclass, bool) TO PUBLIC;

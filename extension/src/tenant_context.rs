@@ -9,6 +9,7 @@ use pgrx::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+#[derive(Clone)]
 struct Context {
     tenant: Option<pgrx::Uuid>,
     company: Option<pgrx::Uuid>,
@@ -17,6 +18,10 @@ struct Context {
     modules: Option<Rc<[String]>>,
     /// The role a binding resolved this for; `None` when entered explicitly.
     bound_role: Option<pg_sys::Oid>,
+    /// Who acts within an entered tenant (the token's subject) and the tenant roles the token
+    /// claims: named by the service role with `set_user`.
+    user: Option<Rc<str>>,
+    claimed_roles: Option<Rc<[String]>>,
 }
 
 /// One entry per subtransaction level that set a context; the top one is in force.
@@ -116,7 +121,14 @@ fn enter(tenant: Option<pgrx::Uuid>, company: Option<pgrx::Uuid>) -> bool {
     }
     match enterable(tenant, company) {
         Some(modules) => {
-            push(Context { tenant: Some(tenant), company, modules: Some(modules), bound_role: None });
+            push(Context {
+                tenant: Some(tenant),
+                company,
+                modules: Some(modules),
+                bound_role: None,
+                user: None,
+                claimed_roles: None,
+            });
             true
         }
         None => false,
@@ -148,7 +160,7 @@ fn context_set(
     modules: Option<Vec<String>>,
     bound_role: Option<pg_sys::Oid>,
 ) {
-    push(Context { tenant, company, modules: modules.map(Into::into), bound_role });
+    push(Context { tenant, company, modules: modules.map(Into::into), bound_role, user: None, claimed_roles: None });
 }
 
 /// The context in force for the current (outer) role. `resolved` is false when nothing has
@@ -179,6 +191,30 @@ fn context_set_modules(modules: Vec<String>) {
             top.context.modules = Some(modules.into());
         }
     });
+}
+
+/// `set_user`'s work: names who acts and the tenant roles their token claims, for the rest of
+/// the transaction (a savepoint rolled back takes it back). False unless a tenant was entered
+/// explicitly.
+#[pg_extern(name = "_context_set_user", volatile, parallel_unsafe)]
+fn context_set_user(user_id: Option<String>, roles: Option<Vec<String>>) -> bool {
+    let entered = STACK.with_borrow(|stack| {
+        stack.last().map(|f| f.context.clone()).filter(|c| c.bound_role.is_none() && c.tenant.is_some())
+    });
+    let Some(context) = entered else { return false };
+    push(Context { user: user_id.map(Into::into), claimed_roles: roles.map(Into::into), ..context });
+    true
+}
+
+/// Who acts and the tenant roles claimed for them, as `set_user` named them (NULLs otherwise).
+#[pg_extern(name = "_context_user", stable, parallel_restricted)]
+fn context_user() -> TableIterator<'static, (name!(user_id, Option<String>), name!(roles, Option<Vec<String>>))> {
+    let row = with_in_force(|c| {
+        c.map_or((None, None), |c| {
+            (c.user.as_deref().map(str::to_string), c.claimed_roles.as_deref().map(<[String]>::to_vec))
+        })
+    });
+    TableIterator::once(row)
 }
 
 /// Forgets what was derived from the catalog (module sets, bindings) so it is read again.

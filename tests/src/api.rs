@@ -62,9 +62,12 @@ pub fn sign(claims: Value, secret: &str) -> String {
     encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
 }
 
-/// A token for `tenant_member` of `tenant`, valid for a minute.
+/// A token for `tenant_member` of `tenant`, an HR manager there, valid for a minute.
 pub fn token(tenant: Uuid) -> String {
-    sign(json!({"role": "tenant_member", "tenant_id": tenant, "exp": now() + 60}), SECRET)
+    sign(
+        json!({"role": "tenant_member", "tenant_id": tenant, "sub": "tests", "tenant_role": "hr_manager", "exp": now() + 60}),
+        SECRET,
+    )
 }
 
 pub fn token_with(claims: Value) -> String {

@@ -1,0 +1,385 @@
+-- Cross-tenant aggregation: the platform operator's analytics. A member of
+-- tenancy_analytics gets aggregates over all tenants (tenancy.aggregate) and the platform
+-- views, never a tenant's rows. SQLSTATEs: TN060 unknown or unregistered table, TN061 unknown
+-- column, TN062 bad measure, TN063 bad filter, TN064 bad grouping, TN065 bad min_group_size.
+
+DO $$
+BEGIN
+    -- Roles are cluster-wide: another database may already have made it.
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'tenancy_analytics') THEN
+        CREATE ROLE tenancy_analytics NOLOGIN;
+    END IF;
+END $$;
+COMMENT ON ROLE tenancy_analytics IS 'Members may call tenancy.aggregate and read the platform views (module adoption, usage, tenants by plan): aggregates across tenants, never their rows.';
+
+-- A table of its own rather than a column of tenancy.tenants: the opt-out has its own
+-- history (when), and the tenants rows of an upgraded database stay exactly as they were.
+CREATE TABLE tenancy.analytics_opt_outs (
+    tenant_id    uuid PRIMARY KEY REFERENCES tenancy.tenants (id) ON DELETE CASCADE,
+    opted_out_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE tenancy.analytics_opt_outs IS 'Tenants that opted out of cross-tenant analytics: tenancy.aggregate and tenancy.tenant_table_usage leave their rows out.';
+SELECT pg_catalog.pg_extension_config_dump('tenancy.analytics_opt_outs', '');
+
+CREATE FUNCTION tenancy.set_analytics_opt_out(tenant uuid, opt_out bool DEFAULT true) RETURNS bool
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    changed bool;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    IF opt_out IS NULL THEN
+        RAISE EXCEPTION 'opt_out must be true or false' USING ERRCODE = '22004';
+    END IF;
+    IF opt_out THEN
+        INSERT INTO tenancy.analytics_opt_outs AS o (tenant_id) VALUES (tenant)
+        ON CONFLICT ON CONSTRAINT analytics_opt_outs_pkey DO NOTHING;
+    ELSE
+        DELETE FROM tenancy.analytics_opt_outs o WHERE o.tenant_id = tenant;
+    END IF;
+    changed := FOUND;
+    IF changed THEN
+        PERFORM tenancy._record(tenant, CASE WHEN opt_out THEN 'tenant.analytics_opted_out' ELSE 'tenant.analytics_opted_in' END);
+    END IF;
+    RETURN changed;
+END $$;
+COMMENT ON FUNCTION tenancy.set_analytics_opt_out(uuid, bool) IS
+'Opts a tenant out of (true) or back into (false) cross-tenant analytics and records it as an event; true when it changed something. TN001 unknown tenant.';
+
+-- A column of a registered table, by its exact name; TN061 names the table's columns.
+-- base is the type with domains resolved: what decides which aggregates apply.
+CREATE FUNCTION tenancy._aggregate_column(tbl regclass, col text, used_as text, OUT col_type text, OUT base oid)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+BEGIN
+    SELECT format_type(a.atttypid, a.atttypmod), a.atttypid INTO col_type, base
+    FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" (%) does not exist in %', coalesce(col, 'NULL'), used_as, tbl
+            USING ERRCODE = 'TN061',
+                  DETAIL = format('columns: %s', (SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) FROM pg_attribute a
+                                                  WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped));
+    END IF;
+    WHILE (SELECT t.typtype FROM pg_type t WHERE t.oid = base) = 'd' LOOP
+        base := (SELECT t.typbasetype FROM pg_type t WHERE t.oid = base);
+    END LOOP;
+END $$;
+
+-- Only built-in types (and enums, whose comparison is built in): the query runs with the
+-- extension owner's rights, so it must never call an operator or aggregate a user wrote.
+CREATE FUNCTION tenancy._aggregate_has(aggregate text, base oid) RETURNS bool
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (
+        SELECT FROM pg_type t, pg_proc p
+        WHERE t.oid = base AND (t.typnamespace = 'pg_catalog'::regnamespace OR t.typtype = 'e')
+          AND p.pronamespace = 'pg_catalog'::regnamespace AND p.prokind = 'a' AND p.proname = aggregate
+          AND p.pronargs = 1
+          AND (p.proargtypes[0] = base
+               OR (p.proargtypes[0] = 'anyarray'::regtype AND t.typcategory = 'A')
+               OR (p.proargtypes[0] = 'anyenum'::regtype AND t.typtype = 'e')));
+$$;
+
+-- Grouping, ordering and comparing need a default btree operator class (json, point... have none).
+CREATE FUNCTION tenancy._aggregate_comparable(base oid) RETURNS bool
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (
+        SELECT FROM pg_type t, pg_opclass o JOIN pg_am am ON am.oid = o.opcmethod
+        WHERE t.oid = base AND (t.typnamespace = 'pg_catalog'::regnamespace OR t.typtype = 'e')
+          AND am.amname = 'btree' AND o.opcdefault
+          AND (o.opcintype = base
+               OR (o.opcintype = 'anyarray'::regtype AND t.typcategory = 'A')
+               OR (o.opcintype = 'anyenum'::regtype AND t.typtype = 'e')
+               OR EXISTS (SELECT FROM pg_cast c WHERE c.castsource = base AND c.casttarget = o.opcintype
+                                                  AND c.castmethod = 'b')));
+$$;
+
+-- A filter value: a JSON scalar that reads as the column's type; its text, which the query
+-- gets as a parameter and casts. TN063 otherwise, naming the column and the value.
+CREATE FUNCTION tenancy._aggregate_filter_value(col text, col_type text, val jsonb) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+DECLARE
+    txt text;
+BEGIN
+    IF jsonb_typeof(val) NOT IN ('string', 'number', 'boolean') THEN
+        RAISE EXCEPTION 'bad filter on column "%": % is not a value', col, val USING ERRCODE = 'TN063',
+            HINT = 'A filter is {"column": value}, {"column": [value, ...]}, {"column": null} or {"column": {"gte": value, "lt": value}}.';
+    END IF;
+    txt := val #>> '{}';
+    BEGIN
+        EXECUTE format('SELECT $1::%s', col_type) USING txt;
+    EXCEPTION WHEN data_exception THEN
+        RAISE EXCEPTION 'bad filter on column "%": % is not a valid %', col, val, col_type USING ERRCODE = 'TN063';
+    END;
+    RETURN txt;
+END $$;
+
+-- Two levels: per tenant and group first (the partial aggregates), then per group, which
+-- counts the tenants of each group for free and makes per_tenant the same query. avg is
+-- sum / count of the partials: the same numeric (or float8) division PostgreSQL's avg does.
+-- Identifiers are checked against the catalog and quoted with %I; values are parameters.
+CREATE FUNCTION tenancy.aggregate(
+    tbl text,
+    measures text[] DEFAULT '{count}',
+    group_by text[] DEFAULT '{}',
+    filters jsonb DEFAULT '{}',
+    per_tenant bool DEFAULT false,
+    min_group_size int DEFAULT 1)
+RETURNS TABLE (tenant_id uuid, group_values jsonb, aggregates jsonb, row_count bigint, tenant_count bigint,
+               suppressed_groups bigint, excluded_tenants bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    rel regclass;
+    col record;
+    measure text;
+    parts text[];
+    fn text;
+    arg text;
+    i int := 0;
+    partials text[] := '{}';     -- level 1: partial aggregates per tenant and group
+    totals text[] := '{}';       -- level 2: 'key', expression pairs of the aggregates object
+    keys1 text[] := '{}';        -- level 1: t.col AS gN
+    group1 text[] := '{}';       -- level 1: t.col (GROUP BY)
+    keys2 text[] := '{}';        -- level 2: l1.gN
+    group_json text[] := '{}';   -- 'col', l2.gN pairs of the group_values object
+    conds text[] := '{}';
+    vals jsonb := '[]';          -- filter values, as text, referenced by position ($2->>n)
+    fcol text;
+    fval jsonb;
+    op text;
+    opval jsonb;
+    sql_op text;
+    opted_out uuid[];
+    excluded bigint;
+BEGIN
+    BEGIN
+        rel := to_regclass(tbl);
+    EXCEPTION WHEN syntax_error OR invalid_name OR feature_not_supported THEN
+        rel := NULL;
+    END;
+    IF rel IS NULL OR NOT EXISTS (SELECT FROM tenancy.protected_tables p WHERE p.tbl = rel) THEN
+        RAISE EXCEPTION 'table "%" is not a protected table', coalesce(tbl, 'NULL') USING ERRCODE = 'TN060',
+            HINT = 'tenancy.aggregate reads the tables tenancy.protect registered (tenancy.protected_tables), by schema-qualified name.';
+    END IF;
+
+    IF min_group_size IS NULL OR min_group_size < 1 THEN
+        RAISE EXCEPTION 'min_group_size must be at least 1, not %', coalesce(min_group_size::text, 'NULL')
+            USING ERRCODE = 'TN065';
+    END IF;
+
+    IF measures IS NULL OR cardinality(measures) NOT BETWEEN 1 AND 20 THEN
+        RAISE EXCEPTION 'between 1 and 20 measures are needed, not %', coalesce(cardinality(measures), 0)
+            USING ERRCODE = 'TN062', HINT = 'A measure is count, count(column), sum(column), avg(column), min(column) or max(column).';
+    END IF;
+    FOREACH measure IN ARRAY measures LOOP
+        i := i + 1;
+        parts := regexp_match(coalesce(measure, ''), '^\s*([A-Za-z]+)\s*(\((.*)\))?\s*$');
+        fn := lower(parts[1]);
+        arg := btrim(parts[3]);
+        IF fn IS NULL OR fn NOT IN ('count', 'sum', 'avg', 'min', 'max') THEN
+            RAISE EXCEPTION 'unknown measure "%"', coalesce(measure, 'NULL') USING ERRCODE = 'TN062',
+                HINT = 'A measure is count, count(column), sum(column), avg(column), min(column) or max(column).';
+        END IF;
+        IF fn = 'count' AND (arg IS NULL OR arg = '*') THEN
+            partials := partials || format('count(*) AS m%s', i);
+            totals := totals || format('%L, sum(l1.m%s)::bigint', 'count', i);
+            CONTINUE;
+        END IF;
+        IF arg IS NULL OR arg IN ('', '*') THEN
+            RAISE EXCEPTION 'measure "%" needs a column: %(column)', measure, fn USING ERRCODE = 'TN062';
+        END IF;
+        col := tenancy._aggregate_column(rel, arg, format('measure %s', measure));
+        IF fn IN ('sum', 'avg') AND NOT ((SELECT t.typcategory FROM pg_type t WHERE t.oid = col.base) = 'N'
+                                         AND tenancy._aggregate_has(fn, col.base)) THEN
+            RAISE EXCEPTION 'measure "%": % needs a numeric column, and "%" is %', measure, fn, arg, col.col_type
+                USING ERRCODE = 'TN062';
+        END IF;
+        IF fn IN ('min', 'max') AND NOT tenancy._aggregate_has(fn, col.base) THEN
+            RAISE EXCEPTION 'measure "%": column "%" of type % has no %', measure, arg, col.col_type, fn
+                USING ERRCODE = 'TN062';
+        END IF;
+        CASE fn
+        WHEN 'count' THEN
+            partials := partials || format('count(t.%I) AS m%s', arg, i);
+            totals := totals || format('%L, sum(l1.m%s)::bigint', format('count(%s)', arg), i);
+        WHEN 'avg' THEN
+            partials := partials || format('sum(t.%I%s) AS m%s, count(t.%I) AS c%s', arg,
+                                           CASE WHEN col.base = 'real'::regtype THEN '::float8' ELSE '' END, i, arg, i);
+            totals := totals || format('%L, sum(l1.m%s) / nullif(sum(l1.c%s), 0)', format('avg(%s)', arg), i, i);
+        ELSE
+            partials := partials || format('%s(t.%I) AS m%s', fn, arg, i);
+            totals := totals || format('%L, %s(l1.m%s)', format('%s(%s)', fn, arg), fn, i);  -- sum of sums, min of mins...
+        END CASE;
+    END LOOP;
+
+    group_by := coalesce(group_by, '{}');
+    IF cardinality(group_by) > 4 THEN
+        RAISE EXCEPTION 'at most 4 group_by columns, not %', cardinality(group_by) USING ERRCODE = 'TN064';
+    END IF;
+    FOR i IN 1 .. cardinality(group_by) LOOP
+        col := tenancy._aggregate_column(rel, group_by[i], 'group_by');
+        IF group_by[i] = ANY (group_by[1:i - 1]) THEN
+            RAISE EXCEPTION 'group_by names column "%" twice', group_by[i] USING ERRCODE = 'TN064';
+        END IF;
+        IF NOT tenancy._aggregate_comparable(col.base) THEN
+            RAISE EXCEPTION 'cannot group by column "%" of type %', group_by[i], col.col_type USING ERRCODE = 'TN064';
+        END IF;
+        keys1 := keys1 || format('t.%I AS g%s', group_by[i], i);
+        group1 := group1 || format('t.%I', group_by[i]);
+        keys2 := keys2 || format('l1.g%s', i);
+        group_json := group_json || format('%L, l2.g%s', group_by[i], i);
+    END LOOP;
+
+    filters := coalesce(filters, '{}');
+    IF jsonb_typeof(filters) <> 'object' THEN
+        RAISE EXCEPTION 'filters must be a JSON object of column: value, not %', filters USING ERRCODE = 'TN063';
+    END IF;
+    FOR fcol, fval IN SELECT e.key, e.value FROM jsonb_each(filters) e ORDER BY e.key LOOP
+        col := tenancy._aggregate_column(rel, fcol, 'filter');
+        IF NOT tenancy._aggregate_comparable(col.base) OR col.base IN ('json'::regtype, 'jsonb'::regtype) THEN
+            RAISE EXCEPTION 'cannot filter on column "%" of type %', fcol, col.col_type USING ERRCODE = 'TN063';
+        END IF;
+        CASE jsonb_typeof(fval)
+        WHEN 'null' THEN
+            conds := conds || format('t.%I IS NULL', fcol);
+        WHEN 'array' THEN
+            IF jsonb_array_length(fval) = 0 THEN
+                RAISE EXCEPTION 'bad filter on column "%": an empty list matches nothing', fcol USING ERRCODE = 'TN063';
+            END IF;
+            conds := conds || format('t.%I = ANY (ARRAY(SELECT jsonb_array_elements_text($2->%s))::%s[])',
+                                     fcol, jsonb_array_length(vals), col.col_type);
+            vals := vals || jsonb_build_array(
+                (SELECT jsonb_agg(tenancy._aggregate_filter_value(fcol, col.col_type, v)) FROM jsonb_array_elements(fval) v));
+        WHEN 'object' THEN
+            IF fval = '{}' THEN
+                RAISE EXCEPTION 'bad filter on column "%": no comparison', fcol USING ERRCODE = 'TN063';
+            END IF;
+            FOR op, opval IN SELECT e.key, e.value FROM jsonb_each(fval) e ORDER BY e.key LOOP
+                sql_op := CASE op WHEN 'eq' THEN '=' WHEN 'neq' THEN '<>' WHEN 'lt' THEN '<' WHEN 'lte' THEN '<='
+                                  WHEN 'gt' THEN '>' WHEN 'gte' THEN '>=' END;
+                IF sql_op IS NULL THEN
+                    RAISE EXCEPTION 'bad filter on column "%": unknown comparison "%"', fcol, op USING ERRCODE = 'TN063',
+                        HINT = 'Comparisons: eq, neq, lt, lte, gt, gte.';
+                END IF;
+                conds := conds || format('t.%I %s ($2->>%s)::%s', fcol, sql_op, jsonb_array_length(vals), col.col_type);
+                vals := vals || to_jsonb(tenancy._aggregate_filter_value(fcol, col.col_type, opval));
+            END LOOP;
+        ELSE
+            conds := conds || format('t.%I = ($2->>%s)::%s', fcol, jsonb_array_length(vals), col.col_type);
+            vals := vals || to_jsonb(tenancy._aggregate_filter_value(fcol, col.col_type, fval));
+        END CASE;
+    END LOOP;
+
+    -- Opted-out tenants' rows are never read; how many tenants opted out is reported.
+    SELECT coalesce(array_agg(o.tenant_id), '{}'), count(*) INTO opted_out, excluded FROM tenancy.analytics_opt_outs o;
+
+    IF per_tenant THEN
+        keys2 := 'l1.tid'::text || keys2;
+    END IF;
+    RETURN QUERY EXECUTE format(
+        $sql$
+        WITH l1 AS (
+            SELECT t.tenant_id AS tid%1$s, count(*) AS n, %2$s
+            FROM %3$s t
+            WHERE NOT (t.tenant_id = ANY ($1))%4$s
+            GROUP BY t.tenant_id%5$s
+        ), l2 AS (
+            SELECT %6$s AS tid%7$s, sum(l1.n)::bigint AS row_count, count(*) AS tenant_count,
+                   jsonb_build_object(%8$s) AS aggregates
+            FROM l1%9$s
+        )
+        SELECT l2.tid, jsonb_build_object(%10$s), l2.aggregates, l2.row_count, l2.tenant_count,
+               (SELECT count(*) FROM l2 s WHERE s.row_count < $3), $4
+        FROM l2 WHERE l2.row_count >= $3
+        ORDER BY l2.tid%11$s
+        $sql$,
+        (SELECT string_agg(', ' || k, '') FROM unnest(keys1) k),
+        array_to_string(partials, ', '),
+        rel,
+        (SELECT string_agg(' AND ' || c, '') FROM unnest(conds) c),
+        (SELECT string_agg(', ' || g, '') FROM unnest(group1) g),
+        CASE WHEN per_tenant THEN 'l1.tid' ELSE 'NULL::uuid' END,
+        (SELECT string_agg(', ' || k, '') FROM unnest(keys2[CASE WHEN per_tenant THEN 2 ELSE 1 END:]) k),
+        array_to_string(totals, ', '),
+        CASE WHEN cardinality(keys2) > 0 THEN ' GROUP BY ' || array_to_string(keys2, ', ') ELSE '' END,
+        array_to_string(group_json, ', '),
+        (SELECT string_agg(', l2.g' || n, '' ORDER BY n) FROM generate_series(1, cardinality(group_by)) n))
+    USING opted_out, vals, min_group_size, excluded;
+END $$;
+COMMENT ON FUNCTION tenancy.aggregate(text, text[], text[], jsonb, bool, int) IS
+'Aggregates one protected table across all tenants: measures (count, count(col), sum(col), avg(col), min(col), max(col)) per group of up to 4 group_by columns, optionally per tenant, with equality/range/list filters; groups of fewer than min_group_size rows are suppressed and counted in suppressed_groups; opted-out tenants are left out and counted in excluded_tenants. One row per group: tenant_id (per_tenant), group_values and aggregates as JSON objects, row_count, tenant_count. TN060 table, TN061 column, TN062 measure, TN063 filter, TN064 group_by, TN065 min_group_size.';
+
+-- Rows per protected table per tenant: dynamic SQL over the registry, so a function; the
+-- view below is what callers read. Opted-out tenants' rows are not counted (or listed).
+CREATE FUNCTION tenancy._table_usage() RETURNS TABLE (tenant_id uuid, table_name text, module text, row_count bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    p record;
+    opted_out uuid[] := ARRAY(SELECT o.tenant_id FROM tenancy.analytics_opt_outs o);
+BEGIN
+    FOR p IN SELECT pt.tbl, pt.module FROM tenancy.protected_tables pt ORDER BY pt.tbl::text LOOP
+        RETURN QUERY EXECUTE format(
+            'SELECT tn.id, $2, $3, coalesce(c.n, 0)
+             FROM tenancy.tenants tn
+             LEFT JOIN (SELECT t.tenant_id, count(*) AS n FROM %s t WHERE NOT (t.tenant_id = ANY ($1)) GROUP BY 1) c
+                    ON c.tenant_id = tn.id
+             WHERE NOT (tn.id = ANY ($1))
+             ORDER BY tn.slug', p.tbl)
+        USING opted_out, p.tbl::text, p.module;
+    END LOOP;
+END $$;
+
+-- The views read the catalog with their owner's (the extension owner's) rights: that is the
+-- point, since tenancy_analytics is granted no catalog table. They are not security_invoker
+-- for that reason; each shows counts only.
+CREATE VIEW tenancy.module_adoption AS
+SELECT m.key AS module, m.name, m.is_core,
+       count(t.id) FILTER (WHERE m.is_core OR tm.enabled) AS enabled_tenants,
+       count(t.id) AS total_tenants,
+       round(count(t.id) FILTER (WHERE m.is_core OR tm.enabled)::numeric / nullif(count(t.id), 0), 4) AS adoption
+FROM tenancy.modules m
+LEFT JOIN tenancy.tenants t ON true
+LEFT JOIN tenancy.tenant_modules tm ON tm.tenant_id = t.id AND tm.module = m.key
+GROUP BY m.key, m.name, m.is_core;
+COMMENT ON VIEW tenancy.module_adoption IS
+'Per installed module: how many tenants (suspended ones included) have it enabled at tenant level (core modules: all), of how many, and the share. Reads the catalog with the owner''s rights, deliberately.';
+
+CREATE VIEW tenancy.tenant_table_usage AS
+SELECT u.tenant_id, t.slug, u.table_name, u.module, u.row_count
+FROM tenancy._table_usage() u JOIN tenancy.tenants t ON t.id = u.tenant_id;
+COMMENT ON VIEW tenancy.tenant_table_usage IS
+'Rows each tenant owns in each protected table (0 included); tenants that opted out of analytics are not listed. Counts every registered table when read: not for every request. Reads with the owner''s rights, deliberately.';
+
+CREATE VIEW tenancy.tenant_daily_events AS
+SELECT e.tenant_id, t.slug, (e.at AT TIME ZONE 'UTC')::date AS day, count(*) AS events
+FROM tenancy.events e LEFT JOIN tenancy.tenants t ON t.id = e.tenant_id
+GROUP BY e.tenant_id, t.slug, (e.at AT TIME ZONE 'UTC')::date;
+COMMENT ON VIEW tenancy.tenant_daily_events IS
+'Events of tenancy.events per tenant per UTC day (tenant_id NULL: platform events; slug NULL: a deleted tenant). The platform''s own log, so opted-out tenants are included. Reads with the owner''s rights, deliberately.';
+
+CREATE VIEW tenancy.tenants_by_plan AS
+SELECT p.key AS plan, p.name AS plan_name, p.rank, s.status,
+       count(t.id) AS tenants, count(o.tenant_id) AS analytics_opted_out
+FROM tenancy.plans p
+CROSS JOIN (VALUES ('active'), ('suspended')) s (status)
+LEFT JOIN tenancy.tenants t ON t.plan = p.key AND t.status = s.status
+LEFT JOIN tenancy.analytics_opt_outs o ON o.tenant_id = t.id
+GROUP BY p.key, p.name, p.rank, s.status;
+COMMENT ON VIEW tenancy.tenants_by_plan IS
+'Tenants per plan and status (zeros included), and how many of them opted out of analytics. Reads with the owner''s rights, deliberately.';
+
+-- Who may call what: the same statements in the upgrade script, so both installs end with
+-- the same ACLs whatever privileges.sql does after this file.
+REVOKE ALL ON tenancy.analytics_opt_outs FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tenancy.set_analytics_opt_out(uuid, bool), tenancy._aggregate_column(regclass, text, text),
+    tenancy._aggregate_has(text, oid), tenancy._aggregate_comparable(oid), tenancy._aggregate_filter_value(text, text, jsonb),
+    tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage()
+    TO tenancy_analytics, tenancy_admin;
+GRANT EXECUTE ON FUNCTION tenancy.set_analytics_opt_out(uuid, bool) TO tenancy_admin;
+REVOKE ALL ON tenancy.module_adoption, tenancy.tenant_table_usage, tenancy.tenant_daily_events, tenancy.tenants_by_plan
+    FROM PUBLIC;
+GRANT SELECT ON tenancy.module_adoption, tenancy.tenant_table_usage, tenancy.tenant_daily_events, tenancy.tenants_by_plan
+    TO tenancy_analytics, tenancy_admin;
