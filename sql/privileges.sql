@@ -24,7 +24,7 @@ TO PUBLIC;
 GRANT EXECUTE ON FUNCTION
     tenancy.create_tenant(text, text, text, jsonb, text[]), tenancy.suspend_tenant(uuid),
     tenancy.activate_tenant(uuid), tenancy.delete_tenant(uuid), tenancy.create_company(uuid, text),
-    tenancy.update_tenant(uuid, text, jsonb, text, text),
+    tenancy.update_tenant(uuid, text, jsonb, text, text), tenancy.tenant_row_counts(uuid),
     tenancy.bind_role(regrole, uuid), tenancy.unbind_role(regrole, uuid),
     tenancy.install_module(jsonb), tenancy.enable_module(uuid, text, jsonb),
     tenancy.disable_module(uuid, text),

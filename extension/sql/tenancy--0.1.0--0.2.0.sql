@@ -954,3 +954,24 @@ COMMENT ON FUNCTION tenancy.record_writes(regclass, bool) IS
 'Opts a protected table in (or out, with false) to the event log: every insert, update and delete appends row.insert / row.update / row.delete to the row''s tenant''s events, with the table, the primary key and the user set_user named. Same rights as protect; TN030 for a table that is not protected.';
 REVOKE EXECUTE ON FUNCTION tenancy._record_write(), tenancy.record_writes(regclass, bool) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenancy.record_writes(regclass, bool) TO PUBLIC;
+
+-- rows per protected table of one tenant, for its health (sql/tenants.sql)
+CREATE FUNCTION tenancy.tenant_row_counts(tenant uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    tbl regclass;
+    n bigint;
+    counts jsonb := '{}';
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    FOR tbl IN SELECT p.tbl FROM tenancy.protected_tables p ORDER BY p.tbl::text LOOP
+        EXECUTE format('SELECT count(*) FROM %s WHERE tenant_id = $1', tbl) INTO n USING tenant;
+        counts := counts || jsonb_build_object(tbl::text, n);
+    END LOOP;
+    RETURN counts;
+END $$;
+COMMENT ON FUNCTION tenancy.tenant_row_counts(uuid) IS
+'How many rows a tenant owns in each protected table, {"hrms.employees": 30, ...}: for its health page. Each count uses the tenant_id index. TN001 unknown tenant.';
+REVOKE EXECUTE ON FUNCTION tenancy.tenant_row_counts(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.tenant_row_counts(uuid) TO tenancy_admin;

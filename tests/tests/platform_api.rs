@@ -132,8 +132,20 @@ async fn a_platform_admin_runs_a_tenants_whole_life() {
     let (_, active) = json(db.rpc("activate_tenant", json!({"id": id}).to_string()).execute().await.unwrap()).await;
     assert_eq!(active["status"], "active");
 
+    let mut admin = superuser().await;
+    as_tenant(
+        &mut admin,
+        tenant_id,
+        "INSERT INTO hrms.employees (first_name, last_name, email) VALUES ('A', 'B', 'a@b.example')",
+    )
+    .await
+    .unwrap();
     let (_, health) = json(db.from("tenant_health").eq("id", &id).single().execute().await.unwrap()).await;
     assert_eq!(health["companies"], 1);
+    assert_eq!(
+        (health["rows"]["hrms.employees"].as_i64(), health["rows"]["payroll.payslips"].as_i64()),
+        (Some(1), Some(0))
+    );
     assert!(health["last_activity"].is_string() && health["events_last_30_days"].as_i64().unwrap() >= 8, "{health}");
     let (_, stats) = json(db.from("stats").single().execute().await.unwrap()).await;
     assert!(stats["tenants"].as_i64().unwrap() >= 1 && stats["by_plan"]["premium"].as_i64().unwrap() >= 1, "{stats}");
