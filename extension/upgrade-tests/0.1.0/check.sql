@@ -38,3 +38,38 @@ DO $$ BEGIN
     ASSERT NOT EXISTS (SELECT FROM tenancy.unprotected_tables()), 'nothing unprotected';
     ASSERT tenancy.current_tenant_id() IS NULL, 'no context outside a transaction that entered one';
 END $$;
+
+-- Every other function of 0.1.0's API, called once, in a transaction that leaves nothing.
+BEGIN;
+DO $$
+DECLARE
+    t uuid := tenancy.create_tenant('upgrade-c', 'Upgrade C', 'standard', '{}', '{notes}');
+    c uuid := tenancy.create_company(t, 'Branch');
+    removed jsonb;
+BEGIN
+    PERFORM tenancy.enable_module(t, 'notes', '{"page_size": 5}');
+    PERFORM tenancy.set_company_module(c, 'notes', true, '{"page_size": 7}', '{pinning}', NULL);
+    PERFORM tenancy.suspend_tenant(t);
+    PERFORM tenancy.activate_tenant(t);
+    PERFORM tenancy.bind_role('upgrade_analyst', t);
+    ASSERT tenancy.unbind_role('upgrade_analyst', t), 'unbind';
+    ASSERT tenancy.merge_config('{"a": {"b": 1}}', '{"a": {"c": 2}}') = '{"a": {"b": 1, "c": 2}}', 'merge';
+    ASSERT tenancy.public_config('upgrade-c') ->> 'name' = 'Upgrade C', 'public config';
+    PERFORM tenancy.check_subdomain(t, 'upgrade-c');
+    PERFORM tenancy.enter_tenant(t, c);
+    ASSERT tenancy.current_company_id() = c, 'company';
+    ASSERT tenancy.has_module('notes') AND tenancy.require_module('notes'), 'module';
+    ASSERT tenancy.module_tenant_id('notes') = t, 'module tenant';
+    ASSERT tenancy.module_config('notes') ->> 'page_size' = '7', 'company config';
+    PERFORM tenancy.disable_module(t, 'notes');
+    CREATE TABLE upgrade_fixture.scratch (tenant_id uuid, id int, PRIMARY KEY (tenant_id, id));
+    PERFORM tenancy.protect('upgrade_fixture.scratch');
+    removed := tenancy.delete_tenant(t);
+    ASSERT removed ? 'upgrade_fixture.notes', 'delete_tenant reports every protected table';
+END $$;
+ROLLBACK;
+
+BEGIN;
+SET LOCAL ROLE upgrade_analyst;
+SELECT tenancy.use_tenant(id) FROM tenancy.bound_tenants();
+ROLLBACK;
