@@ -7,7 +7,7 @@
 -- analyst_multi (acme, globex).
 -- The REST server: logs in as authenticator (NOINHERIT, PostgREST's idiom), enters the
 -- token's tenant as a member of tenancy_service, then becomes tenant_member or web_anon
--- (or platform_admin, for the platform API).
+-- (or platform_admin, for the platform API; tenancy_analytics, for the analytics API).
 
 SET client_min_messages = warning;
 
@@ -116,7 +116,7 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
         CREATE ROLE authenticator LOGIN NOINHERIT;
     END IF;
-    GRANT tenancy_service, tenant_member, web_anon, platform_admin TO authenticator;
+    GRANT tenancy_service, tenant_member, web_anon, platform_admin, tenancy_analytics TO authenticator;
     FOREACH analyst IN ARRAY '{analyst_acme,analyst_springfield,analyst_multi}'::text[] LOOP
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = analyst) THEN
             EXECUTE format('CREATE ROLE %I LOGIN IN ROLE tenant_member', analyst);

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 pub const SECRET: &str = "tenancy-tests-secret-at-least-32-bytes!";
-pub const SCHEMAS: &str = "hrms,core,payroll,chat,pipeline,school,library,events,attendance,api,platform";
+pub const SCHEMAS: &str = "hrms,core,payroll,chat,pipeline,school,library,events,attendance,api,platform,analytics";
 
 pub struct Api {
     pub url: String,
