@@ -1,6 +1,6 @@
 -- The schema cache: every table and view of the exposed schemas ($1), their columns, primary
--- keys and foreign keys, and every function with named arguments, as one JSON document built
--- by PostgreSQL.
+-- keys, unique keys and foreign keys, and every function with named arguments, as one JSON
+-- document built by PostgreSQL.
 SELECT json_build_object(
     'functions', coalesce((
         SELECT json_agg(json_build_object(
@@ -43,8 +43,17 @@ SELECT json_build_object(
                     'type_name', format_type(a.atttypid, NULL),
                     'nullable', NOT a.attnotnull,
                     'has_default', a.atthasdef OR a.attidentity <> '',
-                    'generated', a.attgenerated <> '' OR a.attidentity = 'a') ORDER BY a.attnum)
+                    'generated', a.attgenerated <> '' OR a.attidentity = 'a',
+                    'default', CASE
+                        WHEN a.attgenerated <> '' THEN NULL
+                        WHEN a.attidentity <> '' THEN (
+                            SELECT format('nextval(%L::regclass)', s.oid::regclass::text)
+                            FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
+                            WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid
+                              AND dep.refobjsubid = a.attnum AND dep.deptype = 'i')
+                        ELSE pg_get_expr(d.adbin, d.adrelid) END) ORDER BY a.attnum)
                 FROM pg_attribute a
+                LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'),
             'primary_key', coalesce((
                 SELECT json_agg(a.attname ORDER BY k.ord)
@@ -52,6 +61,12 @@ SELECT json_build_object(
                 CROSS JOIN unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
                 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
                 WHERE con.conrelid = c.oid AND con.contype = 'p'), '[]'),
+            'unique_keys', coalesce((
+                SELECT json_agg((SELECT json_agg(a.attname ORDER BY k.ord)
+                                 FROM unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
+                                 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum))
+                FROM pg_constraint con
+                WHERE con.conrelid = c.oid AND con.contype = 'u'), '[]'),
             'foreign_keys', coalesce((
                 SELECT json_agg(json_build_object(
                     'name', con.conname,

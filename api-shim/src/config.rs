@@ -1,6 +1,52 @@
-//! Configuration from the environment, under PostgREST's names where PostgREST has the
-//! setting, and `TENANCY_*` for what is ours.
+//! Configuration from an optional file and the environment, under PostgREST's names where
+//! PostgREST has the setting, and `TENANCY_*` / `tenancy-*` for what is ours.
+//!
+//! As in PostgREST, the file is the server's one argument (`tenancy-api /etc/tenancy.conf`),
+//! holds `key = value` lines (`db-uri = "postgres://..."`, `server-port = 3000`, `#` comments),
+//! and every variable set in the environment overrides the file's key. Both end up in one map
+//! of variable names, which `Config::from_vars` reads: there is one way a setting is read.
 use std::collections::HashMap;
+use std::path::Path;
+
+/// Every setting: its environment variable and its key in the file (PostgREST's mapping:
+/// `PGRST_DB_URI` is `db-uri`; ours: `TENANCY_BASE_DOMAIN` is `tenancy-base-domain`).
+pub const SETTINGS: &[(&str, &str)] = &[
+    ("PGRST_DB_URI", "db-uri"),
+    ("PGRST_DB_SCHEMAS", "db-schemas"),
+    ("PGRST_DB_ANON_ROLE", "db-anon-role"),
+    ("PGRST_JWT_SECRET", "jwt-secret"),
+    ("PGRST_JWT_AUD", "jwt-aud"),
+    ("PGRST_JWT_ROLE_CLAIM_KEY", "jwt-role-claim-key"),
+    ("PGRST_DB_POOL", "db-pool"),
+    ("PGRST_DB_MAX_ROWS", "db-max-rows"),
+    ("PGRST_DB_TX_END", "db-tx-end"),
+    ("PGRST_DB_PRE_REQUEST", "db-pre-request"),
+    ("PGRST_SERVER_HOST", "server-host"),
+    ("PGRST_SERVER_PORT", "server-port"),
+    ("PGRST_SERVER_CORS_ALLOWED_ORIGINS", "server-cors-allowed-origins"),
+    ("TENANCY_TENANT_CLAIM", "tenancy-tenant-claim"),
+    ("TENANCY_COMPANY_CLAIM", "tenancy-company-claim"),
+    ("TENANCY_USER_CLAIM", "tenancy-user-claim"),
+    ("TENANCY_TENANT_ROLE_CLAIM", "tenancy-tenant-role-claim"),
+    ("TENANCY_MAX_BODY_BYTES", "tenancy-max-body-bytes"),
+    ("TENANCY_STATEMENT_TIMEOUT_MS", "tenancy-statement-timeout-ms"),
+    ("TENANCY_BASE_DOMAIN", "tenancy-base-domain"),
+    ("TENANCY_RATE_LIMIT_RPS", "tenancy-rate-limit-rps"),
+    ("TENANCY_RATE_LIMIT_BURST", "tenancy-rate-limit-burst"),
+];
+
+/// The file key of a variable, for messages.
+fn file_key(variable: &str) -> Option<&'static str> {
+    SETTINGS.iter().find(|(v, _)| *v == variable).map(|(_, k)| *k)
+}
+
+/// `PGRST_SERVER_PORT (server-port)`: how a message names a setting, wherever it was set.
+fn label(variable: &str) -> String {
+    match file_key(variable) {
+        Some(key) => format!("{variable} ({key})"),
+        None => variable.to_string(),
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TxEnd {
@@ -21,7 +67,7 @@ fn jwt_secret(value: String) -> Result<JwtSecret, ConfigError> {
     if !value.trim_start().starts_with('{') {
         return Ok(JwtSecret::Hs256(value));
     }
-    let bad = |e: serde_json::Error| ConfigError(format!("PGRST_JWT_SECRET: not a JWK or JWK set ({e})"));
+    let bad = |e: serde_json::Error| ConfigError(format!("{}: not a JWK or JWK set ({e})", label("PGRST_JWT_SECRET")));
     let json: serde_json::Value = serde_json::from_str(&value).map_err(bad)?;
     let set = if json.get("keys").is_some() {
         serde_json::from_value(json).map_err(bad)?
@@ -97,7 +143,7 @@ fn qualified_name(setting: &str, value: &str) -> Result<String, ConfigError> {
             && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
     if parts.len() > 2 || !parts.iter().all(plain) {
-        return Err(ConfigError(format!("{setting}: \"{value}\" is not a function name (schema.name)")));
+        return Err(ConfigError(format!("{}: \"{value}\" is not a function name (schema.name)", label(setting))));
     }
     Ok(parts.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join("."))
 }
@@ -107,24 +153,41 @@ impl Config {
         Config::from_vars(&std::env::vars().collect())
     }
 
+    /// The file at `path` (if any), then the environment over it.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let file = match path {
+            None => HashMap::new(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError(format!("cannot read the configuration file {}: {e}", path.display())))?;
+                parse_file(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?
+            }
+        };
+        Config::from_vars(&merge(file, std::env::vars()))
+    }
+
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| vars.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            debug_assert!(file_key(name).is_some(), "{name} is missing from SETTINGS");
+            vars.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+        };
         let number = |name: &str, default: u64| -> Result<u64, ConfigError> {
-            get(name)
-                .map_or(Ok(default), |v| v.parse().map_err(|_| ConfigError(format!("{name}: \"{v}\" is not a number"))))
+            get(name).map_or(Ok(default), |v| {
+                v.parse().map_err(|_| ConfigError(format!("{}: \"{v}\" is not a number", label(name))))
+            })
         };
         let tx_end = match get("PGRST_DB_TX_END").as_deref() {
             None | Some("commit") => TxEnd::Commit,
             Some("commit-allow-override") => TxEnd::CommitAllowOverride,
             Some("rollback") => TxEnd::Rollback,
             Some("rollback-allow-override") => TxEnd::RollbackAllowOverride,
-            Some(other) => return Err(ConfigError(format!("PGRST_DB_TX_END: unknown value \"{other}\""))),
+            Some(other) => return Err(ConfigError(format!("{}: unknown value \"{other}\"", label("PGRST_DB_TX_END")))),
         };
         let role_claim = get("PGRST_JWT_ROLE_CLAIM_KEY").unwrap_or_else(|| ".role".into());
         let role_claim_path: Vec<String> =
             role_claim.split('.').filter(|s| !s.is_empty()).map(|s| s.trim_matches('"').to_string()).collect();
         if role_claim_path.is_empty() {
-            return Err(ConfigError(format!("PGRST_JWT_ROLE_CLAIM_KEY: \"{role_claim}\" names no claim")));
+            return Err(ConfigError(format!("{}: \"{role_claim}\" names no claim", label("PGRST_JWT_ROLE_CLAIM_KEY"))));
         }
         let port = number("PGRST_SERVER_PORT", 3000)?;
         Ok(Config {
@@ -143,7 +206,8 @@ impl Config {
             max_rows: get("PGRST_DB_MAX_ROWS").map(|_| number("PGRST_DB_MAX_ROWS", 0)).transpose()?,
             tx_end,
             host: get("PGRST_SERVER_HOST").unwrap_or_else(|| "127.0.0.1".into()),
-            port: u16::try_from(port).map_err(|_| ConfigError(format!("PGRST_SERVER_PORT: {port} is not a port")))?,
+            port: u16::try_from(port)
+                .map_err(|_| ConfigError(format!("{}: {port} is not a port", label("PGRST_SERVER_PORT"))))?,
             tenant_claim: get("TENANCY_TENANT_CLAIM").unwrap_or_else(|| "tenant_id".into()),
             company_claim: get("TENANCY_COMPANY_CLAIM").unwrap_or_else(|| "company_id".into()),
             user_claim: get("TENANCY_USER_CLAIM").unwrap_or_else(|| "sub".into()),
@@ -158,6 +222,93 @@ impl Config {
             rate_limit_burst: number("TENANCY_RATE_LIMIT_BURST", 100)?,
         })
     }
+}
+
+/// The file's settings as environment variables. Each line is blank, a `#` comment, or
+/// `key = value` with an optional trailing comment; a value is a double-quoted string (`\"`,
+/// `\\`, `\n`, `\t` escapes) or a bare word (`3000`, `true`, `commit`). An unknown key, a key
+/// set twice or a line that is none of these is an error naming the line.
+pub fn parse_file(text: &str) -> Result<HashMap<String, String>, ConfigError> {
+    let mut vars = HashMap::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let fail = |why: String| ConfigError(format!("line {number}: {why}: {}", line.trim()));
+        let content = line.trim();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let (key, rest) = content.split_once('=').ok_or_else(|| fail("expected key = value".into()))?;
+        let key = key.trim();
+        let (variable, known_key) = SETTINGS
+            .iter()
+            .find(|(_, k)| *k == key)
+            .map(|(v, k)| (*v, *k))
+            .ok_or_else(|| fail(format!("unknown key \"{key}\"")))?;
+        let value = file_value(rest.trim()).map_err(fail)?;
+        if let Some(first) = seen.insert(known_key, number) {
+            return Err(fail(format!("\"{key}\" is already set on line {first}")));
+        }
+        vars.insert(variable.to_string(), value);
+    }
+    Ok(vars)
+}
+
+/// One value: a quoted string or a bare word, then nothing but an optional comment.
+fn file_value(text: &str) -> Result<String, String> {
+    let (value, rest) = match text.strip_prefix('"') {
+        Some(quoted) => {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            let end = loop {
+                match chars.next() {
+                    None => return Err("unterminated string".into()),
+                    Some((i, '"')) => break i + 1,
+                    Some((_, '\\')) => match chars.next() {
+                        Some((_, '"')) => value.push('"'),
+                        Some((_, '\\')) => value.push('\\'),
+                        Some((_, 'n')) => value.push('\n'),
+                        Some((_, 't')) => value.push('\t'),
+                        Some((_, c)) => return Err(format!("unknown escape \\{c} in a string")),
+                        None => return Err("unterminated string".into()),
+                    },
+                    Some((_, c)) => value.push(c),
+                }
+            };
+            (value, &quoted[end..])
+        }
+        None => {
+            let end = text.find(|c: char| c.is_whitespace() || c == '#').unwrap_or(text.len());
+            let word = &text[..end];
+            if word.is_empty() {
+                return Err("expected a value after =".into());
+            }
+            if word.contains('"') {
+                return Err("a value with quotes must be one double-quoted string".into());
+            }
+            (word.to_string(), &text[end..])
+        }
+    };
+    let rest = rest.trim_start();
+    if !rest.is_empty() && !rest.starts_with('#') {
+        return Err("unexpected text after the value (quote a value with spaces)".into());
+    }
+    Ok(value)
+}
+
+/// The file's variables with the environment's over them: a variable set (and not empty) in
+/// the environment wins, as in PostgREST.
+pub fn merge(
+    file: HashMap<String, String>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> HashMap<String, String> {
+    let mut vars = file;
+    for (name, value) in env {
+        if !value.trim().is_empty() || !vars.contains_key(&name) {
+            vars.insert(name, value);
+        }
+    }
+    vars
 }
 
 #[cfg(test)]
@@ -207,5 +358,89 @@ mod tests {
         assert!(e.0.contains("PGRST_SERVER_PORT"));
         let e = Config::from_vars(&vars(&[("PGRST_DB_POOL", "ten")])).unwrap_err();
         assert!(e.0.contains("PGRST_DB_POOL"));
+    }
+
+    #[test]
+    fn every_setting_has_its_file_key() {
+        for (variable, key) in SETTINGS {
+            let expected = variable.strip_prefix("PGRST_").unwrap_or(variable).to_ascii_lowercase().replace('_', "-");
+            assert_eq!(*key, expected, "{variable}");
+        }
+        // Reading the defaults asks for every setting: one unlisted would panic here.
+        Config::from_vars(&vars(&[])).unwrap();
+    }
+
+    #[test]
+    fn a_file_in_postgrests_format() {
+        let file = parse_file(
+            "# tenancy.conf\n\
+             db-uri = \"postgres://authenticator@db:5432/tenancy\"\n\
+             db-schemas   = \"hrms, payroll\"  # two of them\n\
+             \n\
+             server-port = 3001\n\
+             db-tx-end = rollback-allow-override\n\
+             jwt-secret = \"a \\\"quoted\\\" # not a comment\"\n\
+             tenancy-base-domain = \"Example.com\"\n\
+             tenancy-rate-limit-rps = 5\n",
+        )
+        .unwrap();
+        assert_eq!(file["PGRST_JWT_SECRET"], "a \"quoted\" # not a comment");
+        let c = Config::from_vars(&file).unwrap();
+        assert_eq!(c.db_uri, "postgres://authenticator@db:5432/tenancy");
+        assert_eq!(c.db_schemas, vec!["hrms", "payroll"]);
+        assert_eq!((c.port, c.tx_end, c.rate_limit_rps), (3001, TxEnd::RollbackAllowOverride, 5));
+        assert_eq!(c.base_domain.as_deref(), Some("example.com"));
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let file = parse_file("server-port = 3001\ndb-schemas = \"hrms\"\ndb-pool = 3\n").unwrap();
+        let env = vars(&[("PGRST_SERVER_PORT", "4000"), ("PGRST_DB_POOL", ""), ("PGRST_DB_ANON_ROLE", "anon")]);
+        let c = Config::from_vars(&merge(file, env)).unwrap();
+        assert_eq!(c.port, 4000, "set in both: the environment's");
+        assert_eq!(c.db_schemas, vec!["hrms"], "only in the file");
+        assert_eq!(c.pool_size, 3, "empty in the environment: the file's");
+        assert_eq!(c.anon_role.as_deref(), Some("anon"), "only in the environment");
+    }
+
+    #[test]
+    fn file_mistakes_name_the_line() {
+        let err = |text: &str| parse_file(text).unwrap_err().0;
+        assert_eq!(err("db-uri = \"x\"\ndb-urii = \"y\""), "line 2: unknown key \"db-urii\": db-urii = \"y\"");
+        assert_eq!(err("\n\njust words"), "line 3: expected key = value: just words");
+        assert_eq!(err("db-uri = \"open"), "line 1: unterminated string: db-uri = \"open");
+        assert_eq!(err("db-uri ="), "line 1: expected a value after =: db-uri =");
+        assert_eq!(
+            err("db-anon-role = web anon"),
+            "line 1: unexpected text after the value (quote a value with spaces): db-anon-role = web anon"
+        );
+        assert!(err("jwt-aud = \"a\" b").starts_with("line 1: unexpected text after the value"));
+        assert!(err("jwt-aud = \"a\\q\"").contains("unknown escape \\q"));
+        assert_eq!(
+            err("server-port = 1\n# again\nserver-port = 2"),
+            "line 3: \"server-port\" is already set on line 1: server-port = 2"
+        );
+        // PostgREST keys tenancy-api does not have are unknown too, not silently ignored.
+        assert!(err("openapi-mode = \"disabled\"").contains("unknown key \"openapi-mode\""));
+    }
+
+    #[test]
+    fn bad_values_from_the_file_name_both_names() {
+        let file = parse_file("server-port = \"many\"").unwrap();
+        let e = Config::from_vars(&file).unwrap_err();
+        assert_eq!(e.0, "PGRST_SERVER_PORT (server-port): \"many\" is not a number");
+    }
+
+    #[test]
+    fn load_reads_the_file() {
+        let path = std::env::temp_dir().join(format!("tenancy-config-{}.conf", std::process::id()));
+        std::fs::write(&path, "db-max-rows = 7\nbogus = 1\n").unwrap();
+        let e = Config::load(Some(&path)).unwrap_err();
+        assert!(e.0.starts_with(&path.display().to_string()) && e.0.contains("line 2: unknown key \"bogus\""), "{e}");
+        std::fs::write(&path, "db-max-rows = 7\n").unwrap();
+        assert_eq!(Config::load(Some(&path)).unwrap().max_rows, Some(7));
+        std::fs::remove_file(&path).unwrap();
+        let e = Config::load(Some(&path)).unwrap_err();
+        assert!(e.0.starts_with("cannot read the configuration file"), "{e}");
     }
 }

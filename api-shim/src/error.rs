@@ -22,6 +22,8 @@ pub enum ApiError {
     NoRelationship { parent: String, name: String },
     /// Several foreign keys could embed it: a hint (`rel!fk_name(...)`) must choose.
     AmbiguousRelationship { parent: String, name: String, candidates: Vec<String> },
+    /// `...rel(...)` on a to-many relationship: there is no one row to lift columns from.
+    SpreadNotToOne { parent: String, name: String },
     /// A filter, order or limit on a path that is not embedded in `select`.
     NotEmbedded(String),
     /// A body that is not the JSON the request needs.
@@ -143,7 +145,9 @@ impl ApiError {
                     format!("Could not find a relationship between '{parent}' and '{name}' in the schema cache"),
                 );
                 p.hint = Some(
-                    "Embedding follows foreign keys; many-to-many through a join table is not supported yet.".into(),
+                    "Embedding follows foreign keys, or for many-to-many a junction table whose primary key holds \
+                     the columns of its foreign keys to both."
+                        .into(),
                 );
                 p
             }
@@ -154,7 +158,17 @@ impl ApiError {
                     format!("Could not embed because more than one relationship was found for '{parent}' and '{name}'"),
                 );
                 p.details = Some(candidates.join(", "));
-                p.hint = Some(format!("Name one: {name}!<foreign key>(...)"));
+                p.hint = Some(format!("Name one: {name}!<foreign key>(...), or {name}!<junction table>(...)"));
+                p
+            }
+            ApiError::SpreadNotToOne { parent, name } => {
+                let mut p = parts(
+                    StatusCode::BAD_REQUEST,
+                    "PGRST119",
+                    format!("A spread operation on '{name}' is not possible"),
+                );
+                p.details =
+                    Some(format!("'{parent}' and '{name}' do not form a many-to-one or one-to-one relationship"));
                 p
             }
             ApiError::NotEmbedded(path) => parts(

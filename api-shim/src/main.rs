@@ -1,4 +1,5 @@
-//! `tenancy-api`: configuration from the environment, then serve until SIGTERM or Ctrl-C.
+//! `tenancy-api [FILE]`: configuration from the file (PostgREST's format, optional) and the
+//! environment over it, then serve until SIGTERM or Ctrl-C, finishing requests in flight.
 //! `tenancy-api token TENANT_ID|- [ROLE]` prints a day-long token signed with PGRST_JWT_SECRET
 //! (`-`: no tenant, e.g. for platform_admin).
 use tenancy_api::{app, auth, config::Config};
@@ -26,7 +27,10 @@ async fn main() -> anyhow::Result<()> {
         .json()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
-    let config = Config::from_env()?;
+    if args.len() > 1 || args.first().is_some_and(|a| a.starts_with('-')) {
+        anyhow::bail!("usage: tenancy-api [CONFIG_FILE] | tenancy-api token TENANT_ID|- [ROLE]");
+    }
+    let config = Config::load(args.first().map(std::path::Path::new))?;
     let address = format!("{}:{}", config.host, config.port);
     let state = app::build_state(config).await?;
     let listener = tokio::net::TcpListener::bind(&address).await?;

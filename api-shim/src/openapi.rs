@@ -137,7 +137,7 @@ pub fn document(cache: &SchemaCache, schema: &str, privileges: &Privileges) -> V
         "components": {
             "schemas": schemas,
             "parameters": {
-                "select": {"name": "select", "in": "query", "schema": {"type": "string"}, "description": "Columns, aliases, casts, embedded resources"},
+                "select": {"name": "select", "in": "query", "schema": {"type": "string"}, "description": "Columns, aliases, casts, embedded resources: rel(cols) through a foreign key or junction table, ...rel(cols) spread into the row"},
                 "order": {"name": "order", "in": "query", "schema": {"type": "string"}, "description": "column.asc|desc.nullsfirst|nullslast,..."},
                 "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0}},
                 "offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}

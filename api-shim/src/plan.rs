@@ -2,9 +2,9 @@
 //! unknown one is the client's mistake, named in the error), and limits are settled.
 use crate::error::ApiError;
 use crate::plan_types::*;
-use crate::prefer::{Count, Preferences, Resolution, Return};
+use crate::prefer::{Count, Missing, Preferences, Resolution, Return};
 use crate::query_grammar as g;
-use crate::schema_cache::{Function, Relation, SchemaCache};
+use crate::schema_cache::{ForeignKey, Function, Relation, SchemaCache};
 use serde_json::Value;
 use std::cell::RefCell;
 
@@ -123,12 +123,22 @@ fn logic(relation: &Relation, tree: &g::LogicTree) -> Result<Condition, ApiError
     Ok(if tree.negated { Condition::Not(Box::new(combined)) } else { combined })
 }
 
-/// A foreign key between a relation and one embedded in it.
+/// A relationship between a relation and one embedded in it: a foreign key, or a junction
+/// table with a foreign key to each.
 struct Relationship<'a> {
     child: &'a Relation,
-    /// (embedded column, parent column) pairs.
-    join: Vec<(String, String)>,
+    join: Join,
     many: bool,
+}
+
+/// One way `parent` may embed a relation; `label` names it in an ambiguity error.
+struct Candidate<'a> {
+    relationship: Relationship<'a>,
+    label: String,
+}
+
+fn same_columns(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().all(|c| b.contains(c))
 }
 
 /// Plans the levels of one request: the target and each embedded resource, with the filters,
@@ -138,10 +148,6 @@ struct Planner<'a> {
     params: &'a g::QueryParams,
     /// The embed paths planned so far: a filter, order or limit on any other path is an error.
     paths: RefCell<Vec<Vec<String>>>,
-}
-
-fn unsupported(message: String) -> ApiError {
-    ApiError::UnsupportedHeader { status: axum::http::StatusCode::BAD_REQUEST, message }
 }
 
 impl<'a> Planner<'a> {
@@ -200,11 +206,12 @@ impl<'a> Planner<'a> {
                     let alias = alias.clone().unwrap_or_else(|| e.default_name());
                     out.push(Projection::Field { expr: e, alias, cast: c.as_deref().map(cast).transpose()? });
                 }
-                g::SelectItem::Embed { spread: true, relation: name, .. } => {
-                    return Err(unsupported(format!("Spreading \"{name}\" is not supported yet")));
-                }
-                g::SelectItem::Embed { alias, relation: name, hint, join, select, .. } => {
+                g::SelectItem::Embed { alias, relation: name, hint, join, select, spread } => {
                     let embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
+                    // Only one related row can lend its columns to the parent object.
+                    if *spread && embed.many {
+                        return Err(ApiError::SpreadNotToOne { parent: relation.name.clone(), name: name.clone() });
+                    }
                     let inner = *join == Some(g::JoinType::Inner);
                     if inner {
                         // Existence needs the embedded rows' filter, not their columns or order.
@@ -213,7 +220,8 @@ impl<'a> Planner<'a> {
                     }
                     // `rel()` embeds nothing: it is there to filter the parent.
                     if !select.is_empty() {
-                        out.push(Projection::Embed(Box::new(Embed { inner, ..embed })));
+                        let embed = Box::new(Embed { inner, ..embed });
+                        out.push(if *spread { Projection::Spread(embed) } else { Projection::Embed(embed) });
                     }
                 }
             }
@@ -239,18 +247,19 @@ impl<'a> Planner<'a> {
         Ok(Embed { name: key, target: target(child), join, many, inner: false, query })
     }
 
-    /// The one foreign key between `parent` and the relation called `name`: many-to-one
-    /// when the parent holds it, one-to-many when the other does. `hint` (a foreign key's
-    /// name, or one of its columns) picks among several.
+    /// The one relationship between `parent` and the relation called `name`: many-to-one
+    /// when the parent holds the foreign key; one-to-many when the other does (one-to-one
+    /// when its columns are the other's primary key or a unique key); many-to-many through
+    /// a junction table. `hint` (a foreign key's name or one of its columns; for
+    /// many-to-many, the junction's name) picks among several.
     fn relationship(&self, parent: &Relation, name: &str, hint: Option<&str>) -> Result<Relationship<'a>, ApiError> {
-        let fits = |fk: &crate::schema_cache::ForeignKey| {
-            hint.is_none_or(|h| fk.name == h || fk.columns.iter().any(|c| c == h))
-        };
+        let fits = |fk: &ForeignKey| hint.is_none_or(|h| fk.name == h || fk.columns.iter().any(|c| c == h));
         let mut found = vec![];
         for fk in parent.foreign_keys.iter().filter(|fk| fk.ref_table == name && fits(fk)) {
             if let Some(child) = self.cache.relation(&fk.ref_schema, &fk.ref_table) {
                 let join = fk.ref_columns.iter().cloned().zip(fk.columns.iter().cloned()).collect();
-                found.push((child, join, false, fk.name.clone()));
+                let relationship = Relationship { child, join: Join::Direct(join), many: false };
+                found.push(Candidate { relationship, label: fk.name.clone() });
             }
         }
         for child in self.cache.relations_named(name) {
@@ -260,21 +269,56 @@ impl<'a> Planner<'a> {
                 .filter(|fk| fk.ref_schema == parent.schema && fk.ref_table == parent.name && fits(fk))
             {
                 let join = fk.columns.iter().cloned().zip(fk.ref_columns.iter().cloned()).collect();
-                found.push((child, join, true, fk.name.clone()));
+                let one = same_columns(&fk.columns, &child.primary_key)
+                    || child.unique_keys.iter().any(|key| same_columns(&fk.columns, key));
+                let relationship = Relationship { child, join: Join::Direct(join), many: !one };
+                found.push(Candidate { relationship, label: fk.name.clone() });
             }
         }
+        found.extend(self.junctions(parent, name, hint));
         match found.len() {
-            1 => {
-                let (child, join, many, _) = found.remove(0);
-                Ok(Relationship { child, join, many })
-            }
+            1 => Ok(found.remove(0).relationship),
             0 => Err(ApiError::NoRelationship { parent: parent.name.clone(), name: name.to_string() }),
             _ => Err(ApiError::AmbiguousRelationship {
                 parent: parent.name.clone(),
                 name: name.to_string(),
-                candidates: found.into_iter().map(|(_, _, _, fk)| fk).collect(),
+                candidates: found.into_iter().map(|c| c.label).collect(),
             }),
         }
+    }
+
+    /// Many-to-many relationships, by PostgREST's rule: a table with a foreign key to the
+    /// parent and another to the relation called `name`, the columns of both within its
+    /// primary key. In tenant tables both keys hold `tenant_id` (`(tenant_id, film_id)`,
+    /// `(tenant_id, actor_id)` in a key `(tenant_id, film_id, actor_id)`); every column pair
+    /// of each joins.
+    fn junctions(&self, parent: &Relation, name: &str, hint: Option<&str>) -> Vec<Candidate<'a>> {
+        let mut found = vec![];
+        for junction in self.cache.relations().filter(|j| hint.is_none_or(|h| j.name == h)) {
+            let in_key = |fk: &ForeignKey| fk.columns.iter().all(|c| junction.primary_key.contains(c));
+            let to_parent = junction
+                .foreign_keys
+                .iter()
+                .filter(|fk| fk.ref_schema == parent.schema && fk.ref_table == parent.name && in_key(fk));
+            for to_parent in to_parent {
+                for to_child in junction
+                    .foreign_keys
+                    .iter()
+                    .filter(|fk| fk.name != to_parent.name && fk.ref_table == name && in_key(fk))
+                {
+                    let Some(child) = self.cache.relation(&to_child.ref_schema, &to_child.ref_table) else { continue };
+                    let pairs =
+                        |fk: &ForeignKey| fk.columns.iter().cloned().zip(fk.ref_columns.iter().cloned()).collect();
+                    let join =
+                        Join::Junction { table: target(junction), parent: pairs(to_parent), child: pairs(to_child) };
+                    found.push(Candidate {
+                        relationship: Relationship { child, join, many: true },
+                        label: format!("{} ({}, {})", junction.name, to_parent.name, to_child.name),
+                    });
+                }
+            }
+        }
+        found
     }
 
     /// Every filter, order and limit must belong to the target or an embedded resource.
@@ -310,6 +354,16 @@ fn apply_range(level: &mut Level, range: Option<(u64, Option<u64>)>) {
     }
 }
 
+/// `Prefer: count=` as the plan counts it; `estimated` switches to the planner's estimate
+/// past the server's row ceiling.
+fn total(prefs: &Preferences, max_rows: Option<u64>) -> Option<Total> {
+    prefs.count.map(|count| match count {
+        Count::Exact => Total::Exact,
+        Count::Planned => Total::Planned,
+        Count::Estimated => Total::Estimated { max_rows },
+    })
+}
+
 pub fn read(
     cache: &SchemaCache,
     relation: &Relation,
@@ -323,11 +377,7 @@ pub fn read(
     let mut level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
     apply_range(&mut level, range);
     planner.check_paths()?;
-    Ok(ReadPlan {
-        source: Source::Relation(target(relation)),
-        level,
-        count: matches!(prefs.count, Some(Count::Exact | Count::Planned | Count::Estimated)),
-    })
+    Ok(ReadPlan { source: Source::Relation(target(relation)), level, count: total(prefs, max_rows) })
 }
 
 /// The rows a write sends back (`return=representation`, shaped by `select`) and the filter
@@ -409,12 +459,29 @@ pub fn insert(
         })
         .collect::<Result<_, _>>()?;
     let first = objects.first().ok_or_else(|| ApiError::InvalidBody("The array holds no row".into()))?;
-    let columns = columns(relation, params, first)?;
+    let missing_default = prefs.missing == Some(Missing::Default);
+    // With `missing=default` a row may leave out a column another row writes (it gets the
+    // default, never a silent NULL), so the columns are every object's keys; PostgREST asks
+    // for `columns=` instead, which works too.
+    let mut keys = (*first).clone();
+    if missing_default && params.columns.is_none() {
+        for object in &objects {
+            for key in object.keys() {
+                keys.entry(key.clone()).or_insert(Value::Null);
+            }
+        }
+    }
+    let columns = columns(relation, params, &keys)?;
     if params.columns.is_none()
+        && !missing_default
         && objects.iter().any(|o| o.len() != first.len() || o.keys().any(|k| !first.contains_key(k)))
     {
         return Err(ApiError::InvalidBody("All object keys must match".into()));
     }
+    let defaults = match missing_default {
+        true => columns.iter().filter_map(|c| Some((c.clone(), relation.column(c)?.default.clone()?))).collect(),
+        false => vec![],
+    };
     let (returning, _) = write_level(cache, relation, params, prefs)?;
     let on_conflict = match prefs.resolution {
         None => None,
@@ -425,7 +492,12 @@ pub fn insert(
     };
     Ok(WritePlan {
         target: target(relation),
-        mutation: Mutation::Insert { columns, rows_json: Value::Array(rows.clone()).to_string(), on_conflict },
+        mutation: Mutation::Insert {
+            columns,
+            rows_json: Value::Array(rows.clone()).to_string(),
+            on_conflict,
+            defaults,
+        },
         returning,
     })
 }
@@ -493,6 +565,7 @@ pub fn put(
             columns,
             rows_json: Value::Array(vec![body.clone()]).to_string(),
             on_conflict: Some(OnConflict { columns: relation.primary_key.clone(), merge: true }),
+            defaults: vec![],
         },
         returning,
     })
@@ -601,6 +674,7 @@ pub fn call(
                 is_view: true,
                 columns: function.out_columns.clone(),
                 primary_key: vec![],
+                unique_keys: vec![],
                 foreign_keys: vec![],
             };
             &synthesized
@@ -609,9 +683,132 @@ pub fn call(
     let planner = Planner::new(cache, params);
     let level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
     planner.check_paths()?;
-    let count = matches!(prefs.count, Some(Count::Exact | Count::Planned | Count::Estimated));
+    let count = total(prefs, max_rows);
     Ok(CallPlan::Rows {
         plan: Box::new(ReadPlan { source: Source::Call { function: target, args }, level, count }),
         single: !function.returns_set,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Tenant tables: films and actors keyed `(tenant_id, id)`, the junction `films_actors`
+    /// keyed `(tenant_id, film_id, actor_id)`, `screenings` with keys to both outside its key,
+    /// `directors` (many-to-one from films) and `technical_specs` (one-to-one).
+    fn cache() -> SchemaCache {
+        let column = |name: &str| {
+            let mut c = json!({"type_name": "int", "nullable": false, "has_default": false, "generated": false});
+            c["name"] = json!(name);
+            c
+        };
+        let fk = |name: &str, columns: &[&str], table: &str| {
+            let to = ["tenant_id", "id"];
+            json!({"name": name, "columns": columns, "ref_schema": "cinema", "ref_table": table, "ref_columns": to})
+        };
+        let relation = |name: &str, columns: &[&str], key: &[&str], fks: Vec<Value>| {
+            let columns: Vec<Value> = columns.iter().map(|c| column(c)).collect();
+            json!({"schema": "cinema", "name": name, "is_view": false, "columns": columns, "primary_key": key,
+                   "foreign_keys": fks})
+        };
+        let doc = json!({"functions": [], "relations": [
+            relation("films", &["tenant_id", "id", "title", "director_id"], &["tenant_id", "id"],
+                     vec![fk("films_director_fkey", &["tenant_id", "director_id"], "directors")]),
+            relation("directors", &["tenant_id", "id", "name"], &["tenant_id", "id"], vec![]),
+            relation("actors", &["tenant_id", "id", "name"], &["tenant_id", "id"], vec![]),
+            relation("films_actors", &["tenant_id", "film_id", "actor_id"], &["tenant_id", "film_id", "actor_id"], vec![
+                fk("films_actors_film_fkey", &["tenant_id", "film_id"], "films"),
+                fk("films_actors_actor_fkey", &["tenant_id", "actor_id"], "actors"),
+            ]),
+            relation("screenings", &["tenant_id", "id", "film_id", "actor_id"], &["tenant_id", "id"], vec![
+                fk("screenings_film_fkey", &["tenant_id", "film_id"], "films"),
+                fk("screenings_actor_fkey", &["tenant_id", "actor_id"], "actors"),
+            ]),
+            relation("technical_specs", &["tenant_id", "film_id"], &["tenant_id", "film_id"],
+                     vec![fk("specs_film_fkey", &["tenant_id", "film_id"], "films")]),
+        ]});
+        SchemaCache::from_json(&doc.to_string()).unwrap()
+    }
+
+    fn plan(query: &str) -> Result<ReadPlan, ApiError> {
+        let cache = cache();
+        let films = cache.relation("cinema", "films").unwrap();
+        read(&cache, films, &g::parse_query(query).unwrap(), &Preferences::default(), None, None)
+    }
+
+    fn first_embed(plan: &ReadPlan) -> &Embed {
+        match &plan.level.select[1] {
+            Projection::Embed(e) | Projection::Spread(e) => e,
+            other => panic!("not an embed: {other:?}"),
+        }
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn a_junction_with_composite_tenant_keys_joins_on_every_column() {
+        let plan = plan("select=title,actors(name)").unwrap();
+        let embed = first_embed(&plan);
+        assert!(embed.many);
+        assert_eq!(
+            embed.join,
+            Join::Junction {
+                table: Target { schema: "cinema".into(), name: "films_actors".into() },
+                parent: pairs(&[("tenant_id", "tenant_id"), ("film_id", "id")]),
+                child: pairs(&[("tenant_id", "tenant_id"), ("actor_id", "id")]),
+            },
+            "screenings is no junction: its foreign keys are not in its key"
+        );
+        let sql = crate::sql_builder::read(&plan, crate::sql_builder::Media::Json).sql;
+        assert!(
+            sql.contains(
+                "EXISTS (SELECT 1 FROM \"cinema\".\"films_actors\" AS \"_pgrst_j1\" WHERE \
+                 \"_pgrst_j1\".\"tenant_id\" = \"_pgrst_1\".\"tenant_id\" \
+                 AND \"_pgrst_j1\".\"actor_id\" = \"_pgrst_1\".\"id\" \
+                 AND \"_pgrst_j1\".\"tenant_id\" = \"_pgrst_0\".\"tenant_id\" \
+                 AND \"_pgrst_j1\".\"film_id\" = \"_pgrst_0\".\"id\")"
+            ),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn the_junction_name_is_the_hint_and_a_foreign_key_name_is_not() {
+        assert!(plan("select=title,actors!films_actors(name)").is_ok());
+        for hint in ["screenings", "films_actors_actor_fkey"] {
+            let query = format!("select=title,actors!{hint}(name)");
+            assert!(matches!(plan(&query), Err(ApiError::NoRelationship { .. })), "{query}");
+        }
+    }
+
+    #[test]
+    fn spread_is_for_to_one_relationships() {
+        let spread = plan("select=title,...directors(director:name)").unwrap();
+        assert!(matches!(&spread.level.select[1], Projection::Spread(e) if !e.many));
+        let sql = crate::sql_builder::read(&spread, crate::sql_builder::Media::Json).sql;
+        let lateral = "LEFT JOIN LATERAL (SELECT \"_pgrst_1\".\"name\" AS \"director\" \
+                       FROM \"cinema\".\"directors\" AS \"_pgrst_1\" \
+                       WHERE \"_pgrst_1\".\"tenant_id\" = \"_pgrst_0\".\"tenant_id\" \
+                       AND \"_pgrst_1\".\"id\" = \"_pgrst_0\".\"director_id\" AND true) AS \"_pgrst_s0_1\" ON true";
+        assert!(sql.contains(lateral), "{sql}");
+        assert!(
+            sql.starts_with("SELECT")
+                && sql.contains("SELECT \"_pgrst_0\".\"title\" AS \"title\", \"_pgrst_s0_1\".* FROM"),
+            "{sql}"
+        );
+
+        let one_to_one = plan("select=title,...technical_specs(film_id)").unwrap();
+        assert!(!first_embed(&one_to_one).many, "a foreign key on the child's primary key is one-to-one");
+
+        for query in ["select=title,...actors(name)", "select=title,...screenings(id)"] {
+            assert!(
+                matches!(plan(query), Err(ApiError::SpreadNotToOne { ref parent, .. }) if parent == "films"),
+                "{query}"
+            );
+        }
+    }
 }

@@ -50,8 +50,11 @@ pub enum Projection {
         alias: String,
         cast: Option<String>,
     },
-    /// A related resource, as a JSON object (many-to-one) or array (one-to-many).
+    /// A related resource, as a JSON object (many-to-one) or array (one-to-many, many-to-many).
     Embed(Box<Embed>),
+    /// `...rel(...)`: a to-one related resource whose selected keys are lifted into this
+    /// object (all null when there is no related row).
+    Spread(Box<Embed>),
 }
 
 /// A resource embedded through a foreign key.
@@ -60,13 +63,24 @@ pub struct Embed {
     /// The key it is returned under (its alias, or the relation's name).
     pub name: String,
     pub target: Target,
-    /// The foreign key as (embedded column, parent column) pairs.
-    pub join: Vec<(String, String)>,
-    /// One-to-many: an array; many-to-one: an object or null.
+    pub join: Join,
+    /// One-to-many and many-to-many: an array; many-to-one: an object or null.
     pub many: bool,
     /// `!inner`: parent rows without a match are left out.
     pub inner: bool,
     pub query: Level,
+}
+
+/// How the embedded rows that belong to a parent row are found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Join {
+    /// One foreign key, as (embedded column, parent column) pairs: all of its columns, so a
+    /// composite key such as `(tenant_id, department_id)` joins on both.
+    Direct(Vec<(String, String)>),
+    /// Many-to-many: a row of `table` pairs them, through its foreign key to the parent
+    /// ((junction column, parent column) pairs) and to the embedded resource ((junction
+    /// column, embedded column) pairs).
+    Junction { table: Target, parent: Vec<(String, String)>, child: Vec<(String, String)> },
 }
 
 /// What one level of a read selects, filters, orders and limits.
@@ -188,7 +202,20 @@ pub enum Source {
 pub struct ReadPlan {
     pub source: Source,
     pub level: Level,
-    pub count: bool,
+    /// Whether and how the total is counted (`Prefer: count=`).
+    pub count: Option<Total>,
+}
+
+/// How the total rows of a read are counted, as PostgREST does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Total {
+    /// `count=exact`: `count(*)` of every matching row.
+    Exact,
+    /// `count=planned`: no counting; the planner's estimate (`EXPLAIN`) of the rows.
+    Planned,
+    /// `count=estimated`: `count(*)` of at most `max_rows` + 1 rows; past `max_rows` (or with
+    /// no ceiling), the larger of that count and the planner's estimate.
+    Estimated { max_rows: Option<u64> },
 }
 
 /// A function that returns a value (or a set of values) rather than rows.
@@ -206,6 +233,9 @@ pub enum Mutation {
         columns: Vec<String>,
         rows_json: String,
         on_conflict: Option<OnConflict>,
+        /// `Prefer: missing=default`: (column, default SQL from the catalog) of each written
+        /// column that has a default, which a row that leaves the column out gets.
+        defaults: Vec<(String, String)>,
     },
     /// These columns set from one JSON object, on the rows the filter selects.
     Update {

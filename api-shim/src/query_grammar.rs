@@ -1321,6 +1321,74 @@ mod tests {
     }
 
     #[test]
+    fn select_spread_with_hints_aliases_inside_and_nested_in_an_embed() {
+        let spread = |relation: &str, hint: Option<&str>, join, select| SelectItem::Embed {
+            alias: None,
+            relation: relation.into(),
+            hint: hint.map(str::to_string),
+            join,
+            spread: true,
+            select,
+        };
+        let aliased =
+            |alias: &str, name: &str| SelectItem::Field { alias: Some(alias.into()), field: f(name), cast: None };
+        assert_eq!(
+            parse_select("first_name,...departments(dept_name:name)").unwrap(),
+            vec![col("first_name"), spread("departments", None, None, vec![aliased("dept_name", "name")])]
+        );
+        assert_eq!(
+            parse_select("... departments!employees_department_fkey!inner(*)").unwrap(),
+            vec![spread(
+                "departments",
+                Some("employees_department_fkey"),
+                Some(JoinType::Inner),
+                vec![SelectItem::Star]
+            )]
+        );
+        assert_eq!(
+            parse_select("films(title,...directors(director:name))").unwrap(),
+            vec![embed(
+                "films",
+                vec![col("title"), spread("directors", None, None, vec![aliased("director", "name")])]
+            )]
+        );
+        assert_eq!(parse_select("...\"my rel\"()").unwrap(), vec![spread("my rel", None, None, vec![])]);
+        assert_eq!(
+            q("select=name,...departments(dept:name)&departments.name=eq.Sales").filters,
+            vec![EmbeddedFilter {
+                path: path(&["departments"]),
+                filter: filter(f("name"), Operator::Eq, single("Sales")),
+            }]
+        );
+    }
+
+    #[test]
+    fn select_spread_errors() {
+        // A spread has no alias of its own (its keys land in the parent), needs parentheses,
+        // takes exactly three dots and no cast.
+        assert_eq!(
+            err("select=d:...departments(name)"),
+            "failed to parse select parameter (d:...departments(name)): unexpected \".\" at 2, expected a name"
+        );
+        assert_eq!(
+            err("select=..."),
+            "failed to parse select parameter (...): unexpected end of input at 3, expected a name"
+        );
+        assert_eq!(
+            err("select=..departments(name)"),
+            "failed to parse select parameter (..departments(name)): unexpected \".\" at 0, expected a name"
+        );
+        assert_eq!(
+            err("select=....departments(name)"),
+            "failed to parse select parameter (....departments(name)): unexpected \".\" at 3, expected a name"
+        );
+        assert_eq!(
+            err("select=...departments(name)::text"),
+            "failed to parse select parameter (...departments(name)::text): unexpected \":\" at 20, expected \",\" or end of input"
+        );
+    }
+
+    #[test]
     fn select_tolerates_whitespace_and_may_be_empty() {
         assert_eq!(
             parse_select("  id ,\tname , rel ( a , b ) ").unwrap(),

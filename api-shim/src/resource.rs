@@ -5,7 +5,7 @@ use crate::config::TxEnd;
 use crate::error::{ApiError, Failure};
 use crate::plan;
 pub use crate::plan::{CallInput, CallPlan};
-use crate::prefer::{self, Preferences, Return, Tx};
+use crate::prefer::{self, Missing, Preferences, Return, Tx};
 use crate::query_grammar::{self, QueryParams};
 use crate::request_id::RequestId;
 use crate::response::{self, Outcome};
@@ -96,12 +96,39 @@ async fn execute(
     statement: Statement,
     single_write: bool,
 ) -> Result<Outcome, ApiError> {
+    let (outcome, _) = run(state, incoming, statement, single_write, None).await?;
+    Ok(outcome)
+}
+
+/// A read (of a table, a view or a function's rows) with its total as `Prefer: count=` asks:
+/// the planner's estimate comes from an `EXPLAIN` in the same transaction.
+async fn execute_read(
+    state: &AppState,
+    incoming: Incoming,
+    plan: &crate::plan_types::ReadPlan,
+    media: Media,
+) -> Result<Outcome, ApiError> {
+    let explain = sql_builder::planned_count(plan);
+    let (mut outcome, explained) = run(state, incoming, sql_builder::read(plan, media), false, explain).await?;
+    let planned = explained.as_ref().and_then(response::plan_rows);
+    outcome.total = response::total(plan.count, outcome.total, planned);
+    Ok(outcome)
+}
+
+async fn run(
+    state: &AppState,
+    incoming: Incoming,
+    statement: Statement,
+    single_write: bool,
+    explain: Option<Statement>,
+) -> Result<(Outcome, Option<Value>), ApiError> {
     let options = tx::Options {
         end: end(state, &incoming.prefs),
         check: single_write.then_some(one_row as fn(&[tokio_postgres::Row]) -> bool),
         read_only: matches!(incoming.settings.method.as_str(), "GET" | "HEAD"),
+        explain: explain.map(|e| (e.sql, e.params)),
     };
-    let rows = tx::run(&state.pool, &state.setup_sql, incoming.settings, statement.sql, statement.params, options)
+    let ran = tx::run(&state.pool, &state.setup_sql, incoming.settings, statement.sql, statement.params, options)
         .await
         .map_err(|e| match e {
             TxError::Pool(why) => ApiError::Unavailable(why),
@@ -111,7 +138,7 @@ async fn execute(
                 None => ApiError::Unavailable(e.to_string()),
             },
         })?;
-    Outcome::from_rows(&rows)
+    Ok((Outcome::from_rows(&ran.rows)?, ran.plan))
 }
 
 fn fail(request_id: RequestId) -> impl FnOnce(ApiError) -> Failure {
@@ -192,8 +219,7 @@ pub async fn read(
         let cache = state.schema();
         let relation = relation(&cache, &incoming.schema, &resource)?;
         let plan = plan::read(&cache, relation, &incoming.params, &incoming.prefs, range, state.config.max_rows)?;
-        let statement = sql_builder::read(&plan, media);
-        let outcome = execute(&state, incoming, statement, false).await?;
+        let outcome = execute_read(&state, incoming, &plan, media).await?;
         if media == Media::Object && outcome.page != 1 {
             return Err(ApiError::NotSingular(outcome.page));
         }
@@ -212,12 +238,69 @@ pub async fn read(
     .map_err(fail(req.request_id.clone()))
 }
 
-/// The request body as JSON, within the size limit (an empty body is `{}`).
-fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
-    let bytes = body.map_err(|e| match e.status() {
+/// The request body, within the size limit.
+fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(limit),
         _ => ApiError::InvalidBody(e.body_text()),
-    })?;
+    })
+}
+
+/// Whether the body is CSV (`Content-Type: text/csv`, with or without parameters).
+fn is_csv(headers: &HeaderMap) -> bool {
+    header(headers, "content-type")
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("text/csv"))
+}
+
+/// A write's body: JSON, or (`Content-Type: text/csv`) CSV rows.
+fn write_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
+    match is_csv(headers) {
+        true => csv_body(&body_bytes(body, limit)?),
+        false => json_body(body, limit),
+    }
+}
+
+/// CSV as PostgREST reads it: a header line of column names, then rows with as many fields,
+/// each an array element of an object keyed by the header; every value is a string (cast by
+/// PostgreSQL to its column's type), except the unquoted or quoted text `NULL`, which is null.
+/// An empty field is an empty string.
+fn csv_body(bytes: &[u8]) -> Result<Value, ApiError> {
+    let bad = |e: csv::Error| {
+        let line = |p: Option<&csv::Position>| p.map_or(String::new(), |p| format!("line {}: ", p.line()));
+        let why = match e.kind() {
+            csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
+                format!("{}{len} fields where the header has {expected_len}", line(pos.as_ref()))
+            }
+            csv::ErrorKind::Utf8 { pos, .. } => format!("{}not UTF-8", line(pos.as_ref())),
+            _ => e.to_string(),
+        };
+        ApiError::InvalidBody(format!("Invalid CSV body: {why}"))
+    };
+    // The reader would take an unclosed quote to run to the end of the body; quotes come in
+    // pairs (`""` inside a quoted field too), so an odd number means one was never closed.
+    if bytes.iter().filter(|b| **b == b'"').count() % 2 == 1 {
+        return Err(ApiError::InvalidBody("Invalid CSV body: a quoted field is not closed".into()));
+    }
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let names: Vec<String> = reader.headers().map_err(bad)?.iter().map(str::to_string).collect();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(ApiError::InvalidBody(format!("Invalid CSV body: the header names \"{name}\" twice")));
+        }
+    }
+    let mut rows = vec![];
+    for record in reader.records() {
+        let record = record.map_err(bad)?;
+        let value = |field: &str| if field == "NULL" { Value::Null } else { Value::String(field.to_string()) };
+        rows.push(Value::Object(names.iter().cloned().zip(record.iter().map(value)).collect()));
+    }
+    Ok(Value::Array(rows))
+}
+
+/// The request body as JSON, within the size limit (an empty body is `{}`).
+fn json_body(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Value, ApiError> {
+    let bytes = body_bytes(body, limit)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Map::new()));
     }
@@ -293,14 +376,18 @@ async fn write(
 ) -> Result<Response, ApiError> {
     let incoming = req.incoming(state, "content-profile")?;
     let media = media(&req.headers)?;
-    let body = body.map(|b| json_body(b, state.config.max_body_bytes)).transpose()?;
+    let body = body.map(|b| write_body(&req.headers, b, state.config.max_body_bytes)).transpose()?;
     let cache = state.schema();
     let relation = relation(&cache, &incoming.schema, resource)?;
     let plan = planner(&cache, relation, &incoming.params, &incoming.prefs, body)?;
     let statement = sql_builder::write(&plan, media);
     let prefs = incoming.prefs.clone();
     let outcome = execute(state, incoming, statement, media == Media::Object).await?;
-    written(status, resource, &prefs, media, outcome)
+    let mut response = written(status, resource, &prefs, media, outcome)?;
+    if req.method == Method::POST && prefs.missing == Some(Missing::Default) {
+        response.headers_mut().insert("preference-applied", axum::http::HeaderValue::from_static("missing=default"));
+    }
+    Ok(response)
 }
 
 pub async fn create(
@@ -377,7 +464,7 @@ pub async fn rpc(
             CallPlan::Rows { plan, single: one_row } => {
                 // A function returning one row answers an object, as a single-object read does.
                 let media = if one_row && media == Media::Json { Media::Object } else { media };
-                let outcome = execute(&state, incoming, sql_builder::read(&plan, media), false).await?;
+                let outcome = execute_read(&state, incoming, &plan, media).await?;
                 if media == Media::Object && !one_row && outcome.page != 1 {
                     return Err(ApiError::NotSingular(outcome.page));
                 }
@@ -407,4 +494,50 @@ pub async fn openapi(State(state): State<Arc<AppState>>, req: Req) -> Result<Res
     }
     .await
     .map_err(fail(req.request_id.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(csv: &[u8]) -> String {
+        match csv_body(csv) {
+            Err(ApiError::InvalidBody(why)) => why,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn csv_like_postgrest() {
+        let rows = csv_body(b"name,qty,note\napple,3,NULL\n\"pear, green\",5,\n\"a \"\"b\"\"\",,\"NULL\"\r\n").unwrap();
+        assert_eq!(
+            rows,
+            serde_json::json!([
+                {"name": "apple", "qty": "3", "note": null},
+                {"name": "pear, green", "qty": "5", "note": ""},
+                {"name": "a \"b\"", "qty": "", "note": null}
+            ])
+        );
+        assert_eq!(csv_body(b"").unwrap(), serde_json::json!([]));
+        assert_eq!(csv_body(b"name\n").unwrap(), serde_json::json!([]));
+    }
+
+    #[test]
+    fn bad_csv_is_named() {
+        assert_eq!(message(b"a,b\n1,2\n3\n"), "Invalid CSV body: line 3: 1 fields where the header has 2");
+        assert_eq!(message(b"a,a\n1,2\n"), "Invalid CSV body: the header names \"a\" twice");
+        assert_eq!(message(b"a\n\xff\n"), "Invalid CSV body: line 2: not UTF-8");
+        assert_eq!(message(b"a\n\"open\n"), "Invalid CSV body: a quoted field is not closed");
+    }
+
+    #[test]
+    fn csv_content_types() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("content-type", v.parse().unwrap());
+            is_csv(&h)
+        };
+        assert!(with("text/csv") && with("Text/CSV; charset=utf-8"));
+        assert!(!with("application/json") && !is_csv(&HeaderMap::new()));
+    }
 }

@@ -1,6 +1,7 @@
 //! Statement rows to HTTP: status, `Content-Range`, content type, and the body PostgreSQL
 //! built. Rust never looks inside the body.
 use crate::error::ApiError;
+use crate::plan_types::Total;
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -22,6 +23,25 @@ impl Outcome {
     pub fn from_rows(rows: &[Row]) -> Result<Outcome, ApiError> {
         let row = rows.first().ok_or_else(|| ApiError::Internal("the statement returned no row".into()))?;
         Ok(Outcome { total: row.get("total"), page: row.get("page"), body: row.get("body") })
+    }
+}
+
+/// The planner's row estimate in an `EXPLAIN (FORMAT JSON)`: its top node's `Plan Rows`.
+pub fn plan_rows(plan: &serde_json::Value) -> Option<i64> {
+    plan.get(0)?.get("Plan")?.get("Plan Rows")?.as_f64().map(|rows| rows.round() as i64)
+}
+
+/// The total a read reports, by PostgREST's rules: `exact` counts; `planned` is the estimate;
+/// `estimated` counts up to the row ceiling and, past it (or with no ceiling), reports the
+/// larger of the count and the estimate.
+pub fn total(count: Option<Total>, counted: Option<i64>, planned: Option<i64>) -> Option<i64> {
+    match count? {
+        Total::Exact => counted,
+        Total::Planned => planned,
+        Total::Estimated { max_rows } => match (counted, max_rows) {
+            (Some(n), Some(max)) if n <= max as i64 => Some(n),
+            (n, _) => n.max(planned),
+        },
     }
 }
 
@@ -48,6 +68,26 @@ pub fn build(status: StatusCode, content_type: &str, range: Option<String>, body
 #[cfg(test)]
 mod tests {
     use super::content_range;
+
+    #[test]
+    fn totals_like_postgrest() {
+        use super::{total, Total};
+        assert_eq!(total(None, None, None), None);
+        assert_eq!(total(Some(Total::Exact), Some(7), None), Some(7));
+        assert_eq!(total(Some(Total::Planned), None, Some(900)), Some(900));
+        let estimated = Some(Total::Estimated { max_rows: Some(100) });
+        assert_eq!(total(estimated, Some(100), Some(5000)), Some(100), "at the ceiling: counted");
+        assert_eq!(total(estimated, Some(101), Some(5000)), Some(5000), "past it: the estimate");
+        assert_eq!(total(estimated, Some(101), Some(50)), Some(101), "never below what was counted");
+        assert_eq!(total(Some(Total::Estimated { max_rows: None }), Some(3), Some(9)), Some(9));
+    }
+
+    #[test]
+    fn plan_rows_of_explain_json() {
+        let plan = serde_json::json!([{"Plan": {"Node Type": "Seq Scan", "Plan Rows": 1234, "Plans": []}}]);
+        assert_eq!(super::plan_rows(&plan), Some(1234));
+        assert_eq!(super::plan_rows(&serde_json::json!([{"Plan": {}}])), None);
+    }
 
     #[test]
     fn content_range_like_postgrest() {

@@ -12,6 +12,10 @@ pub struct Column {
     pub has_default: bool,
     /// Generated or `GENERATED ALWAYS` identity: never written by a request.
     pub generated: bool,
+    /// The column's default as SQL (`pg_get_expr` of the catalog, an identity's `nextval`),
+    /// for `Prefer: missing=default`; catalog text, never request text.
+    #[serde(default)]
+    pub default: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +34,10 @@ pub struct Relation {
     pub is_view: bool,
     pub columns: Vec<Column>,
     pub primary_key: Vec<String>,
+    /// The columns of each unique constraint: a foreign key on one of them (or on the
+    /// primary key) makes a one-to-one relationship.
+    #[serde(default)]
+    pub unique_keys: Vec<Vec<String>>,
     pub foreign_keys: Vec<ForeignKey>,
 }
 
@@ -124,6 +132,11 @@ impl SchemaCache {
     /// live in another schema).
     pub fn relations_named(&self, name: &str) -> Vec<&Relation> {
         self.relations.values().filter(|r| r.name == name).collect()
+    }
+
+    /// Every relation of the exposed schemas (junction tables may live in any of them).
+    pub fn relations(&self) -> impl Iterator<Item = &Relation> + '_ {
+        self.relations.values()
     }
 
     /// The relations of one schema, by name.

@@ -144,10 +144,35 @@ fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
     }
 }
 
+/// The alias of the `n`th item of the select list at nesting `depth` that is spread: its
+/// row is joined laterally to the level's FROM item.
+fn spread_alias(depth: usize, n: usize) -> String {
+    format!("\"_pgrst_s{depth}_{n}\"")
+}
+
+/// The rows of a many-to-many junction table at nesting `depth`.
+fn junction_alias(depth: usize) -> String {
+    format!("\"_pgrst_j{depth}\"")
+}
+
+/// ` LEFT JOIN LATERAL (…) AS … ON true` for each spread of the select list: at most one row
+/// (the relationship is to-one), its columns the spread's keys, all null without a match.
+fn spread_joins(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> String {
+    let mut sql = String::new();
+    for (n, item) in items.iter().enumerate() {
+        if let Projection::Spread(embed) = item {
+            let rows = embedded_rows(embed, a, depth, p);
+            sql.push_str(&format!(" LEFT JOIN LATERAL ({rows}) AS {} ON true", spread_alias(depth, n)));
+        }
+    }
+    sql
+}
+
 fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> String {
     items
         .iter()
-        .map(|item| match item {
+        .enumerate()
+        .map(|(n, item)| match item {
             Projection::All => format!("{a}.*"),
             Projection::Field { expr: e, alias, cast } => {
                 // The planner admits only type names of letters, digits, `_`, spaces and `[]`.
@@ -163,18 +188,32 @@ fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> St
                 };
                 format!("{value} AS {}", ident(&embed.name))
             }
+            Projection::Spread(_) => format!("{}.*", spread_alias(depth, n)),
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
+/// `l.x = r.y AND …` over column pairs.
+fn equal_columns(pairs: &[(String, String)], l: &str, r: &str) -> Vec<String> {
+    pairs.iter().map(|(x, y)| format!("{l}.{} = {r}.{}", ident(x), ident(y))).collect()
+}
+
 /// The rows of an embedded resource that belong to the parent row aliased `parent`:
-/// its own level's query, joined on the foreign key.
+/// its own level's query, joined on the foreign key, or for many-to-many, those a junction
+/// row pairs with the parent (a semi-join: each row once, however many junction rows).
 fn embedded_rows(embed: &Embed, parent: &str, depth: usize, p: &mut Params) -> String {
     let a = alias(depth + 1);
-    let join: Vec<String> =
-        embed.join.iter().map(|(mine, theirs)| format!("{a}.{} = {parent}.{}", ident(mine), ident(theirs))).collect();
-    level_query(&Source::Relation(embed.target.clone()), &embed.query, depth + 1, p, &join.join(" AND "))
+    let join = match &embed.join {
+        Join::Direct(pairs) => equal_columns(pairs, &a, parent).join(" AND "),
+        Join::Junction { table, parent: to_parent, child } => {
+            let j = junction_alias(depth + 1);
+            let mut on = equal_columns(child, &j, &a);
+            on.extend(equal_columns(to_parent, &j, parent));
+            format!("EXISTS (SELECT 1 FROM {} AS {j} WHERE {})", target(table), on.join(" AND "))
+        }
+    };
+    level_query(&Source::Relation(embed.target.clone()), &embed.query, depth + 1, p, &join)
 }
 
 /// `"schema"."function"(name => value, ...)`, values bound; with JSON arguments, the
@@ -216,7 +255,7 @@ fn from_item(source: &Source, a: &str, p: &mut Params) -> String {
 /// One level's `SELECT … FROM … WHERE … ORDER BY … LIMIT … OFFSET …`.
 fn level_query(source: &Source, level: &Level, depth: usize, p: &mut Params, join: &str) -> String {
     let a = alias(depth);
-    let from = from_item(source, &a, p);
+    let from = from_item(source, &a, p) + &spread_joins(&level.select, &a, depth, p);
     let filter = condition(&level.filter, &a, depth, p);
     let filter = if join.is_empty() { filter } else { format!("{join} AND {filter}") };
     let mut sql = format!(
@@ -266,15 +305,40 @@ pub enum Media {
 pub fn read(plan: &ReadPlan, media: Media) -> Statement {
     let mut p = Params::default();
     let page = level_query(&plan.source, &plan.level, 0, &mut p, "");
-    let total = if plan.count {
-        let a = alias(0);
-        let from = from_item(&plan.source, &a, &mut p);
-        let filter = condition(&plan.level.filter, &a, 0, &mut p);
-        format!("(SELECT count(*) FROM {from} WHERE {filter})")
-    } else {
-        "NULL::bigint".into()
+    let total = match plan.count {
+        None | Some(Total::Planned) => "NULL::bigint".into(),
+        Some(Total::Exact) | Some(Total::Estimated { max_rows: None }) => {
+            format!("(SELECT count(*) FROM ({}) AS _pgrst_c)", counted_rows(plan, &mut p))
+        }
+        // One past the ceiling is enough to know the estimate must take over.
+        Some(Total::Estimated { max_rows: Some(max) }) => format!(
+            "(SELECT count(*) FROM ({} LIMIT {}) AS _pgrst_c)",
+            counted_rows(plan, &mut p),
+            p.bind(&max.saturating_add(1).to_string(), "bigint")
+        ),
     };
     Statement { sql: wrap(&total, &page, Some(media)), params: p.0 }
+}
+
+/// `SELECT 1` of every row the read's filters match, regardless of its page: what is counted.
+fn counted_rows(plan: &ReadPlan, p: &mut Params) -> String {
+    let a = alias(0);
+    let from = from_item(&plan.source, &a, p);
+    let filter = condition(&plan.level.filter, &a, 0, p);
+    format!("SELECT 1 FROM {from} WHERE {filter}")
+}
+
+/// `count=planned` / `estimated`: the planner's estimate of the counted rows, as PostgREST
+/// takes it (the top plan node's `Plan Rows` of `EXPLAIN (FORMAT JSON)`); one row, one `json`.
+pub fn planned_count(plan: &ReadPlan) -> Option<Statement> {
+    match plan.count {
+        Some(Total::Planned | Total::Estimated { .. }) => {
+            let mut p = Params::default();
+            let sql = format!("EXPLAIN (FORMAT JSON) {}", counted_rows(plan, &mut p));
+            Some(Statement { sql, params: p.0 })
+        }
+        None | Some(Total::Exact) => None,
+    }
 }
 
 /// A function's value (or its set of values, as an array) as the body.
@@ -313,7 +377,7 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
     let table = format!("{} AS {a}", target(&plan.target));
     let returning = if plan.returning.is_some() { format!("{a}.*") } else { "1".into() };
     let cte = match &plan.mutation {
-        Mutation::Insert { columns, rows_json, on_conflict } => {
+        Mutation::Insert { columns, rows_json, on_conflict, defaults } => {
             let cols = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
             let upsert = match on_conflict {
                 None => String::new(),
@@ -326,11 +390,28 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
                     }
                 }
             };
-            format!(
-                "INSERT INTO {table} ({cols}) SELECT {cols} FROM json_populate_recordset(NULL::{}, {}){upsert} RETURNING {returning}",
-                target(&plan.target),
-                p.bind(rows_json, "json")
-            )
+            let rows = if defaults.is_empty() {
+                format!("json_populate_recordset(NULL::{}, {})", target(&plan.target), p.bind(rows_json, "json"))
+            } else {
+                // `missing=default`, as PostgREST: under each row, an object of the defaults
+                // (evaluated per row), so only the keys a row leaves out take them.
+                let defaults = defaults
+                    .chunks(50) // jsonb_build_object takes at most 100 arguments
+                    .map(|chunk| {
+                        let pairs: Vec<String> =
+                            chunk.iter().map(|(c, sql)| format!("'{}', {sql}", c.replace('\'', "''"))).collect();
+                        format!("jsonb_build_object({})", pairs.join(", "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" || ");
+                format!(
+                    "jsonb_populate_recordset(NULL::{}, (SELECT jsonb_agg({defaults} || _pgrst_e.elem ORDER BY _pgrst_e.n) \
+                     FROM jsonb_array_elements({}) WITH ORDINALITY AS _pgrst_e (elem, n)))",
+                    target(&plan.target),
+                    p.bind(rows_json, "jsonb")
+                )
+            };
+            format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}{upsert} RETURNING {returning}")
         }
         Mutation::Update { columns, row_json, filter } => {
             let body = p.bind(row_json, "json");
@@ -350,7 +431,10 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
         }
     };
     let rows = match &plan.returning {
-        Some(select) => format!("SELECT {} FROM _pgrst_source AS {a}", projection(select, &a, 0, &mut p)),
+        Some(select) => {
+            let joins = spread_joins(select, &a, 0, &mut p);
+            format!("SELECT {} FROM _pgrst_source AS {a}{joins}", projection(select, &a, 0, &mut p))
+        }
         None => "SELECT 1 FROM _pgrst_source".to_string(),
     };
     let sql = format!(

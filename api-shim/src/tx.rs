@@ -1,7 +1,8 @@
 //! One request, one transaction: BEGIN; the request settings, `tenancy.enter_tenant` and
 //! `tenancy.set_user` (while still the service role) and the switch to the request's role, in one statement; the
 //! statement; COMMIT (or ROLLBACK). All four are pipelined: one round trip, as PERFORMANCE.md
-//! asks. The work runs in its own task, so a client that goes away cannot leave a
+//! asks. `count=planned` / `estimated` add an `EXPLAIN` behind the statement, and COMMIT then
+//! waits for its answer. The work runs in its own task, so a client that goes away cannot leave a
 //! connection inside a transaction.
 use crate::auth::Identity;
 use deadpool_postgres::Pool;
@@ -79,6 +80,16 @@ pub struct Options {
     pub check: Option<fn(&[Row]) -> bool>,
     /// GET and HEAD: `BEGIN READ ONLY`, so a function called by GET cannot write.
     pub read_only: bool,
+    /// An `EXPLAIN (FORMAT JSON)` (and its parameters) to run after the statement, in the same
+    /// transaction (the same role, tenant and settings): `count=planned` / `estimated`.
+    pub explain: Option<(String, Vec<Option<String>>)>,
+}
+
+/// What the transaction returned.
+pub struct Ran {
+    pub rows: Vec<Row>,
+    /// The plan `Options::explain` asked for.
+    pub plan: Option<serde_json::Value>,
 }
 
 #[derive(Debug)]
@@ -97,8 +108,8 @@ pub async fn run(
     sql: String,
     params: Vec<Option<String>>,
     options: Options,
-) -> Result<Vec<Row>, TxError> {
-    let Options { end, check, read_only } = options;
+) -> Result<Ran, TxError> {
+    let Options { end, check, read_only, explain } = options;
     let pool = pool.clone();
     let setup_sql = setup_sql.to_string();
     tokio::spawn(async move {
@@ -142,34 +153,49 @@ pub async fn run(
             End::Commit => "COMMIT",
             End::Rollback => "ROLLBACK",
         };
+        let explained = async {
+            let Some((sql, params)) = &explain else { return Ok(None) };
+            let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+            let row = client.query_one(sql.as_str(), &params).await?;
+            Ok(Some(row.try_get::<_, serde_json::Value>(0)?))
+        };
         let statements = async {
             let begin = if read_only { "BEGIN READ ONLY" } else { "BEGIN" };
-            let (begun, set, rows) =
-                tokio::join!(client.batch_execute(begin), client.execute(&setup, &setup_params), main);
-            begun.and(set).and(rows)
+            let (begun, set, rows, plan) =
+                tokio::join!(client.batch_execute(begin), client.execute(&setup, &setup_params), main, explained);
+            let rows = begun.and(set).and(rows)?;
+            Ok((rows, plan?))
         };
-        let rows = match check {
+        let (rows, plan) = match check {
+            // The EXPLAIN must reach PostgreSQL before COMMIT: no COMMIT in the same flight.
+            None if explain.is_some() => {
+                let ran = statements.await;
+                let ended = client.batch_execute(end_sql(&end)).await;
+                let ran = ran.map_err(TxError::Db)?;
+                ended.map_err(TxError::Db)?;
+                ran
+            }
             None => {
                 let ending = async {
                     let _ = main_sent.await;
                     client.batch_execute(end_sql(&end)).await
                 };
-                let (rows, ended) = tokio::join!(statements, ending);
-                let rows = rows.map_err(TxError::Db)?;
+                let (ran, ended) = tokio::join!(statements, ending);
+                let ran = ran.map_err(TxError::Db)?;
                 ended.map_err(TxError::Db)?;
-                rows
+                ran
             }
             Some(check) => {
-                let rows = statements.await;
-                let end = match &rows {
-                    Ok(rows) if check(rows) => end,
+                let ran = statements.await;
+                let end = match &ran {
+                    Ok((rows, _)) if check(rows) => end,
                     _ => End::Rollback,
                 };
                 client.batch_execute(end_sql(&end)).await.map_err(TxError::Db)?;
-                rows.map_err(TxError::Db)?
+                ran.map_err(TxError::Db)?
             }
         };
-        Ok(rows)
+        Ok(Ran { rows, plan })
     })
     .await
     .map_err(|e| TxError::Pool(format!("request task failed: {e}")))?

@@ -627,9 +627,17 @@ BEGIN
     RETURN txt;
 END $$;
 
--- Two levels: per tenant and group first (the partial aggregates), then per group, which
--- counts the tenants of each group for free and makes per_tenant the same query. avg is
--- sum / count of the partials: the same numeric (or float8) division PostgreSQL's avg does.
+-- One query of three shapes, which give the same answers (bench/aggregation.sh times them):
+-- - per_tenant: one level, GROUP BY tenant and groups, as a superuser would write it; each
+--   group has one tenant.
+-- - no filter, and a btree index that starts with tenant_id followed by the group_by
+--   columns (NOT NULL, default operator classes; none for the overall aggregate), on a table
+--   with many rows per (tenant, group): one level, GROUP BY the groups, and the tenants of
+--   each group counted by a skip scan of that index, one descent per (tenant, group) pair.
+--   Hashing every row by tenant costs more than the aggregates themselves.
+-- - otherwise two levels: per tenant and group first (the partial aggregates), then per
+--   group, which counts the tenants of each group. avg is sum / count of the partials: the
+--   same numeric (or float8) division PostgreSQL's avg does.
 -- Identifiers are checked against the catalog and quoted with %I; values are parameters.
 CREATE FUNCTION tenancy.aggregate(
     tbl text,
@@ -650,8 +658,10 @@ DECLARE
     fn text;
     arg text;
     i int := 0;
-    partials text[] := '{}';     -- level 1: partial aggregates per tenant and group
-    totals text[] := '{}';       -- level 2: 'key', expression pairs of the aggregates object
+    partials text[] := '{}';     -- two levels, level 1: partial aggregates per tenant and group
+    totals text[] := '{}';       -- two levels, level 2: aN, the partials combined
+    directs text[] := '{}';      -- one level: aN, the aggregates themselves
+    agg_json text[] := '{}';     -- 'key', l2.aN pairs of the aggregates object
     keys1 text[] := '{}';        -- level 1: t.col AS gN
     group1 text[] := '{}';       -- level 1: t.col (GROUP BY)
     keys2 text[] := '{}';        -- level 2: l1.gN
@@ -665,6 +675,13 @@ DECLARE
     sql_op text;
     opted_out uuid[];
     excluded bigint;
+    filtered bool;
+    where_sql text;
+    skip_cols text[];            -- the skip-scanned index's leading columns: tenant_id, the groups
+    est_rows float8;
+    est_pairs float8;
+    n_stats int;
+    l2_sql text;
 BEGIN
     BEGIN
         rel := to_regclass(tbl);
@@ -696,7 +713,9 @@ BEGIN
         END IF;
         IF fn = 'count' AND (arg IS NULL OR arg = '*') THEN
             partials := partials || format('count(*) AS m%s', i);
-            totals := totals || format('%L, sum(l1.m%s)::bigint', 'count', i);
+            totals := totals || format('sum(l1.m%s)::bigint AS a%s', i, i);
+            directs := directs || format('count(*) AS a%s', i);
+            agg_json := agg_json || format('%L, l2.a%s', 'count', i);
             CONTINUE;
         END IF;
         IF arg IS NULL OR arg IN ('', '*') THEN
@@ -712,17 +731,19 @@ BEGIN
             RAISE EXCEPTION 'measure "%": column "%" of type % has no %', measure, arg, col.col_type, fn
                 USING ERRCODE = 'TN062';
         END IF;
+        directs := directs || format('%s(t.%I) AS a%s', fn, arg, i);
+        agg_json := agg_json || format('%L, l2.a%s', format('%s(%s)', fn, arg), i);
         CASE fn
         WHEN 'count' THEN
             partials := partials || format('count(t.%I) AS m%s', arg, i);
-            totals := totals || format('%L, sum(l1.m%s)::bigint', format('count(%s)', arg), i);
+            totals := totals || format('sum(l1.m%s)::bigint AS a%s', i, i);
         WHEN 'avg' THEN
             partials := partials || format('sum(t.%I%s) AS m%s, count(t.%I) AS c%s', arg,
                                            CASE WHEN col.base = 'real'::regtype THEN '::float8' ELSE '' END, i, arg, i);
-            totals := totals || format('%L, sum(l1.m%s) / nullif(sum(l1.c%s), 0)', format('avg(%s)', arg), i, i);
+            totals := totals || format('sum(l1.m%s) / nullif(sum(l1.c%s), 0) AS a%s', i, i, i);
         ELSE
             partials := partials || format('%s(t.%I) AS m%s', fn, arg, i);
-            totals := totals || format('%L, %s(l1.m%s)', format('%s(%s)', fn, arg), fn, i);  -- sum of sums, min of mins...
+            totals := totals || format('%s(l1.m%s) AS a%s', fn, i, i);  -- sum of sums, min of mins...
         END CASE;
     END LOOP;
 
@@ -784,39 +805,146 @@ BEGIN
         END CASE;
     END LOOP;
 
-    -- Opted-out tenants' rows are never read; how many tenants opted out is reported.
+    -- Opted-out tenants' rows are never read; how many tenants opted out is reported. No
+    -- condition when nobody opted out (an empty <> ALL still costs every row a call); else the
+    -- array is a constant of the plan, which PostgreSQL looks up in a hash table.
     SELECT coalesce(array_agg(o.tenant_id), '{}'), count(*) INTO opted_out, excluded FROM tenancy.analytics_opt_outs o;
+    filtered := cardinality(conds) > 0;
+    IF excluded > 0 THEN
+        conds := 'NOT (t.tenant_id = ANY ($1))'::text || conds;
+    END IF;
+    where_sql := CASE WHEN cardinality(conds) > 0 THEN ' WHERE ' || array_to_string(conds, ' AND ') ELSE '' END;
+
+    IF NOT per_tenant AND NOT filtered THEN
+        -- An index to skip-scan: btree, whole, valid, leading with tenant_id then exactly the
+        -- group_by columns in any order, each NOT NULL (a NULL would end the row comparison),
+        -- ascending, with its default operator class and its own collation (so that the
+        -- index's order is the one of the row comparison and of GROUP BY's equality).
+        SELECT ix.cols INTO skip_cols
+        FROM pg_index x
+        JOIN pg_class ic ON ic.oid = x.indexrelid
+        JOIN pg_am am ON am.oid = ic.relam
+        CROSS JOIN LATERAL (
+            SELECT array_agg(a.attname::text ORDER BY k.n) AS cols,
+                   bool_and(a.attnotnull AND o.opcdefault AND x.indcollation[k.n] = a.attcollation
+                            AND x.indoption[k.n] = 0) AS fit
+            FROM generate_series(0, cardinality(group_by)) k (n)
+            JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k.n]
+            JOIN pg_opclass o ON o.oid = x.indclass[k.n]) ix
+        WHERE x.indrelid = rel AND am.amname = 'btree' AND x.indisvalid AND x.indpred IS NULL
+          AND x.indnkeyatts > cardinality(group_by)
+          AND ix.fit AND cardinality(ix.cols) = cardinality(group_by) + 1
+          AND ix.cols[1] = 'tenant_id' AND ix.cols[2:] @> group_by
+        ORDER BY ic.relpages, x.indexrelid
+        LIMIT 1;
+        -- Worth it when the table has many rows per (tenant, group) pair: a descent costs what
+        -- hashing some 30 rows does, so at least 50, by the planner's statistics (none, no skip).
+        IF skip_cols IS NOT NULL THEN
+            SELECT c.reltuples INTO est_rows FROM pg_class c WHERE c.oid = rel AND c.relkind = 'r';
+            SELECT count(*), exp(sum(ln(greatest(CASE WHEN s.stadistinct < 0 THEN -s.stadistinct * est_rows
+                                                      ELSE s.stadistinct END, 1))))
+            INTO n_stats, est_pairs
+            FROM pg_statistic s JOIN pg_attribute a ON a.attrelid = s.starelid AND a.attnum = s.staattnum
+            WHERE s.starelid = rel AND NOT s.stainherit AND s.stadistinct <> 0 AND a.attname = ANY (skip_cols);
+            IF est_rows IS NULL OR est_rows < 0 OR n_stats <> cardinality(skip_cols)
+               OR est_rows < 50 * least(est_pairs, est_rows) THEN
+                skip_cols := NULL;
+            END IF;
+        END IF;
+    END IF;
 
     IF per_tenant THEN
-        keys2 := 'l1.tid'::text || keys2;
+        l2_sql := format(
+            $sql$
+            SELECT t.tenant_id AS tid%1$s, count(*) AS row_count, 1::bigint AS tenant_count, %2$s
+            FROM %3$s t%4$s
+            GROUP BY t.tenant_id%5$s
+            $sql$,
+            (SELECT string_agg(', ' || k, '') FROM unnest(keys1) k),
+            array_to_string(directs, ', '),
+            rel,
+            where_sql,
+            (SELECT string_agg(', ' || g, '') FROM unnest(group1) g));
+    ELSIF skip_cols IS NOT NULL THEN
+        -- pairs: each (tenant, groups) present once, in the index's order (gN: group_by[N]).
+        l2_sql := format(
+            $sql$
+            SELECT NULL::uuid AS tid%1$s, a.row_count, c.tenant_count%2$s
+            FROM (SELECT %3$scount(*) AS row_count, %4$s
+                  FROM %5$s t%6$s%7$s) a
+            JOIN counts c ON %8$s
+            $sql$,
+            (SELECT string_agg(', a.g' || n, '' ORDER BY n) FROM generate_series(1, cardinality(group_by)) n),
+            (SELECT string_agg(', a.a' || n, '' ORDER BY n) FROM generate_series(1, cardinality(measures)) n),
+            (SELECT string_agg(k || ', ', '') FROM unnest(keys1) k),
+            array_to_string(directs, ', '),
+            rel,
+            where_sql,
+            CASE WHEN cardinality(group1) > 0 THEN ' GROUP BY ' || array_to_string(group1, ', ')
+                 ELSE ' HAVING count(*) > 0' END,
+            coalesce((SELECT string_agg(format('c.g%1$s = a.g%1$s', n), ' AND ' ORDER BY n)
+                      FROM generate_series(1, cardinality(group_by)) n), 'true'));
+        l2_sql := format(
+            $sql$RECURSIVE pairs AS (
+                (SELECT %1$s FROM %2$s t ORDER BY %3$s LIMIT 1)
+                UNION ALL
+                SELECT n.* FROM pairs p CROSS JOIN LATERAL (
+                    SELECT %3$s FROM %2$s t WHERE (%3$s) > (%4$s) ORDER BY %3$s LIMIT 1) n
+            ), counts AS (
+                SELECT %5$scount(*) AS tenant_count FROM pairs p%6$s%7$s
+            ), l2 AS (%8$s)
+            $sql$,
+            (SELECT string_agg(format('t.%I AS %s', c, CASE WHEN n = 1 THEN 'tid' ELSE 'g' || array_position(group_by, c) END),
+                               ', ' ORDER BY n)
+             FROM unnest(skip_cols) WITH ORDINALITY u (c, n)),
+            rel,
+            (SELECT string_agg(format('t.%I', c), ', ' ORDER BY n) FROM unnest(skip_cols) WITH ORDINALITY u (c, n)),
+            (SELECT string_agg(CASE WHEN n = 1 THEN 'p.tid' ELSE 'p.g' || array_position(group_by, c) END, ', ' ORDER BY n)
+             FROM unnest(skip_cols) WITH ORDINALITY u (c, n)),
+            (SELECT string_agg('p.g' || n || ', ', '' ORDER BY n) FROM generate_series(1, cardinality(group_by)) n),
+            CASE WHEN excluded > 0 THEN ' WHERE NOT (p.tid = ANY ($1))' ELSE '' END,
+            CASE WHEN cardinality(group_by) > 0
+                 THEN ' GROUP BY ' || (SELECT string_agg('p.g' || n, ', ' ORDER BY n) FROM generate_series(1, cardinality(group_by)) n)
+                 ELSE '' END,
+            l2_sql);
+    ELSE
+        l2_sql := format(
+            $sql$
+            SELECT NULL::uuid AS tid%1$s, sum(l1.n)::bigint AS row_count, count(*) AS tenant_count, %2$s
+            FROM l1%3$s
+            $sql$,
+            (SELECT string_agg(', ' || k, '') FROM unnest(keys2) k),
+            array_to_string(totals, ', '),
+            CASE WHEN cardinality(keys2) > 0 THEN ' GROUP BY ' || array_to_string(keys2, ', ') ELSE '' END);
+        l2_sql := format(
+            $sql$l1 AS (
+                SELECT t.tenant_id AS tid%1$s, count(*) AS n, %2$s
+                FROM %3$s t%4$s
+                GROUP BY t.tenant_id%5$s
+            ), l2 AS (%6$s)
+            $sql$,
+            (SELECT string_agg(', ' || k, '') FROM unnest(keys1) k),
+            array_to_string(partials, ', '),
+            rel,
+            where_sql,
+            (SELECT string_agg(', ' || g, '') FROM unnest(group1) g),
+            l2_sql);
     END IF;
+    IF per_tenant THEN
+        l2_sql := format('l2 AS (%s)', l2_sql);
+    END IF;
+
     RETURN QUERY EXECUTE format(
         $sql$
-        WITH l1 AS (
-            SELECT t.tenant_id AS tid%1$s, count(*) AS n, %2$s
-            FROM %3$s t
-            WHERE NOT (t.tenant_id = ANY ($1))%4$s
-            GROUP BY t.tenant_id%5$s
-        ), l2 AS (
-            SELECT %6$s AS tid%7$s, sum(l1.n)::bigint AS row_count, count(*) AS tenant_count,
-                   jsonb_build_object(%8$s) AS aggregates
-            FROM l1%9$s
-        )
-        SELECT l2.tid, jsonb_build_object(%10$s), l2.aggregates, l2.row_count, l2.tenant_count,
+        WITH %1$s
+        SELECT l2.tid, jsonb_build_object(%2$s), jsonb_build_object(%3$s), l2.row_count, l2.tenant_count,
                (SELECT count(*) FROM l2 s WHERE s.row_count < $3), $4
         FROM l2 WHERE l2.row_count >= $3
-        ORDER BY l2.tid%11$s
+        ORDER BY l2.tid%4$s
         $sql$,
-        (SELECT string_agg(', ' || k, '') FROM unnest(keys1) k),
-        array_to_string(partials, ', '),
-        rel,
-        (SELECT string_agg(' AND ' || c, '') FROM unnest(conds) c),
-        (SELECT string_agg(', ' || g, '') FROM unnest(group1) g),
-        CASE WHEN per_tenant THEN 'l1.tid' ELSE 'NULL::uuid' END,
-        (SELECT string_agg(', ' || k, '') FROM unnest(keys2[CASE WHEN per_tenant THEN 2 ELSE 1 END:]) k),
-        array_to_string(totals, ', '),
-        CASE WHEN cardinality(keys2) > 0 THEN ' GROUP BY ' || array_to_string(keys2, ', ') ELSE '' END,
+        l2_sql,
         array_to_string(group_json, ', '),
+        array_to_string(agg_json, ', '),
         (SELECT string_agg(', l2.g' || n, '' ORDER BY n) FROM generate_series(1, cardinality(group_by)) n))
     USING opted_out, vals, min_group_size, excluded;
 END $$;

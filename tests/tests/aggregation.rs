@@ -270,6 +270,176 @@ async fn aggregates_equal_a_superusers_group_by() {
     assert_eq!(groups(&db, t, Call { filters: json!({"category": "z"}), ..Call::default() }).await, vec![]);
 }
 
+/// Index scans of `table`'s indexes in the current transaction.
+async fn index_scans(db: &impl GenericClient, table: &str) -> i64 {
+    value(
+        db,
+        &format!(
+            "SELECT coalesce(sum(pg_stat_get_xact_numscans(i.indexrelid)), 0)::bigint FROM pg_index i
+             WHERE i.indrelid = '{table}'::regclass"
+        ),
+    )
+    .await
+}
+
+/// Without filters, and with an index on tenant_id then the group_by columns, aggregate counts
+/// each group's tenants by skipping through the index (one descent per tenant and group) rather
+/// than grouping every row by tenant: the answers are the superuser's all the same, opt-outs and
+/// small groups included; a NULLable group column or a filter takes the two-level query.
+#[tokio::test]
+async fn tenants_counted_through_an_index_are_the_same() {
+    let f = fixture().await;
+    let mut db = f.db().await;
+    let t = "agg.big";
+    db.batch_execute(&format!(
+        "CREATE TABLE {t} (
+             tenant_id uuid NOT NULL, id int NOT NULL, category text NOT NULL, region text, amount numeric(10,2),
+             PRIMARY KEY (tenant_id, id));
+         SELECT tenancy.protect('{t}');
+         CREATE INDEX big_tenant_category ON {t} (tenant_id, category);
+         CREATE INDEX big_tenant_region ON {t} (tenant_id, region);"
+    ))
+    .await
+    .unwrap();
+    for (k, tenant) in f.tenants.iter().enumerate() {
+        let k = k as i32;
+        // The first tenant has no category c: c has three tenants, a and b four.
+        db.execute(
+            &format!(
+                "INSERT INTO {t}
+                 SELECT $1, i, CASE WHEN $2 = 0 THEN (ARRAY['a', 'b'])[i % 2 + 1] ELSE (ARRAY['a', 'b', 'c'])[i % 3 + 1] END,
+                        CASE WHEN i % 5 = 0 THEN NULL WHEN i % 2 = 0 THEN 'north' ELSE 'south' END,
+                        CASE WHEN i % 11 = 0 THEN NULL ELSE i * 1.25 + $2 END
+                 FROM generate_series(1, 300 + 100 * $2) i"
+            ),
+            &[&tenant.id, &k],
+        )
+        .await
+        .unwrap();
+    }
+    db.batch_execute(&format!("ANALYZE {t}")).await.unwrap();
+    let measures: &[&str] = &["count", "sum(amount)", "avg(amount)", "count(amount)", "max(region)", "min(id)"];
+    let expected_measures =
+        "jsonb_build_object('count', count(*), 'sum(amount)', sum(amount), 'avg(amount)', avg(amount),
+        'count(amount)', count(amount), 'max(region)', max(region), 'min(id)', min(id))";
+
+    // One call: its groups, the index scans it made, the superuser's groups and the suppressed count, in
+    // one snapshot.
+    async fn run(db: &mut Client, t: &str, call: Call<'_>, sql: &str) -> (Vec<Group>, i64, Vec<Group>, i64) {
+        let tx = db.build_transaction().isolation_level(IsolationLevel::RepeatableRead).start().await.unwrap();
+        let before = index_scans(&tx, t).await;
+        let (groups, (suppressed, _)) = aggregate(&tx, t, call).await.unwrap();
+        let scans = index_scans(&tx, t).await - before;
+        let expected = expected(&tx, sql).await;
+        tx.commit().await.unwrap();
+        (groups, scans, expected, suppressed)
+    }
+
+    let (overall, scans, want, _) = run(
+        &mut db,
+        t,
+        Call { measures, ..Call::default() },
+        &format!("SELECT NULL::uuid, '{{}}'::jsonb, {expected_measures}, count(*), count(DISTINCT tenant_id) FROM {t}"),
+    )
+    .await;
+    assert_eq!(overall, want);
+    assert_eq!((overall[0].3, overall[0].4), (300 + 400 + 500 + 600, 4));
+    assert!(scans >= 4, "one descent per tenant: {scans} index scans");
+
+    let by_category = format!(
+        "SELECT NULL::uuid, jsonb_build_object('category', category), {expected_measures}, count(*), count(DISTINCT tenant_id)
+         FROM {t} GROUP BY category ORDER BY category"
+    );
+    let (grouped, scans, want, _) =
+        run(&mut db, t, Call { measures, group_by: &["category"], ..Call::default() }, &by_category).await;
+    assert_eq!(grouped, want);
+    assert_eq!(grouped.iter().map(|g| g.4).collect::<Vec<_>>(), [4, 4, 3]);
+    assert!(scans >= 11, "one descent per tenant and category: {scans} index scans");
+
+    // Small groups suppressed and counted: c (500 rows) is smaller than 600, a and b are not.
+    let (kept, scans, want, suppressed) = run(
+        &mut db,
+        t,
+        Call { measures, group_by: &["category"], min_group_size: 600, ..Call::default() },
+        &format!(
+            "SELECT NULL::uuid, jsonb_build_object('category', category), {expected_measures}, count(*), count(DISTINCT tenant_id)
+             FROM {t} GROUP BY category HAVING count(*) >= 600 ORDER BY category"
+        ),
+    )
+    .await;
+    assert_eq!(kept, want);
+    assert_eq!((kept.len(), suppressed), (2, 1));
+    assert!(scans >= 11);
+
+    // A NULLable group column (its NULLs are a group) and a filter: two levels, same answers.
+    let (by_region, scans, want, _) = run(
+        &mut db,
+        t,
+        Call { measures, group_by: &["region"], ..Call::default() },
+        &format!(
+            "SELECT NULL::uuid, jsonb_build_object('region', region), {expected_measures}, count(*), count(DISTINCT tenant_id)
+             FROM {t} GROUP BY region ORDER BY region"
+        ),
+    )
+    .await;
+    assert_eq!(by_region, want);
+    assert_eq!(by_region.len(), 3, "north, south and NULL");
+    assert!(scans <= 1, "no skip scan through (tenant_id, region): {scans} index scans");
+    let (filtered, scans, want, _) = run(
+        &mut db,
+        t,
+        Call { measures, group_by: &["category"], filters: json!({"amount": {"gte": 100}}), ..Call::default() },
+        &format!(
+            "SELECT NULL::uuid, jsonb_build_object('category', category), {expected_measures}, count(*), count(DISTINCT tenant_id)
+             FROM {t} WHERE amount >= 100 GROUP BY category ORDER BY category"
+        ),
+    )
+    .await;
+    assert_eq!(filtered, want);
+    assert!(scans <= 1, "no skip scan with a filter: {scans} index scans");
+
+    // Opted out: the tenant's rows and its pairs are left out.
+    let out = f.tenants[3].id;
+    assert!(value::<bool>(&db, &format!("SELECT tenancy.set_analytics_opt_out('{out}', true)")).await);
+    let (overall, _, want, _) = run(
+        &mut db,
+        t,
+        Call { measures, ..Call::default() },
+        &format!(
+            "SELECT NULL::uuid, '{{}}'::jsonb, {expected_measures}, count(*), count(DISTINCT tenant_id) FROM {t}
+             WHERE tenant_id <> '{out}'"
+        ),
+    )
+    .await;
+    assert_eq!(overall, want);
+    assert_eq!((overall[0].3, overall[0].4), (300 + 400 + 500, 3));
+    let (grouped, scans, want, _) = run(
+        &mut db,
+        t,
+        Call { measures, group_by: &["category"], ..Call::default() },
+        &format!(
+            "SELECT NULL::uuid, jsonb_build_object('category', category), {expected_measures}, count(*), count(DISTINCT tenant_id)
+             FROM {t} WHERE tenant_id <> '{out}' GROUP BY category ORDER BY category"
+        ),
+    )
+    .await;
+    assert_eq!(grouped, want);
+    assert_eq!(grouped.iter().map(|g| g.4).collect::<Vec<_>>(), [3, 3, 2]);
+    assert!(scans >= 11);
+    assert!(value::<bool>(&db, &format!("SELECT tenancy.set_analytics_opt_out('{out}', false)")).await);
+
+    // No rows: no group, as with two levels.
+    db.batch_execute(&format!("DELETE FROM {t}")).await.unwrap();
+    let (none, _, _, _) = run(
+        &mut db,
+        t,
+        Call { measures, ..Call::default() },
+        "SELECT NULL::uuid, NULL::jsonb, NULL::jsonb, 0::bigint, 0::bigint WHERE false",
+    )
+    .await;
+    assert_eq!(none, vec![]);
+}
+
 #[tokio::test]
 async fn groups_smaller_than_min_group_size_are_suppressed_and_counted() {
     let f = fixture().await;

@@ -1,0 +1,233 @@
+//! The `tenancy-api` binary as a process, as it is deployed: configured by a file (PostgREST's
+//! format) with the environment over it, refusing a bad file at start-up, and stopping on
+//! SIGTERM only after the requests in flight have been answered. Against the dev stack.
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tenancy_e2e::api::{self, token};
+use tenancy_e2e::*;
+
+/// The login role's URL for `dbname` on the test cluster.
+fn authenticator_url(dbname: &str) -> String {
+    database_url(dbname).replacen("postgres@", "authenticator@", 1)
+}
+
+/// A port nobody listens on (free when asked; the tests use it right away).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn refused(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+}
+
+/// A config file of the test's own, removed when dropped.
+struct ConfigFile(std::path::PathBuf);
+
+impl ConfigFile {
+    fn new(text: &str) -> ConfigFile {
+        let path = std::env::temp_dir().join(format!("{}.conf", unique("tenancy-api")));
+        std::fs::write(&path, text).unwrap();
+        ConfigFile(path)
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The binary with only the environment given (nothing inherited), killed if the test ends
+/// while it still runs.
+struct Server {
+    child: Child,
+}
+
+impl Server {
+    fn spawn(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tenancy-api"));
+        command.args(args).env_clear().env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        Server { child: command.spawn().expect("the binary starts") }
+    }
+
+    /// Waits for `GET /health` on `port` to answer 200.
+    async fn ready(&mut self, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the server exited ({status}) before it was ready: {}", self.stderr());
+            }
+            let health = reqwest::get(format!("http://127.0.0.1:{port}/health")).await;
+            if health.is_ok_and(|r| r.status() == reqwest::StatusCode::OK) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the server never became ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// How the process ended, waiting at most `limit`.
+    async fn exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server still runs after {limit:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn stderr(&mut self) -> String {
+        let mut text = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut text);
+        }
+        text
+    }
+
+    fn terminate(&self) {
+        let pid = i32::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) with a pid we spawned and still own (not reaped yet).
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "kill -TERM {pid}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_config_file_configures_the_server_and_the_environment_overrides_it() {
+    let mut admin = superuser().await;
+    let t = create_tenant(&admin, "free", &["hrms"]).await;
+    as_tenant(
+        &mut admin,
+        t.id,
+        "INSERT INTO hrms.employees (first_name, last_name, email)
+         VALUES ('Ada', 'L', 'ada@x.example'), ('Grace', 'H', 'grace@x.example')",
+    )
+    .await
+    .unwrap();
+    let (file_port, env_port) = (free_port(), free_port());
+    let file = ConfigFile::new(&format!(
+        "# tenancy-api, as PostgREST reads its file\n\
+         db-uri = \"{}\"\n\
+         db-schemas = \"hrms\"   # the default profile\n\
+         db-anon-role = \"web_anon\"\n\
+         jwt-secret = \"{}\"\n\
+         db-pool = 2\n\
+         db-max-rows = 1\n\
+         server-port = {file_port}\n\
+         tenancy-statement-timeout-ms = 5000\n",
+        authenticator_url("tenancy"),
+        api::SECRET
+    ));
+    let port = env_port.to_string();
+    let mut server = Server::spawn(&[file.0.to_str().unwrap()], &[("PGRST_SERVER_PORT", &port)]);
+    server.ready(env_port).await;
+    assert!(refused(file_port), "the environment's port wins over the file's");
+
+    let response = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{env_port}/employees?select=first_name&order=first_name"))
+        .header("Authorization", format!("Bearer {}", token(t.id)))
+        .header("Prefer", "count=exact")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::PARTIAL_CONTENT, "db-max-rows = 1 from the file");
+    assert_eq!(response.headers()["content-range"], "0-0/2");
+    let (_, rows) = api::json(response).await;
+    assert_eq!(rows, json!([{"first_name": "Ada"}]), "hrms from db-schemas, the token checked with jwt-secret");
+}
+
+#[tokio::test]
+async fn a_bad_config_file_stops_the_server_at_start_naming_the_line() {
+    let port = free_port();
+    let file = ConfigFile::new(&format!("server-port = {port}\n# the anonymous role\ndb-anon-roles = \"web_anon\"\n"));
+    let mut server = Server::spawn(&[file.0.to_str().unwrap()], &[]);
+    let status = server.exit(Duration::from_secs(10)).await;
+    assert!(!status.success(), "{status}");
+    let stderr = server.stderr();
+    assert!(stderr.contains("line 3: unknown key \"db-anon-roles\""), "{stderr}");
+    assert!(refused(port));
+
+    let mut missing = Server::spawn(&["/nonexistent/tenancy.conf"], &[]);
+    assert!(!missing.exit(Duration::from_secs(10)).await.success());
+    assert!(missing.stderr().contains("cannot read the configuration file /nonexistent/tenancy.conf"));
+}
+
+#[tokio::test]
+async fn sigterm_finishes_the_request_in_flight_then_exits_0() {
+    let scratch = ScratchDatabase::create("sigterm").await;
+    scratch
+        .connect()
+        .await
+        .batch_execute(
+            "CREATE EXTENSION tenancy;
+             CREATE SCHEMA slow;
+             GRANT USAGE ON SCHEMA slow TO web_anon;
+             CREATE FUNCTION slow.nap(seconds float8) RETURNS text LANGUAGE sql
+                 AS $$ SELECT 'rested ' || seconds FROM pg_sleep(seconds) $$;",
+        )
+        .await
+        .unwrap();
+    let port = free_port();
+    let (uri, port_text) = (authenticator_url(&scratch.name), port.to_string());
+    let mut server = Server::spawn(
+        &[],
+        &[
+            ("PGRST_DB_URI", &uri),
+            ("PGRST_DB_SCHEMAS", "slow"),
+            ("PGRST_DB_ANON_ROLE", "web_anon"),
+            ("PGRST_SERVER_PORT", &port_text),
+        ],
+    );
+    server.ready(port).await;
+
+    let slow = tokio::spawn(
+        reqwest::Client::new().post(format!("http://127.0.0.1:{port}/rpc/nap")).json(&json!({"seconds": 2})).send(),
+    );
+    // SIGTERM once PostgreSQL is running the request's statement.
+    let db = scratch.connect().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let running: i64 = db
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND state = 'active' AND query LIKE '%\"nap\"%'
+                   AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if running == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the request never reached PostgreSQL");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let signalled = Instant::now();
+    server.terminate();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!slow.is_finished(), "the request was not cut short");
+    assert!(refused(port), "no new connections once told to stop");
+
+    let response = slow.await.unwrap().expect("the request in flight is answered");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), "\"rested 2\"");
+    let status = server.exit(Duration::from_secs(5)).await;
+    assert_eq!(status.code(), Some(0), "a clean exit: {}", server.stderr());
+    assert!(signalled.elapsed() < Duration::from_secs(5));
+    assert!(refused(port));
+}
