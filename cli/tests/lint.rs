@@ -120,7 +120,8 @@ fn error_findings_exit_1_and_warnings_alone_exit_0() {
 fn the_project_migrations_and_policies_lint_clean() {
     for output in [lint(Vec::<&str>::new()), lint([project("migrations"), project("policies")])] {
         assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
-        assert!(output.stdout.is_empty(), "{}", String::from_utf8_lossy(&output.stdout));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.ends_with("file(s) linted, no findings\n") && stdout.lines().count() == 1, "{stdout}");
     }
 }
 

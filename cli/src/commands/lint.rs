@@ -90,6 +90,9 @@ pub fn run(args: &LintArgs) -> i32 {
     };
     let findings = lint::lint(&sources);
     let Ok(errors) = print(&findings, &mut io::stdout()) else { return 2 };
+    if findings.is_empty() {
+        println!("{} file(s) linted, no findings", sources.len());
+    }
     match (all_read, errors) {
         (false, _) => 2,
         (true, 0) => 0,
