@@ -3,7 +3,8 @@
 # sent straight to PostgreSQL by pgbench (prepared; five awaited round trips, and pipelined),
 # all in the same run on the reference workload: the read (50 rows of one tenant by category)
 # and the write (one row, return=minimal). The server is a release build with a pool sized
-# to the cores. Prints req/s, p50, p99 and the ratios.
+# to the cores. Prints req/s, p50, p99 and the ratios; then P3: the read at half the highest
+# throughput wrk reached, at a fixed rate (oha -q), and its p99.
 # usage: bench/http_read.sh [seconds per run, default 15] [connections, default "8 32"]
 source "$(dirname "$0")/../scripts/env.sh"
 SECONDS_PER_RUN=${1:-15}
@@ -13,6 +14,7 @@ WORK=$(mktemp -d)
 trap 'kill $API_PID 2>/dev/null; rm -rf "$WORK"' EXIT
 
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
+command -v oha >/dev/null || cargo install oha --locked --quiet   # a fixed request rate, for P3
 TENANCY_API=0 "$ROOT/scripts/up" >/dev/null
 source "$ROOT/bench/dataset.sh"
 cargo build -q --release -p tenancy-api
@@ -102,6 +104,7 @@ report() { # what wrk-script pgbench-prefix c
     read -r tp ppa ppb <<<"$(pgbench_run "${3}1" "$4")"
     wrk -t2 -c"$4" -d"${SECONDS_PER_RUN}s" --latency -s "$WORK/$2.lua" "http://127.0.0.1:$BENCH_PORT" >"$WORK/wrk"
     rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$WORK/wrk")
+    [ "$1" = read ] && echo "$rps" >>"$WORK/read_rps"
     printf '%-6s %-4s %-44s %9.0f %7s %7s\n' "$1" "$4" "pgbench, 5 statements awaited one by one" "$t5" "$p5a" "$p5b"
     printf '%-6s %-4s %-44s %9.0f %7s %7s\n' "$1" "$4" "pgbench, the same 5 statements pipelined" "$tp" "$ppa" "$ppb"
     printf '%-6s %-4s %-44s %9.0f %7s %7s %12.2f %10.2f\n' "$1" "$4" "tenancy-api over HTTP (wrk)" "$rps" "$(wrk_ms 50%)" "$(wrk_ms 99%)" \
@@ -118,3 +121,19 @@ for c in $CONNECTIONS; do
     report write write pgw "$c"
 done
 printf '\nGoals: read >= 0.6 x the pipelined ceiling; write >= 0.8 x the 5-statement RLS transaction.\n'
+
+# P3: the read at half the highest throughput above, at that fixed rate (a random category
+# per request, one tenant's token), 8 connections. (oha's URL is a regex: [?] and [.] are literal.)
+half=$(sort -n "$WORK/read_rps" | tail -1 | awk '{ printf "%d", $1 / 2 }')
+token=$(sed -n '2s/[",]//gp' "$WORK/tokens.lua")
+oha --no-tui --output-format json -q "$half" -z "${SECONDS_PER_RUN}s" -c 8 --rand-regex-url \
+    -H "Authorization: Bearer $token" -H "Accept-Profile: bench" \
+    "http://127.0.0.1:$BENCH_PORT/items[?]select=id,title,amount&category=eq[.][0-9]&order=id&limit=50" >"$WORK/oha.json"
+python3 - "$WORK/oha.json" "$half" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+p = r["latencyPercentiles"]
+codes = r.get("statusCodeDistribution", {})
+print(f"\nP3 read at {sys.argv[2]} req/s (half the highest above): achieved {r['summary']['requestsPerSec']:.0f} req/s, "
+      f"p50 {p['p50'] * 1000:.2f} ms, p99 {p['p99'] * 1000:.2f} ms (goal p99 <= 5 ms); statuses {codes}")
+PY
