@@ -22,7 +22,7 @@ const TABLES_IN_LOAD_ORDER: &str = r#"
 WITH load_order AS (
     SELECT c.tbl, 0 AS part, c.ord
     FROM unnest('{tenancy.tenants,tenancy.companies,tenancy.tenant_modules,tenancy.company_modules,
-                  tenancy.tenant_roles,tenancy.tenant_role_members}'::regclass[])
+                  tenancy.tenant_roles,tenancy.tenant_role_members,tenancy.analytics_opt_outs}'::regclass[])
          WITH ORDINALITY AS c(tbl, ord)
     UNION ALL
     SELECT p.tbl, 1, -p.ord FROM unnest(tenancy._protected_tables_children_first()) WITH ORDINALITY AS p(tbl, ord)

@@ -17,7 +17,7 @@ use common::{assert_ok, assert_refused, migrated_database, tenancy};
 
 /// A tenant with every module, a row or more in every protected table (values COPY must
 /// escape among them), a company with its own module settings, a bound analyst holding a
-/// tenant role, and a tenant role of its own.
+/// tenant role, a tenant role of its own, and an opt-out of cross-tenant analytics.
 async fn make_tenant(db: &Client) -> Tenant {
     let modules = ["hrms", "payroll", "chat", "pipeline", "school", "library", "events", "attendance"];
     let tenant = create_tenant(db, "premium", &modules).await;
@@ -25,6 +25,7 @@ async fn make_tenant(db: &Client) -> Tenant {
     let analyst = create_analyst(db, &[tenant.id]).await;
     grant_tenant_role(db, tenant.id, &analyst, "hr_manager").await;
     db.execute("SELECT tenancy.define_tenant_role($1, 'night_shift', '{hrms:read}')", &[&tenant.id]).await.unwrap();
+    db.execute("SELECT tenancy.set_analytics_opt_out($1, true)", &[&tenant.id]).await.unwrap();
     let sql = TENANT_ROWS.replace("{t}", &tenant.id.to_string()).replace("{c}", &company.to_string());
     db.batch_execute(&sql).await.unwrap();
     tenant
