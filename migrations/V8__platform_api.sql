@@ -35,12 +35,13 @@ FROM tenancy.companies c;
 CREATE VIEW platform.tenant_modules AS
 SELECT tm.tenant_id, tm.module, tm.enabled, tm.enabled_at, tm.config FROM tenancy.tenant_modules tm;
 
--- Per tenant: what it is, what it has, when it last did something.
+-- Per tenant: what it is, what it has, when it last did something, how many rows it owns.
 CREATE VIEW platform.tenant_health AS
 SELECT t.id, t.slug, t.status, t.plan, t.modules, t.companies,
        (SELECT max(e.at) FROM tenancy.events e WHERE e.tenant_id = t.id) AS last_activity,
        (SELECT count(*) FROM tenancy.events e WHERE e.tenant_id = t.id AND e.at > now() - interval '30 days')
-           AS events_last_30_days
+           AS events_last_30_days,
+       tenancy.tenant_row_counts(t.id) AS rows
 FROM platform.tenants t;
 
 CREATE VIEW platform.stats AS

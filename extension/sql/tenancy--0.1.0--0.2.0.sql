@@ -457,8 +457,8 @@ COMMENT ON FUNCTION tenancy.current_tenant_roles() IS
 CREATE FUNCTION tenancy.current_permissions() RETURNS text[]
 LANGUAGE sql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce(array_agg(p ORDER BY p), '{}')
-    FROM unnest(tenancy._role_permissions((tenancy._context()).tenant, tenancy.current_tenant_roles())) p
-    WHERE split_part(p, ':', 1) = ANY ((tenancy._context()).modules);
+    FROM tenancy._context() c, unnest(tenancy._role_permissions(c.tenant, tenancy.current_tenant_roles())) p
+    WHERE split_part(p, ':', 1) = ANY (c.modules);
 $$;
 COMMENT ON FUNCTION tenancy.current_permissions() IS
 'The permissions who acts holds in the current tenant, for modules the tenant (and company) has enabled: for a frontend to show what the user may do.';

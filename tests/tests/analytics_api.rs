@@ -1,4 +1,4 @@
-//! The platform's analytics over REST (schema analytics, migrations/V12): a tenancy_analytics
+//! The platform's analytics over REST (schema analytics, migrations/V11): a tenancy_analytics
 //! token aggregates across tenants and reads the platform views, and reads no tenant's rows;
 //! tenant users and anonymous callers get nothing.
 use reqwest::StatusCode;

@@ -1,6 +1,7 @@
 //! `tenancy status`: where a database stands: the extension installed and available, pending
 //! migrations, unprotected tables. True when nothing needs doing.
 use super::migrate::Scripts;
+use crate::tenant_tables;
 use std::collections::HashSet;
 use tokio_postgres::Client;
 
@@ -37,12 +38,7 @@ pub async fn run(client: &Client) -> anyhow::Result<bool> {
     println!("  versions on this server: {}", versions.unwrap_or_default());
 
     let applied: HashSet<i64> = if has_history {
-        client
-            .query("SELECT version::bigint FROM refinery_schema_history", &[])
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect()
+        tenant_tables::applied_migrations(client).await?.iter().map(|m| i64::from(m.version)).collect()
     } else {
         HashSet::new()
     };
