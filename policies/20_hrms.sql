@@ -1,7 +1,12 @@
 -- Module hrms: its tables are tenant-owned and usable only while hrms is enabled.
--- Idempotent: applied by `tenancy migrate` after every migration run.
-SELECT tenancy.protect('hrms.departments', 'hrms');
-SELECT tenancy.protect('hrms.employees', 'hrms');
+-- Idempotent: applied by `tenancy migrate` after every migration run. analytics => the class
+-- of each column for cross-tenant aggregates (README: Cross-tenant aggregation).
+SELECT tenancy.protect('hrms.departments', 'hrms', analytics => '{"id": "private", "company_id": "private", "name": "private"}');
+SELECT tenancy.protect('hrms.employees', 'hrms', analytics => '{
+    "id": "private", "company_id": "private", "department_id": "private", "user_id": "private",
+    "first_name": "private", "last_name": "private", "email": "private",
+    "job_title": "dimension", "status": "dimension", "salary": "measure",
+    "hired_on": {"class": "measure", "extremes": true}}');
 GRANT USAGE ON SCHEMA hrms TO tenant_member;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA hrms TO tenant_member;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA hrms TO tenant_member;

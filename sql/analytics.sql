@@ -1,7 +1,8 @@
 -- Cross-tenant aggregation: the platform operator's analytics. A member of
 -- tenancy_analytics gets aggregates over all tenants (tenancy.aggregate) and the platform
 -- views, never a tenant's rows. SQLSTATEs: TN060 unknown or unregistered table, TN061 unknown
--- column, TN062 bad measure, TN063 bad filter, TN064 bad grouping, TN065 bad min_group_size.
+-- column, TN062 bad measure, TN063 bad filter, TN064 bad grouping, TN065 bad min_group_size;
+-- TN066 and TN067 (what may be revealed) are sql/analytics_privacy.sql's.
 
 DO $$
 BEGIN
@@ -63,6 +64,49 @@ BEGIN
     WHILE (SELECT t.typtype FROM pg_type t WHERE t.oid = base) = 'd' LOOP
         base := (SELECT t.typbasetype FROM pg_type t WHERE t.oid = base);
     END LOOP;
+END $$;
+
+-- The column's analytics class allows this use (group_by, filter, count, sum, avg, min, max),
+-- or TN067 saying what the class allows.
+CREATE FUNCTION tenancy._aggregate_require_class(tbl regclass, col text, use text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+DECLARE
+    class text;
+    extremes bool;
+    undeclared bool;
+    what text;
+BEGIN
+    SELECT coalesce(max(a.class), 'private'), coalesce(bool_or(a.extremes), false), count(*) = 0
+    INTO class, extremes, undeclared
+    FROM tenancy.analytics_columns a WHERE a.tbl = tbl AND a.col = col;
+    IF col = 'tenant_id' THEN  -- what per_tenant groups by: always a dimension, never declared
+        class := 'dimension';
+    END IF;
+    IF (CASE use WHEN 'group_by' THEN class = 'dimension'
+                 WHEN 'filter' THEN class = 'dimension'
+                 WHEN 'count' THEN class IN ('dimension', 'measure')
+                 WHEN 'sum' THEN class = 'measure'
+                 WHEN 'avg' THEN class = 'measure'
+                 ELSE extremes END) THEN
+        RETURN;
+    END IF;
+    what := format('column "%s" of %s is %s%s', col, tbl, CASE class WHEN 'private' THEN class ELSE 'a ' || class END,
+                   CASE WHEN undeclared THEN ' (no class was declared for it)' ELSE '' END);
+    RAISE EXCEPTION '%', CASE use
+            WHEN 'group_by' THEN format('cannot group by "%s": %s, and only dimensions are grouped on', col, what)
+            WHEN 'filter' THEN format('cannot filter on "%s": %s, and only dimensions are filtered on', col, what)
+            WHEN 'count' THEN format('cannot count "%s": %s, and private columns are not counted', col, what)
+            WHEN 'sum' THEN format('cannot sum "%s": %s, and only measures are summed', col, what)
+            WHEN 'avg' THEN format('cannot average "%s": %s, and only measures are averaged', col, what)
+            ELSE format('cannot take %s("%s"): %s, and min and max return one row''s value, so only columns declared with extremes allow them',
+                        use, col, what) END
+        USING ERRCODE = 'TN067', DETAIL = format('column=%s class=%s extremes=%s', col, class, extremes),
+              HINT = (SELECT format('%s: %s. tenancy.analytics_classes lists every column.', tbl,
+                                    coalesce(string_agg(format('%s %s%s', a.col, a.class,
+                                                               CASE WHEN a.extremes THEN ' (extremes)' ELSE '' END),
+                                                        ', ' ORDER BY a.col), 'no dimension or measure is declared'))
+                      FROM tenancy.analytics_columns a WHERE a.tbl = tbl AND a.class <> 'private');
 END $$;
 
 -- Only built-in types (and enums, whose comparison is built in): the query runs with the
@@ -132,7 +176,7 @@ CREATE FUNCTION tenancy.aggregate(
     group_by text[] DEFAULT '{}',
     filters jsonb DEFAULT '{}',
     per_tenant bool DEFAULT false,
-    min_group_size int DEFAULT 1)
+    min_group_size int DEFAULT NULL)
 RETURNS TABLE (tenant_id uuid, group_values jsonb, aggregates jsonb, row_count bigint, tenant_count bigint,
                suppressed_groups bigint, excluded_tenants bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -169,6 +213,7 @@ DECLARE
     est_pairs float8;
     n_stats int;
     l2_sql text;
+    min_rows int := tenancy.analytics_min_group_size();
 BEGIN
     BEGIN
         rel := to_regclass(tbl);
@@ -180,10 +225,15 @@ BEGIN
             HINT = 'tenancy.aggregate reads the tables tenancy.protect registered (tenancy.protected_tables), by schema-qualified name.';
     END IF;
 
-    IF min_group_size IS NULL OR min_group_size < 1 THEN
-        RAISE EXCEPTION 'min_group_size must be at least 1, not %', coalesce(min_group_size::text, 'NULL')
-            USING ERRCODE = 'TN065';
+    -- The platform's k is a floor: a caller may raise it for one query, never lower it.
+    IF min_group_size < 1 THEN
+        RAISE EXCEPTION 'min_group_size must be at least 1, not %', min_group_size USING ERRCODE = 'TN065';
     END IF;
+    IF min_group_size < min_rows THEN
+        RAISE EXCEPTION 'min_group_size % is below the platform''s minimum group size %', min_group_size, min_rows
+            USING ERRCODE = 'TN066', HINT = format('Ask for %s or more, or leave min_group_size out.', min_rows);
+    END IF;
+    min_rows := coalesce(min_group_size, min_rows);
 
     IF measures IS NULL OR cardinality(measures) NOT BETWEEN 1 AND 20 THEN
         RAISE EXCEPTION 'between 1 and 20 measures are needed, not %', coalesce(cardinality(measures), 0)
@@ -209,6 +259,7 @@ BEGIN
             RAISE EXCEPTION 'measure "%" needs a column: %(column)', measure, fn USING ERRCODE = 'TN062';
         END IF;
         col := tenancy._aggregate_column(rel, arg, format('measure %s', measure));
+        PERFORM tenancy._aggregate_require_class(rel, arg, fn);
         IF fn IN ('sum', 'avg') AND NOT ((SELECT t.typcategory FROM pg_type t WHERE t.oid = col.base) = 'N'
                                          AND tenancy._aggregate_has(fn, col.base)) THEN
             RAISE EXCEPTION 'measure "%": % needs a numeric column, and "%" is %', measure, fn, arg, col.col_type
@@ -240,6 +291,7 @@ BEGIN
     END IF;
     FOR i IN 1 .. cardinality(group_by) LOOP
         col := tenancy._aggregate_column(rel, group_by[i], 'group_by');
+        PERFORM tenancy._aggregate_require_class(rel, group_by[i], 'group_by');
         IF group_by[i] = ANY (group_by[1:i - 1]) THEN
             RAISE EXCEPTION 'group_by names column "%" twice', group_by[i] USING ERRCODE = 'TN064';
         END IF;
@@ -258,6 +310,7 @@ BEGIN
     END IF;
     FOR fcol, fval IN SELECT e.key, e.value FROM jsonb_each(filters) e ORDER BY e.key LOOP
         col := tenancy._aggregate_column(rel, fcol, 'filter');
+        PERFORM tenancy._aggregate_require_class(rel, fcol, 'filter');
         IF NOT tenancy._aggregate_comparable(col.base) OR col.base IN ('json'::regtype, 'jsonb'::regtype) THEN
             RAISE EXCEPTION 'cannot filter on column "%" of type %', fcol, col.col_type USING ERRCODE = 'TN063';
         END IF;
@@ -433,10 +486,10 @@ BEGIN
         array_to_string(group_json, ', '),
         array_to_string(agg_json, ', '),
         (SELECT string_agg(', l2.g' || n, '' ORDER BY n) FROM generate_series(1, cardinality(group_by)) n))
-    USING opted_out, vals, min_group_size, excluded;
+    USING opted_out, vals, min_rows, excluded;
 END $$;
 COMMENT ON FUNCTION tenancy.aggregate(text, text[], text[], jsonb, bool, int) IS
-'Aggregates one protected table across all tenants: measures (count, count(col), sum(col), avg(col), min(col), max(col)) per group of up to 4 group_by columns, optionally per tenant, with equality/range/list filters; groups of fewer than min_group_size rows are suppressed and counted in suppressed_groups; opted-out tenants are left out and counted in excluded_tenants. One row per group: tenant_id (per_tenant), group_values and aggregates as JSON objects, row_count, tenant_count. TN060 table, TN061 column, TN062 measure, TN063 filter, TN064 group_by, TN065 min_group_size.';
+'Aggregates one protected table across all tenants: measures (count, count(col), sum(col), avg(col), min(col), max(col)) per group of up to 4 group_by columns, optionally per tenant, with equality/range/list filters, each column within its analytics class (group and filter: dimensions; count(col): dimensions and measures; sum, avg: measures; min, max: columns declared with extremes); groups of fewer rows than the platform''s minimum group size (or a larger min_group_size) are suppressed and counted in suppressed_groups; opted-out tenants are left out and counted in excluded_tenants. One row per group: tenant_id (per_tenant), group_values and aggregates as JSON objects, row_count, tenant_count. TN060 table, TN061 column, TN062 measure, TN063 filter, TN064 group_by, TN065/TN066 min_group_size, TN067 class.';
 
 -- Rows per protected table per tenant: dynamic SQL over the registry, so a function; the
 -- view below is what callers read. Opted-out tenants' rows are not counted (or listed).
@@ -503,6 +556,7 @@ COMMENT ON VIEW tenancy.tenants_by_plan IS
 REVOKE ALL ON tenancy.analytics_opt_outs FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION tenancy.set_analytics_opt_out(uuid, bool), tenancy._aggregate_column(regclass, text, text),
     tenancy._aggregate_has(text, oid), tenancy._aggregate_comparable(oid), tenancy._aggregate_filter_value(text, text, jsonb),
+    tenancy._aggregate_require_class(regclass, text, text),
     tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage()
     TO tenancy_analytics, tenancy_admin;

@@ -1,7 +1,8 @@
 -- Modules: install from a manifest, enable per tenant, override per company, and the
 -- checks policies and applications call. SQLSTATEs: TN010 module not enabled, TN011 unknown
 -- module, TN012 unknown feature, TN020 invalid manifest, TN021 plan too low, TN022 a required
--- module is not enabled, TN023 still required by an enabled module, TN024 core module.
+-- module is not enabled, TN023 still required by an enabled module, TN024 core module, TN025
+-- not enabled for the tenant (so nothing to disable).
 
 COMMENT ON FUNCTION tenancy.merge_config(jsonb, jsonb) IS
 'Deep merge of two JSON objects, as configuration levels resolve: objects merge key by key, anything else in the overlay replaces; NULL counts as {}.';
@@ -122,14 +123,17 @@ BEGIN
         RAISE EXCEPTION 'module "%" is required by %, enabled for this tenant', module, dependents
             USING ERRCODE = 'TN023', HINT = 'Disable those modules first.';
     END IF;
-    UPDATE tenancy.tenant_modules tm SET enabled = false WHERE tm.tenant_id = tenant AND tm.module = disable_module.module;
-    IF FOUND THEN
-        PERFORM tenancy._record(tenant, 'module.disabled', jsonb_build_object('module', module));
+    UPDATE tenancy.tenant_modules tm SET enabled = false
+    WHERE tm.tenant_id = tenant AND tm.module = disable_module.module AND tm.enabled;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'module "%" is not enabled for tenant "%"', module, (SELECT t.slug FROM tenancy.tenants t WHERE t.id = tenant)
+            USING ERRCODE = 'TN025';
     END IF;
+    PERFORM tenancy._record(tenant, 'module.disabled', jsonb_build_object('module', module));
     PERFORM tenancy._context_forget();
 END $$;
 COMMENT ON FUNCTION tenancy.disable_module(uuid, text) IS
-'Disables a module for a tenant (its configuration is kept). TN023 while an enabled module requires it, TN024 for core modules.';
+'Disables a module for a tenant (its configuration is kept). TN023 while an enabled module requires it, TN024 for core modules, TN025 when it is not enabled for the tenant.';
 
 CREATE FUNCTION tenancy.set_company_module(
     company uuid, module text, enabled bool DEFAULT true, config jsonb DEFAULT '{}',
@@ -177,19 +181,21 @@ LANGUAGE plpgsql STABLE AS $$
 DECLARE
     t tenancy.tenants;
     m tenancy.modules := tenancy._module(module);
+    upgrade bool;
 BEGIN
     SELECT * INTO t FROM tenancy.tenants WHERE id = tenant;
+    -- DETAIL "module=<key> upgrade=<bool>": upgrade is true only when the plan is below the
+    -- module's tier, so a frontend offers a plan upgrade only where one would help.
     IF company IS NOT NULL AND module = ANY (tenancy._enabled_modules(tenant, NULL)) THEN
         RAISE EXCEPTION 'module "%" is not enabled for company "%" of tenant "%"', module,
                         (SELECT name FROM tenancy.companies WHERE id = company), t.slug
-            USING ERRCODE = 'TN010', DETAIL = format('module=%s', module),
+            USING ERRCODE = 'TN010', DETAIL = format('module=%s upgrade=false', module),
                   HINT = 'The tenant''s administrator can enable it for this company.';
     END IF;
+    upgrade := (SELECT rank FROM tenancy.plans WHERE key = t.plan) < (SELECT rank FROM tenancy.plans WHERE key = m.required_tier);
     RAISE EXCEPTION 'module "%" is not enabled for tenant "%"', module, t.slug
-        USING ERRCODE = 'TN010', DETAIL = format('module=%s', module),
-              HINT = CASE WHEN (SELECT rank FROM tenancy.plans WHERE key = t.plan)
-                               < (SELECT rank FROM tenancy.plans WHERE key = m.required_tier)
-                          THEN format('Upgrade to plan "%s" or above to use %s.', m.required_tier, m.name)
+        USING ERRCODE = 'TN010', DETAIL = format('module=%s upgrade=%s', module, upgrade::text),
+              HINT = CASE WHEN upgrade THEN format('Upgrade to plan "%s" or above to use %s.', m.required_tier, m.name)
                           ELSE format('Ask the platform administrator to enable %s.', m.name) END;
 END $$;
 

@@ -14,7 +14,8 @@ GRANT EXECUTE ON FUNCTION
     tenancy.use_tenant(uuid),
     tenancy.module_tenant_id(text), tenancy.require_module(text), tenancy.has_module(text), tenancy.has_feature(text, text),
     tenancy.module_config(text), tenancy.merge_config(jsonb, jsonb), tenancy.module_grid(),
-    tenancy.protect(regclass, text), tenancy.unprotect(regclass), tenancy._require_protect_rights(regclass),
+    tenancy.protect(regclass, text, jsonb), tenancy._declare_analytics_columns(regclass, jsonb),
+    tenancy.unprotect(regclass), tenancy._require_protect_rights(regclass),
     tenancy._register_protected(regclass, text, text), tenancy._unregister_protected(regclass),
     tenancy._policy_check(text), tenancy._module(text), tenancy.unprotected_tables(),
     tenancy.set_user(text, text[]), tenancy.current_tenant_roles(), tenancy.current_permissions(),
@@ -23,7 +24,8 @@ TO PUBLIC;
 
 GRANT EXECUTE ON FUNCTION
     tenancy.create_tenant(text, text, text, jsonb, text[]), tenancy.suspend_tenant(uuid),
-    tenancy.activate_tenant(uuid), tenancy.delete_tenant(uuid), tenancy.create_company(uuid, text),
+    tenancy.activate_tenant(uuid), tenancy.delete_tenant(uuid, interval), tenancy.restore_tenant(uuid),
+    tenancy.erase_tenant(uuid), tenancy.erase_due_tenants(), tenancy.create_company(uuid, text),
     tenancy.update_tenant(uuid, text, jsonb, text, text), tenancy.tenant_row_counts(uuid),
     tenancy.bind_role(regrole, uuid), tenancy.unbind_role(regrole, uuid),
     tenancy.install_module(jsonb), tenancy.enable_module(uuid, text, jsonb),

@@ -52,7 +52,7 @@ BEGIN
     RETURN FOUND;
 END $$;
 
-CREATE FUNCTION tenancy.protect(tbl regclass, module text DEFAULT NULL) RETURNS void
+CREATE FUNCTION tenancy.protect(tbl regclass, module text DEFAULT NULL, analytics jsonb DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
@@ -131,9 +131,12 @@ BEGIN
 
     PERFORM tenancy._register_protected(tbl, module,
         (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'tenancy_select'));
+    IF analytics IS NOT NULL THEN
+        PERFORM tenancy._declare_analytics_columns(tbl, analytics);  -- sql/analytics_privacy.sql
+    END IF;
 END $$;
-COMMENT ON FUNCTION tenancy.protect(regclass, text) IS
-'Makes a table tenant-owned in one idempotent call: tenant_id uuid NOT NULL defaulting to the current tenant, RLS enabled and forced, restrictive policies for SELECT/INSERT/UPDATE/DELETE (with WITH CHECK) on the tenant and the module, an index led by tenant_id, and registration under the module. TN030 when a key or foreign key leaves out tenant_id.';
+COMMENT ON FUNCTION tenancy.protect(regclass, text, jsonb) IS
+'Makes a table tenant-owned in one idempotent call: tenant_id uuid NOT NULL defaulting to the current tenant, RLS enabled and forced, restrictive policies for SELECT/INSERT/UPDATE/DELETE (with WITH CHECK) on the tenant and the module, an index led by tenant_id, and registration under the module. analytics, when given, replaces the analytics classes of its columns: {"col": "dimension" | "measure" | "private" | {"class": ..., "extremes": bool, "reason": text}}; undeclared columns are private. TN030 when a key or foreign key leaves out tenant_id, TN068 for an invalid class.';
 
 CREATE FUNCTION tenancy.unprotected_tables() RETURNS TABLE (table_name regclass, problem text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -1,5 +1,5 @@
 -- Tenant lifecycle. SQLSTATEs: TN001 unknown tenant, TN040 invalid or reserved slug,
--- TN041 unknown plan, 23505 slug taken.
+-- TN041 unknown plan, 23505 slug taken, TN043 scheduled for deletion, TN044 not scheduled.
 
 CREATE FUNCTION tenancy._check_slug(slug text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
@@ -114,10 +114,14 @@ COMMENT ON FUNCTION tenancy.suspend_tenant(uuid) IS
 'Suspends a tenant: from the next transaction on, entering it or using a binding to it fails with TN002. Its data is kept.';
 
 CREATE FUNCTION tenancy.activate_tenant(tenant uuid) RETURNS void
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT tenancy._set_status(tenant, 'active');
-$$;
-COMMENT ON FUNCTION tenancy.activate_tenant(uuid) IS 'Reactivates a suspended tenant.';
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    PERFORM tenancy._require_not_scheduled(tenant);
+    PERFORM tenancy._set_status(tenant, 'active');
+END $$;
+COMMENT ON FUNCTION tenancy.activate_tenant(uuid) IS
+'Reactivates a suspended tenant. TN043 while it is scheduled for deletion (tenancy.restore_tenant cancels that).';
 
 CREATE FUNCTION tenancy.create_company(tenant uuid, name text) RETURNS uuid
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -157,7 +161,75 @@ BEGIN
     RETURN ordered;
 END $$;
 
-CREATE FUNCTION tenancy.delete_tenant(tenant uuid) RETURNS jsonb
+-- Deleting a tenant is two steps: delete_tenant suspends it and schedules the erasure after a
+-- grace period, during which restore_tenant undoes it; erase_tenant (or erase_due_tenants,
+-- once the grace period is over) removes its rows for good. A table of its own, so the
+-- tenants rows stay as they were.
+CREATE TABLE tenancy.tenant_deletions (
+    tenant_id     uuid PRIMARY KEY REFERENCES tenancy.tenants (id) ON DELETE CASCADE,
+    requested_at  timestamptz NOT NULL DEFAULT now(),
+    erase_after   timestamptz NOT NULL,
+    status_before text NOT NULL
+);
+COMMENT ON TABLE tenancy.tenant_deletions IS 'Tenants scheduled for deletion (tenancy.delete_tenant): suspended until erase_after, when tenancy.erase_due_tenants erases them, unless tenancy.restore_tenant cancels it first.';
+SELECT pg_catalog.pg_extension_config_dump('tenancy.tenant_deletions', '');
+REVOKE ALL ON tenancy.tenant_deletions FROM PUBLIC;
+
+CREATE FUNCTION tenancy._require_not_scheduled(tenant uuid) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+DECLARE
+    erase_after timestamptz;
+BEGIN
+    SELECT d.erase_after INTO erase_after FROM tenancy.tenant_deletions d WHERE d.tenant_id = tenant;
+    IF FOUND THEN
+        RAISE EXCEPTION 'tenant "%" is scheduled for deletion on %', (SELECT t.slug FROM tenancy.tenants t WHERE t.id = tenant),
+                        erase_after
+            USING ERRCODE = 'TN043', HINT = 'tenancy.restore_tenant cancels the deletion.';
+    END IF;
+END $$;
+
+CREATE FUNCTION tenancy.delete_tenant(tenant uuid, grace interval DEFAULT interval '30 days') RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    t tenancy.tenants;
+    erase_after timestamptz;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    PERFORM tenancy._require_not_scheduled(tenant);
+    IF grace IS NULL OR grace < interval '0' THEN
+        RAISE EXCEPTION 'grace must be a period of zero or more, not %', coalesce(grace::text, 'NULL') USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO t FROM tenancy.tenants tn WHERE tn.id = tenant FOR UPDATE;
+    INSERT INTO tenancy.tenant_deletions (tenant_id, erase_after, status_before)
+    VALUES (tenant, now() + grace, t.status) RETURNING tenant_deletions.erase_after INTO erase_after;
+    UPDATE tenancy.tenants tn SET status = 'suspended', updated_at = now() WHERE tn.id = tenant;
+    PERFORM tenancy._record(tenant, 'tenant.deletion_scheduled', jsonb_build_object('slug', t.slug, 'erase_after', erase_after));
+    RETURN jsonb_build_object('tenant', tenant, 'slug', t.slug, 'status', 'suspended', 'erase_after', erase_after);
+END $$;
+COMMENT ON FUNCTION tenancy.delete_tenant(uuid, interval) IS
+'Deletes a tenant softly: suspends it at once and schedules the erasure of everything it owns after the grace period (30 days unless given); tenancy.restore_tenant cancels it until then. Returns {tenant, slug, status, erase_after}. TN001 unknown tenant, TN043 already scheduled.';
+
+CREATE FUNCTION tenancy.restore_tenant(tenant uuid) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    status_before text;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    DELETE FROM tenancy.tenant_deletions d WHERE d.tenant_id = tenant RETURNING d.status_before INTO status_before;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'tenant "%" is not scheduled for deletion', (SELECT t.slug FROM tenancy.tenants t WHERE t.id = tenant)
+            USING ERRCODE = 'TN044';
+    END IF;
+    UPDATE tenancy.tenants t SET status = status_before, updated_at = now() WHERE t.id = tenant;
+    PERFORM tenancy._record(tenant, 'tenant.restored', jsonb_build_object('status', status_before));
+END $$;
+COMMENT ON FUNCTION tenancy.restore_tenant(uuid) IS
+'Cancels a scheduled deletion: the tenant gets back the status it had before tenancy.delete_tenant. TN044 when no deletion is scheduled.';
+
+CREATE FUNCTION tenancy.erase_tenant(tenant uuid) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
@@ -174,12 +246,29 @@ BEGIN
         removed := removed || jsonb_build_object(tbl::text, n);
     END LOOP;
     DELETE FROM tenancy.tenants t WHERE t.id = tenant;
-    PERFORM tenancy._record(tenant, 'tenant.deleted', jsonb_build_object('slug', slug, 'rows_removed', removed));
+    PERFORM tenancy._record(tenant, 'tenant.erased', jsonb_build_object('slug', slug, 'rows_removed', removed));
     PERFORM tenancy._context_forget();
     RETURN removed;
 END $$;
-COMMENT ON FUNCTION tenancy.delete_tenant(uuid) IS
-'Deletes a tenant, its companies, module settings and bindings, and every row it owns in every protected table, in one transaction. Returns the rows removed per table.';
+COMMENT ON FUNCTION tenancy.erase_tenant(uuid) IS
+'Erases a tenant for good, now, whether or not a deletion was scheduled: its companies, module settings and bindings, and every row it owns in every protected table, in one transaction. Returns the rows removed per table. TN001 unknown tenant.';
+
+CREATE FUNCTION tenancy.erase_due_tenants() RETURNS TABLE (tenant_id uuid, slug text, rows_removed jsonb)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    due record;
+BEGIN
+    FOR due IN SELECT d.tenant_id, t.slug FROM tenancy.tenant_deletions d JOIN tenancy.tenants t ON t.id = d.tenant_id
+               WHERE d.erase_after <= now() ORDER BY d.erase_after, t.slug LOOP
+        tenant_id := due.tenant_id;
+        slug := due.slug;
+        rows_removed := tenancy.erase_tenant(due.tenant_id);
+        RETURN NEXT;
+    END LOOP;
+END $$;
+COMMENT ON FUNCTION tenancy.erase_due_tenants() IS
+'Erases every tenant whose scheduled deletion is due (grace period over), as tenancy.erase_tenant does, and returns what went: run it daily (cron, pg_cron).';
 
 CREATE FUNCTION tenancy.tenant_row_counts(tenant uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

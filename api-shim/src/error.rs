@@ -85,6 +85,7 @@ pub fn status_for_sqlstate(code: &str, authenticated: Authenticated) -> StatusCo
         "57014" => StatusCode::GATEWAY_TIMEOUT,
         "TN001" => StatusCode::NOT_FOUND,
         "TN002" | "TN003" | "TN005" | "TN010" | "TN071" => StatusCode::FORBIDDEN,
+        "TN025" => StatusCode::CONFLICT,
         "TN004" => StatusCode::UNAUTHORIZED,
         _ => match class {
             "08" | "53" => StatusCode::SERVICE_UNAVAILABLE,
@@ -223,10 +224,13 @@ impl ApiError {
                 p.details = db.detail().map(str::to_string);
                 p.hint = db.hint().map(str::to_string);
                 if code == "TN010" {
-                    // The extension's DETAIL is "module=<key>": frontends draw an upgrade prompt.
-                    let module = db.detail().and_then(|d| d.strip_prefix("module=")).unwrap_or_default();
-                    p.extra.insert("module".into(), json!(module));
-                    p.extra.insert("upgrade".into(), json!(true));
+                    // The extension's DETAIL is "module=<key> upgrade=<bool>" (0.1.0: "module=<key>",
+                    // always an upgrade): frontends offer a plan upgrade only where one would help.
+                    let field = |name: &str| {
+                        db.detail()?.split_whitespace().find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+                    };
+                    p.extra.insert("module".into(), json!(field("module").unwrap_or_default()));
+                    p.extra.insert("upgrade".into(), json!(field("upgrade") != Some("false")));
                 }
                 if code == "TN071" {
                     // DETAIL "permission=<module>:<action>": which permission the user lacks.

@@ -55,7 +55,7 @@ enum DatabaseCommand {
     /// Load an archive written by `export` into a database with the same extension version and
     /// migrations, keeping or replacing the tenant's id and slug; all or nothing.
     Import(commands::import::ImportArgs),
-    /// Delete a tenant and every row it owns (tenancy.delete_tenant), and report what went.
+    /// Erase a tenant and every row it owns now (tenancy.erase_tenant), and report what went.
     Erase(commands::erase::EraseArgs),
 }
 

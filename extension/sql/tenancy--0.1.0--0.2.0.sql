@@ -54,7 +54,10 @@ BEGIN
     RETURN FOUND;
 END $$;
 
-CREATE OR REPLACE FUNCTION tenancy.protect(tbl regclass, module text DEFAULT NULL) RETURNS void
+-- protect declares analytics classes too (sql/analytics_privacy.sql): a new argument, so a
+-- new signature; 0.1.0 granted protect to PUBLIC, and so does 0.2.0.
+DROP FUNCTION tenancy.protect(regclass, text);
+CREATE FUNCTION tenancy.protect(tbl regclass, module text DEFAULT NULL, analytics jsonb DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
@@ -133,7 +136,15 @@ BEGIN
 
     PERFORM tenancy._register_protected(tbl, module,
         (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'tenancy_select'));
+    IF analytics IS NOT NULL THEN
+        PERFORM tenancy._declare_analytics_columns(tbl, analytics);  -- sql/analytics_privacy.sql
+    END IF;
 END $$;
+COMMENT ON FUNCTION tenancy.protect(regclass, text, jsonb) IS
+'Makes a table tenant-owned in one idempotent call: tenant_id uuid NOT NULL defaulting to the current tenant, RLS enabled and forced, restrictive policies for SELECT/INSERT/UPDATE/DELETE (with WITH CHECK) on the tenant and the module, an index led by tenant_id, and registration under the module. analytics, when given, replaces the analytics classes of its columns: {"col": "dimension" | "measure" | "private" | {"class": ..., "extremes": bool, "reason": text}}; undeclared columns are private. TN030 when a key or foreign key leaves out tenant_id, TN068 for an invalid class.';
+
+REVOKE EXECUTE ON FUNCTION tenancy.protect(regclass, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.protect(regclass, text, jsonb) TO PUBLIC;
 
 CREATE FUNCTION tenancy.unprotect(tbl regclass) RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -514,7 +525,8 @@ GRANT EXECUTE ON FUNCTION tenancy.define_tenant_role(uuid, text, text[], text), 
 -- Cross-tenant aggregation: the platform operator's analytics. A member of
 -- tenancy_analytics gets aggregates over all tenants (tenancy.aggregate) and the platform
 -- views, never a tenant's rows. SQLSTATEs: TN060 unknown or unregistered table, TN061 unknown
--- column, TN062 bad measure, TN063 bad filter, TN064 bad grouping, TN065 bad min_group_size.
+-- column, TN062 bad measure, TN063 bad filter, TN064 bad grouping, TN065 bad min_group_size;
+-- TN066 and TN067 (what may be revealed) are sql/analytics_privacy.sql's.
 
 DO $$
 BEGIN
@@ -576,6 +588,49 @@ BEGIN
     WHILE (SELECT t.typtype FROM pg_type t WHERE t.oid = base) = 'd' LOOP
         base := (SELECT t.typbasetype FROM pg_type t WHERE t.oid = base);
     END LOOP;
+END $$;
+
+-- The column's analytics class allows this use (group_by, filter, count, sum, avg, min, max),
+-- or TN067 saying what the class allows.
+CREATE FUNCTION tenancy._aggregate_require_class(tbl regclass, col text, use text) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+DECLARE
+    class text;
+    extremes bool;
+    undeclared bool;
+    what text;
+BEGIN
+    SELECT coalesce(max(a.class), 'private'), coalesce(bool_or(a.extremes), false), count(*) = 0
+    INTO class, extremes, undeclared
+    FROM tenancy.analytics_columns a WHERE a.tbl = tbl AND a.col = col;
+    IF col = 'tenant_id' THEN  -- what per_tenant groups by: always a dimension, never declared
+        class := 'dimension';
+    END IF;
+    IF (CASE use WHEN 'group_by' THEN class = 'dimension'
+                 WHEN 'filter' THEN class = 'dimension'
+                 WHEN 'count' THEN class IN ('dimension', 'measure')
+                 WHEN 'sum' THEN class = 'measure'
+                 WHEN 'avg' THEN class = 'measure'
+                 ELSE extremes END) THEN
+        RETURN;
+    END IF;
+    what := format('column "%s" of %s is %s%s', col, tbl, CASE class WHEN 'private' THEN class ELSE 'a ' || class END,
+                   CASE WHEN undeclared THEN ' (no class was declared for it)' ELSE '' END);
+    RAISE EXCEPTION '%', CASE use
+            WHEN 'group_by' THEN format('cannot group by "%s": %s, and only dimensions are grouped on', col, what)
+            WHEN 'filter' THEN format('cannot filter on "%s": %s, and only dimensions are filtered on', col, what)
+            WHEN 'count' THEN format('cannot count "%s": %s, and private columns are not counted', col, what)
+            WHEN 'sum' THEN format('cannot sum "%s": %s, and only measures are summed', col, what)
+            WHEN 'avg' THEN format('cannot average "%s": %s, and only measures are averaged', col, what)
+            ELSE format('cannot take %s("%s"): %s, and min and max return one row''s value, so only columns declared with extremes allow them',
+                        use, col, what) END
+        USING ERRCODE = 'TN067', DETAIL = format('column=%s class=%s extremes=%s', col, class, extremes),
+              HINT = (SELECT format('%s: %s. tenancy.analytics_classes lists every column.', tbl,
+                                    coalesce(string_agg(format('%s %s%s', a.col, a.class,
+                                                               CASE WHEN a.extremes THEN ' (extremes)' ELSE '' END),
+                                                        ', ' ORDER BY a.col), 'no dimension or measure is declared'))
+                      FROM tenancy.analytics_columns a WHERE a.tbl = tbl AND a.class <> 'private');
 END $$;
 
 -- Only built-in types (and enums, whose comparison is built in): the query runs with the
@@ -645,7 +700,7 @@ CREATE FUNCTION tenancy.aggregate(
     group_by text[] DEFAULT '{}',
     filters jsonb DEFAULT '{}',
     per_tenant bool DEFAULT false,
-    min_group_size int DEFAULT 1)
+    min_group_size int DEFAULT NULL)
 RETURNS TABLE (tenant_id uuid, group_values jsonb, aggregates jsonb, row_count bigint, tenant_count bigint,
                suppressed_groups bigint, excluded_tenants bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -682,6 +737,7 @@ DECLARE
     est_pairs float8;
     n_stats int;
     l2_sql text;
+    min_rows int := tenancy.analytics_min_group_size();
 BEGIN
     BEGIN
         rel := to_regclass(tbl);
@@ -693,10 +749,15 @@ BEGIN
             HINT = 'tenancy.aggregate reads the tables tenancy.protect registered (tenancy.protected_tables), by schema-qualified name.';
     END IF;
 
-    IF min_group_size IS NULL OR min_group_size < 1 THEN
-        RAISE EXCEPTION 'min_group_size must be at least 1, not %', coalesce(min_group_size::text, 'NULL')
-            USING ERRCODE = 'TN065';
+    -- The platform's k is a floor: a caller may raise it for one query, never lower it.
+    IF min_group_size < 1 THEN
+        RAISE EXCEPTION 'min_group_size must be at least 1, not %', min_group_size USING ERRCODE = 'TN065';
     END IF;
+    IF min_group_size < min_rows THEN
+        RAISE EXCEPTION 'min_group_size % is below the platform''s minimum group size %', min_group_size, min_rows
+            USING ERRCODE = 'TN066', HINT = format('Ask for %s or more, or leave min_group_size out.', min_rows);
+    END IF;
+    min_rows := coalesce(min_group_size, min_rows);
 
     IF measures IS NULL OR cardinality(measures) NOT BETWEEN 1 AND 20 THEN
         RAISE EXCEPTION 'between 1 and 20 measures are needed, not %', coalesce(cardinality(measures), 0)
@@ -722,6 +783,7 @@ BEGIN
             RAISE EXCEPTION 'measure "%" needs a column: %(column)', measure, fn USING ERRCODE = 'TN062';
         END IF;
         col := tenancy._aggregate_column(rel, arg, format('measure %s', measure));
+        PERFORM tenancy._aggregate_require_class(rel, arg, fn);
         IF fn IN ('sum', 'avg') AND NOT ((SELECT t.typcategory FROM pg_type t WHERE t.oid = col.base) = 'N'
                                          AND tenancy._aggregate_has(fn, col.base)) THEN
             RAISE EXCEPTION 'measure "%": % needs a numeric column, and "%" is %', measure, fn, arg, col.col_type
@@ -753,6 +815,7 @@ BEGIN
     END IF;
     FOR i IN 1 .. cardinality(group_by) LOOP
         col := tenancy._aggregate_column(rel, group_by[i], 'group_by');
+        PERFORM tenancy._aggregate_require_class(rel, group_by[i], 'group_by');
         IF group_by[i] = ANY (group_by[1:i - 1]) THEN
             RAISE EXCEPTION 'group_by names column "%" twice', group_by[i] USING ERRCODE = 'TN064';
         END IF;
@@ -771,6 +834,7 @@ BEGIN
     END IF;
     FOR fcol, fval IN SELECT e.key, e.value FROM jsonb_each(filters) e ORDER BY e.key LOOP
         col := tenancy._aggregate_column(rel, fcol, 'filter');
+        PERFORM tenancy._aggregate_require_class(rel, fcol, 'filter');
         IF NOT tenancy._aggregate_comparable(col.base) OR col.base IN ('json'::regtype, 'jsonb'::regtype) THEN
             RAISE EXCEPTION 'cannot filter on column "%" of type %', fcol, col.col_type USING ERRCODE = 'TN063';
         END IF;
@@ -946,10 +1010,10 @@ BEGIN
         array_to_string(group_json, ', '),
         array_to_string(agg_json, ', '),
         (SELECT string_agg(', l2.g' || n, '' ORDER BY n) FROM generate_series(1, cardinality(group_by)) n))
-    USING opted_out, vals, min_group_size, excluded;
+    USING opted_out, vals, min_rows, excluded;
 END $$;
 COMMENT ON FUNCTION tenancy.aggregate(text, text[], text[], jsonb, bool, int) IS
-'Aggregates one protected table across all tenants: measures (count, count(col), sum(col), avg(col), min(col), max(col)) per group of up to 4 group_by columns, optionally per tenant, with equality/range/list filters; groups of fewer than min_group_size rows are suppressed and counted in suppressed_groups; opted-out tenants are left out and counted in excluded_tenants. One row per group: tenant_id (per_tenant), group_values and aggregates as JSON objects, row_count, tenant_count. TN060 table, TN061 column, TN062 measure, TN063 filter, TN064 group_by, TN065 min_group_size.';
+'Aggregates one protected table across all tenants: measures (count, count(col), sum(col), avg(col), min(col), max(col)) per group of up to 4 group_by columns, optionally per tenant, with equality/range/list filters, each column within its analytics class (group and filter: dimensions; count(col): dimensions and measures; sum, avg: measures; min, max: columns declared with extremes); groups of fewer rows than the platform''s minimum group size (or a larger min_group_size) are suppressed and counted in suppressed_groups; opted-out tenants are left out and counted in excluded_tenants. One row per group: tenant_id (per_tenant), group_values and aggregates as JSON objects, row_count, tenant_count. TN060 table, TN061 column, TN062 measure, TN063 filter, TN064 group_by, TN065/TN066 min_group_size, TN067 class.';
 
 -- Rows per protected table per tenant: dynamic SQL over the registry, so a function; the
 -- view below is what callers read. Opted-out tenants' rows are not counted (or listed).
@@ -1016,6 +1080,7 @@ COMMENT ON VIEW tenancy.tenants_by_plan IS
 REVOKE ALL ON tenancy.analytics_opt_outs FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION tenancy.set_analytics_opt_out(uuid, bool), tenancy._aggregate_column(regclass, text, text),
     tenancy._aggregate_has(text, oid), tenancy._aggregate_comparable(oid), tenancy._aggregate_filter_value(text, text, jsonb),
+    tenancy._aggregate_require_class(regclass, text, text),
     tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage()
     TO tenancy_analytics, tenancy_admin;
@@ -1025,6 +1090,194 @@ REVOKE ALL ON tenancy.module_adoption, tenancy.tenant_table_usage, tenancy.tenan
 GRANT SELECT ON tenancy.module_adoption, tenancy.tenant_table_usage, tenancy.tenant_daily_events, tenancy.tenants_by_plan
     TO tenancy_analytics, tenancy_admin;
 -- end of cross-tenant aggregation (sql/analytics.sql)
+
+-- what aggregation may reveal (sql/analytics_privacy.sql): the minimum group size and the
+-- column classes; everything here is new in 0.2.0
+-- What cross-tenant aggregation may reveal (sql/analytics.sql enforces it): a platform-wide
+-- minimum group size k, and a class for every column of a protected table. dimension: may be
+-- grouped and filtered on; measure: may be counted, summed and averaged; private: none of
+-- those. A column nobody declared is private (fail closed), and min/max, which return one
+-- row's value, need `extremes` on the column. SQLSTATEs: TN066 a smaller group than the
+-- platform's k, TN067 a column used beyond its class, TN068 an invalid declaration.
+
+-- At most one row; none means the default k (5). No row is installed, so a dump's row
+-- restores without meeting one the extension made.
+CREATE TABLE tenancy.analytics_policy (
+    singleton      bool PRIMARY KEY DEFAULT true CHECK (singleton),
+    min_group_size int NOT NULL CHECK (min_group_size >= 1),
+    updated_at     timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE tenancy.analytics_policy IS 'The platform''s analytics policy (one row, or none for the defaults): the minimum number of rows a group of tenancy.aggregate must have.';
+SELECT pg_catalog.pg_extension_config_dump('tenancy.analytics_policy', '');
+
+CREATE FUNCTION tenancy.analytics_min_group_size() RETURNS int
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((SELECT p.min_group_size FROM tenancy.analytics_policy p), 5);
+$$;
+COMMENT ON FUNCTION tenancy.analytics_min_group_size() IS
+'The platform''s minimum group size k for tenancy.aggregate (5 unless tenancy.set_analytics_policy changed it): groups of fewer rows are suppressed, and a caller may ask for more, never for less.';
+
+CREATE FUNCTION tenancy.set_analytics_policy(min_group_size int) RETURNS int
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    was int := tenancy.analytics_min_group_size();
+BEGIN
+    IF min_group_size IS NULL OR min_group_size < 1 THEN
+        RAISE EXCEPTION 'min_group_size must be at least 1, not %', coalesce(min_group_size::text, 'NULL')
+            USING ERRCODE = 'TN065';
+    END IF;
+    INSERT INTO tenancy.analytics_policy AS p (min_group_size) VALUES (min_group_size)
+    ON CONFLICT ON CONSTRAINT analytics_policy_pkey DO UPDATE
+        SET min_group_size = excluded.min_group_size, updated_at = now();
+    IF was <> min_group_size THEN
+        PERFORM tenancy._record(NULL, 'analytics.policy_set',
+                                jsonb_build_object('min_group_size', min_group_size, 'was', was));
+    END IF;
+    RETURN was;
+END $$;
+COMMENT ON FUNCTION tenancy.set_analytics_policy(int) IS
+'Sets the platform''s minimum group size k for tenancy.aggregate (tenancy_admin) and records it as an event (analytics.policy_set); returns the previous k. TN065 below 1.';
+
+-- Declarations, per protected table: a row per declared column. A table's declarations are
+-- replaced as a whole by tenancy.protect(..., analytics => ...).
+CREATE TABLE tenancy.analytics_columns (
+    tbl      regclass NOT NULL,
+    col      name NOT NULL,
+    class    text NOT NULL CHECK (class IN ('dimension', 'measure', 'private')),
+    extremes bool NOT NULL DEFAULT false,
+    reason   text,
+    PRIMARY KEY (tbl, col),
+    CHECK (NOT (extremes AND class = 'private'))
+);
+COMMENT ON TABLE tenancy.analytics_columns IS 'The analytics class of each declared column of a protected table (undeclared columns are private), whether min/max may return its values (extremes), and why, where a reason was needed.';
+SELECT pg_catalog.pg_extension_config_dump('tenancy.analytics_columns', '');
+
+-- Why a column would identify a row or a person, or NULL: such a column is a dimension only
+-- with a stated reason. Keys, uuids and names that say identifier or contact detail; free
+-- text cannot be recognised, which is why undeclared columns are private.
+CREATE FUNCTION tenancy._analytics_identifying(tbl regclass, col name) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+                     WHERE i.indrelid = tbl AND i.indisunique AND a.attname = col) THEN 'it is part of a unique key'
+        WHEN EXISTS (SELECT FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+                     WHERE c.conrelid = tbl AND c.contype = 'f' AND a.attname = col) THEN 'it is a foreign key'
+        WHEN (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = col) = 'uuid'::regtype
+            THEN 'it is a uuid'
+        WHEN col ~* '(^|_)(id|key|email|phone|mobile|fax|name|address|ip|token|password|ssn|iban|isbn)$'
+            THEN 'its name says identifier or contact detail'
+    END;
+$$;
+
+CREATE FUNCTION tenancy._declare_analytics_columns(tbl regclass, classes jsonb) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    col text;
+    spec jsonb;
+    class text;
+    why text;
+    problems text[] := '{}';
+    declared jsonb;
+    was jsonb;
+BEGIN
+    PERFORM tenancy._require_protect_rights(tbl);
+    IF jsonb_typeof(classes) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'analytics classes of % must be a JSON object of column: class', tbl USING ERRCODE = 'TN068',
+            HINT = 'e.g. {"job_title": "dimension", "salary": "measure", "hired_on": {"class": "measure", "extremes": true}, "email": "private"}';
+    END IF;
+    FOR col, spec IN SELECT e.key, e.value FROM jsonb_each(classes) e ORDER BY e.key LOOP
+        IF jsonb_typeof(spec) = 'string' THEN
+            spec := jsonb_build_object('class', spec);
+        END IF;
+        class := spec ->> 'class';
+        IF jsonb_typeof(spec) <> 'object' OR class IS NULL THEN
+            problems := problems || format('%s: a class ("dimension", "measure", "private") or {"class": ..., "extremes": ..., "reason": ...}', col);
+            CONTINUE;
+        END IF;
+        IF EXISTS (SELECT FROM jsonb_object_keys(spec) k WHERE k NOT IN ('class', 'extremes', 'reason')) THEN
+            problems := problems || format('%s: unknown key (class, extremes, reason)', col);
+        END IF;
+        IF class NOT IN ('dimension', 'measure', 'private') THEN
+            problems := problems || format('%s: unknown class "%s" (dimension, measure, private)', col, class);
+        END IF;
+        IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            problems := problems || format('%s: no such column', col);
+            CONTINUE;
+        END IF;
+        IF col = 'tenant_id' THEN
+            problems := problems || 'tenant_id: always a dimension (per_tenant groups by it), not declared'::text;
+        END IF;
+        IF spec ? 'extremes' AND jsonb_typeof(spec -> 'extremes') <> 'boolean' THEN
+            problems := problems || format('%s: extremes must be true or false', col);
+        ELSIF class = 'private' AND (spec -> 'extremes') = 'true' THEN
+            problems := problems || format('%s: a private column has no extremes', col);
+        END IF;
+        IF spec ? 'reason' AND (jsonb_typeof(spec -> 'reason') <> 'string' OR btrim(spec ->> 'reason') = '') THEN
+            problems := problems || format('%s: reason must be a non-empty string', col);
+        END IF;
+        why := tenancy._analytics_identifying(tbl, col);
+        IF class = 'dimension' AND why IS NOT NULL AND NOT spec ? 'reason' THEN
+            problems := problems || format('%s: a dimension needs a reason, since %s', col, why);
+        END IF;
+    END LOOP;
+    IF cardinality(problems) > 0 THEN
+        RAISE EXCEPTION 'invalid analytics classes for %', tbl USING ERRCODE = 'TN068',
+            DETAIL = array_to_string(problems, E'\n');
+    END IF;
+
+    SELECT coalesce(jsonb_object_agg(a.col, jsonb_build_array(a.class, a.extremes, a.reason)), '{}') INTO was
+    FROM tenancy.analytics_columns a WHERE a.tbl = tbl;
+    DELETE FROM tenancy.analytics_columns a WHERE a.tbl = tbl;
+    INSERT INTO tenancy.analytics_columns (tbl, col, class, extremes, reason)
+    SELECT tbl, e.key, e.spec ->> 'class', coalesce((e.spec ->> 'extremes')::bool, false), e.spec ->> 'reason'
+    FROM (SELECT e.key, CASE WHEN jsonb_typeof(e.value) = 'string' THEN jsonb_build_object('class', e.value) ELSE e.value END
+          FROM jsonb_each(classes) e) e (key, spec);
+    SELECT coalesce(jsonb_object_agg(a.col, jsonb_build_array(a.class, a.extremes, a.reason)), '{}') INTO declared
+    FROM tenancy.analytics_columns a WHERE a.tbl = tbl;
+    IF declared IS DISTINCT FROM was THEN
+        PERFORM tenancy._record(NULL, 'table.analytics_classified', jsonb_build_object('table', tbl::text, 'classes', classes));
+    END IF;
+END $$;
+
+-- A dropped table or column takes its declarations along: a column added later under the
+-- same name starts undeclared (private), whatever the old one was.
+CREATE FUNCTION tenancy._forget_dropped_declarations() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM tenancy.analytics_columns d
+    USING pg_event_trigger_dropped_objects() o
+    WHERE o.classid = 'pg_class'::regclass AND d.tbl::oid = o.objid
+      AND (o.objsubid = 0 OR (o.object_type = 'table column' AND d.col = o.address_names[3]));
+END $$;
+CREATE EVENT TRIGGER tenancy_forget_dropped_declarations ON sql_drop
+    WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'ALTER TABLE')
+    EXECUTE FUNCTION tenancy._forget_dropped_declarations();
+
+-- Every column of every protected table with its class: what an analyst may group, filter
+-- and aggregate. Undeclared columns show as private, with declared false.
+CREATE VIEW tenancy.analytics_classes AS
+SELECT p.tbl::text AS table_name, a.attname::text AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type,
+       coalesce(d.class, 'private') AS class, coalesce(d.extremes, false) AS extremes, d.reason, d.class IS NOT NULL AS declared
+FROM tenancy.protected_tables p
+JOIN pg_attribute a ON a.attrelid = p.tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'tenant_id'
+LEFT JOIN tenancy.analytics_columns d ON d.tbl = p.tbl AND d.col = a.attname
+ORDER BY p.tbl::text, a.attnum;
+COMMENT ON VIEW tenancy.analytics_classes IS
+'Each column of each protected table (tenant_id aside) with its analytics class: dimension (group and filter), measure (count, sum, avg; min/max where extremes), private (none; the class of every undeclared column, declared false). Reads the declarations with the owner''s rights, deliberately.';
+
+-- Who may call what: the same statements in the upgrade script.
+REVOKE ALL ON tenancy.analytics_policy, tenancy.analytics_columns, tenancy.analytics_classes FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tenancy.analytics_min_group_size(), tenancy.set_analytics_policy(int),
+    tenancy._analytics_identifying(regclass, name), tenancy._forget_dropped_declarations(),
+    tenancy._declare_analytics_columns(regclass, jsonb) FROM PUBLIC;
+-- protect runs as its caller and declares through this definer function, which checks rights.
+GRANT EXECUTE ON FUNCTION tenancy._declare_analytics_columns(regclass, jsonb) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.analytics_min_group_size() TO tenancy_analytics, tenancy_admin;
+GRANT EXECUTE ON FUNCTION tenancy.set_analytics_policy(int) TO tenancy_admin;
+GRANT SELECT ON tenancy.analytics_classes TO tenancy_analytics, tenancy_admin;
+-- end of what aggregation may reveal (sql/analytics_privacy.sql)
 
 -- the event log of opted-in writes (sql/event_log.sql)
 -- Writes to a protected table that opts in (record_writes) are appended to its tenant's event
@@ -1103,3 +1356,185 @@ COMMENT ON FUNCTION tenancy.tenant_row_counts(uuid) IS
 'How many rows a tenant owns in each protected table, {"hrms.employees": 30, ...}: for its health page. Each count uses the tenant_id index. TN001 unknown tenant.';
 REVOKE EXECUTE ON FUNCTION tenancy.tenant_row_counts(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenancy.tenant_row_counts(uuid) TO tenancy_admin;
+
+-- disable_module refuses a module that is not enabled (TN025); TN010 says whether a plan
+-- upgrade would help (sql/modules.sql)
+CREATE OR REPLACE FUNCTION tenancy._module_not_enabled(module text, tenant uuid, company uuid) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+DECLARE
+    t tenancy.tenants;
+    m tenancy.modules := tenancy._module(module);
+    upgrade bool;
+BEGIN
+    SELECT * INTO t FROM tenancy.tenants WHERE id = tenant;
+    -- DETAIL "module=<key> upgrade=<bool>": upgrade is true only when the plan is below the
+    -- module's tier, so a frontend offers a plan upgrade only where one would help.
+    IF company IS NOT NULL AND module = ANY (tenancy._enabled_modules(tenant, NULL)) THEN
+        RAISE EXCEPTION 'module "%" is not enabled for company "%" of tenant "%"', module,
+                        (SELECT name FROM tenancy.companies WHERE id = company), t.slug
+            USING ERRCODE = 'TN010', DETAIL = format('module=%s upgrade=false', module),
+                  HINT = 'The tenant''s administrator can enable it for this company.';
+    END IF;
+    upgrade := (SELECT rank FROM tenancy.plans WHERE key = t.plan) < (SELECT rank FROM tenancy.plans WHERE key = m.required_tier);
+    RAISE EXCEPTION 'module "%" is not enabled for tenant "%"', module, t.slug
+        USING ERRCODE = 'TN010', DETAIL = format('module=%s upgrade=%s', module, upgrade::text),
+              HINT = CASE WHEN upgrade THEN format('Upgrade to plan "%s" or above to use %s.', m.required_tier, m.name)
+                          ELSE format('Ask the platform administrator to enable %s.', m.name) END;
+END $$;
+
+CREATE OR REPLACE FUNCTION tenancy.disable_module(tenant uuid, module text) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    m tenancy.modules := tenancy._module(module);
+    dependents text;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    IF m.is_core THEN
+        RAISE EXCEPTION 'module "%" is a core module and is always enabled', module USING ERRCODE = 'TN024';
+    END IF;
+    SELECT string_agg(format('"%s"', d.key), ', ' ORDER BY d.key) INTO dependents
+    FROM tenancy.modules d
+    WHERE module = ANY (d.requires) AND d.key = ANY (tenancy._enabled_modules(tenant, NULL));
+    IF dependents IS NOT NULL THEN
+        RAISE EXCEPTION 'module "%" is required by %, enabled for this tenant', module, dependents
+            USING ERRCODE = 'TN023', HINT = 'Disable those modules first.';
+    END IF;
+    UPDATE tenancy.tenant_modules tm SET enabled = false
+    WHERE tm.tenant_id = tenant AND tm.module = disable_module.module AND tm.enabled;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'module "%" is not enabled for tenant "%"', module, (SELECT t.slug FROM tenancy.tenants t WHERE t.id = tenant)
+            USING ERRCODE = 'TN025';
+    END IF;
+    PERFORM tenancy._record(tenant, 'module.disabled', jsonb_build_object('module', module));
+    PERFORM tenancy._context_forget();
+END $$;
+COMMENT ON FUNCTION tenancy.disable_module(uuid, text) IS
+'Disables a module for a tenant (its configuration is kept). TN023 while an enabled module requires it, TN024 for core modules, TN025 when it is not enabled for the tenant.';
+
+-- a tenant is deleted in two steps: scheduled (suspended, restorable), then erased
+-- (sql/tenants.sql); delete_tenant gets a grace period, so a new signature
+DROP FUNCTION tenancy.delete_tenant(uuid);
+CREATE OR REPLACE FUNCTION tenancy.activate_tenant(tenant uuid) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    PERFORM tenancy._require_not_scheduled(tenant);
+    PERFORM tenancy._set_status(tenant, 'active');
+END $$;
+COMMENT ON FUNCTION tenancy.activate_tenant(uuid) IS
+'Reactivates a suspended tenant. TN043 while it is scheduled for deletion (tenancy.restore_tenant cancels that).';
+
+-- Deleting a tenant is two steps: delete_tenant suspends it and schedules the erasure after a
+-- grace period, during which restore_tenant undoes it; erase_tenant (or erase_due_tenants,
+-- once the grace period is over) removes its rows for good. A table of its own, so the
+-- tenants rows stay as they were.
+CREATE TABLE tenancy.tenant_deletions (
+    tenant_id     uuid PRIMARY KEY REFERENCES tenancy.tenants (id) ON DELETE CASCADE,
+    requested_at  timestamptz NOT NULL DEFAULT now(),
+    erase_after   timestamptz NOT NULL,
+    status_before text NOT NULL
+);
+COMMENT ON TABLE tenancy.tenant_deletions IS 'Tenants scheduled for deletion (tenancy.delete_tenant): suspended until erase_after, when tenancy.erase_due_tenants erases them, unless tenancy.restore_tenant cancels it first.';
+SELECT pg_catalog.pg_extension_config_dump('tenancy.tenant_deletions', '');
+REVOKE ALL ON tenancy.tenant_deletions FROM PUBLIC;
+
+CREATE FUNCTION tenancy._require_not_scheduled(tenant uuid) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_variable
+DECLARE
+    erase_after timestamptz;
+BEGIN
+    SELECT d.erase_after INTO erase_after FROM tenancy.tenant_deletions d WHERE d.tenant_id = tenant;
+    IF FOUND THEN
+        RAISE EXCEPTION 'tenant "%" is scheduled for deletion on %', (SELECT t.slug FROM tenancy.tenants t WHERE t.id = tenant),
+                        erase_after
+            USING ERRCODE = 'TN043', HINT = 'tenancy.restore_tenant cancels the deletion.';
+    END IF;
+END $$;
+
+CREATE FUNCTION tenancy.delete_tenant(tenant uuid, grace interval DEFAULT interval '30 days') RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    t tenancy.tenants;
+    erase_after timestamptz;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    PERFORM tenancy._require_not_scheduled(tenant);
+    IF grace IS NULL OR grace < interval '0' THEN
+        RAISE EXCEPTION 'grace must be a period of zero or more, not %', coalesce(grace::text, 'NULL') USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO t FROM tenancy.tenants tn WHERE tn.id = tenant FOR UPDATE;
+    INSERT INTO tenancy.tenant_deletions (tenant_id, erase_after, status_before)
+    VALUES (tenant, now() + grace, t.status) RETURNING tenant_deletions.erase_after INTO erase_after;
+    UPDATE tenancy.tenants tn SET status = 'suspended', updated_at = now() WHERE tn.id = tenant;
+    PERFORM tenancy._record(tenant, 'tenant.deletion_scheduled', jsonb_build_object('slug', t.slug, 'erase_after', erase_after));
+    RETURN jsonb_build_object('tenant', tenant, 'slug', t.slug, 'status', 'suspended', 'erase_after', erase_after);
+END $$;
+COMMENT ON FUNCTION tenancy.delete_tenant(uuid, interval) IS
+'Deletes a tenant softly: suspends it at once and schedules the erasure of everything it owns after the grace period (30 days unless given); tenancy.restore_tenant cancels it until then. Returns {tenant, slug, status, erase_after}. TN001 unknown tenant, TN043 already scheduled.';
+
+CREATE FUNCTION tenancy.restore_tenant(tenant uuid) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    status_before text;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    DELETE FROM tenancy.tenant_deletions d WHERE d.tenant_id = tenant RETURNING d.status_before INTO status_before;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'tenant "%" is not scheduled for deletion', (SELECT t.slug FROM tenancy.tenants t WHERE t.id = tenant)
+            USING ERRCODE = 'TN044';
+    END IF;
+    UPDATE tenancy.tenants t SET status = status_before, updated_at = now() WHERE t.id = tenant;
+    PERFORM tenancy._record(tenant, 'tenant.restored', jsonb_build_object('status', status_before));
+END $$;
+COMMENT ON FUNCTION tenancy.restore_tenant(uuid) IS
+'Cancels a scheduled deletion: the tenant gets back the status it had before tenancy.delete_tenant. TN044 when no deletion is scheduled.';
+
+CREATE FUNCTION tenancy.erase_tenant(tenant uuid) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    tbl regclass;
+    n bigint;
+    removed jsonb := '{}';
+    slug text;
+BEGIN
+    PERFORM tenancy._tenant_status(tenant);
+    SELECT t.slug INTO slug FROM tenancy.tenants t WHERE t.id = tenant FOR UPDATE;
+    FOREACH tbl IN ARRAY tenancy._protected_tables_children_first() LOOP
+        EXECUTE format('DELETE FROM %s WHERE tenant_id = $1', tbl) USING tenant;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        removed := removed || jsonb_build_object(tbl::text, n);
+    END LOOP;
+    DELETE FROM tenancy.tenants t WHERE t.id = tenant;
+    PERFORM tenancy._record(tenant, 'tenant.erased', jsonb_build_object('slug', slug, 'rows_removed', removed));
+    PERFORM tenancy._context_forget();
+    RETURN removed;
+END $$;
+COMMENT ON FUNCTION tenancy.erase_tenant(uuid) IS
+'Erases a tenant for good, now, whether or not a deletion was scheduled: its companies, module settings and bindings, and every row it owns in every protected table, in one transaction. Returns the rows removed per table. TN001 unknown tenant.';
+
+CREATE FUNCTION tenancy.erase_due_tenants() RETURNS TABLE (tenant_id uuid, slug text, rows_removed jsonb)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    due record;
+BEGIN
+    FOR due IN SELECT d.tenant_id, t.slug FROM tenancy.tenant_deletions d JOIN tenancy.tenants t ON t.id = d.tenant_id
+               WHERE d.erase_after <= now() ORDER BY d.erase_after, t.slug LOOP
+        tenant_id := due.tenant_id;
+        slug := due.slug;
+        rows_removed := tenancy.erase_tenant(due.tenant_id);
+        RETURN NEXT;
+    END LOOP;
+END $$;
+COMMENT ON FUNCTION tenancy.erase_due_tenants() IS
+'Erases every tenant whose scheduled deletion is due (grace period over), as tenancy.erase_tenant does, and returns what went: run it daily (cron, pg_cron).';
+REVOKE EXECUTE ON FUNCTION tenancy._require_not_scheduled(uuid), tenancy.delete_tenant(uuid, interval),
+    tenancy.restore_tenant(uuid), tenancy.erase_tenant(uuid), tenancy.erase_due_tenants() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.delete_tenant(uuid, interval), tenancy.restore_tenant(uuid),
+    tenancy.erase_tenant(uuid), tenancy.erase_due_tenants() TO tenancy_admin;

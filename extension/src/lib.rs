@@ -35,6 +35,7 @@ extension_sql_file!(
 extension_sql_file!("../../sql/tenants.sql", requires = ["modules"]);
 extension_sql_file!("../../sql/protect.sql", requires = ["modules"]);
 extension_sql_file!("../../sql/analytics.sql", requires = ["tenants", "protect"]);
+extension_sql_file!("../../sql/analytics_privacy.sql", requires = ["analytics"]);
 extension_sql_file!(
     "../../sql/permissions.sql",
     requires = ["tenants", tenant_context::context_set_user, tenant_context::context_user]

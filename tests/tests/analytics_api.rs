@@ -11,7 +11,8 @@ async fn a_platform_analyst_aggregates_across_tenants_and_reads_no_rows() {
     let api = api::start().await;
     let mut admin = superuser().await;
     let (a, b) = (create_tenant(&admin, "free", &["hrms"]).await, create_tenant(&admin, "free", &["hrms"]).await);
-    for (t, n) in [(&a, 3), (&b, 2)] {
+    // five rows or more each: the platform's minimum group size (5) keeps both tenants' groups
+    for (t, n) in [(&a, 6), (&b, 5)] {
         let sql = format!(
             "INSERT INTO hrms.employees (first_name, last_name, email, salary)
              SELECT 'E', 'L' || i, 'e' || i || '@x.example', 1000 * i FROM generate_series(1, {n}) i"
@@ -59,7 +60,7 @@ async fn a_platform_analyst_aggregates_across_tenants_and_reads_no_rows() {
             .unwrap(),
     )
     .await;
-    assert_eq!((status, usage[0]["row_count"].clone()), (StatusCode::OK, json!(3)));
+    assert_eq!((status, usage[0]["row_count"].clone()), (StatusCode::OK, json!(6)));
 
     // the rows themselves stay out of reach
     let rows_token = token_with(json!({"role": "tenancy_analytics"}));

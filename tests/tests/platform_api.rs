@@ -107,6 +107,16 @@ async fn a_platform_admin_runs_a_tenants_whole_life() {
         json(db.rpc("disable_module", json!({"tenant_id": id, "module": "chat"}).to_string()).execute().await.unwrap())
             .await;
     assert_eq!(module["enabled"], false);
+    // disabling what is not enabled is a conflict, not a 200 with nulls
+    let (status, err) =
+        json(db.rpc("disable_module", json!({"tenant_id": id, "module": "chat"}).to_string()).execute().await.unwrap())
+            .await;
+    assert_eq!((status, err["code"].as_str()), (StatusCode::CONFLICT, Some("TN025")), "{err}");
+    let (status, err) = json(
+        db.rpc("disable_module", json!({"tenant_id": id, "module": "library"}).to_string()).execute().await.unwrap(),
+    )
+    .await;
+    assert_eq!((status, err["code"].as_str()), (StatusCode::CONFLICT, Some("TN025")), "never enabled: {err}");
 
     let (_, company) =
         json(db.rpc("create_company", json!({"tenant_id": id, "name": "Branch"}).to_string()).execute().await.unwrap())
@@ -150,9 +160,26 @@ async fn a_platform_admin_runs_a_tenants_whole_life() {
     let (_, stats) = json(db.from("stats").single().execute().await.unwrap()).await;
     assert!(stats["tenants"].as_i64().unwrap() >= 1 && stats["by_plan"]["premium"].as_i64().unwrap() >= 1, "{stats}");
 
-    let (status, removed) = json(db.rpc("delete_tenant", json!({"id": id}).to_string()).execute().await.unwrap()).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(removed.is_object(), "{removed}");
+    // Deleting is soft: suspended, erased after the grace period unless restored; erasing is explicit.
+    let (status, deleted) =
+        json(db.rpc("delete_tenant", json!({"id": id, "grace": "7 days"}).to_string()).execute().await.unwrap()).await;
+    assert_eq!((status, deleted["status"].as_str()), (StatusCode::OK, Some("suspended")), "{deleted}");
+    assert!(deleted["erase_after"].is_string(), "{deleted}");
+    let (status, err) =
+        json(api.client(Some(&token(tenant_id))).schema("hrms").from("employees").execute().await.unwrap()).await;
+    assert_eq!((status, err["code"].as_str()), (StatusCode::FORBIDDEN, Some("TN002")));
+    let (status, err) = json(db.rpc("activate_tenant", json!({"id": id}).to_string()).execute().await.unwrap()).await;
+    assert_eq!((status, err["code"].as_str()), (StatusCode::BAD_REQUEST, Some("TN043")), "{err}");
+    let (_, restored) = json(db.rpc("restore_tenant", json!({"id": id}).to_string()).execute().await.unwrap()).await;
+    assert_eq!((restored["status"].as_str(), &restored["erase_after"]), (Some("active"), &Value::Null));
+    let (status, err) = json(db.rpc("restore_tenant", json!({"id": id}).to_string()).execute().await.unwrap()).await;
+    assert_eq!((status, err["code"].as_str()), (StatusCode::BAD_REQUEST, Some("TN044")), "{err}");
+    let (status, _) =
+        json(api.client(Some(&token(tenant_id))).schema("hrms").from("employees").execute().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "restored: the tenant's users are back");
+
+    let (status, removed) = json(db.rpc("erase_tenant", json!({"id": id}).to_string()).execute().await.unwrap()).await;
+    assert_eq!((status, removed["hrms.employees"].as_i64()), (StatusCode::OK, Some(1)), "{removed}");
     let (_, rows) = json(db.from("tenants").eq("id", &id).execute().await.unwrap()).await;
     assert_eq!(rows, json!([]));
 }

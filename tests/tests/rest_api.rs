@@ -270,6 +270,13 @@ async fn a_disabled_module_is_403_with_an_upgrade_hint() {
     assert_eq!(body["upgrade"], true);
     assert!(body["message"].as_str().unwrap().contains("payroll"));
     assert!(body["requestId"].is_string() && body["timestamp"].is_string());
+
+    // the plan already covers it: enabling it is the answer, not an upgrade
+    let covered = create_tenant(&superuser().await, "enterprise", &[]).await;
+    let (status, body) =
+        json(api.client(Some(&token(covered.id))).schema("library").from("books").execute().await.unwrap()).await;
+    assert_eq!((status, &body["module"], &body["upgrade"]), (StatusCode::FORBIDDEN, &json!("library"), &json!(false)));
+    assert!(body["hint"].as_str().unwrap().contains("enable"), "{body}");
 }
 
 #[tokio::test]

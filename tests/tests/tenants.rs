@@ -203,7 +203,7 @@ async fn a_module_that_cannot_be_enabled_leaves_no_tenant_behind() {
 }
 
 #[tokio::test]
-async fn deleting_a_tenant_removes_every_row_it_owns_and_nothing_else() {
+async fn erasing_a_tenant_removes_every_row_it_owns_and_nothing_else() {
     let mut admin = superuser().await;
     let doomed = create_tenant(&admin, "standard", &["hrms", "payroll", "chat"]).await;
     let kept = create_tenant(&admin, "standard", &["hrms", "payroll", "chat"]).await;
@@ -230,7 +230,7 @@ async fn deleting_a_tenant_removes_every_row_it_owns_and_nothing_else() {
     let kept_before = owned_rows(&admin, kept.id).await;
     assert_eq!(kept_before, expected);
 
-    let removed: Value = admin.query_one("SELECT tenancy.delete_tenant($1)", &[&doomed.id]).await.unwrap().get(0);
+    let removed: Value = admin.query_one("SELECT tenancy.erase_tenant($1)", &[&doomed.id]).await.unwrap().get(0);
     let removed = removed.as_object().expect("an object of table -> rows removed");
     for (table, n) in removed {
         assert_eq!(n.as_i64(), Some(expected.get(table).copied().unwrap_or(0)), "{table} in {removed:?}");
@@ -265,25 +265,115 @@ async fn deleting_a_tenant_removes_every_row_it_owns_and_nothing_else() {
     assert_eq!(bound, vec![kept.id]);
 
     let deleted = admin
-        .query_one(
-            "SELECT detail FROM tenancy.events WHERE tenant_id = $1 AND action = 'tenant.deleted'",
-            &[&doomed.id],
-        )
+        .query_one("SELECT detail FROM tenancy.events WHERE tenant_id = $1 AND action = 'tenant.erased'", &[&doomed.id])
         .await
         .unwrap();
     let detail: Value = deleted.get(0);
     assert_eq!(detail["slug"], json!(doomed.slug));
     assert_eq!(detail["rows_removed"].as_object(), Some(removed));
 
-    let again = admin.query_one("SELECT tenancy.delete_tenant($1)", &[&doomed.id]).await;
+    let again = admin.query_one("SELECT tenancy.erase_tenant($1)", &[&doomed.id]).await;
     assert_eq!(sqlstate(again), "TN001");
 }
 
 #[tokio::test]
-async fn deleting_an_unknown_tenant_is_refused() {
+async fn deleting_or_erasing_an_unknown_tenant_is_refused() {
     let admin = superuser().await;
-    let refused = admin.query_one("SELECT tenancy.delete_tenant($1)", &[&Uuid::new_v4()]).await;
-    assert_eq!(sqlstate(refused), "TN001");
+    for f in ["delete_tenant", "erase_tenant", "restore_tenant"] {
+        let refused = admin.query_one(&format!("SELECT tenancy.{f}($1)"), &[&Uuid::new_v4()]).await;
+        assert_eq!(sqlstate(refused), "TN001", "{f}");
+    }
+}
+
+/// delete_tenant is soft: the tenant is suspended at once and keeps every row until its grace
+/// period is over; restore_tenant gives it back the status it had; erase_due_tenants erases the
+/// due ones only.
+#[tokio::test]
+async fn a_deleted_tenant_is_suspended_restorable_and_erased_only_when_due() {
+    let mut admin = superuser().await;
+    let doomed = create_tenant(&admin, "standard", &["hrms", "payroll", "chat"]).await;
+    let later = create_tenant(&admin, "standard", &["hrms", "payroll", "chat"]).await;
+    fill(&mut admin, &doomed).await;
+    fill(&mut admin, &later).await;
+    let rows = owned_rows(&admin, doomed.id).await;
+
+    let scheduled: Value = admin.query_one("SELECT tenancy.delete_tenant($1)", &[&doomed.id]).await.unwrap().get(0);
+    assert_eq!(
+        (scheduled["status"].as_str(), scheduled["slug"].as_str()),
+        (Some("suspended"), Some(doomed.slug.as_str()))
+    );
+    let grace: bool = value(
+        &admin,
+        &format!(
+            "SELECT erase_after BETWEEN now() + interval '30 days' - interval '1 minute' AND now() + interval '30 days'
+                  FROM tenancy.tenant_deletions WHERE tenant_id = '{}'",
+            doomed.id
+        ),
+    )
+    .await;
+    assert!(grace, "30 days by default: {scheduled}");
+    assert_eq!(owned_rows(&admin, doomed.id).await, rows, "nothing is erased before it is due");
+    assert_eq!(sqlstate(as_tenant(&mut admin, doomed.id, "SELECT 1").await), "TN002", "its users are shut out");
+    for (sql, code) in [
+        ("SELECT tenancy.delete_tenant($1)", "TN043"),
+        ("SELECT tenancy.activate_tenant($1)", "TN043"),
+        ("SELECT tenancy.delete_tenant($1, interval '-1 day')", "TN043"),
+    ] {
+        assert_eq!(sqlstate(admin.execute(sql, &[&doomed.id]).await), code, "{sql}");
+    }
+    assert_eq!(
+        sqlstate(admin.execute("SELECT tenancy.delete_tenant($1, interval '-1 day')", &[&later.id]).await),
+        "22023"
+    );
+    assert_eq!(sqlstate(admin.execute("SELECT tenancy.restore_tenant($1)", &[&later.id]).await), "TN044");
+
+    admin.execute("SELECT tenancy.restore_tenant($1)", &[&doomed.id]).await.unwrap();
+    as_tenant(&mut admin, doomed.id, "SELECT 1").await.expect("restored: active again");
+    // a tenant that was suspended before it was deleted is suspended again when restored
+    admin.execute("SELECT tenancy.suspend_tenant($1)", &[&doomed.id]).await.unwrap();
+    admin.execute("SELECT tenancy.delete_tenant($1, interval '0')", &[&doomed.id]).await.unwrap();
+    admin.execute("SELECT tenancy.delete_tenant($1, interval '1 day')", &[&later.id]).await.unwrap();
+    admin.execute("SELECT tenancy.restore_tenant($1)", &[&doomed.id]).await.unwrap();
+    let status: String = value(&admin, &format!("SELECT status FROM tenancy.tenants WHERE id = '{}'", doomed.id)).await;
+    assert_eq!(status, "suspended");
+
+    admin.execute("SELECT tenancy.delete_tenant($1, interval '0')", &[&doomed.id]).await.unwrap();
+    let erased: Vec<(Uuid, Value)> = admin
+        .query(
+            "SELECT tenant_id, rows_removed FROM tenancy.erase_due_tenants() WHERE tenant_id = ANY ($1)",
+            &[&vec![doomed.id, later.id]],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(erased.len(), 1, "only the due one: {erased:?}");
+    assert_eq!(erased[0].0, doomed.id);
+    assert_eq!(erased[0].1["hrms.employees"].as_i64(), rows.get("hrms.employees").copied());
+    assert_eq!(owned_rows(&admin, doomed.id).await, BTreeMap::new());
+    assert!(!owned_rows(&admin, later.id).await.is_empty(), "not due yet: kept");
+    let actions: Vec<String> = admin
+        .query("SELECT action FROM tenancy.events WHERE tenant_id = $1 ORDER BY id", &[&doomed.id])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .filter(|a: &String| a.starts_with("tenant."))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "tenant.created",
+            "tenant.deletion_scheduled",
+            "tenant.restored",
+            "tenant.suspended",
+            "tenant.deletion_scheduled",
+            "tenant.restored",
+            "tenant.deletion_scheduled",
+            "tenant.erased"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -330,6 +420,9 @@ async fn lifecycle_functions_are_refused_outside_tenancy_admin() {
             db.execute("SELECT tenancy.suspend_tenant($1)", &[&a.id]).await,
             db.execute("SELECT tenancy.activate_tenant($1)", &[&a.id]).await,
             db.execute("SELECT tenancy.delete_tenant($1)", &[&a.id]).await,
+            db.execute("SELECT tenancy.restore_tenant($1)", &[&a.id]).await,
+            db.execute("SELECT tenancy.erase_tenant($1)", &[&a.id]).await,
+            db.execute("SELECT tenancy.erase_due_tenants()", &[]).await,
             db.execute("SELECT tenancy.create_company($1, 'Mine')", &[&a.id]).await,
             db.execute("SELECT tenancy.enable_module($1, 'chat')", &[&a.id]).await,
             db.execute("SELECT tenancy.disable_module($1, 'hrms')", &[&a.id]).await,

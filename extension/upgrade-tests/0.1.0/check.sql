@@ -64,8 +64,15 @@ BEGIN
     PERFORM tenancy.disable_module(t, 'notes');
     CREATE TABLE upgrade_fixture.scratch (tenant_id uuid, id int, PRIMARY KEY (tenant_id, id));
     PERFORM tenancy.protect('upgrade_fixture.scratch');
-    removed := tenancy.delete_tenant(t);
-    ASSERT removed ? 'upgrade_fixture.notes', 'delete_tenant reports every protected table';
+    -- 0.2.0 made delete_tenant a soft delete (suspend, erase after a grace period); the
+    -- immediate erasure 0.1.0's delete_tenant did is erase_tenant's since.
+    IF (SELECT e.extversion FROM pg_extension e WHERE e.extname = 'tenancy') = '0.1.0' THEN
+        removed := tenancy.delete_tenant(t);
+    ELSE
+        ASSERT tenancy.delete_tenant(t) ->> 'status' = 'suspended', 'delete_tenant schedules';
+        removed := tenancy.erase_tenant(t);
+    END IF;
+    ASSERT removed ? 'upgrade_fixture.notes', 'the erasure reports every protected table';
 END $$;
 ROLLBACK;
 
