@@ -52,6 +52,7 @@ async fn every_hole_is_found_with_the_sql_that_fixes_it() {
         ("public-grant", "app.notes"),
         ("unprotected-table", "app.notes"),
         ("guard-off", "tenancy_guard_ddl"),
+        ("analytics-unclassified", "app.notes"),
     ];
     let mine: Vec<_> = found.iter().filter(|(c, s, _)| expected.contains(&(c.as_str(), s.as_str()))).collect();
     assert_eq!(mine.len(), expected.len(), "{found:#?}");

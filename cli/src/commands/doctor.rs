@@ -2,10 +2,19 @@
 use tokio_postgres::Client;
 
 const FINDINGS: &str = include_str!("doctor.sql");
+/// Needs the analytics classes of tenancy 0.2.0: skipped on an older extension, which the
+/// `extension-behind` finding reports.
+const ANALYTICS_FINDINGS: &str = include_str!("doctor_analytics.sql");
 
 /// Prints every finding; true when none is an error.
 pub async fn run(client: &Client, service_roles: &[String]) -> anyhow::Result<bool> {
-    let rows = client.query(FINDINGS, &[&service_roles]).await?;
+    let mut rows = client.query(FINDINGS, &[&service_roles]).await?;
+    let has_classes: bool =
+        client.query_one("SELECT to_regclass('tenancy.analytics_classes') IS NOT NULL", &[]).await?.get(0);
+    if has_classes {
+        rows.extend(client.query(ANALYTICS_FINDINGS, &[]).await?);
+        rows.sort_by(|a, b| (a.get::<_, &str>(0), a.get::<_, &str>(2)).cmp(&(b.get(0), b.get(2))));
+    }
     for row in &rows {
         let (check, severity, subject, problem, fix): (&str, &str, &str, &str, &str) =
             (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
