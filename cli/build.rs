@@ -3,8 +3,11 @@
 use std::{env, fs, path::Path};
 
 fn main() {
-    println!("cargo:rerun-if-changed={}", Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").display());
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    // Read when the script runs, not when it is compiled: a build directory copied from another
+    // checkout must embed this checkout's files.
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").unwrap();
+    println!("cargo:rerun-if-changed={}", Path::new(&manifest_dir).join("../migrations").display());
+    let dir = Path::new(&manifest_dir).join("../policies");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = fs::read_dir(&dir)
         .expect("policies/ exists")

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 #[command(name = "tenancy", version, about = "Operate a Tenancy database")]
 struct Cli {
     /// Connection string; without it the libpq PG* variables, then the dev stack
-    /// (postgres@127.0.0.1:54329/tenancy).
+    /// (postgres@127.0.0.1:54329/tenancy). `lint` reads a database only when this is given.
     #[arg(long, env = "DATABASE_URL", global = true)]
     database_url: Option<String>,
     #[command(subcommand)]
@@ -23,9 +23,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Lint migrations and policies for tenant-isolation holes and lock hazards, without a
-    /// database. Exit 0 when clean (warnings allowed), 1 on an error finding, 2 when a file
-    /// cannot be read.
+    /// Lint migrations and policies for tenant-isolation holes and lock hazards. With a database
+    /// (--database-url / DATABASE_URL only) it knows the tables that exist there and the
+    /// migrations applied; without, --applied says what already ran. Exit 0 when clean
+    /// (warnings allowed), 1 on an error finding, 2 when a file cannot be read or nothing is found.
     Lint(commands::lint::LintArgs),
     #[command(flatten)]
     Database(DatabaseCommand),
@@ -71,8 +72,10 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let command = match cli.command {
-        // Linting reads files only: it needs no database.
-        Command::Lint(args) => return Ok(ExitCode::from(commands::lint::run(&args) as u8)),
+        // Linting needs a database only when one is named.
+        Command::Lint(args) => {
+            return Ok(ExitCode::from(commands::lint::run(&args, cli.database_url.as_deref()).await as u8))
+        }
         Command::Database(command) => command,
     };
     let mut client = connection::connect(cli.database_url.as_deref()).await?;

@@ -123,3 +123,21 @@ async fn a_policy_that_fails_leaves_the_migrations_unapplied() {
     assert!(!output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
     assert_eq!(state(&db).await, before);
 }
+
+#[tokio::test]
+async fn a_migration_with_lint_warnings_only_applies_and_the_warnings_are_shown() {
+    let (db, before) = deployed("warnings").await;
+    let v = next_version();
+    // hrms.employees exists (the database says so): building an index on it is a lock warning.
+    let index = "CREATE INDEX employees_hired ON hrms.employees (tenant_id, hired_on);";
+    let migrations = with_extra("migrations", &[(&format!("V{v}__employees_hired.sql"), index)]);
+    let output = migrate(&db, migrations.path(), &project("policies"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains(&format!("V{v}__employees_hired.sql:1:33 index-without-concurrently warning")), "{stderr}");
+    assert!(stderr.contains("0 error(s), 1 warning(s)"), "{stderr}");
+    assert_eq!(state(&db).await.0.len(), before.0.len() + 1);
+    let built =
+        db.connect().await.query_one("SELECT to_regclass('hrms.employees_hired') IS NOT NULL", &[]).await.unwrap();
+    assert!(built.get::<_, bool>(0));
+}

@@ -8,11 +8,10 @@ use anyhow::{bail, Context};
 use in_transaction::InTransaction;
 use refinery::Runner;
 pub use scripts::Scripts;
-use std::collections::HashSet;
 use std::path::PathBuf;
 use tokio_postgres::Client;
 
-/// refinery's default, named so the lint step and refinery read the same history.
+/// refinery's default, the name `tenant_tables::applied_migrations` (and so the lint step) reads.
 const HISTORY_TABLE: &str = "refinery_schema_history";
 
 #[derive(clap::Args)]
@@ -41,15 +40,16 @@ pub async fn run(client: &mut Client, args: &MigrateArgs) -> anyhow::Result<()> 
     runner.set_migration_table_name(HISTORY_TABLE);
     let mut conn = InTransaction(&tx);
 
-    let applied: HashSet<u32> = if tx.query_one("SELECT to_regclass($1) IS NOT NULL", &[&HISTORY_TABLE]).await?.get(0) {
-        runner.get_applied_migrations_async(&mut conn).await?.iter().map(|m| m.version()).collect()
-    } else {
-        HashSet::new()
-    };
-    let findings = lint::lint(&scripts.lint_sources(&applied));
-    let errors = super::lint::print(&findings, &mut std::io::stderr())?;
-    if errors > 0 {
-        bail!("tenancy lint found {errors} error(s) in the pending migrations and policies; nothing was applied");
+    // The lint sees what `tenancy lint` sees against this database: its tables, what is protected,
+    // refinery's history (applied migrations are read for context, the rest reported on).
+    let existing = lint::live::read(&tx).await?;
+    let lint_report = lint::lint(&scripts.lint_sources(&existing), &existing);
+    lint::report::text::write_findings(&lint_report.findings, &mut std::io::stderr())?;
+    if lint_report.errors() > 0 {
+        bail!(
+            "tenancy lint found {} error(s) in the pending migrations and policies; nothing was applied",
+            lint_report.errors()
+        );
     }
 
     let report = runner.run_async(&mut conn).await.context("applying migrations; nothing was applied")?;

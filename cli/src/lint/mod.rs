@@ -1,18 +1,24 @@
 //! `tenancy lint`'s engine. Every file goes through PostgreSQL's own parser (pg_query); what
-//! the whole run does to tables is gathered first (the catalog), then every rule looks at every
-//! statement; suppressions are applied last. The linter returns findings; the command prints them.
+//! exists before the run and what the whole run does to tables is gathered first (the catalog),
+//! then every rule looks at every statement; suppressions are applied last. The linter returns a
+//! report; `report/` renders it.
 mod catalog;
 mod constraints;
+mod existing;
 mod finding;
+pub mod live;
 mod location;
 mod names;
 mod parse;
+mod protect_call;
+pub mod report;
 mod rules;
 mod suppression;
 mod syntax_error;
 mod tree;
 
-pub use finding::{Finding, RuleInfo, Severity};
+pub use existing::Existing;
+pub use finding::{Finding, Report, RuleInfo, Severity};
 
 use catalog::{Catalog, Position};
 use location::LineIndex;
@@ -20,7 +26,8 @@ use location::LineIndex;
 /// What a file is to the run.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {
-    /// A migration already applied: read for the tables it creates, never reported on.
+    /// A migration already applied (or a file given to `--applied`): read for the tables it
+    /// creates and protects, never reported on.
     Applied,
     Migration,
     /// A policies/ file: the one place a tenant table's policies may change.
@@ -37,22 +44,30 @@ pub struct Source {
 const SYNTAX_ERROR: RuleInfo = RuleInfo {
     id: "syntax-error",
     severity: Severity::Error,
+    summary: "a statement PostgreSQL cannot parse",
     hint: "PostgreSQL cannot parse this statement; fix it (the message is the parser's)",
 };
 
-/// Lints the sources as one run, in order: tables created earlier in it are new, a table
-/// protected anywhere in it is protected.
-pub fn lint(sources: &[Source]) -> Vec<Finding> {
+/// Every rule a report can name, in the order the README lists them.
+pub fn all_rules() -> impl Iterator<Item = &'static RuleInfo> {
+    rules::ALL.iter().map(|r| &r.info).chain([&SYNTAX_ERROR, &suppression::INVALID, &suppression::UNUSED])
+}
+
+/// Lints the sources as one run, in order, over what exists before it: tables that exist (or
+/// that applied sources create) may hold rows, tables created earlier in the run are new, a
+/// table protected in the database or anywhere in the run is protected.
+pub fn lint(sources: &[Source], existing: &Existing) -> Report {
     let parsed: Vec<_> = sources.iter().map(|s| parse::parse_file(&s.text)).collect();
     let roles: Vec<_> = sources.iter().map(|s| s.role).zip(&parsed).collect();
-    let catalog = Catalog::build(&roles);
+    let catalog = Catalog::build(existing, &roles);
     let mut findings = vec![];
     for (file, (source, parsed)) in sources.iter().zip(&parsed).enumerate() {
         if source.role != Role::Applied {
             findings.extend(lint_file(source, parsed, file, &catalog));
         }
     }
-    findings
+    let files_applied = sources.iter().filter(|s| s.role == Role::Applied).count();
+    Report { findings, files_linted: sources.len() - files_applied, files_applied }
 }
 
 fn lint_file(source: &Source, parsed: &parse::ParsedFile, file: usize, catalog: &Catalog) -> Vec<Finding> {

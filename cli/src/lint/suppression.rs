@@ -12,12 +12,14 @@ const MARKER: &str = "tenancy-lint:";
 pub const INVALID: RuleInfo = RuleInfo {
     id: "invalid-suppression",
     severity: Severity::Error,
+    summary: "a suppression without a reason, naming an unknown rule, or malformed",
     hint: "write `-- tenancy-lint: allow <rule-id> -- <why it is safe>` on the line above the statement",
 };
 
 pub const UNUSED: RuleInfo = RuleInfo {
     id: "unused-suppression",
     severity: Severity::Warning,
+    summary: "a suppression next to no statement breaking its rule",
     hint: "remove it, or put it on the line right above the statement it is meant for",
 };
 

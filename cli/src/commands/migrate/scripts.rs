@@ -1,9 +1,8 @@
 //! What a run applies: the migrations and policy files built into the binary, or read from
 //! directories (`--migrations`, `--policies`) through the same path.
-use crate::lint::{Role, Source};
+use crate::lint::{Existing, Role, Source};
 use anyhow::Context;
 use refinery::Migration;
-use std::collections::HashSet;
 use std::fs;
 use std::path::Path;
 
@@ -42,13 +41,13 @@ impl Scripts {
         })
     }
 
-    /// The run as the linter sees it: applied migrations for context, then the pending ones and
-    /// every policy file, which are linted.
-    pub fn lint_sources(&self, applied: &HashSet<u32>) -> Vec<Source> {
+    /// The run as the linter sees it: migrations refinery's history lists, for context, then the
+    /// pending ones and every policy file, which are linted.
+    pub fn lint_sources(&self, existing: &Existing) -> Vec<Source> {
         let migrations = self.migrations.iter().map(|m| Source {
             name: format!("{}/{m}.sql", self.migrations_dir),
             text: m.sql().unwrap_or_default().to_string(),
-            role: if applied.contains(&m.version()) { Role::Applied } else { Role::Migration },
+            role: if existing.has_applied(m.version(), m.name()) { Role::Applied } else { Role::Migration },
         });
         let policies = self.policies.iter().map(|(name, sql)| Source {
             name: format!("{}/{name}", self.policies_dir),

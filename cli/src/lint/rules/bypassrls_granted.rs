@@ -8,6 +8,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "bypassrls-granted",
         severity: Severity::Error,
+        summary: "a role given BYPASSRLS",
         hint:
             "give the role tenancy_admin or an aggregate function instead; BYPASSRLS belongs to the operator, by hand",
     },

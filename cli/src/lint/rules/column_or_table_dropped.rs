@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "column-or-table-dropped",
         severity: Severity::Warning,
+        summary: "a column or table dropped that is not new",
         hint: "stop every reader and writer first (one release earlier), keep a backup, then suppress with the reason",
     },
     check,

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "column-or-table-renamed",
         severity: Severity::Warning,
+        summary: "a column or table renamed that is not new",
         hint: "add the new name beside the old (a new column, or a view with the new name), move clients, then drop the old",
     },
     check,

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "column-type-changed",
         severity: Severity::Warning,
+        summary: "ALTER COLUMN ... TYPE on a table that is not new",
         hint: "add a column of the new type, backfill it in batches, switch readers, then drop the old one",
     },
     check,

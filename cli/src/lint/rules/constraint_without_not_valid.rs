@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "constraint-without-not-valid",
         severity: Severity::Warning,
+        summary: "a foreign key or check added without NOT VALID to a table that is not new",
         hint:
             "add it NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a later migration (it takes a weaker lock)",
     },

@@ -12,6 +12,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "foreign-key-without-tenant-id",
         severity: Severity::Error,
+        summary: "a foreign key between tenant tables that does not pair tenant_id with tenant_id",
         hint: "reference with tenant_id on both sides: FOREIGN KEY (tenant_id, x_id) REFERENCES s.x (tenant_id, id)",
     },
     check,

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "grant-to-public",
         severity: Severity::Error,
+        summary: "a tenant table (or a schema's tables, holding one) granted to PUBLIC",
         hint: "grant tenant tables to tenant_member (or another named role), never to PUBLIC",
     },
     check,

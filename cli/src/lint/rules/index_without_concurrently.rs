@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "index-without-concurrently",
         severity: Severity::Warning,
+        summary: "CREATE INDEX without CONCURRENTLY on a table that is not new",
         hint: "on a large table build it first with CREATE INDEX CONCURRENTLY (outside the migration, which runs in a \
                transaction) and make the migration's CREATE INDEX IF NOT EXISTS; or suppress with why the table is small",
     },

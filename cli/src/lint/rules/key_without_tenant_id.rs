@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "key-without-tenant-id",
         severity: Severity::Error,
+        summary: "a primary key, unique constraint or unique index of a tenant table without tenant_id",
         hint: "lead the key with tenant_id: PRIMARY KEY (tenant_id, id), UNIQUE (tenant_id, email)",
     },
     check,

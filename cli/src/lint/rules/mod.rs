@@ -11,6 +11,7 @@ mod bypassrls_granted;
 mod column_or_table_dropped;
 mod column_or_table_renamed;
 mod column_type_changed;
+mod column_without_analytics_class;
 mod constraint_without_not_valid;
 mod foreign_key_without_tenant_id;
 mod grant_to_public;
@@ -48,6 +49,8 @@ pub const ALL: &[Rule] = &[
     column_type_changed::RULE,
     column_or_table_renamed::RULE,
     column_or_table_dropped::RULE,
+    // Analytics: reminders, never refusals.
+    column_without_analytics_class::RULE,
 ];
 
 pub fn find(id: &str) -> Option<&'static RuleInfo> {

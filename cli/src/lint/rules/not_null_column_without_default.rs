@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "not-null-column-without-default",
         severity: Severity::Warning,
+        summary: "ADD COLUMN ... NOT NULL without a default on a table that is not new",
         hint: "give it a DEFAULT (a constant default is instant), or add it nullable, backfill, then SET NOT NULL",
     },
     check,

@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "policy-outside-policies",
         severity: Severity::Error,
+        summary: "a policy of a tenant table dropped or altered outside policies/",
         hint: "change a tenant table's policies in its module's policies/ file (re-run `tenancy.protect` there)",
     },
     check,

@@ -11,6 +11,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "rls-disabled",
         severity: Severity::Error,
+        summary: "row-level security disabled or no longer forced on a tenant table outside policies/",
         hint:
             "leave row-level security to tenancy.protect; change a tenant table's security only in its policies/ file",
     },

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "security-definer-without-search-path",
         severity: Severity::Error,
+        summary: "a SECURITY DEFINER function without a fixed search_path",
         hint: "pin it in the definition: SECURITY DEFINER SET search_path = pg_catalog, <schema>",
     },
     check,

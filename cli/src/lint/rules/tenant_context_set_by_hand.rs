@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "tenant-context-set-by-hand",
         severity: Severity::Error,
+        summary: "a migration entering a tenant or setting tenancy.* settings by hand",
         hint: "migrations act on all tenants: change schema here, and per-tenant data through tenancy's functions \
                (create_tenant, enable_module) or the API",
     },

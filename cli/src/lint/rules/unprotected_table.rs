@@ -9,6 +9,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "unprotected-table",
         severity: Severity::Error,
+        summary: "a table created in an application schema that nothing in the run protects",
         hint: "add `SELECT tenancy.protect('<schema>.<table>', '<module>');` to the module's policies/ file; \
                a table global on purpose needs `-- tenancy-lint: allow unprotected-table -- <why>` above it",
     },

@@ -10,6 +10,7 @@ pub const RULE: Rule = Rule {
     info: RuleInfo {
         id: "view-without-security-invoker",
         severity: Severity::Error,
+        summary: "a view reading a tenant table with its owner's rights (no security_invoker)",
         hint: "create it WITH (security_invoker = true) so the policies apply to whoever reads the view",
     },
     check,
