@@ -312,11 +312,11 @@ fn json_output_carries_every_finding_and_the_counts() {
     let mut in_json = in_json;
     in_json.sort();
     assert_eq!(in_json, in_text);
-    assert_eq!((json["errors"].as_u64(), json["warnings"].as_u64()), (Some(4), Some(2)));
+    assert_eq!((json["errors"].as_u64(), json["warnings"].as_u64()), (Some(4), Some(3)));
     let errors = findings.iter().filter(|f| f["severity"] == "error").count();
     let warnings = findings.iter().filter(|f| f["severity"] == "warning").count();
-    assert_eq!((errors, warnings), (4, 2));
-    assert!(text(&text_output).ends_with("4 error(s), 2 warning(s)\n"));
+    assert_eq!((errors, warnings), (4, 3));
+    assert!(text(&text_output).ends_with("4 error(s), 3 warning(s)\n"));
     assert_eq!(json["files_linted"], 1);
     let applied = std::fs::read_dir(project("migrations")).unwrap().count()
         + std::fs::read_dir(project("policies")).unwrap().count();

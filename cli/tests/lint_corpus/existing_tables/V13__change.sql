@@ -1,9 +1,10 @@
--- expect: not-null-column-without-default at 10:39
--- expect: index-without-concurrently at 11:33
--- expect: rls-disabled at 13:13
--- expect: policy-outside-policies at 14:1
--- expect: grant-to-public at 15:17
--- expect: view-without-security-invoker at 16:13
+-- expect: column-without-analytics-class at 11:39
+-- expect: not-null-column-without-default at 11:39
+-- expect: index-without-concurrently at 12:33
+-- expect: rls-disabled at 14:13
+-- expect: policy-outside-policies at 15:1
+-- expect: grant-to-public at 16:17
+-- expect: view-without-security-invoker at 17:13
 -- A release's change to hrms.employees, a table earlier migrations created and the policies
 -- protect. Linted alone it names no table it creates: only what exists (the database's catalog,
 -- or `--applied migrations --applied policies`) tells that the table has rows and tenants' data.
