@@ -371,7 +371,7 @@ pub struct Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let p = self.error.parts();
+        let mut p = self.error.parts();
         let label = match p.code.as_ref() {
             "TN010" => "Module not enabled".to_string(),
             "TN071" => "Permission denied".to_string(),
@@ -386,7 +386,7 @@ impl IntoResponse for Failure {
             "timestamp": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
             "requestId": self.request_id,
         });
-        body.as_object_mut().expect("a JSON object").extend(p.extra.clone());
+        body.as_object_mut().expect("a JSON object").extend(std::mem::take(&mut p.extra));
         let mut response = (p.status, axum::Json(body)).into_response();
         if let Some(challenge) = self.error.challenge(&p) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
