@@ -1,8 +1,9 @@
-//! The router, and how the server comes up: pool, schema cache, reload listener.
+//! The routers (the API's, and the admin port's), and how the server comes up: pool, schema
+//! cache, reload listener.
 use crate::config::Config;
 use crate::schema_cache::SchemaCache;
 use crate::state::AppState;
-use crate::{health, observe, request_id, resource};
+use crate::{health, keep_alive, observe, request_id, resource};
 use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
@@ -32,7 +33,6 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(resource::openapi))
         .route("/health", get(health::health))
-        .route("/metrics", get(metrics))
         .route("/rpc/{function}", get(resource::rpc).head(resource::rpc).post(resource::rpc))
         .route(
             "/{resource}",
@@ -43,10 +43,23 @@ pub fn app(state: Arc<AppState>) -> Router {
                 .patch(resource::update)
                 .delete(resource::remove),
         )
+        .method_not_allowed_fallback(keep_alive::unsupported_method)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::track))
+        .fallback(keep_alive::unknown_path)
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(axum::middleware::from_fn(request_id::ensure))
         .layer(cors)
+        .layer(axum::middleware::from_fn(keep_alive::close_unless_read))
+        .with_state(state)
+}
+
+/// The admin port (PGRST_ADMIN_SERVER_PORT), for the operator's probes and scrapers only:
+/// `/live`, `/ready` and the Prometheus text at `/metrics`.
+pub fn admin(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/live", get(health::live))
+        .route("/ready", get(health::ready))
+        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
@@ -87,4 +100,9 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
 /// Serves until the process is told to stop; what `main` and the tests run.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
     axum::serve(listener, app(state)).await
+}
+
+/// Serves the admin port until the process is told to stop.
+pub async fn serve_admin(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    axum::serve(listener, admin(state)).await
 }

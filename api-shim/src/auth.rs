@@ -1,11 +1,10 @@
-//! Who is asking: the bearer token checked with `jsonwebtoken` (HS256; exp and nbf with 30 s
-//! of leeway; aud when configured), the role from PostgREST's role claim path, the tenant
-//! and company from tenancy's claims. No token: the anonymous role, if there is one.
-use crate::config::{Config, JwtSecret};
-use crate::error::{ApiError, Authenticated};
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
-use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
-use serde_json::Value;
+//! Who is asking: the bearer token (checked by `jwt.rs`), the role from PostgREST's role
+//! claim path, the tenant and company from tenancy's claims. No token: the anonymous role, if
+//! there is one. A token of a role that acts for a tenant must name it.
+use crate::config::Config;
+use crate::error::{ApiError, Authenticated, JwtError};
+use crate::jwt;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -21,8 +20,6 @@ pub struct Identity {
     pub tenant_roles: Option<Vec<String>>,
 }
 
-const LEEWAY_SECONDS: u64 = 30;
-
 pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Identity, ApiError> {
     let Some(header) = authorization else {
         let role = config.anon_role.clone().ok_or(ApiError::AnonymousDisabled)?;
@@ -36,97 +33,84 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
             tenant_roles: None,
         });
     };
-    let token = header
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .ok_or_else(|| ApiError::Jwt("The Authorization header must be \"Bearer <token>\"".into()))?;
-    let secret = config.jwt_secret.as_ref().ok_or_else(|| ApiError::Jwt("This server accepts no tokens".into()))?;
-    let (key, algorithms) = verification_key(secret, token)?;
+    let token = bearer_token(header)?;
+    let secret = config.jwt_secret.as_ref().ok_or(ApiError::Jwt(JwtError::SecretMissing))?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let claims = jwt::verify(secret, token, config.jwt_aud.as_deref(), now).map_err(ApiError::Jwt)?;
+    identity(config, claims)
+}
 
-    let mut validation = Validation::new(algorithms[0]);
-    validation.algorithms = algorithms;
-    validation.leeway = LEEWAY_SECONDS;
-    validation.validate_nbf = true;
-    validation.set_required_spec_claims::<&str>(&[]);
-    match &config.jwt_aud {
-        Some(aud) => validation.set_audience(&[aud]),
-        None => validation.validate_aud = false,
+/// The token of `Authorization: Bearer <token>` (the scheme in any case).
+fn bearer_token(header: &str) -> Result<&str, ApiError> {
+    let header = header.trim();
+    let (scheme, token) = header.split_once(' ').unwrap_or((header, ""));
+    match scheme.eq_ignore_ascii_case("bearer") {
+        true => Ok(token.trim()),
+        false => Err(ApiError::Jwt(JwtError::NotBearer)),
     }
-    let claims =
-        decode::<Value>(token, &key, &validation).map_err(|e| ApiError::Jwt(format!("JWT rejected: {e}")))?.claims;
-    if !claims.is_object() {
-        return Err(ApiError::Jwt("JWT claims must be a JSON object".into()));
-    }
+}
 
-    let role = config
-        .role_claim_path
-        .iter()
-        .try_fold(&claims, |v, key| v.get(key))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .or_else(|| config.anon_role.clone())
-        .ok_or(ApiError::AnonymousDisabled)?;
-    let uuid_claim = |name: &str| -> Result<Option<Uuid>, ApiError> {
-        match claims.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => {
-                Uuid::parse_str(s).map(Some).map_err(|_| ApiError::Jwt(format!("The \"{name}\" claim is not a UUID")))
-            }
-            Some(_) => Err(ApiError::Jwt(format!("The \"{name}\" claim is not a UUID"))),
+/// The role a token names: a string as it is, any other JSON value as its text (as PostgREST,
+/// so that PostgreSQL refuses it by name); none, the anonymous role.
+fn role(config: &Config, claims: &Map<String, Value>) -> Result<String, ApiError> {
+    let (first, rest) = config.role_claim_path.split_first().expect("the configuration names a role claim");
+    match claims.get(first).and_then(|v| rest.iter().try_fold(v, |v, key| v.get(key))) {
+        Some(Value::String(role)) => Ok(role.clone()),
+        None | Some(Value::Null) => config.anon_role.clone().ok_or(ApiError::AnonymousDisabled),
+        Some(other) => Ok(other.to_string()),
+    }
+}
+
+fn uuid_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<Uuid>, ApiError> {
+    let malformed = || ApiError::MalformedClaim { claim: name.to_string(), expected: "a UUID" };
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Uuid::parse_str(s).map(Some).map_err(|_| malformed()),
+        Some(_) => Err(malformed()),
+    }
+}
+
+fn tenant_roles(claims: &Map<String, Value>, name: &str) -> Result<Option<Vec<String>>, ApiError> {
+    let malformed =
+        || ApiError::MalformedClaim { claim: name.to_string(), expected: "a string or an array of strings" };
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
+        Some(Value::Array(items)) => {
+            items.iter().map(|v| v.as_str().map(str::to_string)).collect::<Option<_>>().map(Some).ok_or_else(malformed)
         }
-    };
-    let tenant = uuid_claim(&config.tenant_claim)?;
-    let company = uuid_claim(&config.company_claim)?;
-    if company.is_some() && tenant.is_none() {
-        return Err(ApiError::Jwt(format!(
-            "A \"{}\" claim needs a \"{}\" claim",
-            config.company_claim, config.tenant_claim
-        )));
+        Some(_) => Err(malformed()),
+    }
+}
+
+/// Who the verified claims say is asking.
+fn identity(config: &Config, claims: Map<String, Value>) -> Result<Identity, ApiError> {
+    let role = role(config, &claims)?;
+    let tenant = uuid_claim(&claims, &config.tenant_claim)?;
+    let company = uuid_claim(&claims, &config.company_claim)?;
+    let missing_tenant =
+        |needed_by: String| ApiError::MissingTenantClaim { claim: config.tenant_claim.clone(), needed_by };
+    if tenant.is_none() && company.is_some() {
+        return Err(missing_tenant(format!("its \"{}\" claim", config.company_claim)));
+    }
+    if tenant.is_none() && !config.acts_without_tenant(&role) {
+        return Err(missing_tenant(format!("its role \"{role}\"")));
     }
     let user = match claims.get(&config.user_claim) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => Some(other.to_string()),
     };
-    let not_roles =
-        || ApiError::Jwt(format!("The \"{}\" claim must be a string or an array of strings", config.tenant_role_claim));
-    let tenant_roles = match claims.get(&config.tenant_role_claim) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(vec![s.clone()]),
-        Some(Value::Array(items)) => {
-            Some(items.iter().map(|v| v.as_str().map(str::to_string).ok_or_else(not_roles)).collect::<Result<_, _>>()?)
-        }
-        Some(_) => return Err(not_roles()),
-    };
-    Ok(Identity { role, claims, authenticated: Authenticated::Yes, tenant, company, user, tenant_roles })
-}
-
-/// The key that must have signed `token`, and the algorithms that key allows: the secret
-/// (HS256), or the JWK named by the token's `kid` (the set's only key when there is no kid),
-/// with the algorithms of its key type, so an HS256 token can never pass as signed by a
-/// public key.
-fn verification_key(secret: &JwtSecret, token: &str) -> Result<(DecodingKey, Vec<Algorithm>), ApiError> {
-    match secret {
-        JwtSecret::Hs256(secret) => Ok((DecodingKey::from_secret(secret.as_bytes()), vec![Algorithm::HS256])),
-        JwtSecret::Jwks(set) => {
-            let header = decode_header(token).map_err(|e| ApiError::Jwt(format!("JWT rejected: {e}")))?;
-            let jwk: &Jwk = match &header.kid {
-                Some(kid) => set.find(kid),
-                None if set.keys.len() == 1 => set.keys.first(),
-                None => None,
-            }
-            .ok_or_else(|| ApiError::Jwt("JWT rejected: no key for its kid".into()))?;
-            let algorithms = match jwk.algorithm {
-                AlgorithmParameters::RSA(_) => vec![Algorithm::RS256, Algorithm::RS384, Algorithm::RS512],
-                AlgorithmParameters::EllipticCurve(_) => vec![Algorithm::ES256, Algorithm::ES384],
-                AlgorithmParameters::OctetKeyPair(_) => vec![Algorithm::EdDSA],
-                AlgorithmParameters::OctetKey(_) => vec![Algorithm::HS256, Algorithm::HS384, Algorithm::HS512],
-            };
-            let key = DecodingKey::from_jwk(jwk).map_err(|e| ApiError::Jwt(format!("JWT rejected: {e}")))?;
-            Ok((key, algorithms))
-        }
-    }
+    let tenant_roles = tenant_roles(&claims, &config.tenant_role_claim)?;
+    Ok(Identity {
+        role,
+        claims: Value::Object(claims),
+        authenticated: Authenticated::Yes,
+        tenant,
+        company,
+        user,
+        tenant_roles,
+    })
 }
 
 /// A token for `role` acting for `tenant`, valid for `seconds`: for the dev stack's examples
@@ -195,20 +179,62 @@ mod tests {
         assert_eq!((id.role.as_str(), id.tenant, id.authenticated), ("tenant_member", Some(t), Authenticated::Yes));
     }
 
+    fn auth(claims: Value) -> Result<Identity, ApiError> {
+        authenticate(&config(), Some(&format!("Bearer {}", token(claims, "s3cret-s3cret-s3cret-s3cret-s3cret"))))
+    }
+
     #[test]
     fn the_user_and_the_tenant_roles_come_from_their_claims() {
-        let secret = "s3cret-s3cret-s3cret-s3cret-s3cret";
-        let auth = |claims: Value| authenticate(&config(), Some(&format!("Bearer {}", token(claims, secret))));
-        let id = auth(json!({"role": "r", "sub": "u-1", "tenant_role": ["hr_manager", "employee"]})).unwrap();
+        let t = Uuid::new_v4();
+        let id = auth(json!({"role": "r", "tenant_id": t, "sub": "u-1", "tenant_role": ["hr_manager", "employee"]}))
+            .unwrap();
         assert_eq!(
             (id.user.as_deref(), id.tenant_roles),
             (Some("u-1"), Some(vec!["hr_manager".into(), "employee".into()]))
         );
-        let id = auth(json!({"role": "r", "tenant_role": "teacher"})).unwrap();
+        let id = auth(json!({"role": "r", "tenant_id": t, "tenant_role": "teacher"})).unwrap();
         assert_eq!((id.user, id.tenant_roles), (None, Some(vec!["teacher".to_string()])));
         for bad in [json!(7), json!(["a", 1]), json!({"a": 1})] {
-            assert!(matches!(auth(json!({"role": "r", "tenant_role": bad})), Err(ApiError::Jwt(_))), "{bad}");
+            let err = auth(json!({"role": "r", "tenant_id": t, "tenant_role": bad})).unwrap_err();
+            assert!(matches!(&err, ApiError::MalformedClaim { claim, .. } if claim == "tenant_role"), "{bad}: {err:?}");
         }
+    }
+
+    #[test]
+    fn a_tenant_role_without_a_tenant_claim_is_refused() {
+        for claims in [
+            json!({"role": "tenant_member"}),
+            json!({"role": "tenant_member", "tenantid": Uuid::new_v4()}),
+            json!({"role": "tenant_member", "tenant_id": null}),
+        ] {
+            let err = auth(claims.clone()).unwrap_err();
+            assert!(
+                matches!(&err, ApiError::MissingTenantClaim { claim, needed_by } if claim == "tenant_id" && needed_by.contains("tenant_member")),
+                "{claims}: {err:?}"
+            );
+        }
+        let err = auth(json!({"role": "platform_admin", "company_id": Uuid::new_v4()})).unwrap_err();
+        assert!(matches!(err, ApiError::MissingTenantClaim { needed_by, .. } if needed_by.contains("company_id")));
+    }
+
+    #[test]
+    fn some_roles_need_no_tenant() {
+        for role in ["platform_admin", "tenancy_analytics", "web_anon"] {
+            let id = auth(json!({"role": role})).unwrap();
+            assert_eq!((id.role.as_str(), id.tenant), (role, None));
+        }
+        assert_eq!(auth(json!({"sub": "someone"})).unwrap().role, "web_anon", "no role: the anonymous one");
+        let mut only_analysts = config();
+        only_analysts.tenantless_roles = vec!["tenancy_analytics".into()];
+        let jwt = token(json!({"role": "platform_admin"}), "s3cret-s3cret-s3cret-s3cret-s3cret");
+        let err = authenticate(&only_analysts, Some(&format!("Bearer {jwt}"))).unwrap_err();
+        assert!(matches!(err, ApiError::MissingTenantClaim { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_role_that_is_not_a_string_is_named_by_its_json() {
+        let t = Uuid::new_v4();
+        assert_eq!(auth(json!({"role": 5, "tenant_id": t})).unwrap().role, "5");
     }
 
     #[test]
@@ -220,18 +246,38 @@ mod tests {
     #[test]
     fn forged_expired_and_malformed_tokens_are_refused() {
         let c = config();
-        let wrong_key = token(json!({"role": "x"}), "another-secret-another-secret-1234");
-        let expired = token(json!({"role": "x", "exp": now() - 120}), "s3cret-s3cret-s3cret-s3cret-s3cret");
-        let not_yet = token(json!({"role": "x", "nbf": now() + 120}), "s3cret-s3cret-s3cret-s3cret-s3cret");
+        let t = Uuid::new_v4();
+        let wrong_key = token(json!({"role": "x", "tenant_id": t}), "another-secret-another-secret-1234");
+        let expired =
+            token(json!({"role": "x", "tenant_id": t, "exp": now() - 120}), "s3cret-s3cret-s3cret-s3cret-s3cret");
+        let not_yet =
+            token(json!({"role": "x", "tenant_id": t, "nbf": now() + 120}), "s3cret-s3cret-s3cret-s3cret-s3cret");
+        let never = token(json!({"role": "x", "tenant_id": t, "exp": "never"}), "s3cret-s3cret-s3cret-s3cret-s3cret");
         // alg "none": header {"alg":"none","typ":"JWT"}, payload {"role":"postgres"}, no signature.
         let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJyb2xlIjoicG9zdGdyZXMifQ.";
-        for bad in [wrong_key.as_str(), expired.as_str(), not_yet.as_str(), none, "garbage"] {
+        for (bad, why) in [
+            (wrong_key.as_str(), JwtError::NoKey("None of the keys was able to decode the JWT".into())),
+            (expired.as_str(), JwtError::Expired),
+            (not_yet.as_str(), JwtError::NotYetValid),
+            (never.as_str(), JwtError::NotNumber("exp")),
+            (none, JwtError::BadAlgorithm("JWT is unsecured but expected 'alg' was not 'none'".into())),
+            ("garbage", JwtError::Parts(1)),
+        ] {
             let err = authenticate(&c, Some(&format!("Bearer {bad}"))).unwrap_err();
-            assert!(matches!(err, ApiError::Jwt(_)), "{bad}: {err:?}");
+            assert!(matches!(&err, ApiError::Jwt(e) if *e == why), "{bad}: {err:?}");
         }
-        assert!(matches!(authenticate(&c, Some("Basic abc")).unwrap_err(), ApiError::Jwt(_)));
+        for (header, why) in
+            [("Basic abc", JwtError::NotBearer), ("Bearer", JwtError::Empty), ("bearer  ", JwtError::Empty)]
+        {
+            assert!(matches!(authenticate(&c, Some(header)).unwrap_err(), ApiError::Jwt(e) if e == why), "{header}");
+        }
         let bad_tenant = token(json!({"role": "x", "tenant_id": "acme"}), "s3cret-s3cret-s3cret-s3cret-s3cret");
-        assert!(matches!(authenticate(&c, Some(&format!("Bearer {bad_tenant}"))).unwrap_err(), ApiError::Jwt(_)));
+        let err = authenticate(&c, Some(&format!("Bearer {bad_tenant}"))).unwrap_err();
+        assert!(matches!(err, ApiError::MalformedClaim { claim, .. } if claim == "tenant_id"));
+        let mut keyless = config();
+        keyless.jwt_secret = None;
+        let err = authenticate(&keyless, Some(&format!("Bearer {expired}"))).unwrap_err();
+        assert!(matches!(err, ApiError::Jwt(JwtError::SecretMissing)));
     }
 
     #[test]

@@ -24,15 +24,19 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("PGRST_SERVER_HOST", "server-host"),
     ("PGRST_SERVER_PORT", "server-port"),
     ("PGRST_SERVER_CORS_ALLOWED_ORIGINS", "server-cors-allowed-origins"),
+    ("PGRST_ADMIN_SERVER_HOST", "admin-server-host"),
+    ("PGRST_ADMIN_SERVER_PORT", "admin-server-port"),
     ("TENANCY_TENANT_CLAIM", "tenancy-tenant-claim"),
     ("TENANCY_COMPANY_CLAIM", "tenancy-company-claim"),
     ("TENANCY_USER_CLAIM", "tenancy-user-claim"),
     ("TENANCY_TENANT_ROLE_CLAIM", "tenancy-tenant-role-claim"),
+    ("TENANCY_TENANTLESS_ROLES", "tenancy-tenantless-roles"),
     ("TENANCY_MAX_BODY_BYTES", "tenancy-max-body-bytes"),
     ("TENANCY_STATEMENT_TIMEOUT_MS", "tenancy-statement-timeout-ms"),
     ("TENANCY_BASE_DOMAIN", "tenancy-base-domain"),
     ("TENANCY_RATE_LIMIT_RPS", "tenancy-rate-limit-rps"),
     ("TENANCY_RATE_LIMIT_BURST", "tenancy-rate-limit-burst"),
+    ("TENANCY_SAFE_UPDATES", "tenancy-safe-updates"),
 ];
 
 /// The file key of a variable, for messages.
@@ -100,6 +104,10 @@ pub struct Config {
     /// PGRST_SERVER_HOST / PGRST_SERVER_PORT.
     pub host: String,
     pub port: u16,
+    /// PGRST_ADMIN_SERVER_HOST / PGRST_ADMIN_SERVER_PORT: where `/live`, `/ready` and
+    /// `/metrics` are served, apart from the API (no port: not at all, as in PostgREST).
+    pub admin_host: String,
+    pub admin_port: Option<u16>,
     /// TENANCY_TENANT_CLAIM / TENANCY_COMPANY_CLAIM: the claims naming the tenant and company.
     pub tenant_claim: String,
     pub company_claim: String,
@@ -107,6 +115,9 @@ pub struct Config {
     /// roles the token claims for them (default `tenant_role`, a string or an array).
     pub user_claim: String,
     pub tenant_role_claim: String,
+    /// TENANCY_TENANTLESS_ROLES: the token roles that act without a tenant (the platform's and
+    /// the analysts'); a token of any other role but the anonymous one must name its tenant.
+    pub tenantless_roles: Vec<String>,
     /// TENANCY_MAX_BODY_BYTES: the largest request body accepted.
     pub max_body_bytes: usize,
     /// PGRST_SERVER_CORS_ALLOWED_ORIGINS: browser origins allowed; unset means any.
@@ -122,6 +133,9 @@ pub struct Config {
     /// (0: no limit) and how many may come at once.
     pub rate_limit_rps: u64,
     pub rate_limit_burst: u64,
+    /// TENANCY_SAFE_UPDATES: refuse a PATCH or DELETE without any filter (it would change every
+    /// row of the tenant); off by default, as PostgREST allows them.
+    pub safe_updates: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -149,6 +163,12 @@ fn qualified_name(setting: &str, value: &str) -> Result<String, ConfigError> {
 }
 
 impl Config {
+    /// Whether a token of `role` may name no tenant: the anonymous role and
+    /// TENANCY_TENANTLESS_ROLES.
+    pub fn acts_without_tenant(&self, role: &str) -> bool {
+        self.anon_role.as_deref() == Some(role) || self.tenantless_roles.iter().any(|r| r == role)
+    }
+
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_vars(&std::env::vars().collect())
     }
@@ -189,15 +209,27 @@ impl Config {
         if role_claim_path.is_empty() {
             return Err(ConfigError(format!("{}: \"{role_claim}\" names no claim", label("PGRST_JWT_ROLE_CLAIM_KEY"))));
         }
-        let port = number("PGRST_SERVER_PORT", 3000)?;
-        Ok(Config {
-            db_uri: get("PGRST_DB_URI").unwrap_or_else(|| "postgresql://".into()),
-            db_schemas: get("PGRST_DB_SCHEMAS")
-                .unwrap_or_else(|| "public".into())
+        let port = |name: &str, default: u64| -> Result<u16, ConfigError> {
+            let value = number(name, default)?;
+            u16::try_from(value).map_err(|_| ConfigError(format!("{}: {value} is not a port", label(name))))
+        };
+        let list = |name: &str, default: &str| -> Vec<String> {
+            get(name)
+                .unwrap_or_else(|| default.into())
                 .split(',')
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
-                .collect(),
+                .collect()
+        };
+        let flag = |name: &str| match get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(ConfigError(format!("{}: \"{other}\" is not true or false", label(name)))),
+        };
+        let host = get("PGRST_SERVER_HOST").unwrap_or_else(|| "127.0.0.1".into());
+        Ok(Config {
+            db_uri: get("PGRST_DB_URI").unwrap_or_else(|| "postgresql://".into()),
+            db_schemas: list("PGRST_DB_SCHEMAS", "public"),
             anon_role: get("PGRST_DB_ANON_ROLE"),
             jwt_secret: get("PGRST_JWT_SECRET").map(jwt_secret).transpose()?,
             jwt_aud: get("PGRST_JWT_AUD"),
@@ -205,13 +237,15 @@ impl Config {
             pool_size: number("PGRST_DB_POOL", 10)? as usize,
             max_rows: get("PGRST_DB_MAX_ROWS").map(|_| number("PGRST_DB_MAX_ROWS", 0)).transpose()?,
             tx_end,
-            host: get("PGRST_SERVER_HOST").unwrap_or_else(|| "127.0.0.1".into()),
-            port: u16::try_from(port)
-                .map_err(|_| ConfigError(format!("{}: {port} is not a port", label("PGRST_SERVER_PORT"))))?,
+            admin_host: get("PGRST_ADMIN_SERVER_HOST").unwrap_or_else(|| host.clone()),
+            admin_port: get("PGRST_ADMIN_SERVER_PORT").map(|_| port("PGRST_ADMIN_SERVER_PORT", 0)).transpose()?,
+            host,
+            port: port("PGRST_SERVER_PORT", 3000)?,
             tenant_claim: get("TENANCY_TENANT_CLAIM").unwrap_or_else(|| "tenant_id".into()),
             company_claim: get("TENANCY_COMPANY_CLAIM").unwrap_or_else(|| "company_id".into()),
             user_claim: get("TENANCY_USER_CLAIM").unwrap_or_else(|| "sub".into()),
             tenant_role_claim: get("TENANCY_TENANT_ROLE_CLAIM").unwrap_or_else(|| "tenant_role".into()),
+            tenantless_roles: list("TENANCY_TENANTLESS_ROLES", "platform_admin,tenancy_analytics"),
             max_body_bytes: number("TENANCY_MAX_BODY_BYTES", 1024 * 1024)? as usize,
             cors_origins: get("PGRST_SERVER_CORS_ALLOWED_ORIGINS")
                 .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect()),
@@ -220,6 +254,7 @@ impl Config {
             pre_request: get("PGRST_DB_PRE_REQUEST").map(|f| qualified_name("PGRST_DB_PRE_REQUEST", &f)).transpose()?,
             rate_limit_rps: number("TENANCY_RATE_LIMIT_RPS", 0)?,
             rate_limit_burst: number("TENANCY_RATE_LIMIT_BURST", 100)?,
+            safe_updates: flag("TENANCY_SAFE_UPDATES")?,
         })
     }
 }
@@ -326,6 +361,30 @@ mod tests {
         assert_eq!(c.role_claim_path, vec!["role"]);
         assert_eq!((c.port, c.pool_size, c.tx_end), (3000, 10, TxEnd::Commit));
         assert_eq!(c.tenant_claim, "tenant_id");
+    }
+
+    #[test]
+    fn the_admin_port_is_off_unless_set() {
+        let c = Config::from_vars(&vars(&[("PGRST_SERVER_HOST", "0.0.0.0")])).unwrap();
+        assert_eq!((c.admin_port, c.admin_host.as_str()), (None, "0.0.0.0"));
+        let c = Config::from_vars(&vars(&[("PGRST_ADMIN_SERVER_PORT", "3001")])).unwrap();
+        assert_eq!((c.admin_port, c.admin_host.as_str()), (Some(3001), "127.0.0.1"), "the API's host by default");
+        let e = Config::from_vars(&vars(&[("PGRST_ADMIN_SERVER_PORT", "70000")])).unwrap_err();
+        assert_eq!(e.0, "PGRST_ADMIN_SERVER_PORT (admin-server-port): 70000 is not a port");
+    }
+
+    #[test]
+    fn tenantless_roles_and_safe_updates() {
+        let c = Config::from_vars(&vars(&[("PGRST_DB_ANON_ROLE", "web_anon")])).unwrap();
+        assert_eq!(c.tenantless_roles, vec!["platform_admin", "tenancy_analytics"]);
+        assert!(c.acts_without_tenant("web_anon") && c.acts_without_tenant("platform_admin"));
+        assert!(!c.acts_without_tenant("tenant_member"));
+        assert!(!c.safe_updates, "off by default, as PostgREST");
+        let c = Config::from_vars(&vars(&[("TENANCY_TENANTLESS_ROLES", "ops, "), ("TENANCY_SAFE_UPDATES", "TRUE")]))
+            .unwrap();
+        assert_eq!((c.tenantless_roles, c.safe_updates), (vec!["ops".to_string()], true));
+        let e = Config::from_vars(&vars(&[("TENANCY_SAFE_UPDATES", "yes")])).unwrap_err();
+        assert_eq!(e.0, "TENANCY_SAFE_UPDATES (tenancy-safe-updates): \"yes\" is not true or false");
     }
 
     #[test]

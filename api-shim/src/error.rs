@@ -1,6 +1,7 @@
 //! One error type for the whole request path. Each variant knows its HTTP status and
-//! PostgREST code; a database error is mapped by SQLSTATE as PostgREST does (`mapSQLtoHTTP`),
-//! plus tenancy's own class TN. Server-side failures get a generic body: the cause is logged.
+//! PostgREST code; a database error is mapped by SQLSTATE as PostgREST does (`db_error.rs`).
+//! Server-side failures get a generic body: the cause is logged.
+use crate::db_error;
 use crate::query_grammar::GrammarError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,12 +31,29 @@ pub enum ApiError {
     InvalidBody(String),
     /// `Accept: application/vnd.pgrst.object+json` and not exactly one row.
     NotSingular(i64),
+    /// `Prefer: handling=strict, max-affected=n` and the statement touched (or the function
+    /// returned) this many rows, more than n.
+    MaxAffectedExceeded(i64),
+    /// `max-affected` with `handling=strict` on a function that returns one value or one row:
+    /// there is nothing to count.
+    MaxAffectedNeedsSet,
+    /// TENANCY_SAFE_UPDATES and a PATCH or DELETE (the method) without any filter.
+    UnfilteredWrite(String),
     /// A header we cannot honour (`Range`, `Accept`).
     UnsupportedHeader { status: StatusCode, message: String },
-    /// The bearer token is missing where required, malformed, forged or expired.
-    Jwt(String),
+    /// The path names nothing this server serves (more than one segment, outside `/rpc/`).
+    UnknownPath,
+    /// The path exists but does not take this method.
+    UnsupportedMethod(String),
+    /// The bearer token cannot be trusted or used (PostgREST's PGRST30x).
+    Jwt(JwtError),
     /// No token and no anonymous role configured.
     AnonymousDisabled,
+    /// A token whose role acts for a tenant names none (`TENANCY_TENANTLESS_ROLES` lists the
+    /// roles that need none): refused rather than run with no rows visible.
+    MissingTenantClaim { claim: String, needed_by: String },
+    /// A tenancy claim that is not of its form (`tenant_id` a UUID, `tenant_role` strings).
+    MalformedClaim { claim: String, expected: &'static str },
     /// The tenant named by `X-Tenant-ID` disagrees with the token's.
     TenantMismatch,
     /// The tenant sent more requests than its rate allows; retry after this many seconds.
@@ -50,6 +68,85 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// Why a bearer token was refused, with PostgREST's codes and messages (clients and
+/// middleware match on them): PGRST300 the server has no key, PGRST301 the token cannot be
+/// decoded or verified, PGRST303 its claims are not valid now or here.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JwtError {
+    /// A token came and the server has no PGRST_JWT_SECRET to check it with.
+    SecretMissing,
+    /// `Authorization` with another scheme than `Bearer` (PostgREST would ignore it and go on
+    /// anonymously; a client that sent credentials is told they were not used).
+    NotBearer,
+    /// `Authorization: Bearer` and nothing after it.
+    Empty,
+    /// Not three dot-separated parts: the number of parts.
+    Parts(usize),
+    /// A part that is not base64url, or a header that is not a JSON object naming an `alg`.
+    Undecodable,
+    /// An `alg` the key does not take (`none` included); why, for `details`.
+    BadAlgorithm(String),
+    /// No key for the token (its `kid`), or a signature no key verifies; why, for `details`.
+    NoKey(String),
+    Expired,
+    NotYetValid,
+    IssuedInFuture,
+    NotInAudience,
+    /// `exp`, `nbf` or `iat` present but not a number.
+    NotNumber(&'static str),
+    AudienceNotStrings,
+    /// The payload is not a JSON object.
+    ClaimsNotObject,
+}
+
+impl JwtError {
+    fn code(&self) -> &'static str {
+        match self {
+            JwtError::SecretMissing => "PGRST300",
+            JwtError::NotBearer
+            | JwtError::Empty
+            | JwtError::Parts(_)
+            | JwtError::Undecodable
+            | JwtError::BadAlgorithm(_)
+            | JwtError::NoKey(_) => "PGRST301",
+            _ => "PGRST303",
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            JwtError::SecretMissing => "Server lacks JWT secret".into(),
+            JwtError::NotBearer => "The Authorization header must be \"Bearer <token>\"".into(),
+            JwtError::Empty => "Empty JWT is sent in Authorization header".into(),
+            JwtError::Parts(n) => format!("Expected 3 parts in JWT; got {n}"),
+            JwtError::Undecodable => "JWT cryptographic operation failed".into(),
+            JwtError::BadAlgorithm(_) => "Wrong or unsupported encoding algorithm".into(),
+            JwtError::NoKey(_) => "No suitable key or wrong key type".into(),
+            JwtError::Expired => "JWT expired".into(),
+            JwtError::NotYetValid => "JWT not yet valid".into(),
+            JwtError::IssuedInFuture => "JWT issued at future".into(),
+            JwtError::NotInAudience => "JWT not in audience".into(),
+            JwtError::NotNumber(claim) => format!("The JWT '{claim}' claim must be a number"),
+            JwtError::AudienceNotStrings => "The JWT 'aud' claim must be a string or an array of strings".into(),
+            JwtError::ClaimsNotObject => "Parsing claims failed".into(),
+        }
+    }
+
+    fn details(&self) -> Option<String> {
+        match self {
+            JwtError::BadAlgorithm(why) | JwtError::NoKey(why) => Some(why.clone()),
+            _ => None,
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            JwtError::SecretMissing => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+}
+
 /// Whether the request carried a token: PostgREST answers 401 instead of 403 to anonymous
 /// requests that lack privileges.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,119 +155,110 @@ pub enum Authenticated {
     No,
 }
 
-struct Parts {
-    status: StatusCode,
-    code: String,
-    message: String,
-    details: Option<String>,
-    hint: Option<String>,
-    extra: Map<String, Value>,
+/// What an error looks like to the client, and what only the log gets.
+pub(crate) struct Parts {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    /// Text, or structured JSON where the database's DETAIL is a JSON report (`TN042`).
+    pub details: Option<Value>,
+    pub hint: Option<String>,
+    /// Fields beside PostgREST's (`module`, `upgrade`, `permission`).
+    pub extra: Map<String, Value>,
+    /// What the operator needs and the caller must not see (the database's hint for a
+    /// suspended tenant): it goes to the request's log line.
+    pub operator_note: Option<String>,
 }
 
-fn parts(status: StatusCode, code: &str, message: impl Into<String>) -> Parts {
-    Parts { status, code: code.into(), message: message.into(), details: None, hint: None, extra: Map::new() }
-}
-
-/// PostgreSQL's SQLSTATE to an HTTP status: PostgREST's table, then tenancy's class TN.
-pub fn status_for_sqlstate(code: &str, authenticated: Authenticated) -> StatusCode {
-    let class = &code[..code.len().min(2)];
-    match code {
-        "42501" if authenticated == Authenticated::No => StatusCode::UNAUTHORIZED,
-        "42501" => StatusCode::FORBIDDEN,
-        "23503" | "23505" => StatusCode::CONFLICT,
-        "25006" => StatusCode::METHOD_NOT_ALLOWED,
-        "42883" | "42P01" => StatusCode::NOT_FOUND,
-        "42P17" | "P0001" => StatusCode::BAD_REQUEST,
-        // statement_timeout: the request asked for more work than the server allows.
-        "57014" => StatusCode::GATEWAY_TIMEOUT,
-        "TN001" => StatusCode::NOT_FOUND,
-        "TN002" | "TN003" | "TN005" | "TN010" | "TN071" => StatusCode::FORBIDDEN,
-        "TN025" => StatusCode::CONFLICT,
-        "TN004" => StatusCode::UNAUTHORIZED,
-        _ => match class {
-            "08" | "53" => StatusCode::SERVICE_UNAVAILABLE,
-            "0L" | "0P" | "28" => StatusCode::FORBIDDEN,
-            "54" => StatusCode::PAYLOAD_TOO_LARGE,
-            "09" | "25" | "2D" | "38" | "39" | "3B" | "40" | "55" | "57" | "58" | "F0" | "HV" | "P0" | "XX" => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            _ => StatusCode::BAD_REQUEST,
-        },
+pub(crate) fn parts(status: StatusCode, code: &str, message: impl Into<String>) -> Parts {
+    Parts {
+        status,
+        code: code.into(),
+        message: message.into(),
+        details: None,
+        hint: None,
+        extra: Map::new(),
+        operator_note: None,
     }
+}
+
+impl Parts {
+    fn details(mut self, details: impl Into<String>) -> Parts {
+        self.details = Some(Value::String(details.into()));
+        self
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Parts {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// `WWW-Authenticate` for a refused token (RFC 6750): the reason as `error_description`, a
+/// quoted string, with the characters a header may not carry left out.
+fn invalid_token_challenge(message: &str) -> HeaderValue {
+    let description: String = message
+        .chars()
+        .filter(|c| c.is_ascii() && !c.is_ascii_control())
+        .flat_map(|c| match c {
+            '"' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    HeaderValue::from_str(&format!("Bearer error=\"invalid_token\", error_description=\"{description}\""))
+        .expect("printable ASCII")
 }
 
 impl ApiError {
     fn parts(&self) -> Parts {
         match self {
             ApiError::Grammar(e) => {
-                let mut p = parts(StatusCode::BAD_REQUEST, e.code(), e.message());
-                p.details = e.details().map(str::to_string);
-                p
+                let p = parts(StatusCode::BAD_REQUEST, e.code(), e.message());
+                match e.details() {
+                    Some(d) => p.details(d),
+                    None => p,
+                }
             }
             ApiError::UnacceptableSchema(schema) => {
-                let mut p =
-                    parts(StatusCode::NOT_ACCEPTABLE, "PGRST106", "The schema must be one of the exposed schemas");
-                p.details = Some(format!("requested schema: {schema}"));
-                p
+                parts(StatusCode::NOT_ACCEPTABLE, "PGRST106", "The schema must be one of the exposed schemas")
+                    .details(format!("requested schema: {schema}"))
             }
-            ApiError::UnknownRelation { schema, name } => {
-                let mut p = parts(
-                    StatusCode::NOT_FOUND,
-                    "PGRST205",
-                    format!("Could not find the table '{schema}.{name}' in the schema cache"),
-                );
-                p.hint = Some(
-                    "Check the path and the Accept-Profile header; after a migration the cache reloads by itself."
-                        .into(),
-                );
-                p
-            }
-            ApiError::UnknownFunction { schema, name, args } => {
-                let mut p = parts(
-                    StatusCode::NOT_FOUND,
-                    "PGRST202",
-                    format!("Could not find the function {schema}.{name}({}) in the schema cache", args.join(", ")),
-                );
-                p.hint = Some("Arguments are matched by name: every required one, and only known ones.".into());
-                p
-            }
+            ApiError::UnknownRelation { schema, name } => parts(
+                StatusCode::NOT_FOUND,
+                "PGRST205",
+                format!("Could not find the table '{schema}.{name}' in the schema cache"),
+            )
+            .hint("Check the path and the Accept-Profile header; after a migration the cache reloads by itself."),
+            ApiError::UnknownFunction { schema, name, args } => parts(
+                StatusCode::NOT_FOUND,
+                "PGRST202",
+                format!("Could not find the function {schema}.{name}({}) in the schema cache", args.join(", ")),
+            )
+            .hint("Arguments are matched by name: every required one, and only known ones."),
             ApiError::UnknownColumn { relation, column } => parts(
                 StatusCode::BAD_REQUEST,
                 "PGRST204",
                 format!("Could not find the '{column}' column of '{relation}' in the schema cache"),
             ),
-            ApiError::NoRelationship { parent, name } => {
-                let mut p = parts(
-                    StatusCode::BAD_REQUEST,
-                    "PGRST200",
-                    format!("Could not find a relationship between '{parent}' and '{name}' in the schema cache"),
-                );
-                p.hint = Some(
-                    "Embedding follows foreign keys, or for many-to-many a junction table whose primary key holds \
-                     the columns of its foreign keys to both."
-                        .into(),
-                );
-                p
-            }
-            ApiError::AmbiguousRelationship { parent, name, candidates } => {
-                let mut p = parts(
-                    StatusCode::MULTIPLE_CHOICES,
-                    "PGRST201",
-                    format!("Could not embed because more than one relationship was found for '{parent}' and '{name}'"),
-                );
-                p.details = Some(candidates.join(", "));
-                p.hint = Some(format!("Name one: {name}!<foreign key>(...), or {name}!<junction table>(...)"));
-                p
-            }
+            ApiError::NoRelationship { parent, name } => parts(
+                StatusCode::BAD_REQUEST,
+                "PGRST200",
+                format!("Could not find a relationship between '{parent}' and '{name}' in the schema cache"),
+            )
+            .hint(
+                "Embedding follows foreign keys, or for many-to-many a junction table whose primary key holds the \
+                 columns of its foreign keys to both.",
+            ),
+            ApiError::AmbiguousRelationship { parent, name, candidates } => parts(
+                StatusCode::MULTIPLE_CHOICES,
+                "PGRST201",
+                format!("Could not embed because more than one relationship was found for '{parent}' and '{name}'"),
+            )
+            .details(candidates.join(", "))
+            .hint(format!("Name one: {name}!<foreign key>(...), or {name}!<junction table>(...)")),
             ApiError::SpreadNotToOne { parent, name } => {
-                let mut p = parts(
-                    StatusCode::BAD_REQUEST,
-                    "PGRST119",
-                    format!("A spread operation on '{name}' is not possible"),
-                );
-                p.details =
-                    Some(format!("'{parent}' and '{name}' do not form a many-to-one or one-to-one relationship"));
-                p
+                parts(StatusCode::BAD_REQUEST, "PGRST119", format!("A spread operation on '{name}' is not possible"))
+                    .details(format!("'{parent}' and '{name}' do not form a many-to-one or one-to-one relationship"))
             }
             ApiError::NotEmbedded(path) => parts(
                 StatusCode::BAD_REQUEST,
@@ -179,66 +267,62 @@ impl ApiError {
             ),
             ApiError::InvalidBody(why) => parts(StatusCode::BAD_REQUEST, "PGRST102", why.clone()),
             ApiError::NotSingular(rows) => {
-                let mut p = parts(
-                    StatusCode::NOT_ACCEPTABLE,
-                    "PGRST116",
-                    "JSON object requested, multiple (or no) rows returned",
-                );
-                p.details = Some(format!("The result contains {rows} rows"));
-                p
+                parts(StatusCode::NOT_ACCEPTABLE, "PGRST116", "JSON object requested, multiple (or no) rows returned")
+                    .details(format!("The result contains {rows} rows"))
             }
+            ApiError::MaxAffectedExceeded(rows) => {
+                parts(StatusCode::BAD_REQUEST, "PGRST124", "Query result exceeds max-affected preference constraint")
+                    .details(format!("The query affects {rows} rows"))
+            }
+            ApiError::MaxAffectedNeedsSet => parts(
+                StatusCode::BAD_REQUEST,
+                "PGRST128",
+                "Function must return SETOF or TABLE when max-affected preference is used with handling=strict",
+            ),
+            ApiError::UnfilteredWrite(method) => parts(
+                StatusCode::BAD_REQUEST,
+                "TN104",
+                format!("{method} without a filter would change every row: this server requires one"),
+            )
+            .hint("Add a filter (e.g. ?id=eq.…); TENANCY_SAFE_UPDATES is on."),
             ApiError::UnsupportedHeader { status, message } => parts(*status, "PGRST103", message.clone()),
-            ApiError::Jwt(why) => parts(StatusCode::UNAUTHORIZED, "PGRST301", why.clone()),
-            ApiError::AnonymousDisabled => {
-                parts(StatusCode::UNAUTHORIZED, "PGRST302", "Anonymous access is disabled: send a bearer token")
+            ApiError::UnknownPath => parts(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL"),
+            ApiError::UnsupportedMethod(method) => {
+                parts(StatusCode::METHOD_NOT_ALLOWED, "PGRST117", format!("Unsupported HTTP method: {method}"))
             }
-            ApiError::TenantMismatch => {
-                let mut p = parts(
-                    StatusCode::FORBIDDEN,
-                    "TN101",
-                    "The tenant named by the request disagrees with the token's tenant",
-                );
-                p.hint = Some("X-Tenant-ID may only repeat the tenant of the token.".into());
-                p
+            ApiError::Jwt(e) => {
+                let p = parts(e.status(), e.code(), e.message());
+                match e.details() {
+                    Some(d) => p.details(d),
+                    None => p,
+                }
             }
+            ApiError::AnonymousDisabled => parts(StatusCode::UNAUTHORIZED, "PGRST302", "Anonymous access is disabled"),
+            ApiError::MissingTenantClaim { claim, needed_by } => parts(
+                StatusCode::UNAUTHORIZED,
+                "TN102",
+                format!("The token has no \"{claim}\" claim, which {needed_by} needs"),
+            )
+            .hint(format!("Tokens of tenant roles name their tenant in \"{claim}\".")),
+            ApiError::MalformedClaim { claim, expected } => {
+                parts(StatusCode::UNAUTHORIZED, "TN103", format!("The token's \"{claim}\" claim must be {expected}"))
+            }
+            ApiError::TenantMismatch => parts(
+                StatusCode::FORBIDDEN,
+                "TN101",
+                "The tenant named by the request disagrees with the token's tenant",
+            )
+            .hint("X-Tenant-ID may only repeat the tenant of the token."),
             ApiError::RateLimited(seconds) => {
-                let mut p = parts(StatusCode::TOO_MANY_REQUESTS, "TN429", "Too many requests for this tenant");
-                p.hint = Some(format!("Retry after {seconds} s."));
-                p
+                parts(StatusCode::TOO_MANY_REQUESTS, "TN429", "Too many requests for this tenant")
+                    .hint(format!("Retry after {seconds} s."))
             }
             ApiError::PayloadTooLarge(limit) => parts(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "PGRST413",
                 format!("The request body is larger than {limit} bytes"),
             ),
-            ApiError::Database(db, authenticated) => {
-                let code = db.code().code();
-                let status = status_for_sqlstate(code, *authenticated);
-                if code == "57014" {
-                    return parts(status, code, "The statement ran longer than the server allows");
-                }
-                if status.is_server_error() {
-                    return parts(status, code, "The database could not complete the request");
-                }
-                let mut p = parts(status, code, db.message());
-                p.details = db.detail().map(str::to_string);
-                p.hint = db.hint().map(str::to_string);
-                if code == "TN010" {
-                    // The extension's DETAIL is "module=<key> upgrade=<bool>" (0.1.0: "module=<key>",
-                    // always an upgrade): frontends offer a plan upgrade only where one would help.
-                    let field = |name: &str| {
-                        db.detail()?.split_whitespace().find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
-                    };
-                    p.extra.insert("module".into(), json!(field("module").unwrap_or_default()));
-                    p.extra.insert("upgrade".into(), json!(field("upgrade") != Some("false")));
-                }
-                if code == "TN071" {
-                    // DETAIL "permission=<module>:<action>": which permission the user lacks.
-                    let permission = db.detail().and_then(|d| d.strip_prefix("permission=")).unwrap_or_default();
-                    p.extra.insert("permission".into(), json!(permission));
-                }
-                p
-            }
+            ApiError::Database(db, authenticated) => db_error::response_parts(db, *authenticated),
             ApiError::Unavailable(_) => {
                 parts(StatusCode::SERVICE_UNAVAILABLE, "PGRST000", "The database is not available")
             }
@@ -248,6 +332,28 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         self.parts().status
+    }
+
+    /// `WWW-Authenticate` of a 401: why the token was refused, or (no token, or a role the
+    /// database does not know) just the scheme, as PostgREST.
+    fn challenge(&self, p: &Parts) -> Option<HeaderValue> {
+        match self {
+            ApiError::Jwt(_) | ApiError::MissingTenantClaim { .. } | ApiError::MalformedClaim { .. }
+                if p.status == StatusCode::UNAUTHORIZED =>
+            {
+                Some(invalid_token_challenge(&p.message))
+            }
+            _ if p.status == StatusCode::UNAUTHORIZED => Some(HeaderValue::from_static("Bearer")),
+            _ => None,
+        }
+    }
+
+    fn retry_after(&self, p: &Parts) -> Option<String> {
+        match self {
+            ApiError::RateLimited(seconds) => Some(seconds.to_string()),
+            _ if p.status == StatusCode::SERVICE_UNAVAILABLE => Some("1".into()),
+            _ => None,
+        }
     }
 }
 
@@ -265,7 +371,7 @@ pub struct Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let p = self.error.parts();
+        let mut p = self.error.parts();
         let label = match p.code.as_ref() {
             "TN010" => "Module not enabled".to_string(),
             "TN071" => "Permission denied".to_string(),
@@ -280,21 +386,20 @@ impl IntoResponse for Failure {
             "timestamp": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
             "requestId": self.request_id,
         });
-        body.as_object_mut().expect("a JSON object").extend(p.extra);
+        body.as_object_mut().expect("a JSON object").extend(std::mem::take(&mut p.extra));
         let mut response = (p.status, axum::Json(body)).into_response();
-        if p.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        if let Some(challenge) = self.error.challenge(&p) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
         }
-        let retry_after = match &self.error {
-            ApiError::RateLimited(seconds) => Some(seconds.to_string()),
-            _ if p.status == StatusCode::SERVICE_UNAVAILABLE => Some("1".into()),
-            _ => None,
-        };
-        if let Some(seconds) = retry_after {
+        if let Some(seconds) = self.error.retry_after(&p) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&seconds).expect("digits"));
         }
-        // The cause of a server-side failure is logged by the request span, not sent.
+        // The cause of a server-side failure, and what only the operator may read, are logged
+        // by the request's log line, not sent.
         response.extensions_mut().insert(ErrorCause(format!("{:?}", self.error)));
+        if let Some(note) = p.operator_note {
+            response.extensions_mut().insert(OperatorNote(note));
+        }
         response
     }
 }
@@ -303,24 +408,45 @@ impl IntoResponse for Failure {
 #[derive(Clone)]
 pub struct ErrorCause(pub String);
 
+/// What the database told the operator about a refusal the caller sees in other words.
+#[derive(Clone)]
+pub struct OperatorNote(pub String);
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn sqlstates_map_like_postgrest() {
-        let s = |c| status_for_sqlstate(c, Authenticated::Yes);
-        assert_eq!(s("23505"), StatusCode::CONFLICT);
-        assert_eq!(s("42501"), StatusCode::FORBIDDEN);
-        assert_eq!(status_for_sqlstate("42501", Authenticated::No), StatusCode::UNAUTHORIZED);
-        assert_eq!(s("42P01"), StatusCode::NOT_FOUND);
-        assert_eq!(s("22P02"), StatusCode::BAD_REQUEST);
-        assert_eq!(s("08006"), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(s("XX000"), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(s("TN010"), StatusCode::FORBIDDEN);
-        assert_eq!(s("TN071"), StatusCode::FORBIDDEN);
-        assert_eq!(s("TN002"), StatusCode::FORBIDDEN);
-        assert_eq!(s("TN001"), StatusCode::NOT_FOUND);
-        assert_eq!(s("TN040"), StatusCode::BAD_REQUEST);
+    fn a_refused_token_says_why_in_its_challenge() {
+        let challenge = |e: ApiError| {
+            let p = e.parts();
+            e.challenge(&p).map(|h| h.to_str().unwrap().to_string())
+        };
+        assert_eq!(
+            challenge(ApiError::Jwt(JwtError::Expired)).as_deref(),
+            Some("Bearer error=\"invalid_token\", error_description=\"JWT expired\"")
+        );
+        let missing =
+            ApiError::MissingTenantClaim { claim: "tenant_id".into(), needed_by: "its role \"a\"b\n\u{e9}\"".into() };
+        assert_eq!(
+            challenge(missing).as_deref(),
+            Some(
+                "Bearer error=\"invalid_token\", error_description=\"The token has no \\\"tenant_id\\\" claim, \
+                 which its role \\\"a\\\"b\\\" needs\""
+            ),
+            "quotes escaped, control and non-ASCII characters left out"
+        );
+        assert_eq!(challenge(ApiError::AnonymousDisabled).as_deref(), Some("Bearer"));
+        assert_eq!(challenge(ApiError::Jwt(JwtError::SecretMissing)), None, "a 500, not the client's token");
+        assert_eq!(challenge(ApiError::TenantMismatch), None);
+    }
+
+    #[test]
+    fn token_errors_carry_postgrests_codes() {
+        let code = |e: JwtError| (e.status().as_u16(), e.code(), e.message());
+        assert_eq!(code(JwtError::Parts(2)), (401, "PGRST301", "Expected 3 parts in JWT; got 2".into()));
+        assert_eq!(code(JwtError::NotYetValid), (401, "PGRST303", "JWT not yet valid".into()));
+        assert_eq!(code(JwtError::NotNumber("exp")), (401, "PGRST303", "The JWT 'exp' claim must be a number".into()));
+        assert_eq!(code(JwtError::SecretMissing), (500, "PGRST300", "Server lacks JWT secret".into()));
     }
 }

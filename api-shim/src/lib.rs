@@ -4,8 +4,11 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod db_error;
 pub mod error;
 pub mod health;
+pub mod jwt;
+pub mod keep_alive;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;

@@ -1,39 +1,103 @@
-//! `tenancy-api [FILE]`: configuration from the file (PostgREST's format, optional) and the
-//! environment over it, then serve until SIGTERM or Ctrl-C, finishing requests in flight.
+//! `tenancy-api [CONFIG_FILE]`: configuration from the file (PostgREST's format, optional) and
+//! the environment over it, then serve until SIGTERM or Ctrl-C, finishing requests in flight;
+//! the admin port too, when PGRST_ADMIN_SERVER_PORT names one.
 //! `tenancy-api token TENANT_ID|- [ROLE]` prints a day-long token signed with PGRST_JWT_SECRET
-//! (`-`: no tenant, e.g. for platform_admin).
+//! (`-`: no tenant, for a role that needs none, e.g. platform_admin).
+use clap::{CommandFactory, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
 use tenancy_api::{app, auth, config::Config};
 use tracing_subscriber::EnvFilter;
+use uuid::Uuid;
+
+/// The REST server of Tenancy: PostgREST's URL grammar over the exposed schemas, with the
+/// tenant of each request entered from its token.
+#[derive(Parser)]
+#[command(name = "tenancy-api", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// A configuration file in PostgREST's format (`db-uri = "..."`); variables set in the
+    /// environment (PGRST_DB_URI, ...) override its keys.
+    config_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a day-long token signed with PGRST_JWT_SECRET (an HS256 secret).
+    Token {
+        /// The tenant the token acts for, or - for none (platform_admin, tenancy_analytics).
+        #[arg(value_name = "TENANT_ID|-", value_parser = tenant_argument)]
+        tenant: Tenant,
+        /// The token's role.
+        #[arg(default_value = "tenant_member")]
+        role: String,
+    },
+}
+
+#[derive(Clone)]
+struct Tenant(Option<Uuid>);
+
+fn tenant_argument(value: &str) -> Result<Tenant, String> {
+    match value {
+        "-" => Ok(Tenant(None)),
+        id => id.parse().map(|id| Tenant(Some(id))).map_err(|_| "a UUID, or - for none".to_string()),
+    }
+}
+
+fn main() -> ExitCode {
+    // Usage mistakes exit 2 with the usage on stderr; --help and --version exit 0.
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Token { tenant, role }) => token(tenant.0, &role),
+        None => serve(cli.config_file),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tenancy-api: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn token(tenant: Option<Uuid>, role: &str) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let Some(tenancy_api::config::JwtSecret::Hs256(secret)) = &config.jwt_secret else {
+        anyhow::bail!("PGRST_JWT_SECRET must be an HS256 secret to issue tokens");
+    };
+    if tenant.is_none() && !config.acts_without_tenant(role) {
+        // The server would refuse it (TN102): say so now.
+        let mut cli = Cli::command().bin_name("tenancy-api");
+        cli.build();
+        cli.find_subcommand_mut("token")
+            .expect("a declared subcommand")
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                format!("the role {role} acts for a tenant: give its TENANT_ID (TENANCY_TENANTLESS_ROLES lists the roles that need none)"),
+            )
+            .exit();
+    }
+    println!("{}", auth::issue_token(secret, role, tenant, 24 * 3600));
+    Ok(())
+}
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("token") {
-        let config = Config::from_env()?;
-        let Some(tenancy_api::config::JwtSecret::Hs256(secret)) = config.jwt_secret else {
-            anyhow::bail!("PGRST_JWT_SECRET must be an HS256 secret to issue tokens");
-        };
-        let tenant = args
-            .get(1)
-            .filter(|t| *t != "-")
-            .map(|t| t.parse())
-            .transpose()
-            .map_err(|_| anyhow::anyhow!("TENANT_ID must be a UUID, or - for none"))?;
-        let role = args.get(2).map_or("tenant_member", String::as_str);
-        println!("{}", auth::issue_token(&secret, role, tenant, 24 * 3600));
-        return Ok(());
-    }
+async fn serve(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
-    if args.len() > 1 || args.first().is_some_and(|a| a.starts_with('-')) {
-        anyhow::bail!("usage: tenancy-api [CONFIG_FILE] | tenancy-api token TENANT_ID|- [ROLE]");
-    }
-    let config = Config::load(args.first().map(std::path::Path::new))?;
+    let config = Config::load(config_file.as_deref())?;
     let address = format!("{}:{}", config.host, config.port);
+    let admin_address = config.admin_port.map(|port| format!("{}:{port}", config.admin_host));
     let state = app::build_state(config).await?;
     let listener = tokio::net::TcpListener::bind(&address).await?;
+    if let Some(admin_address) = admin_address {
+        let admin = tokio::net::TcpListener::bind(&admin_address).await?;
+        tracing::info!(address = %admin_address, "admin server listening");
+        tokio::spawn(app::serve_admin(admin, state.clone()));
+    }
     tracing::info!(%address, "tenancy-api listening");
     axum::serve(listener, app::app(state)).with_graceful_shutdown(shutdown()).await?;
     Ok(())

@@ -1,6 +1,8 @@
 //! One log line and one metrics sample per request: request id, route template, method,
-//! status, duration, and the tenant the handler acted for.
-use crate::error::ErrorCause;
+//! status, duration, the tenant the handler acted for, and what only the operator may read
+//! (the cause of a server-side failure; the database's note on a refusal the caller saw in
+//! other words).
+use crate::error::{ErrorCause, OperatorNote};
 use crate::request_id::RequestId;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -33,10 +35,11 @@ pub async fn track(State(state): State<Arc<AppState>>, mut request: Request, nex
     state.metrics.record(&route, &method, status.as_u16(), elapsed);
     let tenant = tenant.0.lock().expect("request tenant lock").map(|t| t.to_string());
     let cause = response.extensions().get::<ErrorCause>().map(|c| c.0.as_str());
+    let operator_note = response.extensions().get::<OperatorNote>().map(|n| n.0.as_str());
     if status.is_server_error() {
         tracing::error!(request_id = %id, %method, %route, status = status.as_u16(), tenant, ms = elapsed.as_secs_f64() * 1000.0, cause, "request failed");
     } else {
-        tracing::info!(request_id = %id, %method, %route, status = status.as_u16(), tenant, ms = elapsed.as_secs_f64() * 1000.0, "request");
+        tracing::info!(request_id = %id, %method, %route, status = status.as_u16(), tenant, ms = elapsed.as_secs_f64() * 1000.0, operator_note, "request");
     }
     response
 }

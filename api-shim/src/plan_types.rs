@@ -174,6 +174,13 @@ pub enum Condition {
     EmbedExists(Box<Embed>),
 }
 
+impl Condition {
+    /// True for no filter at all (`AND` of nothing, however nested): every row passes.
+    pub fn passes_every_row(&self) -> bool {
+        matches!(self, Condition::And(children) if children.iter().all(Condition::passes_every_row))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ordering {
     pub expr: Expr,
@@ -262,4 +269,14 @@ pub struct WritePlan {
     pub mutation: Mutation,
     /// What to send back: the rows (with `select`) or only their count.
     pub returning: Option<Vec<Projection>>,
+}
+
+impl WritePlan {
+    /// An UPDATE or DELETE of every row the caller can see: what TENANCY_SAFE_UPDATES refuses.
+    pub fn changes_every_row(&self) -> bool {
+        match &self.mutation {
+            Mutation::Update { filter, .. } | Mutation::Delete { filter } => filter.passes_every_row(),
+            Mutation::Insert { .. } => false,
+        }
+    }
 }

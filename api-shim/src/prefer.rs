@@ -21,7 +21,8 @@ pub struct Preferences {
     pub tx: Option<Tx>,
     /// `handling=`: whether invalid preferences are an error.
     pub handling: Option<Handling>,
-    /// `max-affected=`: a write touching more rows than this is rolled back.
+    /// `max-affected=`: with `handling=strict`, a PATCH, DELETE or function call touching (or
+    /// returning) more rows than this is refused and rolled back.
     pub max_affected: Option<u64>,
     /// `timezone=`: as written; the planner checks it against the database's names.
     pub timezone: Option<String>,
@@ -96,6 +97,11 @@ impl Preferences {
             "timezone" => first(&mut self.timezone, (!value.is_empty()).then(|| value.to_string())),
             _ => false,
         }
+    }
+
+    /// `max-affected=n`, which PostgREST applies only with `handling=strict`.
+    pub fn strict_max_affected(&self) -> Option<u64> {
+        self.max_affected.filter(|_| self.handling == Some(Handling::Strict))
     }
 
     /// With `handling=strict`, the error PostgREST answers invalid preferences with (400).
@@ -191,6 +197,16 @@ pub fn parse_range_header(value: &str) -> Result<(u64, Option<u64>), GrammarErro
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn max_affected_applies_only_with_strict_handling() {
+        let strict = |v: &[&str]| parse_prefer(v).strict_max_affected();
+        assert_eq!(strict(&["handling=strict, max-affected=2"]), Some(2));
+        assert_eq!(strict(&["max-affected=2", "handling=strict"]), Some(2));
+        assert_eq!(strict(&["max-affected=2"]), None);
+        assert_eq!(strict(&["max-affected=2, handling=lenient"]), None);
+        assert_eq!(strict(&["handling=strict"]), None);
+    }
 
     #[test]
     fn every_preference() {

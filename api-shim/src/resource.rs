@@ -8,7 +8,7 @@ pub use crate::plan::{CallInput, CallPlan};
 use crate::prefer::{self, Missing, Preferences, Return, Tx};
 use crate::query_grammar::{self, QueryParams};
 use crate::request_id::RequestId;
-use crate::response::{self, Outcome};
+use crate::response::{self, Expectation, Outcome};
 use crate::schema_cache::{Relation, SchemaCache};
 use crate::sql_builder::{self, Media, Statement};
 use crate::state::AppState;
@@ -85,18 +85,13 @@ fn end(state: &AppState, prefs: &Preferences) -> End {
     }
 }
 
-/// A single-object write must touch exactly one row, or be rolled back.
-fn one_row(rows: &[tokio_postgres::Row]) -> bool {
-    rows.first().is_some_and(|r| r.get::<_, i64>("page") == 1)
-}
-
 async fn execute(
     state: &AppState,
     incoming: Incoming,
     statement: Statement,
-    single_write: bool,
+    expect: Expectation,
 ) -> Result<Outcome, ApiError> {
-    let (outcome, _) = run(state, incoming, statement, single_write, None).await?;
+    let (outcome, _) = run(state, incoming, statement, expect, None).await?;
     Ok(outcome)
 }
 
@@ -107,9 +102,10 @@ async fn execute_read(
     incoming: Incoming,
     plan: &crate::plan_types::ReadPlan,
     media: Media,
+    expect: Expectation,
 ) -> Result<Outcome, ApiError> {
     let explain = sql_builder::planned_count(plan);
-    let (mut outcome, explained) = run(state, incoming, sql_builder::read(plan, media), false, explain).await?;
+    let (mut outcome, explained) = run(state, incoming, sql_builder::read(plan, media), expect, explain).await?;
     let planned = explained.as_ref().and_then(response::plan_rows);
     outcome.total = response::total(plan.count, outcome.total, planned);
     Ok(outcome)
@@ -119,12 +115,12 @@ async fn run(
     state: &AppState,
     incoming: Incoming,
     statement: Statement,
-    single_write: bool,
+    expect: Expectation,
     explain: Option<Statement>,
 ) -> Result<(Outcome, Option<Value>), ApiError> {
     let options = tx::Options {
         end: end(state, &incoming.prefs),
-        check: single_write.then_some(one_row as fn(&[tokio_postgres::Row]) -> bool),
+        check: expect.check(),
         read_only: matches!(incoming.settings.method.as_str(), "GET" | "HEAD"),
         explain: explain.map(|e| (e.sql, e.params)),
     };
@@ -132,6 +128,7 @@ async fn run(
         .await
         .map_err(|e| match e {
             TxError::Pool(why) => ApiError::Unavailable(why),
+            TxError::Refused(refusal) => refusal,
             TxError::Db(e) => match e.as_db_error() {
                 Some(db) => ApiError::Database(Box::new(db.clone()), incoming.identity.authenticated),
                 // No answer from PostgreSQL: the connection broke or the server is gone.
@@ -219,7 +216,8 @@ pub async fn read(
         let cache = state.schema();
         let relation = relation(&cache, &incoming.schema, &resource)?;
         let plan = plan::read(&cache, relation, &incoming.params, &incoming.prefs, range, state.config.max_rows)?;
-        let outcome = execute_read(&state, incoming, &plan, media).await?;
+        // A read-only transaction: nothing to roll back, the check can wait for the answer.
+        let outcome = execute_read(&state, incoming, &plan, media, Expectation::default()).await?;
         if media == Media::Object && outcome.page != 1 {
             return Err(ApiError::NotSingular(outcome.page));
         }
@@ -337,9 +335,6 @@ fn written(
     media: Media,
     outcome: Outcome,
 ) -> Result<Response, ApiError> {
-    if media == Media::Object && outcome.page != 1 {
-        return Err(ApiError::NotSingular(outcome.page));
-    }
     let range = Some(response::content_range(0, outcome.page, None));
     match prefs.return_ {
         Some(Return::Representation) => Ok(response::build(status, content_type(media), range, outcome.body)),
@@ -380,9 +375,16 @@ async fn write(
     let cache = state.schema();
     let relation = relation(&cache, &incoming.schema, resource)?;
     let plan = planner(&cache, relation, &incoming.params, &incoming.prefs, body)?;
+    if state.config.safe_updates && plan.changes_every_row() {
+        return Err(ApiError::UnfilteredWrite(req.method.to_string()));
+    }
     let statement = sql_builder::write(&plan, media);
     let prefs = incoming.prefs.clone();
-    let outcome = execute(state, incoming, statement, media == Media::Object).await?;
+    // PostgREST counts max-affected for PATCH and DELETE, not for inserts.
+    let counted = matches!(req.method, Method::PATCH | Method::DELETE);
+    let expect =
+        Expectation { singular: media == Media::Object, max_affected: prefs.strict_max_affected().filter(|_| counted) };
+    let outcome = execute(state, incoming, statement, expect).await?;
     let mut response = written(status, resource, &prefs, media, outcome)?;
     if req.method == Method::POST && prefs.missing == Some(Missing::Default) {
         response.headers_mut().insert("preference-applied", axum::http::HeaderValue::from_static("missing=default"));
@@ -455,19 +457,27 @@ pub async fn rpc(
             args: names.iter().map(|n| n.to_string()).collect(),
         })?;
         let head = req.method == Method::HEAD;
+        let max_affected = incoming.prefs.strict_max_affected();
         match plan::call(&cache, f, input, &incoming.params, &incoming.prefs, state.config.max_rows)? {
             CallPlan::Scalar(call) => {
-                let outcome = execute(&state, incoming, sql_builder::scalar_call(&call), false).await?;
+                if max_affected.is_some() && !call.returns_set {
+                    return Err(ApiError::MaxAffectedNeedsSet);
+                }
+                let expect = Expectation { singular: false, max_affected };
+                let outcome = execute(&state, incoming, sql_builder::scalar_call(&call), expect).await?;
                 let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
                 Ok(response::build(StatusCode::OK, response::JSON, None, body))
             }
             CallPlan::Rows { plan, single: one_row } => {
+                if max_affected.is_some() && one_row {
+                    return Err(ApiError::MaxAffectedNeedsSet);
+                }
                 // A function returning one row answers an object, as a single-object read does.
                 let media = if one_row && media == Media::Json { Media::Object } else { media };
-                let outcome = execute_read(&state, incoming, &plan, media).await?;
-                if media == Media::Object && !one_row && outcome.page != 1 {
-                    return Err(ApiError::NotSingular(outcome.page));
-                }
+                // Checked before COMMIT: a function that wrote must not keep its writes when
+                // the answer is an error.
+                let expect = Expectation { singular: media == Media::Object && !one_row, max_affected };
+                let outcome = execute_read(&state, incoming, &plan, media, expect).await?;
                 let range = response::content_range(plan.level.offset, outcome.page, outcome.total);
                 let content_type = if one_row { response::JSON } else { content_type(media) };
                 let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
@@ -486,7 +496,7 @@ pub async fn openapi(State(state): State<Arc<AppState>>, req: Req) -> Result<Res
         let schema = incoming.schema.clone();
         let statement =
             Statement { sql: crate::openapi::PRIVILEGES_SQL.to_string(), params: vec![Some(schema.clone())] };
-        let outcome = execute(&state, incoming, statement, false).await?;
+        let outcome = execute(&state, incoming, statement, Expectation::default()).await?;
         let privileges: crate::openapi::Privileges = serde_json::from_str(outcome.body.as_deref().unwrap_or("{}"))
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let document = crate::openapi::document(&state.schema(), &schema, &privileges);

@@ -26,6 +26,35 @@ impl Outcome {
     }
 }
 
+/// What the statement's rows must be for its transaction to commit; otherwise it is rolled
+/// back and the refusal is the answer (PostgREST does the same).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Expectation {
+    /// `Accept: application/vnd.pgrst.object+json`: exactly one row.
+    pub singular: bool,
+    /// `Prefer: handling=strict, max-affected=n`: at most n rows.
+    pub max_affected: Option<u64>,
+}
+
+impl Expectation {
+    pub fn verdict(&self, rows: &[Row]) -> Result<(), ApiError> {
+        let page = Outcome::from_rows(rows)?.page;
+        if self.singular && page != 1 {
+            return Err(ApiError::NotSingular(page));
+        }
+        match self.max_affected {
+            Some(n) if page > n as i64 => Err(ApiError::MaxAffectedExceeded(page)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The check `tx::run` applies before COMMIT, when there is anything to check.
+    pub fn check(self) -> Option<crate::tx::RowCheck> {
+        let anything = self.singular || self.max_affected.is_some();
+        anything.then(|| Box::new(move |rows: &[Row]| self.verdict(rows)) as crate::tx::RowCheck)
+    }
+}
+
 /// The planner's row estimate in an `EXPLAIN (FORMAT JSON)`: its top node's `Plan Rows`.
 pub fn plan_rows(plan: &serde_json::Value) -> Option<i64> {
     plan.get(0)?.get("Plan")?.get("Plan Rows")?.as_f64().map(|rows| rows.round() as i64)

@@ -5,6 +5,7 @@
 //! waits for its answer. The work runs in its own task, so a client that goes away cannot leave a
 //! connection inside a transaction.
 use crate::auth::Identity;
+use crate::error::ApiError;
 use deadpool_postgres::Pool;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
@@ -76,14 +77,18 @@ pub enum End {
 /// How the request's transaction runs.
 pub struct Options {
     pub end: End,
-    /// COMMIT only when the rows pass (see `run`).
-    pub check: Option<fn(&[Row]) -> bool>,
+    /// COMMIT only when the rows pass (see `run`); the refusal is the request's answer.
+    pub check: Option<RowCheck>,
     /// GET and HEAD: `BEGIN READ ONLY`, so a function called by GET cannot write.
     pub read_only: bool,
     /// An `EXPLAIN (FORMAT JSON)` (and its parameters) to run after the statement, in the same
     /// transaction (the same role, tenant and settings): `count=planned` / `estimated`.
     pub explain: Option<(String, Vec<Option<String>>)>,
 }
+
+/// Whether what the statement returned may be committed (one row for a single object, no
+/// more than `max-affected`).
+pub type RowCheck = Box<dyn FnOnce(&[Row]) -> Result<(), ApiError> + Send>;
 
 /// What the transaction returned.
 pub struct Ran {
@@ -96,11 +101,14 @@ pub struct Ran {
 pub enum TxError {
     Pool(String),
     Db(tokio_postgres::Error),
+    /// The rows failed `Options::check`: rolled back.
+    Refused(ApiError),
 }
 
 /// Runs `sql` with text parameters in the request's transaction and returns its rows.
-/// With `check`, COMMIT waits for the rows and becomes ROLLBACK when they fail it (a write
-/// that asked for exactly one row must change nothing otherwise).
+/// With `check`, COMMIT waits for the rows and becomes ROLLBACK when they fail it: a request
+/// answered with an error (a write that asked for exactly one row and touched two) commits
+/// nothing, whatever `Prefer: tx=` says.
 pub async fn run(
     pool: &Pool,
     setup_sql: &str,
@@ -187,12 +195,15 @@ pub async fn run(
             }
             Some(check) => {
                 let ran = statements.await;
-                let end = match &ran {
-                    Ok((rows, _)) if check(rows) => end,
-                    _ => End::Rollback,
+                let verdict = match &ran {
+                    Ok((rows, _)) => check(rows),
+                    Err(_) => Ok(()),
                 };
+                let end = if ran.is_ok() && verdict.is_ok() { end } else { End::Rollback };
                 client.batch_execute(end_sql(&end)).await.map_err(TxError::Db)?;
-                ran.map_err(TxError::Db)?
+                let ran = ran.map_err(TxError::Db)?;
+                verdict.map_err(TxError::Refused)?;
+                ran
             }
         };
         Ok(Ran { rows, plan })

@@ -1,6 +1,7 @@
-//! The `tenancy-api` binary as a process, as it is deployed: configured by a file (PostgREST's
-//! format) with the environment over it, refusing a bad file at start-up, and stopping on
-//! SIGTERM only after the requests in flight have been answered. Against the dev stack.
+//! The `tenancy-api` binary as a process, as it is deployed: its command line (usage, exit
+//! codes), configured by a file (PostgREST's format) with the environment over it, refusing a
+//! bad file at start-up, its admin port, its log, and stopping on SIGTERM only after the
+//! requests in flight have been answered. Against the dev stack.
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,13 +46,32 @@ struct Server {
 }
 
 impl Server {
+    /// The binary, its log (stdout) dropped.
     fn spawn(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start(args, env, "warn", Stdio::null())
+    }
+
+    /// The binary logging every request, its log kept for `output` (a few lines: the pipe is
+    /// read only once the process has ended).
+    fn spawn_logging(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start(args, env, "info", Stdio::piped())
+    }
+
+    fn start(args: &[&str], env: &[(&str, &str)], log: &str, stdout: Stdio) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tenancy-api"));
-        command.args(args).env_clear().env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::piped());
+        command.args(args).env_clear().env("RUST_LOG", log).stdout(stdout).stderr(Stdio::piped());
         for (k, v) in env {
             command.env(k, v);
         }
         Server { child: command.spawn().expect("the binary starts") }
+    }
+
+    fn output(&mut self) -> String {
+        let mut text = String::new();
+        if let Some(mut o) = self.child.stdout.take() {
+            let _ = std::io::Read::read_to_string(&mut o, &mut text);
+        }
+        text
     }
 
     /// Waits for `GET /health` on `port` to answer 200.
@@ -230,4 +250,109 @@ async fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     assert_eq!(status.code(), Some(0), "a clean exit: {}", server.stderr());
     assert!(signalled.elapsed() < Duration::from_secs(5));
     assert!(refused(port));
+}
+
+/// Runs the binary with `args` and no environment to completion: (exit code, stdout, stderr).
+fn run(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tenancy-api"));
+    command.args(args).env_clear();
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().expect("the binary runs");
+    (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn help_is_usage_on_stdout_and_exit_0() {
+    for flag in ["--help", "-h"] {
+        let (code, stdout, stderr) = run(&[flag], &[("RUST_BACKTRACE", "1")]);
+        assert_eq!(code, Some(0), "{flag}: {stderr}");
+        assert!(stdout.contains("Usage: tenancy-api [CONFIG_FILE]") && stdout.contains("token"), "{stdout}");
+        assert_eq!(stderr, "", "no error, no backtrace");
+    }
+    let (code, stdout, _) = run(&["token", "--help"], &[]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("Usage: tenancy-api token <TENANT_ID|-> [ROLE]"), "{stdout}");
+}
+
+#[test]
+fn a_wrong_argument_is_usage_on_stderr_and_exit_2() {
+    for args in [&["--bogus"][..], &["a.conf", "b.conf"], &["token"], &["token", "acme"]] {
+        let (code, stdout, stderr) = run(args, &[("RUST_BACKTRACE", "1")]);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        // The usage, or (for a value of the wrong form) where to find it.
+        assert!(stderr.starts_with("error: ") && stderr.contains("--help"), "{args:?}: {stderr}");
+        assert_eq!(stdout, "", "{args:?}");
+    }
+}
+
+#[test]
+fn tokens_of_tenant_roles_name_a_tenant() {
+    let secret = [("PGRST_JWT_SECRET", api::SECRET)];
+    let (code, stdout, stderr) = run(&["token", "-"], &secret);
+    assert_eq!((code, stdout.as_str()), (Some(2), ""), "a tenant_member token without a tenant would be refused");
+    assert!(stderr.contains("the role tenant_member acts for a tenant"), "{stderr}");
+    let (code, stdout, stderr) = run(&["token", "-", "platform_admin"], &secret);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.trim().split('.').count(), 3, "a JWT: {stdout}");
+}
+
+#[tokio::test]
+async fn the_admin_port_serves_probes_and_metrics_when_configured() {
+    let (port, admin_port) = (free_port(), free_port());
+    let (uri, port_text, admin_text) = (authenticator_url("tenancy"), port.to_string(), admin_port.to_string());
+    let base =
+        [("PGRST_DB_URI", uri.as_str()), ("PGRST_DB_SCHEMAS", "hrms"), ("PGRST_SERVER_PORT", port_text.as_str())];
+    let mut server = Server::spawn(&[], &base);
+    server.ready(port).await;
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap();
+    assert_eq!(metrics.status(), reqwest::StatusCode::UNAUTHORIZED, "a resource like any other: no anonymous role");
+    assert!(!metrics.text().await.unwrap().contains("tenancy_"), "no metrics on the API port");
+    assert!(refused(admin_port), "off by default");
+    drop(server);
+
+    let mut with_admin = base.to_vec();
+    with_admin.push(("PGRST_ADMIN_SERVER_PORT", admin_text.as_str()));
+    let mut server = Server::spawn(&[], &with_admin);
+    server.ready(port).await;
+    for (path, status) in [("/live", 200), ("/ready", 200), ("/metrics", 200), ("/employees", 404)] {
+        let response = reqwest::get(format!("http://127.0.0.1:{admin_port}{path}")).await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{path}");
+    }
+    let text = reqwest::get(format!("http://127.0.0.1:{admin_port}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("tenancy_pool_connections"), "{text}");
+}
+
+#[tokio::test]
+async fn a_suspended_tenants_operator_hint_goes_to_the_log_not_to_the_user() {
+    let admin = superuser().await;
+    let t = create_tenant(&admin, "free", &["hrms"]).await;
+    admin.execute("SELECT tenancy.suspend_tenant($1)", &[&t.id]).await.unwrap();
+    let port = free_port();
+    let (uri, port_text) = (authenticator_url("tenancy"), port.to_string());
+    let mut server = Server::spawn_logging(
+        &[],
+        &[
+            ("PGRST_DB_URI", &uri),
+            ("PGRST_DB_SCHEMAS", "hrms"),
+            ("PGRST_JWT_SECRET", api::SECRET),
+            ("PGRST_SERVER_PORT", &port_text),
+        ],
+    );
+    server.ready(port).await;
+    let response = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/employees"))
+        .header("Authorization", format!("Bearer {}", token(t.id)))
+        .header("X-Request-ID", "suspended-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::FORBIDDEN);
+    assert!(!response.text().await.unwrap().contains("activate_tenant"), "not for the user");
+    server.terminate();
+    server.exit(Duration::from_secs(5)).await;
+    let log = server.output();
+    let line = log.lines().find(|l| l.contains("suspended-1")).unwrap_or_else(|| panic!("no log line: {log}"));
+    assert!(line.contains("activate_tenant") && line.contains(&t.slug), "the operator's hint is logged: {line}");
 }

@@ -1,5 +1,6 @@
 //! The REST server, started in the test's own runtime on a free port, configured as the dev
-//! stack runs it: login role `authenticator`, anonymous role `web_anon`, every demo schema.
+//! stack runs it: login role `authenticator`, anonymous role `web_anon`, every demo schema;
+//! and its admin port, on another free port.
 use jsonwebtoken::{encode, EncodingKey, Header};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -10,6 +11,8 @@ pub const SCHEMAS: &str = "hrms,core,payroll,chat,pipeline,school,library,events
 
 pub struct Api {
     pub url: String,
+    /// The admin port's (`/live`, `/ready`, `/metrics`), which the tests always serve.
+    pub admin_url: String,
 }
 
 impl Api {
@@ -46,8 +49,11 @@ pub async fn start_with(extra: &[(&str, &str)]) -> Api {
     let state = tenancy_api::app::build_state(config).await.expect("the API starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(tenancy_api::app::serve(listener, state));
-    Api { url }
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin_url = format!("http://{}", admin.local_addr().unwrap());
+    tokio::spawn(tenancy_api::app::serve(listener, state.clone()));
+    tokio::spawn(tenancy_api::app::serve_admin(admin, state));
+    Api { url, admin_url }
 }
 
 pub async fn start() -> Api {
