@@ -113,11 +113,24 @@ fn identity(config: &Config, claims: Map<String, Value>) -> Result<Identity, Api
     })
 }
 
+/// Who acts in an issued token, as the server reads them back (`sub`, `tenant_role`).
+#[derive(Default)]
+pub struct UserClaims {
+    pub sub: Option<String>,
+    pub tenant_roles: Vec<String>,
+}
+
 /// A token for `role` acting for `tenant`, valid for `seconds`: for the dev stack's examples
 /// and for operators who need one by hand (`tenancy-api token`).
-pub fn issue_token(secret: &str, role: &str, tenant: Option<Uuid>, seconds: u64) -> String {
+pub fn issue_token(secret: &str, role: &str, tenant: Option<Uuid>, user: &UserClaims, seconds: u64) -> String {
     let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) + seconds;
-    let claims = serde_json::json!({"role": role, "tenant_id": tenant, "exp": exp});
+    let mut claims = serde_json::json!({"role": role, "tenant_id": tenant, "exp": exp});
+    if let Some(sub) = &user.sub {
+        claims["sub"] = sub.as_str().into();
+    }
+    if !user.tenant_roles.is_empty() {
+        claims["tenant_role"] = user.tenant_roles.clone().into();
+    }
     jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
         &claims,

@@ -1,8 +1,9 @@
 //! `tenancy-api [CONFIG_FILE]`: configuration from the file (PostgREST's format, optional) and
 //! the environment over it, then serve until SIGTERM or Ctrl-C, finishing requests in flight;
 //! the admin port too, when PGRST_ADMIN_SERVER_PORT names one.
-//! `tenancy-api token TENANT_ID|- [ROLE]` prints a day-long token signed with PGRST_JWT_SECRET
-//! (`-`: no tenant, for a role that needs none, e.g. platform_admin).
+//! `tenancy-api token TENANT_ID|- [ROLE] [--sub USER] [--tenant-role NAME]...` prints a day-long
+//! token signed with PGRST_JWT_SECRET (`-`: no tenant, for a role that needs none, e.g.
+//! platform_admin), naming who acts and the tenant roles they hold.
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,12 @@ enum Command {
         /// The token's role.
         #[arg(default_value = "tenant_member")]
         role: String,
+        /// Who acts (the `sub` claim): the user tenancy.set_user names, written to the event log.
+        #[arg(long, value_name = "USER")]
+        sub: Option<String>,
+        /// A tenant role the user holds (the `tenant_role` claim), e.g. hr_manager; repeatable.
+        #[arg(long = "tenant-role", value_name = "NAME")]
+        tenant_roles: Vec<String>,
     },
 }
 
@@ -49,7 +56,9 @@ fn main() -> ExitCode {
     // Usage mistakes exit 2 with the usage on stderr; --help and --version exit 0.
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Token { tenant, role }) => token(tenant.0, &role),
+        Some(Command::Token { tenant, role, sub, tenant_roles }) => {
+            token(tenant.0, &role, auth::UserClaims { sub, tenant_roles })
+        }
         None => serve(cli.config_file),
     };
     match result {
@@ -61,7 +70,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn token(tenant: Option<Uuid>, role: &str) -> anyhow::Result<()> {
+fn token(tenant: Option<Uuid>, role: &str, user: auth::UserClaims) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let Some(tenancy_api::config::JwtSecret::Hs256(secret)) = &config.jwt_secret else {
         anyhow::bail!("PGRST_JWT_SECRET must be an HS256 secret to issue tokens");
@@ -78,7 +87,7 @@ fn token(tenant: Option<Uuid>, role: &str) -> anyhow::Result<()> {
             )
             .exit();
     }
-    println!("{}", auth::issue_token(secret, role, tenant, 24 * 3600));
+    println!("{}", auth::issue_token(secret, role, tenant, &user, 24 * 3600));
     Ok(())
 }
 
