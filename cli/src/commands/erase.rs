@@ -1,6 +1,6 @@
-//! `tenancy erase`: `tenancy.delete_tenant` with a confirmation and a report. The function
+//! `tenancy erase`: `tenancy.erase_tenant` with a confirmation and a report. The function
 //! deletes every row the tenant owns in every protected table and its catalog rows, and
-//! records `tenant.deleted`, in one transaction; its history in `tenancy.events` stays
+//! records `tenant.erased`, in one transaction; its history in `tenancy.events` stays
 //! (the log is append-only).
 use crate::tenant_tables::{self, TenantTable};
 use anyhow::{bail, ensure};
@@ -23,7 +23,7 @@ pub async fn run(client: &mut Client, args: EraseArgs) -> anyhow::Result<()> {
     if !args.yes {
         confirm(&slug)?;
     }
-    let removed: serde_json::Value = client.query_one("SELECT tenancy.delete_tenant($1)", &[&id]).await?.get(0);
+    let removed: serde_json::Value = client.query_one("SELECT tenancy.erase_tenant($1)", &[&id]).await?.get(0);
     let mut removed: Vec<(String, u64)> = removed
         .as_object()
         .map(|o| o.iter().map(|(table, n)| (table.clone(), n.as_u64().unwrap_or(0))).collect())
