@@ -2,7 +2,8 @@
 //! table (enabled modules or not), in load order, with the columns a COPY moves; and what an
 //! archive must match (extension version, applied migrations).
 use crate::tenant_archive::Migration;
-use anyhow::{bail, Context};
+use crate::tenant_remap::{IdColumn, IdField};
+use anyhow::{bail, ensure, Context};
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
@@ -15,7 +16,7 @@ pub struct TenantTable {
 }
 
 /// Parents first: the catalog, then the protected tables in the reverse of the order
-/// `delete_tenant` uses (so every referenced row is there before its referrers), then the
+/// `erase_tenant` uses (so every referenced row is there before its referrers), then the
 /// events. Generated columns are left out (COPY cannot write them; they are recomputed), and
 /// so is `events.id`: the target numbers the tenant's history in its own sequence.
 const TABLES_IN_LOAD_ORDER: &str = r#"
@@ -76,6 +77,74 @@ impl TenantTable {
         let order = if self.is("tenancy", "events") { " ORDER BY id" } else { "" };
         format!("SELECT {} FROM {} WHERE {owned}{order}", self.quoted_columns(), self.quoted_name())
     }
+}
+
+/// Per column of a table with a foreign key: whether it references a tenant's id
+/// (`tenants.id` or any `tenant_id`) or a company's.
+const REFERENCES: &str = r#"
+SELECT a.attname::text,
+       bool_or(r.attname = 'tenant_id' OR (c.confrelid = 'tenancy.tenants'::regclass AND r.attname = 'id')),
+       bool_or(c.confrelid = 'tenancy.companies'::regclass AND r.attname = 'id')
+FROM pg_constraint c
+CROSS JOIN LATERAL unnest(c.conkey, c.confkey) AS k(col, refcol)
+JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col
+JOIN pg_attribute r ON r.attrelid = c.confrelid AND r.attnum = k.refcol
+WHERE c.contype = 'f' AND c.conrelid = $1::text::regclass
+GROUP BY a.attname
+"#;
+
+/// The columns of `table` that say whose a row is: the tenant's id (`tenant_id`, `tenants.id`,
+/// a foreign key to a tenant's id), the slug, a company's id or a foreign key to one. A table
+/// with none of them could not be checked, so it is refused.
+pub async fn id_fields(db: &impl GenericClient, table: &TenantTable) -> anyhow::Result<Vec<IdField>> {
+    let rows = db.query(REFERENCES, &[&table.quoted_name()]).await?;
+    let references: Vec<(String, bool, bool)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    let kind = |column: &str| {
+        let (to_tenant, to_company) =
+            references.iter().find(|(c, ..)| c == column).map_or((false, false), |&(_, t, c)| (t, c));
+        match (table.schema.as_str(), table.name.as_str(), column) {
+            ("tenancy", "tenants", "id") => Some(IdColumn::Tenant),
+            ("tenancy", "tenants", "slug") => Some(IdColumn::Slug),
+            ("tenancy", "companies", "id") => Some(IdColumn::CompanyKey),
+            (_, _, "tenant_id") => Some(IdColumn::Tenant),
+            _ if to_tenant => Some(IdColumn::Tenant),
+            _ if to_company => Some(IdColumn::Company),
+            _ => None,
+        }
+    };
+    let fields: Vec<IdField> = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(position, name)| kind(name).map(|kind| IdField { position, name: name.clone(), kind }))
+        .collect();
+    ensure!(
+        !fields.is_empty(),
+        "refused: {} has no column saying whose its rows are (tenant_id, or a foreign key to a tenant or a company)",
+        table.quoted_name()
+    );
+    Ok(fields)
+}
+
+/// A protected table's module when the tenant has never had it (no `tenant_modules` row,
+/// enabled or not, and not a core module), with the modules it has: rows there cannot be its.
+/// A disabled module keeps its rows (`disable_module` deletes nothing), so those move too.
+pub async fn module_not_held(
+    db: &impl GenericClient,
+    table: &TenantTable,
+    tenant: Uuid,
+) -> anyhow::Result<Option<(String, String)>> {
+    let row = db
+        .query_opt(
+            "SELECT p.module, (SELECT coalesce(string_agg(tm.module, ', ' ORDER BY tm.module), 'none')
+                               FROM tenancy.tenant_modules tm WHERE tm.tenant_id = $2)
+             FROM tenancy.protected_tables p JOIN tenancy.modules m ON m.key = p.module
+             WHERE p.tbl = $1::text::regclass AND NOT m.is_core
+               AND NOT EXISTS (SELECT FROM tenancy.tenant_modules tm WHERE tm.tenant_id = $2 AND tm.module = p.module)",
+            &[&table.quoted_name(), &tenant],
+        )
+        .await?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
 /// The one place identifiers are quoted; only names the catalog listed come here.

@@ -1,163 +1,16 @@
 //! `tenancy export`, `import` and `erase`, driven through the built binary against the dev
 //! stack: a tenant of the test's own moves to a fresh database made for the test (migrated by
 //! `tenancy migrate`), and every refusal is shown to change nothing.
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use tenancy_e2e::{
-    connect_to, create_analyst, create_company, create_role, create_tenant, grant_tenant_role, superuser,
-    test_database_url, unique, Tenant,
-};
-use tokio_postgres::Client;
+use std::path::Path;
+use tenancy_e2e::{connect_to, create_role, superuser, test_database_url, unique};
 use uuid::Uuid;
 
 mod common;
+mod transfer_fixture;
 use common::{assert_ok, assert_refused, migrated_database, tenancy};
-
-// ---- the tenant ----
-
-/// A tenant with every module, a row or more in every protected table (values COPY must
-/// escape among them), a company with its own module settings, a bound analyst holding a
-/// tenant role, a tenant role of its own, and an opt-out of cross-tenant analytics.
-async fn make_tenant(db: &Client) -> Tenant {
-    let modules = ["hrms", "payroll", "chat", "pipeline", "school", "library", "events", "attendance"];
-    let tenant = create_tenant(db, "premium", &modules).await;
-    let company = create_company(db, tenant.id, "Head office").await;
-    let analyst = create_analyst(db, &[tenant.id]).await;
-    grant_tenant_role(db, tenant.id, &analyst, "hr_manager").await;
-    db.execute("SELECT tenancy.define_tenant_role($1, 'night_shift', '{hrms:read}')", &[&tenant.id]).await.unwrap();
-    db.execute("SELECT tenancy.set_analytics_opt_out($1, true)", &[&tenant.id]).await.unwrap();
-    let sql = TENANT_ROWS.replace("{t}", &tenant.id.to_string()).replace("{c}", &company.to_string());
-    db.batch_execute(&sql).await.unwrap();
-    tenant
-}
-
-/// `{t}`: the tenant, `{c}`: its company. Written as the superuser, past RLS, as a loader would.
-const TENANT_ROWS: &str = r#"
-INSERT INTO core.users (tenant_id, email, display_name)
-SELECT '{t}', 'user' || i || '@x.example',
-       CASE i WHEN 1 THEN E'tab\there, newline\nthere, backslash \\ and "ünïcode"' ELSE 'User ' || i END
-FROM generate_series(1, 5) i;
-INSERT INTO core.user_profiles (tenant_id, user_id, bio)
-SELECT tenant_id, id, CASE WHEN email LIKE 'user1@%' THEN NULL ELSE E'\\N is not null' END
-FROM core.users WHERE tenant_id = '{t}';
-INSERT INTO hrms.departments (tenant_id, company_id, name) VALUES ('{t}', '{c}', 'Sales'), ('{t}', NULL, 'Ops');
-INSERT INTO hrms.employees (tenant_id, company_id, department_id, user_id, first_name, last_name, email, salary)
-SELECT u.tenant_id, '{c}', d.id, u.id, 'First', 'Last', u.email, 1000
-FROM core.users u JOIN hrms.departments d ON d.tenant_id = u.tenant_id AND d.name = 'Sales'
-WHERE u.tenant_id = '{t}';
-INSERT INTO payroll.payslips (tenant_id, employee_id, period_start, period_end, gross, tax)
-SELECT tenant_id, id, '2024-01-01', '2024-01-31', 3000, 512.5 FROM hrms.employees WHERE tenant_id = '{t}';
-INSERT INTO chat.channels (tenant_id, name) VALUES ('{t}', 'general');
-INSERT INTO chat.messages (tenant_id, channel_id, author_id, body)
-SELECT c.tenant_id, c.id, u.id, 'hello from ' || u.email
-FROM chat.channels c JOIN core.users u ON u.tenant_id = c.tenant_id WHERE c.tenant_id = '{t}';
-INSERT INTO pipeline.deals (tenant_id, company_id, title, amount) VALUES ('{t}', '{c}', 'Big', 10), ('{t}', NULL, 'Small', 2);
-INSERT INTO school.students (tenant_id, company_id, first_name, last_name, grade)
-SELECT '{t}', '{c}', 'Student' || i, 'Last', 1 + i % 12 FROM generate_series(1, 4) i;
-INSERT INTO library.books (tenant_id, isbn, title) VALUES ('{t}', '978-0', 'A book');
-INSERT INTO library.loans (tenant_id, book_id, student_id, due_on)
-SELECT s.tenant_id, b.id, s.id, '2025-01-01'
-FROM school.students s JOIN library.books b ON b.tenant_id = s.tenant_id WHERE s.tenant_id = '{t}';
-INSERT INTO events.events (tenant_id, company_id, title, starts_at) VALUES ('{t}', '{c}', 'Fair', now());
-INSERT INTO attendance.records (tenant_id, student_id, day, status)
-SELECT tenant_id, id, '2025-01-02', 'present' FROM school.students WHERE tenant_id = '{t}';
-SELECT tenancy.set_company_module('{c}', 'pipeline', true, '{"tax_rate": 0.19}');
-"#;
-
-async fn protected_tables(db: &Client) -> Vec<String> {
-    let rows = db.query("SELECT tbl::text FROM tenancy.protected_tables ORDER BY 1", &[]).await.unwrap();
-    rows.iter().map(|r| r.get(0)).collect()
-}
-
-/// Per table: the tenant's rows and an md5 of them in order, catalog and history included.
-async fn fingerprint(db: &Client, tenant: Uuid) -> BTreeMap<String, (i64, String)> {
-    let mut queries: Vec<(String, String)> = protected_tables(db)
-        .await
-        .into_iter()
-        .map(|t| (t.clone(), format!("SELECT x::text AS r FROM {t} x WHERE tenant_id = $1")))
-        .collect();
-    queries.extend([
-        ("tenants".into(), "SELECT x::text AS r FROM tenancy.tenants x WHERE id = $1".into()),
-        ("companies".into(), "SELECT x::text AS r FROM tenancy.companies x WHERE tenant_id = $1".into()),
-        ("tenant_modules".into(), "SELECT x::text AS r FROM tenancy.tenant_modules x WHERE tenant_id = $1".into()),
-        (
-            "company_modules".into(),
-            "SELECT x::text AS r FROM tenancy.company_modules x JOIN tenancy.companies c ON c.id = x.company_id
-             WHERE c.tenant_id = $1"
-                .into(),
-        ),
-        (
-            // the history the tenant brings, not what the move itself records
-            "events".into(),
-            "SELECT row(at, actor, action, detail)::text AS r FROM tenancy.events
-             WHERE tenant_id = $1 AND action NOT IN ('tenant.imported', 'tenant.deleted')"
-                .into(),
-        ),
-    ]);
-    let mut result = BTreeMap::new();
-    for (table, rows) in queries {
-        let sql = format!("SELECT count(*), coalesce(md5(string_agg(r, E'\\n' ORDER BY r)), '') FROM ({rows}) s");
-        let row = db.query_one(&sql, &[&tenant]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        result.insert(table, (row.get(0), row.get(1)));
-    }
-    result
-}
-
-fn counts(fingerprint: &BTreeMap<String, (i64, String)>) -> BTreeMap<String, i64> {
-    fingerprint.iter().map(|(t, (n, _))| (t.clone(), *n)).collect()
-}
-
-/// Every row of a database that an import could have written (a fresh target only).
-async fn database_state(db: &Client) -> BTreeMap<String, i64> {
-    let mut tables = protected_tables(db).await;
-    tables.extend(
-        ["tenants", "companies", "tenant_modules", "company_modules", "events"].map(|t| format!("tenancy.{t}")),
-    );
-    let mut state = BTreeMap::new();
-    for t in tables {
-        state.insert(t.clone(), db.query_one(&format!("SELECT count(*) FROM {t}"), &[]).await.unwrap().get(0));
-    }
-    state
-}
-
-fn archive_path(dir: &tempfile::TempDir, name: &str) -> PathBuf {
-    dir.path().join(name)
-}
-
-async fn export(tenant: &Tenant, dir: &tempfile::TempDir) -> PathBuf {
-    let file = archive_path(dir, "tenant.tar");
-    assert_ok(&tenancy(&test_database_url(), &["export", "--tenant", &tenant.slug, "-o", file.to_str().unwrap()]));
-    file
-}
-
-/// A copy of `archive` with each entry passed through `edit(path, contents)`.
-fn edited_archive(archive: &Path, to: &Path, edit: impl Fn(&str, Vec<u8>) -> Vec<u8>) {
-    let mut reader = tar::Archive::new(std::fs::File::open(archive).unwrap());
-    let mut writer = tar::Builder::new(std::fs::File::create(to).unwrap());
-    for entry in reader.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let path = entry.path().unwrap().to_string_lossy().into_owned();
-        let mut contents = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut contents).unwrap();
-        let contents = edit(&path, contents);
-        let mut header = tar::Header::new_ustar();
-        header.set_size(contents.len() as u64);
-        header.set_mode(0o644);
-        writer.append_data(&mut header, &path, contents.as_slice()).unwrap();
-    }
-    writer.finish().unwrap();
-}
-
-fn edited_manifest(archive: &Path, to: &Path, edit: impl Fn(&mut serde_json::Value)) {
-    edited_archive(archive, to, |path, contents| {
-        if path != "manifest.json" {
-            return contents;
-        }
-        let mut manifest: serde_json::Value = serde_json::from_slice(&contents).unwrap();
-        edit(&mut manifest);
-        serde_json::to_vec(&manifest).unwrap()
-    });
-}
+use transfer_fixture::{
+    archive_path, counts, database_state, edited_archive, edited_manifest, export, fingerprint, make_tenant,
+};
 
 // ---- moving a tenant ----
 

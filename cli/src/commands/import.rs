@@ -1,12 +1,14 @@
 //! `tenancy import`: an archive written by `tenancy export`, into a database with the same
 //! extension version and migrations, in one transaction, parents first. Refusals (versions,
-//! an existing tenant) come before anything is written; the data is checked against the
-//! manifest's checksums as it streams in, and a mismatch rolls the whole import back.
+//! an existing tenant, unknown tables) come before anything is written; the data is
+//! checked against the manifest's checksums as it streams in, and every row against the
+//! archive's tenant (tenant_remap.rs): an archive is untrusted input, and any refusal rolls
+//! the whole import back.
 use crate::progress::TableProgress;
 use crate::tenant_archive::{self, Manifest, Migration, TableEntry, VerifyingReader};
-use crate::tenant_remap::{IdColumn, Remap, RowRewriter};
+use crate::tenant_remap::{Remap, RowRewriter};
 use crate::tenant_tables::{self, quote_ident, TenantTable};
-use anyhow::{bail, ensure, Context};
+use anyhow::{anyhow, bail, ensure, Context};
 use bytes::Bytes;
 use futures_util::SinkExt;
 use std::io::Read;
@@ -52,7 +54,9 @@ pub async fn run(client: &mut Client, args: ImportArgs) -> anyhow::Result<()> {
     // A first pass, so that a damaged archive is refused before anything is written; the
     // load checks again (the file could change in between) and rolls back on a mismatch.
     tenant_archive::for_each_table(&args.file, &manifest, async |_, _| Ok(())).await.context("refused")?;
-    let mut remap = if id != old.id || slug != old.slug { Some(Remap::new(old.id, id, &slug)) } else { None };
+    let logged_before = history_here(&tx, id).await?;
+    let mut remap = Remap::new((old.id, &old.slug), (id, &slug));
+    let mut already_logged = None;
     let mut progress = TableProgress::new("import", manifest.tables.len());
     tenant_archive::for_each_table(
         &args.file,
@@ -60,11 +64,15 @@ pub async fn run(client: &mut Client, args: ImportArgs) -> anyhow::Result<()> {
         async |entry: &TableEntry, data: &mut VerifyingReader<'_>| {
             let target = &targets[manifest.tables.iter().position(|t| t.file == entry.file).expect("a manifest table")];
             progress.start_table(entry.qualified());
-            let rewrite = match remap.as_mut() {
-                Some(remap) => Some(RowRewriter::new(remap, id_columns(&tx, target).await?)),
-                None => None,
-            };
-            copy_in(&tx, target, data, rewrite, &progress).await?;
+            if !target.is_catalog() {
+                refuse_foreign_module(&tx, target, entry, id).await?;
+            }
+            let rows = RowRewriter::new(&mut remap, target.columns.len(), tenant_tables::id_fields(&tx, target).await?);
+            if target.is("tenancy", "events") && logged_before {
+                already_logged = Some(append_history(&tx, target, entry, data, rows, &progress, id).await?);
+            } else {
+                copy_in(&tx, &target.quoted_name(), target, entry, data, rows, &progress).await?;
+            }
             progress.finish_table();
             Ok(())
         },
@@ -87,6 +95,9 @@ pub async fn run(client: &mut Client, args: ImportArgs) -> anyhow::Result<()> {
     }
     let rows: u64 = manifest.tables.iter().map(|t| t.rows).sum();
     println!("imported tenant {slug} ({id}): {rows} rows in {} tables", manifest.tables.len());
+    if let Some(n) = already_logged {
+        println!("{n} events of its history were in this database's log already and were not added again");
+    }
     if !manifest.role_bindings.is_empty() {
         println!(
             "role bindings not restored (roles are cluster-wide; bind again with tenancy.bind_role): {}",
@@ -138,88 +149,146 @@ async fn check_tenant_is_new(tx: &Transaction<'_>, id: Uuid, slug: &str) -> anyh
 }
 
 /// The database's own description of each archived table: only catalog and protected tables
-/// are written, and only with columns they have.
+/// are written, each once and only with columns they have, the tenant's row first. (The other
+/// tables' order is checked by what needs it: a foreign key, a company or module not loaded
+/// yet is refused.)
 async fn target_tables(tx: &Transaction<'_>, manifest: &Manifest) -> anyhow::Result<Vec<TenantTable>> {
+    let first = manifest.tables.first();
+    ensure!(
+        first.is_some_and(|t| t.schema == "tenancy" && t.name == "tenants" && t.rows == 1),
+        "refused: the archive does not start with its tenant's row (tenancy.tenants, one row)"
+    );
     let here = tenant_tables::tables_in_load_order(tx).await?;
-    manifest
-        .tables
-        .iter()
-        .map(|entry| {
-            let table = here.iter().find(|t| t.is(&entry.schema, &entry.name));
-            match table {
-                Some(t) if t.columns == entry.columns => Ok(t.clone()),
-                Some(t) => bail!(
-                    "refused: {} has columns {:?} here, {:?} in the archive",
-                    entry.qualified(),
-                    t.columns,
-                    entry.columns
-                ),
-                None => bail!("refused: {} is not a tenant table in this database", entry.qualified()),
-            }
-        })
-        .collect()
+    let mut targets: Vec<TenantTable> = Vec::with_capacity(manifest.tables.len());
+    for entry in &manifest.tables {
+        let Some(table) = here.iter().find(|t| t.is(&entry.schema, &entry.name)) else {
+            bail!("refused: {} is not a tenant table in this database", entry.qualified());
+        };
+        ensure!(
+            table.columns == entry.columns,
+            "refused: {} has columns {:?} here, {:?} in the archive",
+            entry.qualified(),
+            table.columns,
+            entry.columns
+        );
+        ensure!(!targets.contains(table), "refused: the archive holds {} twice", entry.qualified());
+        targets.push(table.clone());
+    }
+    Ok(targets)
 }
 
-/// The columns of `table` that hold the tenant's id, a company id or the slug.
-async fn id_columns(tx: &Transaction<'_>, table: &TenantTable) -> anyhow::Result<Vec<(usize, IdColumn)>> {
-    let company_references = tx
-        .query(
-            "SELECT a.attname::text
-             FROM pg_constraint c
-             CROSS JOIN LATERAL unnest(c.conkey, c.confkey) AS k(col, refcol)
-             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.col
-             JOIN pg_attribute r ON r.attrelid = c.confrelid AND r.attnum = k.refcol
-             WHERE c.contype = 'f' AND c.conrelid = $1::text::regclass
-               AND c.confrelid = 'tenancy.companies'::regclass AND r.attname = 'id'",
-            &[&table.quoted_name()],
-        )
-        .await?;
-    let company_references: Vec<String> = company_references.iter().map(|r| r.get(0)).collect();
-    let kind = |column: &str| match (table.schema.as_str(), table.name.as_str(), column) {
-        ("tenancy", "tenants", "id") | (_, _, "tenant_id") => Some(IdColumn::Tenant),
-        ("tenancy", "tenants", "slug") => Some(IdColumn::Slug),
-        ("tenancy", "companies", "id") => Some(IdColumn::Company),
-        _ if company_references.iter().any(|c| c == column) => Some(IdColumn::Company),
-        _ => None,
-    };
-    Ok(table.columns.iter().enumerate().filter_map(|(i, c)| kind(c).map(|k| (i, k))).collect())
-}
-
-/// Streams one table's data into `COPY ... FROM STDIN`, rewritten on the way when remapping.
-async fn copy_in(
+/// Rows of a module's table need the module among the tenant's (the catalog rows are loaded
+/// by now): the archive cannot bring data the tenant never had.
+async fn refuse_foreign_module(
     tx: &Transaction<'_>,
     table: &TenantTable,
-    data: &mut VerifyingReader<'_>,
-    mut rewrite: Option<RowRewriter<'_>>,
-    progress: &TableProgress,
+    entry: &TableEntry,
+    tenant: Uuid,
 ) -> anyhow::Result<()> {
-    let copy = format!("COPY {} ({}) FROM STDIN", table.quoted_name(), table.quoted_columns());
+    // `entry.rows` is what the file holds: the first pass checked it, and the load checks again.
+    if entry.rows == 0 {
+        return Ok(());
+    }
+    if let Some((module, held)) = tenant_tables::module_not_held(tx, table, tenant).await? {
+        bail!(
+            "refused: {} holds {} rows of module {module}, which the archive's tenant does not have (its modules: {held})",
+            entry.file,
+            entry.rows
+        );
+    }
+    Ok(())
+}
+
+/// Streams one data file into `COPY into (columns) FROM STDIN`, every row checked and
+/// rewritten on the way. Returns the number of rows.
+async fn copy_in(
+    tx: &Transaction<'_>,
+    into: &str,
+    table: &TenantTable,
+    entry: &TableEntry,
+    data: &mut VerifyingReader<'_>,
+    mut rows: RowRewriter<'_>,
+    progress: &TableProgress,
+) -> anyhow::Result<u64> {
+    let refused = |e| server_refusal(&entry.file, e);
+    let copy = format!("COPY {into} ({}) FROM STDIN", table.quoted_columns());
     let sink = tx.copy_in::<_, Bytes>(&copy).await?;
     futures_util::pin_mut!(sink);
     let mut chunk = vec![0; CHUNK_BYTES];
-    let mut rows = 0;
     loop {
         let n = data.read(&mut chunk)?;
         if n == 0 {
             break;
         }
-        rows += tenant_archive::count_rows(&chunk[..n]);
-        let bytes = match rewrite.as_mut() {
-            Some(rewrite) => {
-                let mut out = Vec::with_capacity(n + 64);
-                rewrite.push(&chunk[..n], &mut out)?;
-                Bytes::from(out)
-            }
-            None => Bytes::copy_from_slice(&chunk[..n]),
-        };
-        sink.send(bytes).await?;
-        progress.rows(rows);
+        let mut out = Vec::with_capacity(n + 64);
+        rows.push(&chunk[..n], &mut out).with_context(|| format!("refused: {}", entry.file))?;
+        sink.send(Bytes::from(out)).await.map_err(refused)?;
+        progress.rows(rows.rows());
     }
-    if let Some(rewrite) = rewrite {
-        rewrite.finish()?;
-    }
-    sink.as_mut().finish().await?;
-    Ok(())
+    let rows = rows.finish().with_context(|| format!("refused: {}", entry.file))?;
+    let copied = sink.as_mut().finish().await.map_err(refused)?;
+    ensure!(copied == rows, "refused: {}: the server read {copied} rows of its {rows}", entry.file);
+    Ok(rows)
+}
+
+/// A COPY the server refused, said so the operator finds the row: the archive's file, its
+/// line when the server names one (a foreign key is checked at the end of the COPY, so its
+/// refusal names the key instead), the message and its detail.
+fn server_refusal(file: &str, error: tokio_postgres::Error) -> anyhow::Error {
+    let Some(db) = error.as_db_error() else {
+        return anyhow::Error::new(error).context(format!("loading {file}"));
+    };
+    // The server's context reads "COPY employees, line 3, column id: ..."
+    let line = db.where_().and_then(|w| w.split(", ").find_map(|part| part.strip_prefix("line ")));
+    let line = line.map(|n| format!(" line {}:", n.chars().take_while(char::is_ascii_digit).collect::<String>()));
+    let detail = db.detail().map(|d| format!(" ({d})")).unwrap_or_default();
+    anyhow!("refused: {file}:{} {}{detail}", line.unwrap_or_default(), db.message())
+}
+
+/// Whether this database's log already holds events of the tenant: it was erased here (the
+/// log is append-only), or another tenant had its id.
+async fn history_here(tx: &Transaction<'_>, tenant: Uuid) -> anyhow::Result<bool> {
+    Ok(tx.query_one("SELECT EXISTS (SELECT FROM tenancy.events WHERE tenant_id = $1)", &[&tenant]).await?.get(0))
+}
+
+/// The archive's events when the log already holds some of the tenant's: they are staged, and
+/// only those the log does not hold yet are appended, in their order, so an erase followed
+/// by an import of the same tenant leaves its history as it was (plus `tenant.imported`).
+/// Events are compared whole (time, actor, action, detail), each counted as often as it
+/// occurs. Returns how many were in the log already.
+async fn append_history(
+    tx: &Transaction<'_>,
+    table: &TenantTable,
+    entry: &TableEntry,
+    data: &mut VerifyingReader<'_>,
+    rows: RowRewriter<'_>,
+    progress: &TableProgress,
+    tenant: Uuid,
+) -> anyhow::Result<u64> {
+    let columns = table.quoted_columns();
+    tx.batch_execute(&format!(
+        "CREATE TEMP TABLE archived_events ON COMMIT DROP AS SELECT {columns} FROM {} WITH NO DATA;
+         ALTER TABLE pg_temp.archived_events ADD COLUMN archive_order bigint GENERATED ALWAYS AS IDENTITY",
+        table.quoted_name()
+    ))
+    .await?;
+    let archived = copy_in(tx, "pg_temp.archived_events", table, entry, data, rows, progress).await?;
+    let nth = |order: &str| format!("row_number() OVER (PARTITION BY {columns} ORDER BY {order})");
+    let appended = tx
+        .execute(
+            &format!(
+                "INSERT INTO {table} ({columns})
+                 SELECT {columns} FROM (SELECT *, {archived_nth} AS nth FROM pg_temp.archived_events) archived
+                 WHERE ({columns}, nth) NOT IN (SELECT {columns}, {logged_nth} FROM {table} WHERE tenant_id = $1)
+                 ORDER BY archive_order",
+                table = table.quoted_name(),
+                archived_nth = nth("archive_order"),
+                logged_nth = nth("id"),
+            ),
+            &[&tenant],
+        )
+        .await?;
+    Ok(archived - appended)
 }
 
 /// Identity and serial columns: their sequences must be past the imported values, or the
