@@ -230,6 +230,29 @@ async fn the_catalog_part_cannot_name_another_tenant() {
     assert_eq!(scene.snapshot().await, before, "nothing written in any tenant");
 }
 
+/// Identity columns draw from one sequence for every tenant: an archive whose id sits near its
+/// end would leave the other tenants no ids to insert with.
+#[tokio::test]
+async fn an_id_that_would_exhaust_a_shared_sequence_is_refused() {
+    let scene = scene().await;
+    let before = scene.snapshot().await;
+    let archive = scene.with_field("huge.tar", "chat.messages.copy", 1, "id", "9223372036854775000");
+    assert_refused(
+        &scene.import(&archive, &[]),
+        "refused: chat.messages.id holds 9223372036854775000, past half of the range of chat.messages_id_seq",
+    );
+    assert_eq!(scene.snapshot().await, before, "nothing written in any tenant");
+    // the victim can still insert
+    let mut db = scene.target.connect().await;
+    tenancy_e2e::as_tenant(
+        &mut db,
+        scene.victim.id,
+        "INSERT INTO chat.messages (channel_id, body) SELECT id, 'still works' FROM chat.channels LIMIT 1",
+    )
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn rows_of_a_module_the_tenant_never_had_are_refused() {
     let scene = scene().await;
