@@ -1,6 +1,7 @@
 """The restart drill's traffic and verdict (bench/restart_drill.sh sets up the server and
 calls this): writers POST chat messages, each body unique ("drill <run> w<writer> n<seq>"),
 while PostgreSQL restarts; then every acknowledged body must be a row."""
+
 import argparse
 import json
 import shlex
@@ -9,7 +10,7 @@ import sys
 import threading
 import time
 
-from drill_http import Client, print_outcomes, print_server_errors
+from drills import Client, print_outcomes, print_server_errors, psql
 
 # After a failed request a writer waits this long: the retry loop stays fine-grained enough to
 # time the recovery, without spinning on a server that answers 503 at once.
@@ -36,10 +37,6 @@ def writer(index, args, deadline, outcomes, acknowledged):
             time.sleep(PAUSE_AFTER_FAILURE)
     client.close()
     return client.dropped_after
-
-
-def psql(sql):
-    return subprocess.run(["psql", "-X", "-Atc", sql], check=True, capture_output=True, text=True).stdout
 
 
 def main():
@@ -92,7 +89,9 @@ def longest_gap_without_success(outcomes, since):
 
 
 def report(args, start, restart_began, back_up, outcomes, acknowledged, found, dropped):
-    rel = lambda t: t - start  # noqa: E731 (seconds since the run began)
+    def rel(t):  # seconds since the run began
+        return t - start
+
     acked, rows = set(acknowledged), set(found)
     lost = acked - rows
     duplicates = len(found) - len(rows)

@@ -1,9 +1,11 @@
 """What the drills share: a keep-alive HTTP/1.1 connection per worker that opens a new one
 after a failure, the outcome of each request in one word (its status, or how the connection
-failed), and the table of outcomes they print."""
+failed), the tables they print, and psql for the rows they check."""
+
 import collections
 import http.client
 import json
+import subprocess
 import time
 
 
@@ -79,7 +81,6 @@ def percentile(sorted_values, p):
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p))]
 
 
-
 def print_server_errors(log_path, indent="  "):
     """The server's own account of its 5xx answers (its JSON log): counts by status and cause."""
     causes = collections.Counter()
@@ -95,3 +96,8 @@ def print_server_errors(log_path, indent="  "):
         print("server log, 5xx answers by cause:")
     for (status, cause), n in causes.most_common(10):
         print(f"{indent}{n} x {status}: {cause[:160]}")
+
+
+def psql(sql):
+    """The superuser's answer, unaligned (PGPORT and the rest come from the environment)."""
+    return subprocess.run(["psql", "-X", "-Atc", sql], check=True, capture_output=True, text=True).stdout
