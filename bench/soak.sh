@@ -12,6 +12,8 @@ SECONDS_TOTAL=${1:-600}
 RATE=${2:-100}
 
 start_drill_server
+# rows an interrupted earlier run may have left
+psql -X -qc "DELETE FROM chat.messages WHERE body LIKE 'soak-%'"
 echo "server: $DRILL_BUILD build on $DRILL_URL (pool of 10), pid $DRILL_API_PID; PostgreSQL on port $PGPORT"
 python3 "$ROOT/bench/soak.py" --port "$DRILL_API_PORT" --pid "$DRILL_API_PID" --token "$(drill_token)" \
     --channel "$(drill_channel)" --run "$(date +%Y%m%d%H%M%S)-$$" \
