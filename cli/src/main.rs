@@ -1,14 +1,7 @@
 //! `tenancy`: the DBA's command-line tool.
-mod commands;
-mod connection;
-mod lint;
-mod progress;
-mod tenant_archive;
-mod tenant_remap;
-mod tenant_tables;
-
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+use tenancy_cli::{commands, connection};
 
 #[derive(Parser)]
 #[command(name = "tenancy", version, about = "Operate a Tenancy database")]

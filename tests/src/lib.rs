@@ -176,3 +176,4 @@ where
 }
 
 pub mod api;
+pub mod fuzz;
