@@ -188,19 +188,7 @@ async fn a_bad_config_file_stops_the_server_at_start_naming_the_line() {
 
 #[tokio::test]
 async fn sigterm_finishes_the_request_in_flight_then_exits_0() {
-    let scratch = ScratchDatabase::create("sigterm").await;
-    scratch
-        .connect()
-        .await
-        .batch_execute(
-            "CREATE EXTENSION tenancy;
-             CREATE SCHEMA slow;
-             GRANT USAGE ON SCHEMA slow TO web_anon;
-             CREATE FUNCTION slow.nap(seconds float8) RETURNS text LANGUAGE sql
-                 AS $$ SELECT 'rested ' || seconds FROM pg_sleep(seconds) $$;",
-        )
-        .await
-        .unwrap();
+    let scratch = sleepy_database("sigterm").await;
     let port = free_port();
     let (uri, port_text) = (authenticator_url(&scratch.name), port.to_string());
     let mut server = Server::spawn(

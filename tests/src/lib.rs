@@ -177,3 +177,22 @@ where
 
 pub mod api;
 pub mod fuzz;
+
+/// A database of the test's own whose function `slow.nap(seconds)` sleeps, callable by
+/// `web_anon`: a request that stays in flight while the test acts.
+pub async fn sleepy_database(label: &str) -> ScratchDatabase {
+    let scratch = ScratchDatabase::create(label).await;
+    scratch
+        .connect()
+        .await
+        .batch_execute(
+            "CREATE EXTENSION tenancy;
+             CREATE SCHEMA slow;
+             GRANT USAGE ON SCHEMA slow TO web_anon;
+             CREATE FUNCTION slow.nap(seconds float8) RETURNS text LANGUAGE sql
+                 AS $$ SELECT 'rested ' || seconds FROM pg_sleep(seconds) $$;",
+        )
+        .await
+        .unwrap();
+    scratch
+}

@@ -94,27 +94,9 @@ async fn a_response_that_leaves_the_body_unread_says_connection_close() {
     let _ = writer.await;
 }
 
-/// A database of the test's own with a function that sleeps, served by the API.
-async fn sleepy_database() -> ScratchDatabase {
-    let scratch = ScratchDatabase::create("terminated").await;
-    scratch
-        .connect()
-        .await
-        .batch_execute(
-            "CREATE EXTENSION tenancy;
-             CREATE SCHEMA slow;
-             GRANT USAGE ON SCHEMA slow TO web_anon;
-             CREATE FUNCTION slow.nap(seconds float8) RETURNS text LANGUAGE sql
-                 AS $$ SELECT 'rested ' || seconds FROM pg_sleep(seconds) $$;",
-        )
-        .await
-        .unwrap();
-    scratch
-}
-
 #[tokio::test]
 async fn a_backend_terminated_under_a_request_is_503_with_retry_after_then_the_server_recovers() {
-    let scratch = sleepy_database().await;
+    let scratch = sleepy_database("terminated").await;
     let uri = scratch.url().replacen("postgres@", "authenticator@", 1);
     let api = api::start_with(&[("PGRST_DB_URI", uri.as_str()), ("PGRST_DB_SCHEMAS", "slow")]).await;
     let nap = |seconds: f64| api.http().post(format!("{}/rpc/nap", api.url)).json(&json!({"seconds": seconds})).send();
