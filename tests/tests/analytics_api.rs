@@ -88,3 +88,53 @@ async fn tenant_users_and_anonymous_callers_get_no_analytics() {
         assert_eq!(status, expected, "{who} reads module adoption");
     }
 }
+
+/// The aggregation attacks of tests/tests/aggregation_privacy.rs, over REST: a private column
+/// grouped, filtered or min/max'd, a measure's extremes, a minimum group size lowered by the
+/// caller — each a 400 with its TN code; a tenant's group of one stays suppressed.
+#[tokio::test]
+async fn rest_aggregation_reveals_no_row_either() {
+    let api = api::start().await;
+    let mut admin = superuser().await;
+    let solo = create_tenant(&admin, "free", &["hrms"]).await;
+    as_tenant(
+        &mut admin,
+        solo.id,
+        "INSERT INTO hrms.employees (first_name, last_name, email, job_title, salary)
+         VALUES ('Only', 'One', 'only@solo.example', 'Chief of everything', 123456)",
+    )
+    .await
+    .unwrap();
+    let analyst = api.client(Some(&token_with(json!({"role": "tenancy_analytics"})))).schema("analytics");
+    for (call, code) in [
+        (json!({"tbl": "chat.messages", "group_by": ["body"]}), "TN067"),
+        (
+            json!({"tbl": "hrms.employees", "measures": ["max(salary)"], "group_by": ["email"], "per_tenant": true}),
+            "TN067",
+        ),
+        (json!({"tbl": "hrms.employees", "filters": {"email": "only@solo.example"}}), "TN067"),
+        (json!({"tbl": "hrms.employees", "measures": ["max(salary)"]}), "TN067"),
+        (json!({"tbl": "hrms.employees", "min_group_size": 1}), "TN066"),
+    ] {
+        let (status, err) = json(analyst.rpc("aggregate", call.to_string()).execute().await.unwrap()).await;
+        assert_eq!((status, err["code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{call}: {err}");
+    }
+    // the one person's job and salary, narrowed to their tenant: suppressed, not returned
+    let call = json!({"tbl": "hrms.employees", "measures": ["avg(salary)"], "group_by": ["job_title"],
+                      "filters": {"tenant_id": solo.id}, "per_tenant": true});
+    let (status, rows) = json(analyst.rpc("aggregate", call.to_string()).execute().await.unwrap()).await;
+    assert_eq!((status, rows), (StatusCode::OK, json!([])));
+    let (status, policy) = json(analyst.from("policy").execute().await.unwrap()).await;
+    assert_eq!((status, policy), (StatusCode::OK, json!([{"min_group_size": 5}])));
+    let (status, classes) = json(
+        analyst
+            .from("analytics_classes")
+            .eq("table_name", "hrms.employees")
+            .eq("column_name", "email")
+            .execute()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, &classes[0]["class"]), (StatusCode::OK, &json!("private")));
+}
