@@ -24,8 +24,9 @@ pub fn status_for_sqlstate(code: &str, authenticated: Authenticated) -> StatusCo
         "TN001" => StatusCode::NOT_FOUND,
         "TN002" | "TN003" | "TN005" | "TN010" | "TN071" => StatusCode::FORBIDDEN,
         "TN004" => StatusCode::UNAUTHORIZED,
-        // Disabling a module that is not enabled: the tenant's state forbids it.
-        "TN025" => StatusCode::CONFLICT,
+        // The tenant's state forbids it: disabling a module that is not enabled, activating or
+        // deleting a tenant scheduled for deletion, restoring one that is not.
+        "TN025" | "TN043" | "TN044" => StatusCode::CONFLICT,
         _ => match class {
             "08" | "53" => StatusCode::SERVICE_UNAVAILABLE,
             "0L" | "0P" | "28" => StatusCode::FORBIDDEN,
@@ -178,6 +179,7 @@ mod tests {
     fn tenancys_newer_codes() {
         let s = |c| status_for_sqlstate(c, Authenticated::Yes);
         assert_eq!(s("TN025"), StatusCode::CONFLICT, "disabling a module that is not enabled");
+        assert_eq!((s("TN043"), s("TN044")), (StatusCode::CONFLICT, StatusCode::CONFLICT), "deletion scheduled or not");
         assert_eq!(s("TN066"), StatusCode::BAD_REQUEST, "a smaller group size than the platform's");
         assert_eq!(s("TN067"), StatusCode::BAD_REQUEST, "a private column");
     }

@@ -169,11 +169,11 @@ async fn a_platform_admin_runs_a_tenants_whole_life() {
         json(api.client(Some(&token(tenant_id))).schema("hrms").from("employees").execute().await.unwrap()).await;
     assert_eq!((status, err["code"].as_str()), (StatusCode::FORBIDDEN, Some("TN002")));
     let (status, err) = json(db.rpc("activate_tenant", json!({"id": id}).to_string()).execute().await.unwrap()).await;
-    assert_eq!((status, err["code"].as_str()), (StatusCode::BAD_REQUEST, Some("TN043")), "{err}");
+    assert_eq!((status, err["code"].as_str()), (StatusCode::CONFLICT, Some("TN043")), "{err}");
     let (_, restored) = json(db.rpc("restore_tenant", json!({"id": id}).to_string()).execute().await.unwrap()).await;
     assert_eq!((restored["status"].as_str(), &restored["erase_after"]), (Some("active"), &Value::Null));
     let (status, err) = json(db.rpc("restore_tenant", json!({"id": id}).to_string()).execute().await.unwrap()).await;
-    assert_eq!((status, err["code"].as_str()), (StatusCode::BAD_REQUEST, Some("TN044")), "{err}");
+    assert_eq!((status, err["code"].as_str()), (StatusCode::CONFLICT, Some("TN044")), "{err}");
     let (status, _) =
         json(api.client(Some(&token(tenant_id))).schema("hrms").from("employees").execute().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK, "restored: the tenant's users are back");
