@@ -84,6 +84,7 @@ DECLARE
     class text;
     why text;
     problems text[] := '{}';
+    normalized jsonb := '{}';    -- column: {"class": ..., "extremes": ..., "reason": ...}
     declared jsonb;
     was jsonb;
 BEGIN
@@ -96,6 +97,7 @@ BEGIN
         IF jsonb_typeof(spec) = 'string' THEN
             spec := jsonb_build_object('class', spec);
         END IF;
+        normalized := normalized || jsonb_build_object(col, spec);
         class := spec ->> 'class';
         IF jsonb_typeof(spec) <> 'object' OR class IS NULL THEN
             problems := problems || format('%s: a class ("dimension", "measure", "private") or {"class": ..., "extremes": ..., "reason": ...}', col);
@@ -132,15 +134,15 @@ BEGIN
             DETAIL = array_to_string(problems, E'\n');
     END IF;
 
-    SELECT coalesce(jsonb_object_agg(a.col, jsonb_build_array(a.class, a.extremes, a.reason)), '{}') INTO was
-    FROM tenancy.analytics_columns a WHERE a.tbl = tbl;
-    DELETE FROM tenancy.analytics_columns a WHERE a.tbl = tbl;
-    INSERT INTO tenancy.analytics_columns (tbl, col, class, extremes, reason)
-    SELECT tbl, e.key, e.spec ->> 'class', coalesce((e.spec ->> 'extremes')::bool, false), e.spec ->> 'reason'
-    FROM (SELECT e.key, CASE WHEN jsonb_typeof(e.value) = 'string' THEN jsonb_build_object('class', e.value) ELSE e.value END
-          FROM jsonb_each(classes) e) e (key, spec);
-    SELECT coalesce(jsonb_object_agg(a.col, jsonb_build_array(a.class, a.extremes, a.reason)), '{}') INTO declared
-    FROM tenancy.analytics_columns a WHERE a.tbl = tbl;
+    -- Replaced as a whole; recorded only when that changed something.
+    WITH gone AS (DELETE FROM tenancy.analytics_columns a WHERE a.tbl = tbl RETURNING a.col, a.class, a.extremes, a.reason)
+    SELECT coalesce(jsonb_object_agg(g.col, jsonb_build_array(g.class, g.extremes, g.reason)), '{}') INTO was FROM gone g;
+    WITH made AS (
+        INSERT INTO tenancy.analytics_columns AS a (tbl, col, class, extremes, reason)
+        SELECT tbl, e.key, e.value ->> 'class', coalesce((e.value ->> 'extremes')::bool, false), e.value ->> 'reason'
+        FROM jsonb_each(normalized) e
+        RETURNING a.col, a.class, a.extremes, a.reason)
+    SELECT coalesce(jsonb_object_agg(m.col, jsonb_build_array(m.class, m.extremes, m.reason)), '{}') INTO declared FROM made m;
     IF declared IS DISTINCT FROM was THEN
         PERFORM tenancy._record(NULL, 'table.analytics_classified', jsonb_build_object('table', tbl::text, 'classes', classes));
     END IF;

@@ -296,6 +296,14 @@ async fn declarations_are_checked_and_follow_the_columns() {
     declare(json!({"email": {"class": "dimension", "reason": "a shared mailbox per team"}, "salary": "measure"}))
         .await
         .unwrap();
+    let recorded = || async {
+        value::<i64>(&admin, "SELECT count(*) FROM tenancy.events WHERE action = 'table.analytics_classified'").await
+    };
+    let before = recorded().await;
+    declare(json!({"salary": "measure", "email": {"class": "dimension", "reason": "a shared mailbox per team"}}))
+        .await
+        .unwrap();
+    assert_eq!(recorded().await, before, "the same classes again: nothing changed, nothing recorded");
     let db = f.analyst().await;
     aggregate(&db, json!({"tbl": PEOPLE, "group_by": ["email"]})).await.unwrap();
     assert_eq!(

@@ -306,23 +306,22 @@ async fn advance_sequences(tx: &Transaction<'_>, table: &TenantTable, tenant: Uu
         .await?;
     for row in sequences {
         let (column, sequence): (String, String) = (row.get(0), row.get(1));
-        let max = format!("SELECT max({}) FROM {name} WHERE tenant_id = $2", quote_ident(&column));
-        // The sequence is every tenant's: an archive's value near its end would leave the other
-        // tenants no ids to insert with. Half the range is far beyond any real database.
-        let beyond = tx
+        // The tenant's highest value (read once) and the sequence's limit. The sequence is every
+        // tenant's: an archive's value near its end would leave the others no ids to insert with;
+        // half the range is far beyond any real database.
+        let bounds = tx
             .query_one(
                 &format!(
-                    "SELECT ({max})::text, s.max_value::text FROM pg_sequences s
-                     WHERE format('%I.%I', s.schemaname, s.sequencename)::regclass = $1::text::regclass
-                       AND ({max})::numeric > s.max_value / 2
-                     UNION ALL SELECT NULL, '' LIMIT 1"
+                    "SELECT (SELECT max({})::bigint FROM {name} WHERE tenant_id = $2), s.max_value
+                     FROM pg_sequences s WHERE format('%I.%I', s.schemaname, s.sequencename)::regclass = $1::text::regclass",
+                    quote_ident(&column)
                 ),
                 &[&sequence, &tenant],
             )
             .await
             .with_context(|| format!("reading {sequence}"))?;
-        if let Some(highest) = beyond.get::<_, Option<String>>(0) {
-            let limit: String = beyond.get(1);
+        let (highest, limit): (Option<i64>, i64) = (bounds.get(0), bounds.get(1));
+        if let Some(highest) = highest.filter(|h| *h > limit / 2) {
             bail!(
                 "refused: {}.{}.{column} holds {highest}, past half of the range of {sequence} (max {limit}), \
                  which every tenant's inserts draw from",
@@ -331,8 +330,8 @@ async fn advance_sequences(tx: &Transaction<'_>, table: &TenantTable, tenant: Uu
             );
         }
         tx.execute(
-            &format!("SELECT setval($1::text::regclass, greatest(({max}), nextval($1::text::regclass)))"),
-            &[&sequence, &tenant],
+            "SELECT setval($1::text::regclass, greatest($2, nextval($1::text::regclass)))",
+            &[&sequence, &highest],
         )
         .await
         .with_context(|| format!("advancing {sequence}"))?;
