@@ -177,6 +177,7 @@ where
 
 pub mod api;
 pub mod fuzz;
+pub mod node;
 
 /// A database of the test's own whose function `slow.nap(seconds)` sleeps, callable by
 /// `web_anon`: a request that stays in flight while the test acts.

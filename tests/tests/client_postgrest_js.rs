@@ -1,0 +1,65 @@
+//! postgrest-js (`@supabase/postgrest-js`, unmodified, from npm) against the server: the calls
+//! a frontend makes every day, each answered as PostgREST answers them.
+use serde_json::{json, Value};
+use tenancy_e2e::api::{self, token};
+use tenancy_e2e::node::drive;
+use tenancy_e2e::*;
+
+#[tokio::test]
+async fn postgrest_js_everyday_calls() {
+    let api = api::start().await;
+    let mut admin = superuser().await;
+    let t = create_tenant(&admin, "free", &["hrms"]).await;
+    as_tenant(
+        &mut admin,
+        t.id,
+        "INSERT INTO hrms.departments (name) VALUES ('Engineering'), ('Sales');
+         INSERT INTO hrms.employees (first_name, last_name, email, salary, job_title, department_id)
+         SELECT 'First' || i, 'Last' || i, 'e' || i || '@x.example', 1000 * i,
+                CASE WHEN i % 2 = 0 THEN 'engineer' ELSE 'sales rep' END,
+                (SELECT id FROM hrms.departments WHERE name = CASE WHEN i % 2 = 0 THEN 'Engineering' ELSE 'Sales' END)
+         FROM generate_series(1, 6) i",
+    )
+    .await
+    .unwrap();
+
+    let seen = drive("postgrest_calls.mjs", &json!({"url": api.url, "token": token(t.id)})).await;
+    let call = |name: &str| -> &Value { &seen[name] };
+    let ok = |name: &str, status: u64, data: Value| {
+        assert_eq!(call(name)["status"], status, "{name}: {}", call(name));
+        assert_eq!(call(name)["data"], data, "{name}: {}", call(name));
+        assert!(call(name)["error"].is_null(), "{name}: {}", call(name));
+    };
+
+    let salaries: Vec<Value> = (1..=6).map(|i| json!({"first_name": format!("First{i}"), "salary": 1000 * i})).collect();
+    ok("select", 200, Value::Array(salaries.clone()));
+    ok("filters", 200, json!([{"first_name": "First4"}, {"first_name": "First6"}]));
+    ok(
+        "embed",
+        200,
+        json!([
+            {"name": "Engineering", "employees": [{"first_name": "First2"}, {"first_name": "First4"}, {"first_name": "First6"}]},
+            {"name": "Sales", "employees": [{"first_name": "First1"}, {"first_name": "First3"}, {"first_name": "First5"}]},
+        ]),
+    );
+    ok("single", 200, json!({"first_name": "First1"}));
+    assert_eq!(call("single_of_many")["status"], 406);
+    assert_eq!(call("single_of_many")["error"]["code"], "PGRST116");
+    ok("maybe_single_none", 200, Value::Null);
+    ok("count_range", 206, json!([{"first_name": "First2"}, {"first_name": "First3"}]));
+    assert_eq!(call("count_range")["count"], 6);
+    assert_eq!(call("head_count")["count"], 6);
+    ok("insert", 201, json!({"first_name": "New", "salary": 500}));
+    ok("update", 200, json!([{"salary": 600}]));
+    ok("upsert", 201, json!([{"first_name": "First1", "salary": 1234}]));
+    ok("delete", 200, json!([{"first_name": "New"}]));
+    ok("rpc", 200, json!(6));
+    ok("rpc_get", 200, json!([{"first_name": "First1"}, {"first_name": "First2"}]));
+    ok("csv", 200, json!("first_name,salary\nFirst1,1234.00\nFirst2,2000.00"));
+    assert_eq!(call("error")["status"], 400);
+    assert!(call("error")["error"]["message"].as_str().unwrap().contains("no_such_column"), "{}", call("error"));
+
+    // Every write went to this tenant's rows only.
+    let n: i64 = value(&admin, &format!("SELECT count(*) FROM hrms.employees WHERE tenant_id = '{}'", t.id)).await;
+    assert_eq!(n, 6);
+}
