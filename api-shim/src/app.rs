@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::schema_cache::SchemaCache;
 use crate::state::AppState;
-use crate::{health, keep_alive, observe, request_id, resource};
+use crate::{handlers, health, keep_alive, observe, request_id};
 use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
@@ -31,17 +31,17 @@ fn cors(origins: Option<&[String]>) -> CorsLayer {
 pub fn app(state: Arc<AppState>) -> Router {
     let cors = cors(state.config.cors_origins.as_deref());
     Router::new()
-        .route("/", get(resource::openapi))
+        .route("/", get(handlers::openapi))
         .route("/health", get(health::health))
-        .route("/rpc/{function}", get(resource::rpc).head(resource::rpc).post(resource::rpc))
+        .route("/rpc/{function}", get(handlers::rpc).head(handlers::rpc).post(handlers::rpc))
         .route(
             "/{resource}",
-            get(resource::read)
-                .head(resource::read)
-                .post(resource::create)
-                .put(resource::replace)
-                .patch(resource::update)
-                .delete(resource::remove),
+            get(handlers::read)
+                .head(handlers::read)
+                .post(handlers::create)
+                .put(handlers::replace)
+                .patch(handlers::update)
+                .delete(handlers::remove),
         )
         .method_not_allowed_fallback(keep_alive::unsupported_method)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::track))

@@ -3,9 +3,11 @@
 //! transaction (`tx`); PostgreSQL builds the JSON.
 pub mod app;
 pub mod auth;
+pub mod body;
 pub mod config;
 pub mod db_error;
 pub mod error;
+pub mod handlers;
 pub mod health;
 pub mod jwt;
 pub mod keep_alive;
@@ -18,8 +20,8 @@ pub mod prefer;
 pub mod query_grammar;
 pub mod rate_limit;
 pub mod reload;
+pub mod request;
 pub mod request_id;
-pub mod resource;
 pub mod response;
 pub mod schema_cache;
 pub mod sql_builder;

@@ -1,4 +1,4 @@
-//! Request features of the REST server beyond JSON reads and writes: CSV request bodies,
+//! Request features of the REST server beyond JSON reads and writes: CSV and form bodies,
 //! `Prefer: missing=default`, and `Prefer: count=planned|estimated`. Each test has a scratch
 //! database with the extension and a schema of its own (`shop`, served to the anonymous role),
 //! so nothing new is left in the shared database.
@@ -82,6 +82,24 @@ async fn csv_bodies_insert_rows_like_a_json_array() {
     let response = post(&api, "/items", "text/csv", "", "name\nfig\nkiwi\n").await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(items(&db).await, 6);
+}
+
+#[tokio::test]
+async fn form_bodies_insert_one_row_of_text_values() {
+    let (db, api) = shop(&[]).await;
+    let form = "name=pear+green&qty=5&note=a%26b";
+    let response =
+        post(&api, "/items?select=name,qty,note", "application/x-www-form-urlencoded", "return=representation", form)
+            .await;
+    let (status, rows) = json(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{rows}");
+    assert_eq!(rows, json!([{"name": "pear green", "qty": 5, "note": "a&b"}]));
+
+    // A value PostgreSQL cannot cast is its error, and nothing is written.
+    let (status, error) =
+        json(post(&api, "/items", "application/x-www-form-urlencoded", "", "name=x&qty=many").await).await;
+    assert_eq!((status, error["code"].as_str()), (StatusCode::BAD_REQUEST, Some("22P02")), "{error}");
+    assert_eq!(items(&db).await, 1);
 }
 
 #[tokio::test]

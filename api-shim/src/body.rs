@@ -1,0 +1,162 @@
+//! The request body, decoded by its `Content-Type` into the JSON the planner reads: JSON,
+//! CSV (`text/csv`) or a form (`application/x-www-form-urlencoded`), within the size limit.
+use crate::error::{ApiError, Failure};
+use crate::request_id::RequestId;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// The decoded body: an object or an array of objects for writes, an object of arguments
+/// for function calls.
+pub struct Payload(pub Value);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Format {
+    Json,
+    Csv,
+    Form,
+}
+
+fn format(content_type: Option<&str>) -> Format {
+    let media = content_type.and_then(|v| v.split(';').next()).map(|m| m.trim().to_ascii_lowercase());
+    match media.as_deref() {
+        Some("text/csv") => Format::Csv,
+        Some("application/x-www-form-urlencoded") => Format::Form,
+        _ => Format::Json,
+    }
+}
+
+impl FromRequest<Arc<AppState>> for Payload {
+    type Rejection = Failure;
+
+    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, Failure> {
+        let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        let format = format(request.headers().get("content-type").and_then(|v| v.to_str().ok()));
+        let limit = state.config.max_body_bytes;
+        let decoded = match Bytes::from_request(request, state).await {
+            Ok(bytes) => decode(format, &bytes),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge(limit)),
+            Err(e) => Err(ApiError::InvalidBody(e.body_text())),
+        };
+        decoded.map(Payload).map_err(|error| Failure { error, request_id })
+    }
+}
+
+fn decode(format: Format, bytes: &[u8]) -> Result<Value, ApiError> {
+    match format {
+        Format::Json => json(bytes),
+        Format::Csv => csv(bytes),
+        Format::Form => Ok(form(bytes)),
+    }
+}
+
+/// JSON; an empty body is `{}`.
+fn json(bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    serde_json::from_slice(bytes).map_err(|e| ApiError::InvalidBody(format!("Invalid JSON body: {e}")))
+}
+
+/// A form is one object of text values, as PostgREST reads it (the last of a repeated key).
+fn form(bytes: &[u8]) -> Value {
+    let pairs = form_urlencoded::parse(bytes).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())));
+    Value::Object(pairs.collect())
+}
+
+/// CSV as PostgREST reads it: a header line of column names, then rows with as many fields,
+/// each an array element of an object keyed by the header; every value is a string (cast by
+/// PostgreSQL to its column's type), except the unquoted or quoted text `NULL`, which is null.
+/// An empty field is an empty string.
+fn csv(bytes: &[u8]) -> Result<Value, ApiError> {
+    let bad = |e: csv::Error| {
+        let line = |p: Option<&csv::Position>| p.map_or(String::new(), |p| format!("line {}: ", p.line()));
+        let why = match e.kind() {
+            csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
+                format!("{}{len} fields where the header has {expected_len}", line(pos.as_ref()))
+            }
+            csv::ErrorKind::Utf8 { pos, .. } => format!("{}not UTF-8", line(pos.as_ref())),
+            _ => e.to_string(),
+        };
+        ApiError::InvalidBody(format!("Invalid CSV body: {why}"))
+    };
+    // The reader would take an unclosed quote to run to the end of the body; quotes come in
+    // pairs (`""` inside a quoted field too), so an odd number means one was never closed.
+    if bytes.iter().filter(|b| **b == b'"').count() % 2 == 1 {
+        return Err(ApiError::InvalidBody("Invalid CSV body: a quoted field is not closed".into()));
+    }
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let names: Vec<String> = reader.headers().map_err(bad)?.iter().map(str::to_string).collect();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            return Err(ApiError::InvalidBody(format!("Invalid CSV body: the header names \"{name}\" twice")));
+        }
+    }
+    let mut rows = vec![];
+    for record in reader.records() {
+        let record = record.map_err(bad)?;
+        let value = |field: &str| if field == "NULL" { Value::Null } else { Value::String(field.to_string()) };
+        rows.push(Value::Object(names.iter().cloned().zip(record.iter().map(value)).collect()));
+    }
+    Ok(Value::Array(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(body: &[u8]) -> String {
+        match csv(body) {
+            Err(ApiError::InvalidBody(why)) => why,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn csv_like_postgrest() {
+        let rows = csv(b"name,qty,note\napple,3,NULL\n\"pear, green\",5,\n\"a \"\"b\"\"\",,\"NULL\"\r\n").unwrap();
+        assert_eq!(
+            rows,
+            json!([
+                {"name": "apple", "qty": "3", "note": null},
+                {"name": "pear, green", "qty": "5", "note": ""},
+                {"name": "a \"b\"", "qty": "", "note": null}
+            ])
+        );
+        assert_eq!(csv(b"").unwrap(), json!([]));
+        assert_eq!(csv(b"name\n").unwrap(), json!([]));
+    }
+
+    #[test]
+    fn bad_csv_is_named() {
+        assert_eq!(message(b"a,b\n1,2\n3\n"), "Invalid CSV body: line 3: 1 fields where the header has 2");
+        assert_eq!(message(b"a,a\n1,2\n"), "Invalid CSV body: the header names \"a\" twice");
+        assert_eq!(message(b"a\n\xff\n"), "Invalid CSV body: line 2: not UTF-8");
+        assert_eq!(message(b"a\n\"open\n"), "Invalid CSV body: a quoted field is not closed");
+    }
+
+    #[test]
+    fn formats_by_content_type() {
+        assert_eq!(format(Some("text/csv")), Format::Csv);
+        assert_eq!(format(Some("Text/CSV; charset=utf-8")), Format::Csv);
+        assert_eq!(format(Some("application/x-www-form-urlencoded")), Format::Form);
+        assert_eq!(format(Some("application/json")), Format::Json);
+        assert_eq!(format(None), Format::Json);
+    }
+
+    #[test]
+    fn forms_are_objects_of_text() {
+        assert_eq!(form(b"name=Pear+green&qty=5&note=a%26b"), json!({"name": "Pear green", "qty": "5", "note": "a&b"}));
+        assert_eq!(form(b""), json!({}));
+    }
+
+    #[test]
+    fn empty_json_is_an_empty_object() {
+        assert_eq!(json(b"  \n").unwrap(), json!({}));
+        assert!(matches!(json(b"{"), Err(ApiError::InvalidBody(_))));
+    }
+}

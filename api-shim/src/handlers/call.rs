@@ -1,0 +1,70 @@
+//! `/rpc/<function>`: GET (arguments in the query string, a read-only transaction) or POST
+//! (arguments in the body).
+use super::{content_type, execute, execute_read};
+use crate::body::Payload;
+use crate::error::{ApiError, Failure};
+use crate::plan::{self, CallInput, CallPlan};
+use crate::request::ApiRequest;
+use crate::response::{self, Expectation};
+use crate::sql_builder::{self, Media};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use serde_json::Value;
+use std::sync::Arc;
+
+pub async fn rpc(
+    State(state): State<Arc<AppState>>,
+    Path(function): Path<String>,
+    req: ApiRequest,
+    Payload(body): Payload,
+) -> Result<Response, Failure> {
+    let fail = req.fail();
+    call(&state, &function, req, body).await.map_err(fail)
+}
+
+async fn call(state: &AppState, function: &str, req: ApiRequest, body: Value) -> Result<Response, ApiError> {
+    let input = match (&req.method, body) {
+        (&Method::POST, Value::Object(object)) => CallInput::Json(object),
+        (&Method::POST, _) => {
+            return Err(ApiError::InvalidBody("The arguments of a function call are a JSON object".into()))
+        }
+        _ => CallInput::Query(req.query.other.clone()),
+    };
+    let cache = state.schema();
+    let names = input.names();
+    let f = cache.function(&req.schema, function, &names).ok_or_else(|| ApiError::UnknownFunction {
+        schema: req.schema.clone(),
+        name: function.to_string(),
+        args: names.iter().map(|n| n.to_string()).collect(),
+    })?;
+    let head = req.method == Method::HEAD;
+    let max_affected = req.prefs.strict_max_affected();
+    match plan::call(&cache, f, input, &req.query, &req.prefs, state.config.max_rows)? {
+        CallPlan::Scalar(call) => {
+            if max_affected.is_some() && !call.returns_set {
+                return Err(ApiError::MaxAffectedNeedsSet);
+            }
+            let expect = Expectation { singular: false, max_affected };
+            let outcome = execute(state, req, sql_builder::scalar_call(&call), expect).await?;
+            let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
+            Ok(response::build(StatusCode::OK, response::JSON, None, body))
+        }
+        CallPlan::Rows { plan, single: one_row } => {
+            if max_affected.is_some() && one_row {
+                return Err(ApiError::MaxAffectedNeedsSet);
+            }
+            // A function returning one row answers an object, as a single-object read does.
+            let media = if one_row && req.media == Media::Json { Media::Object } else { req.media };
+            // Checked before COMMIT: a function that wrote must not keep its writes when
+            // the answer is an error.
+            let expect = Expectation { singular: media == Media::Object && !one_row, max_affected };
+            let outcome = execute_read(state, req, &plan, media, expect).await?;
+            let range = response::content_range(plan.level.offset, outcome.page, outcome.total);
+            let content_type = if one_row { response::JSON } else { content_type(media) };
+            let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
+            Ok(response::build(StatusCode::OK, content_type, Some(range), body))
+        }
+    }
+}

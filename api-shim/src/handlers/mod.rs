@@ -1,0 +1,101 @@
+//! The REST handlers. Each reads top to bottom: the request (`ApiRequest`, and `Payload` for
+//! a body) → plan → one statement → one transaction (`run`) → the response.
+mod call;
+mod read;
+mod root;
+mod write;
+
+pub use call::rpc;
+pub use read::read;
+pub use root::openapi;
+pub use write::{create, remove, replace, update};
+
+use crate::config::TxEnd;
+use crate::error::ApiError;
+use crate::plan_types::ReadPlan;
+use crate::prefer::{Preferences, Tx};
+use crate::request::ApiRequest;
+use crate::response::{self, Expectation, Outcome};
+use crate::schema_cache::{Relation, SchemaCache};
+use crate::sql_builder::{self, Media, Statement};
+use crate::state::AppState;
+use crate::tx::{self, End, TxError};
+use serde_json::Value;
+
+fn relation<'a>(cache: &'a SchemaCache, schema: &str, name: &str) -> Result<&'a Relation, ApiError> {
+    cache.relation(schema, name).ok_or_else(|| ApiError::UnknownRelation { schema: schema.into(), name: name.into() })
+}
+
+fn content_type(media: Media) -> &'static str {
+    match media {
+        Media::Json => response::JSON,
+        Media::Object => response::OBJECT,
+        Media::Csv => response::CSV,
+    }
+}
+
+/// How the transaction ends: the server's setting, which `Prefer: tx=` may override only
+/// where the setting allows it.
+fn end(state: &AppState, prefs: &Preferences) -> End {
+    match (&state.config.tx_end, prefs.tx) {
+        (TxEnd::CommitAllowOverride | TxEnd::RollbackAllowOverride, Some(Tx::Rollback)) => End::Rollback,
+        (TxEnd::CommitAllowOverride | TxEnd::RollbackAllowOverride, Some(Tx::Commit)) => End::Commit,
+        (TxEnd::Rollback | TxEnd::RollbackAllowOverride, _) => End::Rollback,
+        (TxEnd::Commit | TxEnd::CommitAllowOverride, _) => End::Commit,
+    }
+}
+
+/// Runs one statement in the request's transaction.
+async fn execute(
+    state: &AppState,
+    req: ApiRequest,
+    statement: Statement,
+    expect: Expectation,
+) -> Result<Outcome, ApiError> {
+    let (outcome, _) = run(state, req, statement, expect, None).await?;
+    Ok(outcome)
+}
+
+/// A read (of a table, a view or a function's rows) with its total as `Prefer: count=` asks:
+/// the planner's estimate comes from an `EXPLAIN` in the same transaction.
+async fn execute_read(
+    state: &AppState,
+    req: ApiRequest,
+    plan: &ReadPlan,
+    media: Media,
+    expect: Expectation,
+) -> Result<Outcome, ApiError> {
+    let explain = sql_builder::planned_count(plan);
+    let (mut outcome, explained) = run(state, req, sql_builder::read(plan, media), expect, explain).await?;
+    let planned = explained.as_ref().and_then(response::plan_rows);
+    outcome.total = response::total(plan.count, outcome.total, planned);
+    Ok(outcome)
+}
+
+async fn run(
+    state: &AppState,
+    req: ApiRequest,
+    statement: Statement,
+    expect: Expectation,
+    explain: Option<Statement>,
+) -> Result<(Outcome, Option<Value>), ApiError> {
+    let options = tx::Options {
+        end: end(state, &req.prefs),
+        check: expect.check(),
+        read_only: req.reads(),
+        explain: explain.map(|e| (e.sql, e.params)),
+    };
+    let authenticated = req.identity.authenticated;
+    let ran = tx::run(&state.pool, &state.setup_sql, req.settings, statement.sql, statement.params, options)
+        .await
+        .map_err(|e| match e {
+            TxError::Pool(why) => ApiError::Unavailable(why),
+            TxError::Refused(refusal) => refusal,
+            TxError::Db(e) => match e.as_db_error() {
+                Some(db) => ApiError::Database(Box::new(db.clone()), authenticated),
+                // No answer from PostgreSQL: the connection broke or the server is gone.
+                None => ApiError::Unavailable(e.to_string()),
+            },
+        })?;
+    Ok((Outcome::from_rows(&ran.rows)?, ran.plan))
+}

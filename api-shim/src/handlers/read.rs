@@ -1,0 +1,39 @@
+//! `GET` / `HEAD /{resource}`: rows of a table or view.
+use super::{content_type, execute_read, relation};
+use crate::error::{ApiError, Failure};
+use crate::plan;
+use crate::request::ApiRequest;
+use crate::response::{self, Expectation};
+use crate::sql_builder::Media;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use std::sync::Arc;
+
+pub async fn read(
+    State(state): State<Arc<AppState>>,
+    Path(resource): Path<String>,
+    req: ApiRequest,
+) -> Result<Response, Failure> {
+    let fail = req.fail();
+    read_rows(&state, &resource, req).await.map_err(fail)
+}
+
+async fn read_rows(state: &AppState, resource: &str, req: ApiRequest) -> Result<Response, ApiError> {
+    let cache = state.schema();
+    let relation = relation(&cache, &req.schema, resource)?;
+    let plan = plan::read(&cache, relation, &req.query, &req.prefs, req.range, state.config.max_rows)?;
+    let (media, head) = (req.media, req.method == Method::HEAD);
+    // A read-only transaction: nothing to roll back, the check can wait for the answer.
+    let outcome = execute_read(state, req, &plan, media, Expectation::default()).await?;
+    if media == Media::Object && outcome.page != 1 {
+        return Err(ApiError::NotSingular(outcome.page));
+    }
+    let offset = plan.level.offset;
+    let partial = outcome.total.is_some_and(|t| (offset as i64 + outcome.page) < t || offset > 0);
+    let status = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+    let body = if head { None } else { outcome.body };
+    let range = response::content_range(offset, outcome.page, outcome.total);
+    Ok(response::build(status, content_type(media), Some(range), body))
+}

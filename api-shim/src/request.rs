@@ -1,0 +1,167 @@
+//! `ApiRequest`: everything a REST handler needs to know about a request before it plans,
+//! built by one extractor. Taking it is how a handler gets the caller's identity, so no handler
+//! can skip authentication, the `X-Tenant-Id` check or the tenant's rate limit.
+use crate::auth::{self, Identity};
+use crate::error::{ApiError, Failure};
+use crate::prefer::{self, Preferences};
+use crate::query_grammar::{self, QueryParams};
+use crate::request_id::RequestId;
+use crate::sql_builder::Media;
+use crate::state::AppState;
+use crate::tx::RequestSettings;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+pub struct ApiRequest {
+    pub method: Method,
+    pub identity: Identity,
+    /// The exposed schema the request addresses (`Accept-Profile` / `Content-Profile`).
+    pub schema: String,
+    pub query: QueryParams,
+    pub prefs: Preferences,
+    /// What the `Accept` header asks the answer to be.
+    pub media: Media,
+    /// The `Range` header's first and last row.
+    pub range: Option<(u64, Option<u64>)>,
+    /// The request as PostgreSQL sees it (`request.*` settings, tenant, role).
+    pub settings: RequestSettings,
+    pub request_id: RequestId,
+}
+
+impl ApiRequest {
+    /// Turns an error into the response that names this request.
+    pub fn fail(&self) -> impl FnOnce(ApiError) -> Failure {
+        let request_id = self.request_id.0.clone();
+        move |error| Failure { error, request_id }
+    }
+
+    /// GET and HEAD: the request reads (a read-only transaction).
+    pub fn reads(&self) -> bool {
+        matches!(self.method, Method::GET | Method::HEAD)
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for ApiRequest {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Failure> {
+        let request_id = RequestId::from_request_parts(parts, state).await.unwrap_or_else(|never| match never {});
+        build(parts, state, request_id.clone()).map_err(|error| Failure { error, request_id: request_id.0 })
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRequest, ApiError> {
+    let headers = &parts.headers;
+    let identity = identify(parts, state)?;
+    let reads = matches!(parts.method, Method::GET | Method::HEAD);
+    let schema = schema(state, header(headers, if reads { "accept-profile" } else { "content-profile" }))?;
+    let query = query_grammar::parse_query(parts.uri.query().unwrap_or(""))?;
+    let prefs = preferences(headers)?;
+    let media = media(header(headers, "accept"))?;
+    let range = header(headers, "range").map(prefer::parse_range_header).transpose()?;
+    let settings = RequestSettings::new(
+        &identity,
+        parts.method.as_str(),
+        parts.uri.path(),
+        headers_json(headers),
+        state.config.statement_timeout_ms,
+        auth::subdomain(header(headers, "host"), state.config.base_domain.as_deref()),
+    );
+    Ok(ApiRequest { method: parts.method.clone(), identity, schema, query, prefs, media, range, settings, request_id })
+}
+
+/// Who is asking: the token, the `X-Tenant-Id` it must agree with, and the tenant's share of
+/// the rate limit. The tenant is noted for the request's log line and metrics.
+fn identify(parts: &Parts, state: &AppState) -> Result<Identity, ApiError> {
+    let identity = auth::authenticate(&state.config, header(&parts.headers, "authorization"))?;
+    auth::check_tenant_header(&identity, header(&parts.headers, "x-tenant-id"))?;
+    if let Some(noted) = parts.extensions.get::<crate::observe::RequestTenant>() {
+        noted.set(identity.tenant);
+    }
+    if let Some(tenant) = identity.tenant {
+        state.metrics.saw_tenant(tenant);
+        if let Some(limiter) = &state.rate_limiter {
+            limiter
+                .check(tenant, std::time::Instant::now())
+                .map_err(|wait| ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64))?;
+        }
+    }
+    Ok(identity)
+}
+
+/// The profile header's schema, which must be exposed; none: the first exposed schema.
+fn schema(state: &AppState, profile: Option<&str>) -> Result<String, ApiError> {
+    match profile {
+        None => Ok(state.config.db_schemas.first().cloned().unwrap_or_else(|| "public".into())),
+        Some(s) if state.config.db_schemas.iter().any(|e| e == s) => Ok(s.to_string()),
+        Some(s) => Err(ApiError::UnacceptableSchema(s.to_string())),
+    }
+}
+
+fn preferences(headers: &HeaderMap) -> Result<Preferences, ApiError> {
+    let prefer: Vec<&str> = headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).collect();
+    let prefs = prefer::parse_prefer(&prefer);
+    match prefs.strict_error() {
+        Some(why) => Err(ApiError::UnsupportedHeader { status: StatusCode::BAD_REQUEST, message: why }),
+        None => Ok(prefs),
+    }
+}
+
+/// `Accept`: JSON (an array), PostgREST's single object, or CSV; the first the server has.
+fn media(accept: Option<&str>) -> Result<Media, ApiError> {
+    let Some(accept) = accept else { return Ok(Media::Json) };
+    for media in accept.split(',').map(|m| m.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
+        match media.as_str() {
+            "application/json" | "*/*" | "application/*" | "" => return Ok(Media::Json),
+            "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => return Ok(Media::Object),
+            "text/csv" | "text/*" => return Ok(Media::Csv),
+            _ => {}
+        }
+    }
+    Err(ApiError::UnsupportedHeader {
+        status: StatusCode::NOT_ACCEPTABLE,
+        message: format!("None of these media types are available: {accept}"),
+    })
+}
+
+/// `request.headers` for the database: every header but the token, names lower-cased.
+fn headers_json(headers: &HeaderMap) -> String {
+    let map: Map<String, Value> = headers
+        .iter()
+        .filter(|(name, _)| *name != "authorization")
+        .filter_map(|(name, value)| Some((name.as_str().to_string(), Value::String(value.to_str().ok()?.to_string()))))
+        .collect();
+    Value::Object(map).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_negotiation() {
+        assert_eq!(media(None).unwrap(), Media::Json);
+        assert_eq!(media(Some("text/html, application/json;q=0.9")).unwrap(), Media::Json);
+        assert_eq!(media(Some("application/vnd.pgrst.object+json")).unwrap(), Media::Object);
+        assert_eq!(media(Some("text/csv")).unwrap(), Media::Csv);
+        assert!(matches!(
+            media(Some("image/png")),
+            Err(ApiError::UnsupportedHeader { status: StatusCode::NOT_ACCEPTABLE, .. })
+        ));
+    }
+
+    #[test]
+    fn the_token_never_reaches_request_headers() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer secret".parse().unwrap());
+        h.insert("X-Custom", "v".parse().unwrap());
+        assert_eq!(headers_json(&h), r#"{"x-custom":"v"}"#);
+    }
+}
