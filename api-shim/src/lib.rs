@@ -14,6 +14,7 @@ pub mod keep_alive;
 pub mod metrics;
 pub mod observe;
 pub mod openapi;
+pub mod operators;
 pub mod plan;
 pub mod plan_types;
 pub mod prefer;

@@ -35,30 +35,9 @@ fn cast(name: &str) -> Result<String, ApiError> {
     }
 }
 
-fn compare(op: g::Operator) -> Option<Compare> {
-    use g::Operator as O;
-    Some(match op {
-        O::Eq => Compare::Eq,
-        O::Neq => Compare::Neq,
-        O::Gt => Compare::Gt,
-        O::Gte => Compare::Gte,
-        O::Lt => Compare::Lt,
-        O::Lte => Compare::Lte,
-        O::Like => Compare::Like,
-        O::Ilike => Compare::ILike,
-        O::Match => Compare::Match,
-        O::Imatch => Compare::IMatch,
-        O::IsDistinct => Compare::IsDistinct,
-        O::Cs => Compare::Contains,
-        O::Cd => Compare::ContainedIn,
-        O::Ov => Compare::Overlaps,
-        O::Sl => Compare::StrictlyLeft,
-        O::Sr => Compare::StrictlyRight,
-        O::Nxr => Compare::NotExtendRight,
-        O::Nxl => Compare::NotExtendLeft,
-        O::Adj => Compare::Adjacent,
-        O::In | O::Is | O::Fts | O::Plfts | O::Phfts | O::Wfts => return None,
-    })
+/// The operator, when it compares an expression with a value (`expr <op> value`).
+fn comparison(op: g::Operator) -> Option<g::Operator> {
+    op.binary_sql().map(|_| op)
 }
 
 fn filter_condition(relation: &Relation, f: &g::Filter) -> Result<Condition, ApiError> {
@@ -77,20 +56,12 @@ fn filter_condition(relation: &Relation, f: &g::Filter) -> Result<Condition, Api
                 g::IsValue::Unknown => IsValue::Unknown,
             },
         },
-        (O::Fts | O::Plfts | O::Phfts | O::Wfts, g::FilterValue::Single(query), _) => Condition::Search {
-            expr: e,
-            kind: match f.op {
-                O::Fts => TextSearch::Fts,
-                O::Plfts => TextSearch::Plain,
-                O::Phfts => TextSearch::Phrase,
-                _ => TextSearch::Websearch,
-            },
-            language: f.language.clone(),
-            query: query.clone(),
-        },
+        (op, g::FilterValue::Single(query), _) if op.is_text_search() => {
+            Condition::Search { expr: e, op: *op, language: f.language.clone(), query: query.clone() }
+        }
         (op, g::FilterValue::Single(value), Some(q)) => Condition::Quantified {
             expr: e,
-            op: compare(*op).ok_or_else(|| bad("this operator takes no quantifier"))?,
+            op: comparison(*op).ok_or_else(|| bad("this operator takes no quantifier"))?,
             quantifier: match q {
                 g::Quantifier::Any => Quantifier::Any,
                 g::Quantifier::All => Quantifier::All,
@@ -99,7 +70,7 @@ fn filter_condition(relation: &Relation, f: &g::Filter) -> Result<Condition, Api
         },
         (op, g::FilterValue::Single(value), None) => Condition::Compare {
             expr: e,
-            op: compare(*op).ok_or_else(|| bad("unexpected value for this operator"))?,
+            op: comparison(*op).ok_or_else(|| bad("unexpected value for this operator"))?,
             value: value.clone(),
         },
         _ => return Err(bad("unexpected value for this operator")),

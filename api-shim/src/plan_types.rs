@@ -1,5 +1,6 @@
 //! The typed plan of one request: every identifier in it has been checked against the
 //! schema cache, every value is still a string that only ever becomes a bound parameter.
+use crate::operators::Operator;
 
 /// `"schema"."name"` of an exposed table or view.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,40 +95,9 @@ pub struct Level {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Compare {
-    Eq,
-    Neq,
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    Like,
-    ILike,
-    Match,
-    IMatch,
-    IsDistinct,
-    Contains,
-    ContainedIn,
-    Overlaps,
-    StrictlyLeft,
-    StrictlyRight,
-    NotExtendRight,
-    NotExtendLeft,
-    Adjacent,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Quantifier {
     Any,
     All,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum TextSearch {
-    Fts,
-    Plain,
-    Phrase,
-    Websearch,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,13 +116,13 @@ pub enum Condition {
     Not(Box<Condition>),
     Compare {
         expr: Expr,
-        op: Compare,
+        op: Operator,
         value: String,
     },
     /// `eq(any).{a,b}`: the value is an array literal.
     Quantified {
         expr: Expr,
-        op: Compare,
+        op: Operator,
         quantifier: Quantifier,
         array: String,
     },
@@ -166,7 +136,7 @@ pub enum Condition {
     },
     Search {
         expr: Expr,
-        kind: TextSearch,
+        op: Operator,
         language: Option<String>,
         query: String,
     },

@@ -130,34 +130,7 @@ pub struct Filter {
     pub value: FilterValue,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operator {
-    Eq,
-    Neq,
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    Like,
-    Ilike,
-    Match,
-    Imatch,
-    In,
-    Is,
-    IsDistinct,
-    Cs,
-    Cd,
-    Ov,
-    Sl,
-    Sr,
-    Nxr,
-    Nxl,
-    Adj,
-    Fts,
-    Plfts,
-    Phfts,
-    Wfts,
-}
+pub use crate::operators::Operator;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Quantifier {
@@ -229,57 +202,6 @@ pub enum Direction {
 pub enum Nulls {
     First,
     Last,
-}
-
-impl Operator {
-    /// PostgREST's operator names are lower case and case-sensitive.
-    pub fn from_name(name: &str) -> Option<Self> {
-        use Operator::*;
-        Some(match name {
-            "eq" => Eq,
-            "neq" => Neq,
-            "gt" => Gt,
-            "gte" => Gte,
-            "lt" => Lt,
-            "lte" => Lte,
-            "like" => Like,
-            "ilike" => Ilike,
-            "match" => Match,
-            "imatch" => Imatch,
-            "in" => In,
-            "is" => Is,
-            "isdistinct" => IsDistinct,
-            "cs" => Cs,
-            "cd" => Cd,
-            "ov" => Ov,
-            "sl" => Sl,
-            "sr" => Sr,
-            "nxr" => Nxr,
-            "nxl" => Nxl,
-            "adj" => Adj,
-            "fts" => Fts,
-            "plfts" => Plfts,
-            "phfts" => Phfts,
-            "wfts" => Wfts,
-            _ => return None,
-        })
-    }
-
-    /// Operators that compare with `ANY`/`ALL` of an array: `eq(any).{1,2}`.
-    pub fn takes_quantifier(self) -> bool {
-        use Operator::*;
-        matches!(self, Eq | Neq | Gt | Gte | Lt | Lte | Like | Ilike | Match | Imatch)
-    }
-
-    /// Full-text search operators, which take a language: `fts(english).`.
-    pub fn is_text_search(self) -> bool {
-        matches!(self, Operator::Fts | Operator::Plfts | Operator::Phfts | Operator::Wfts)
-    }
-
-    /// Pattern operators, whose values may use `*` for `%` (`%` is awkward in URLs).
-    pub fn is_like(self) -> bool {
-        matches!(self, Operator::Like | Operator::Ilike)
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -863,7 +785,7 @@ fn is_value(c: &mut Cursor, end: ValueEnd) -> Result<IsValue, Fail> {
 
 /// PostgREST lets `*` stand for `%` in patterns.
 fn like_wildcards(op: Operator, value: String) -> String {
-    if op.is_like() {
+    if op.star_wildcard() {
         value.replace('*', "%")
     } else {
         value

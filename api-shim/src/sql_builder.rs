@@ -1,6 +1,7 @@
 //! The plan as one SQL statement. Values only ever become `$n` parameters (sent as text and
 //! cast to the column's type by PostgreSQL); identifiers come from the schema cache and are
 //! quoted by `ident`. PostgreSQL builds the response body (`json_agg`) in the same statement.
+use crate::operators::{Kind, Operator};
 use crate::plan_types::*;
 
 /// The rows of every statement: (total count if asked, rows in this response, body).
@@ -50,33 +51,9 @@ fn expr(e: &Expr, a: &str) -> String {
     sql
 }
 
-fn compare_op(op: Compare) -> &'static str {
-    match op {
-        Compare::Eq => "=",
-        Compare::Neq => "<>",
-        Compare::Gt => ">",
-        Compare::Gte => ">=",
-        Compare::Lt => "<",
-        Compare::Lte => "<=",
-        Compare::Like => "LIKE",
-        Compare::ILike => "ILIKE",
-        Compare::Match => "~",
-        Compare::IMatch => "~*",
-        Compare::IsDistinct => "IS DISTINCT FROM",
-        Compare::Contains => "@>",
-        Compare::ContainedIn => "<@",
-        Compare::Overlaps => "&&",
-        Compare::StrictlyLeft => "<<",
-        Compare::StrictlyRight => ">>",
-        Compare::NotExtendRight => "&<",
-        Compare::NotExtendLeft => "&>",
-        Compare::Adjacent => "-|-",
-    }
-}
-
-/// Pattern operators work on text whatever the column's type.
-fn is_pattern(op: Compare) -> bool {
-    matches!(op, Compare::Like | Compare::ILike | Compare::Match | Compare::IMatch)
+/// The SQL of a comparison (the planner only makes `Compare`/`Quantified` of operators that have one).
+fn compare_op(op: Operator) -> &'static str {
+    op.binary_sql().expect("a comparison operator")
 }
 
 /// A condition on the relation aliased `a` at nesting `depth`.
@@ -91,7 +68,7 @@ fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
             format!("({})", items.iter().map(|i| condition(i, a, depth, p)).collect::<Vec<_>>().join(" OR "))
         }
         Condition::Not(inner) => format!("NOT {}", condition(inner, a, depth, p)),
-        Condition::Compare { expr: e, op, value } if is_pattern(*op) => {
+        Condition::Compare { expr: e, op, value } if op.is_pattern() => {
             format!("{}::text {} {}", expr(e, a), compare_op(*op), p.bind(value, "text"))
         }
         Condition::Compare { expr: e, op, value } => {
@@ -99,7 +76,7 @@ fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
         }
         Condition::Quantified { expr: e, op, quantifier, array } => {
             let (lhs, element) =
-                if is_pattern(*op) { (format!("{}::text", expr(e, a)), "text") } else { (expr(e, a), e.value_type()) };
+                if op.is_pattern() { (format!("{}::text", expr(e, a)), "text") } else { (expr(e, a), e.value_type()) };
             let q = match quantifier {
                 Quantifier::Any => "ANY",
                 Quantifier::All => "ALL",
@@ -122,12 +99,9 @@ fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
                 IsValue::Unknown => "UNKNOWN",
             }
         ),
-        Condition::Search { expr: e, kind, language, query } => {
-            let function = match kind {
-                TextSearch::Fts => "to_tsquery",
-                TextSearch::Plain => "plainto_tsquery",
-                TextSearch::Phrase => "phraseto_tsquery",
-                TextSearch::Websearch => "websearch_to_tsquery",
+        Condition::Search { expr: e, op, language, query } => {
+            let Kind::Search { tsquery: function } = op.kind() else {
+                unreachable!("the planner makes searches of search operators")
             };
             let config = language.as_ref().map(|l| format!("{}, ", p.bind(l, "regconfig")));
             let config = config.unwrap_or_default();
