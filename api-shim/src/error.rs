@@ -39,8 +39,19 @@ pub enum ApiError {
     MaxAffectedNeedsSet,
     /// TENANCY_SAFE_UPDATES and a PATCH or DELETE (the method) without any filter.
     UnfilteredWrite(String),
-    /// A header we cannot honour (`Range`, `Accept`).
-    UnsupportedHeader { status: StatusCode, message: String },
+    /// `Accept` names no media type the server answers with.
+    UnacceptableMedia(String),
+    /// `Prefer: handling=strict` with preferences the server does not know or honour.
+    InvalidPreferences(String),
+    /// A range no rows can satisfy (why, in PostgREST's words); with the total when it was
+    /// counted (`Content-Range: */total`).
+    RangeNotSatisfiable { details: String, total: Option<i64> },
+    /// PUT's filters must be exactly `eq` on every primary key column.
+    InvalidPut,
+    /// PUT's body disagrees with the primary key its URL names.
+    PutKeyMismatch,
+    /// An upsert on a relation with no primary key and no `on_conflict=`.
+    NoConflictColumns(String),
     /// The path names nothing this server serves (more than one segment, outside `/rpc/`).
     UnknownPath,
     /// The path exists but does not take this method.
@@ -285,7 +296,30 @@ impl ApiError {
                 format!("{method} without a filter would change every row: this server requires one"),
             )
             .hint("Add a filter (e.g. ?id=eq.…); TENANCY_SAFE_UPDATES is on."),
-            ApiError::UnsupportedHeader { status, message } => parts(*status, "PGRST103", message.clone()),
+            ApiError::UnacceptableMedia(accept) => parts(
+                StatusCode::NOT_ACCEPTABLE,
+                "PGRST107",
+                format!("None of these media types are available: {accept}"),
+            ),
+            ApiError::InvalidPreferences(why) => parts(StatusCode::BAD_REQUEST, "PGRST122", why.clone()),
+            ApiError::RangeNotSatisfiable { details, .. } => {
+                parts(StatusCode::RANGE_NOT_SATISFIABLE, "PGRST103", "Requested range not satisfiable")
+                    .details(details.clone())
+            }
+            ApiError::InvalidPut => parts(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "PGRST105",
+                "Filters must include all and only primary key columns with 'eq' operators",
+            ),
+            ApiError::PutKeyMismatch => {
+                parts(StatusCode::BAD_REQUEST, "PGRST115", "Payload values do not match URL in primary key column(s)")
+            }
+            ApiError::NoConflictColumns(relation) => parts(
+                StatusCode::BAD_REQUEST,
+                "TN105",
+                format!("'{relation}' has no primary key: an upsert must name its conflict columns"),
+            )
+            .hint("Add on_conflict=<columns of a unique key>."),
             ApiError::UnknownPath => parts(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL"),
             ApiError::UnsupportedMethod(method) => {
                 parts(StatusCode::METHOD_NOT_ALLOWED, "PGRST117", format!("Unsupported HTTP method: {method}"))
@@ -359,7 +393,10 @@ impl ApiError {
 
 impl From<GrammarError> for ApiError {
     fn from(e: GrammarError) -> Self {
-        ApiError::Grammar(e)
+        match e.is_unsatisfiable_range() {
+            true => ApiError::RangeNotSatisfiable { details: e.message().to_string(), total: None },
+            false => ApiError::Grammar(e),
+        }
     }
 }
 
@@ -390,6 +427,11 @@ impl IntoResponse for Failure {
         let mut response = (p.status, axum::Json(body)).into_response();
         if let Some(challenge) = self.error.challenge(&p) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        if let ApiError::RangeNotSatisfiable { total: Some(total), .. } = &self.error {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("*/{total}")).expect("digits"));
         }
         if let Some(seconds) = self.error.retry_after(&p) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&seconds).expect("digits"));

@@ -208,16 +208,36 @@ pub enum Nulls {
 // Errors
 // ---------------------------------------------------------------------------------------
 
-/// A query string PostgREST would refuse with PGRST100 (HTTP 400).
+/// A query string PostgREST would refuse with PGRST100 (HTTP 400), or, for a negative limit,
+/// with PGRST103 (416: no rows can satisfy it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrammarError {
     message: String,
     details: Option<String>,
+    unsatisfiable_range: bool,
 }
 
 impl GrammarError {
     pub(crate) fn new(message: String, details: &str) -> Self {
-        GrammarError { message, details: Some(details.to_string()) }
+        GrammarError { message, details: Some(details.to_string()), unsatisfiable_range: false }
+    }
+
+    fn unsatisfiable(why: &str) -> Self {
+        GrammarError { message: why.into(), details: None, unsatisfiable_range: true }
+    }
+
+    fn negative_limit() -> Self {
+        Self::unsatisfiable("Limit should be greater than or equal to zero.")
+    }
+
+    /// `Range: 5-2`.
+    pub(crate) fn inverted_range() -> Self {
+        Self::unsatisfiable("The lower boundary must be lower than or equal to the upper boundary in the Range header.")
+    }
+
+    /// A range no rows can satisfy (a negative limit), rather than one that does not parse.
+    pub fn is_unsatisfiable_range(&self) -> bool {
+        self.unsatisfiable_range
     }
 
     /// For the planner: a filter that parses but cannot apply (`field` names it).
@@ -235,7 +255,11 @@ impl GrammarError {
 
     /// PostgREST's code for every parse error of the query string.
     pub fn code(&self) -> &'static str {
-        "PGRST100"
+        if self.unsatisfiable_range {
+            "PGRST103"
+        } else {
+            "PGRST100"
+        }
     }
 
     /// What failed to parse, where, and what was expected.
@@ -912,6 +936,9 @@ pub(crate) fn non_negative(s: &str) -> Option<u64> {
 }
 
 fn count_param(key: &str, value: &str) -> Result<u64, GrammarError> {
+    if key.ends_with("limit") && value.strip_prefix('-').and_then(non_negative).is_some() {
+        return Err(GrammarError::negative_limit());
+    }
     non_negative(value).ok_or_else(|| {
         GrammarError::new(format!("failed to parse {key} parameter ({value}): expected a non-negative integer"), value)
     })
@@ -1812,7 +1839,9 @@ mod tests {
 
     #[test]
     fn limit_errors() {
-        assert_eq!(err("limit=-1"), "failed to parse limit parameter (-1): expected a non-negative integer");
+        let negative = parse_query("limit=-1").unwrap_err();
+        assert!(negative.is_unsatisfiable_range() && negative.message().contains("Limit"), "{negative:?}");
+        assert_eq!(err("offset=-1"), "failed to parse offset parameter (-1): expected a non-negative integer");
         assert_eq!(err("offset=abc"), "failed to parse offset parameter (abc): expected a non-negative integer");
         assert_eq!(err("limit=%2B1"), "failed to parse limit parameter (+1): expected a non-negative integer");
         assert_eq!(err("limit="), "failed to parse limit parameter (): expected a non-negative integer");

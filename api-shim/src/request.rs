@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::tx::RequestSettings;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -109,7 +109,7 @@ fn preferences(headers: &HeaderMap) -> Result<Preferences, ApiError> {
     let prefer: Vec<&str> = headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).collect();
     let prefs = prefer::parse_prefer(&prefer);
     match prefs.strict_error() {
-        Some(why) => Err(ApiError::UnsupportedHeader { status: StatusCode::BAD_REQUEST, message: why }),
+        Some(why) => Err(ApiError::InvalidPreferences(why)),
         None => Ok(prefs),
     }
 }
@@ -125,10 +125,7 @@ fn media(accept: Option<&str>) -> Result<Media, ApiError> {
             _ => {}
         }
     }
-    Err(ApiError::UnsupportedHeader {
-        status: StatusCode::NOT_ACCEPTABLE,
-        message: format!("None of these media types are available: {accept}"),
-    })
+    Err(ApiError::UnacceptableMedia(accept.to_string()))
 }
 
 /// `request.headers` for the database: every header but the token, names lower-cased.
@@ -151,10 +148,7 @@ mod tests {
         assert_eq!(media(Some("text/html, application/json;q=0.9")).unwrap(), Media::Json);
         assert_eq!(media(Some("application/vnd.pgrst.object+json")).unwrap(), Media::Object);
         assert_eq!(media(Some("text/csv")).unwrap(), Media::Csv);
-        assert!(matches!(
-            media(Some("image/png")),
-            Err(ApiError::UnsupportedHeader { status: StatusCode::NOT_ACCEPTABLE, .. })
-        ));
+        assert!(matches!(media(Some("image/png")), Err(ApiError::UnacceptableMedia(_))));
     }
 
     #[test]

@@ -94,7 +94,14 @@ golden!(read_order_pages, "GET", "/hrms.employees?order=salary.desc.nullslast,la
 golden!(read_exact_count, "GET", "/hrms.employees?select=id&limit=5", "count=exact");
 golden!(read_planned_count, "GET", "/hrms.employees?select=id", "count=planned");
 golden!(read_csv, "GET", "/hrms.employees?select=first_name,salary", "", None, Media::Csv);
-golden!(read_single_object, "GET", "/hrms.employees?id=eq.00000000-0000-0000-0000-000000000001", "", None, Media::Object);
+golden!(
+    read_single_object,
+    "GET",
+    "/hrms.employees?id=eq.00000000-0000-0000-0000-000000000001",
+    "",
+    None,
+    Media::Object
+);
 
 // Embedding: to-one, to-many, filters and order inside, !inner, spread, hints.
 golden!(embed_to_one, "GET", "/hrms.employees?select=first_name,departments(name)");
@@ -108,7 +115,11 @@ golden!(embed_inner, "GET", "/hrms.departments?select=name,employees!inner(first
 golden!(embed_spread, "GET", "/hrms.employees?select=first_name,...departments(department:name)");
 golden!(embed_hint, "GET", "/chat.messages?select=body,author:users!messages_tenant_id_author_id_fkey(display_name)");
 golden!(embed_nested, "GET", "/chat.messages?select=body,users(email,user_profiles(locale))");
-golden!(embed_or_inside, "GET", "/hrms.departments?select=name,employees(first_name)&employees.or=(salary.lt.10,salary.gt.99)");
+golden!(
+    embed_or_inside,
+    "GET",
+    "/hrms.departments?select=name,employees(first_name)&employees.or=(salary.lt.10,salary.gt.99)"
+);
 
 // Writes: inserts, bulk with columns=, defaults, upserts, PUT, PATCH, DELETE, returning.
 golden!(insert_one, "POST", "/hrms.departments", "", serde_json::json!({"name": "Sales"}));
@@ -140,7 +151,13 @@ golden!(
     "resolution=merge-duplicates",
     serde_json::json!({"first_name": "A", "last_name": "B", "email": "a@b"})
 );
-golden!(upsert_ignore, "POST", "/hrms.departments", "resolution=ignore-duplicates", serde_json::json!({"name": "Sales"}));
+golden!(
+    upsert_ignore,
+    "POST",
+    "/hrms.departments",
+    "resolution=ignore-duplicates",
+    serde_json::json!({"name": "Sales"})
+);
 golden!(
     put_one_row,
     "PUT",
@@ -160,6 +177,16 @@ golden!(delete_every_row, "DELETE", "/chat.messages");
 
 // Functions: a scalar, rows of a table (filterable), a record set, arguments from the query.
 golden!(rpc_scalar, "POST", "/hrms.rpc/headcount", "", serde_json::json!({}));
-golden!(rpc_one_row, "POST", "/hrms.rpc/give_raise", "", serde_json::json!({"employee": "00000000-0000-0000-0000-000000000001", "percent": 5}));
-golden!(rpc_rows_filtered, "GET", "/hrms.rpc/hired_since?since=2020-01-01&select=first_name&salary=gt.100&order=first_name");
+golden!(
+    rpc_one_row,
+    "POST",
+    "/hrms.rpc/give_raise",
+    "",
+    serde_json::json!({"employee": "00000000-0000-0000-0000-000000000001", "percent": 5})
+);
+golden!(
+    rpc_rows_filtered,
+    "GET",
+    "/hrms.rpc/hired_since?since=2020-01-01&select=first_name&salary=gt.100&order=first_name"
+);
 golden!(rpc_record_set, "GET", "/hrms.rpc/headcount_by_department?headcount=gt.2");

@@ -779,7 +779,7 @@ async fn put_replaces_one_row_named_by_its_key() {
     .await;
     assert_eq!((rows.as_array().unwrap().len(), rows[0]["first_name"].as_str()), (1, Some("Again")));
     let (status, body) = json(put(Uuid::new_v4(), body).await.unwrap()).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("PGRST102")), "body and URL disagree");
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("PGRST115")), "body and URL disagree");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! `/rpc/<function>`: GET (arguments in the query string, a read-only transaction) or POST
 //! (arguments in the body).
-use super::{content_type, execute, execute_read};
+use super::{check_offset, content_type, execute, execute_read};
 use crate::body::Payload;
 use crate::error::{ApiError, Failure};
 use crate::plan::{self, CallInput, CallPlan};
@@ -61,6 +61,7 @@ async fn call(state: &AppState, function: &str, req: ApiRequest, body: Value) ->
             // the answer is an error.
             let expect = Expectation { singular: media == Media::Object && !one_row, max_affected };
             let outcome = execute_read(state, req, &plan, media, expect).await?;
+            check_offset(plan.level.offset, outcome.total)?;
             let range = response::content_range(plan.level.offset, outcome.page, outcome.total);
             let content_type = if one_row { response::JSON } else { content_type(media) };
             let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };

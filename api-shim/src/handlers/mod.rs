@@ -34,6 +34,17 @@ fn content_type(media: Media) -> &'static str {
     }
 }
 
+/// PostgREST's 416: the rows were counted and the first one asked for is past the last.
+fn check_offset(offset: u64, total: Option<i64>) -> Result<(), ApiError> {
+    match total {
+        Some(total) if offset as i64 > total => Err(ApiError::RangeNotSatisfiable {
+            details: format!("An offset of {offset} was requested, but there are only {total} rows."),
+            total: Some(total),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// How the transaction ends: the server's setting, which `Prefer: tx=` may override only
 /// where the setting allows it.
 fn end(state: &AppState, prefs: &Preferences) -> End {

@@ -1,5 +1,5 @@
 //! `GET` / `HEAD /{resource}`: rows of a table or view.
-use super::{content_type, execute_read, relation};
+use super::{check_offset, content_type, execute_read, relation};
 use crate::error::{ApiError, Failure};
 use crate::plan;
 use crate::request::ApiRequest;
@@ -31,6 +31,7 @@ async fn read_rows(state: &AppState, resource: &str, req: ApiRequest) -> Result<
         return Err(ApiError::NotSingular(outcome.page));
     }
     let offset = plan.level.offset;
+    check_offset(offset, outcome.total)?;
     let partial = outcome.total.is_some_and(|t| (offset as i64 + outcome.page) < t || offset > 0);
     let status = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
     let body = if head { None } else { outcome.body };

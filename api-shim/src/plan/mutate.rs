@@ -1,0 +1,222 @@
+//! Writes: POST (insert, upsert), PUT, PATCH and DELETE.
+use super::read::Planner;
+use super::{expr, target, unknown_column};
+use crate::error::ApiError;
+use crate::plan_types::*;
+use crate::prefer::{Missing, Preferences, Resolution, Return};
+use crate::query_grammar as g;
+use crate::schema_cache::{Relation, SchemaCache};
+use serde_json::Value;
+
+/// The rows a write sends back (`return=representation`, shaped by `select`) and the filter
+/// of its target rows (PATCH, DELETE).
+fn write_level(
+    cache: &SchemaCache,
+    relation: &Relation,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+) -> Result<(Option<Vec<Projection>>, Condition), ApiError> {
+    params.reject_other()?;
+    let planner = Planner::new(cache, params);
+    let level = planner.level(relation, params.select.as_deref(), &[], None)?;
+    planner.check_paths()?;
+    let returning = match prefs.return_ {
+        Some(Return::Representation) => Some(level.select),
+        // headers-only: the primary key, for the `Location` of what was created.
+        Some(Return::HeadersOnly) => Some(
+            relation
+                .primary_key
+                .iter()
+                .map(|c| {
+                    let e = expr(relation, &g::Field { name: c.clone(), json_path: vec![] })?;
+                    Ok(Projection::Field { alias: c.clone(), expr: e, cast: None })
+                })
+                .collect::<Result<_, ApiError>>()?,
+        ),
+        _ => None,
+    };
+    Ok((returning, level.filter))
+}
+
+/// The columns a body writes: `columns=` if given, else the keys of the (first) object,
+/// every one a column of the relation that can be written.
+fn columns(
+    relation: &Relation,
+    params: &g::QueryParams,
+    first: &serde_json::Map<String, Value>,
+) -> Result<Vec<String>, ApiError> {
+    let names: Vec<String> = match &params.columns {
+        Some(cols) => cols.clone(),
+        None => first.keys().cloned().collect(),
+    };
+    for name in &names {
+        relation.column(name).ok_or_else(|| unknown_column(relation, name))?;
+    }
+    if names.is_empty() {
+        return Err(ApiError::InvalidBody("The body names no column to write".into()));
+    }
+    Ok(names)
+}
+
+/// The body of a PATCH or PUT: one JSON object.
+fn one_object<'b>(body: &'b Value, method: &str) -> Result<&'b serde_json::Map<String, Value>, ApiError> {
+    body.as_object().ok_or_else(|| ApiError::InvalidBody(format!("The body of a {method} must be one JSON object")))
+}
+
+/// A body the request must have had (POST, PATCH, PUT).
+fn required(body: Option<Value>) -> Result<Value, ApiError> {
+    body.ok_or_else(|| ApiError::InvalidBody("The request needs a JSON body".into()))
+}
+
+pub fn insert(
+    cache: &SchemaCache,
+    relation: &Relation,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+    body: Option<Value>,
+) -> Result<WritePlan, ApiError> {
+    let rows = match required(body)? {
+        Value::Array(rows) => rows,
+        object @ Value::Object(_) => vec![object],
+        _ => return Err(ApiError::InvalidBody("The body must be a JSON object or an array of objects".into())),
+    };
+    let objects: Vec<&serde_json::Map<String, Value>> = rows
+        .iter()
+        .map(|r| {
+            r.as_object().ok_or_else(|| ApiError::InvalidBody("Every element of the array must be an object".into()))
+        })
+        .collect::<Result<_, _>>()?;
+    let first = objects.first().ok_or_else(|| ApiError::InvalidBody("The array holds no row".into()))?;
+    let missing_default = prefs.missing == Some(Missing::Default);
+    // With `missing=default` a row may leave out a column another row writes (it gets the
+    // default, never a silent NULL), so the columns are every object's keys; PostgREST asks
+    // for `columns=` instead, which works too.
+    let mut keys = (*first).clone();
+    if missing_default && params.columns.is_none() {
+        for object in &objects {
+            for key in object.keys() {
+                keys.entry(key.clone()).or_insert(Value::Null);
+            }
+        }
+    }
+    let columns = columns(relation, params, &keys)?;
+    if params.columns.is_none()
+        && !missing_default
+        && objects.iter().any(|o| o.len() != first.len() || o.keys().any(|k| !first.contains_key(k)))
+    {
+        return Err(ApiError::InvalidBody("All object keys must match".into()));
+    }
+    let defaults = match missing_default {
+        true => columns.iter().filter_map(|c| Some((c.clone(), relation.column(c)?.default.clone()?))).collect(),
+        false => vec![],
+    };
+    let (returning, _) = write_level(cache, relation, params, prefs)?;
+    let on_conflict = match prefs.resolution {
+        None => None,
+        Some(resolution) => Some(OnConflict {
+            columns: conflict_columns(relation, params)?,
+            merge: resolution == Resolution::MergeDuplicates,
+        }),
+    };
+    Ok(WritePlan {
+        target: target(relation),
+        mutation: Mutation::Insert {
+            columns,
+            rows_json: Value::Array(rows.clone()).to_string(),
+            on_conflict,
+            defaults,
+        },
+        returning,
+    })
+}
+
+/// What an upsert collides on: `on_conflict=` (checked columns) or the primary key.
+fn conflict_columns(relation: &Relation, params: &g::QueryParams) -> Result<Vec<String>, ApiError> {
+    let columns = params.on_conflict.clone().unwrap_or_else(|| relation.primary_key.clone());
+    if columns.is_empty() {
+        return Err(ApiError::NoConflictColumns(relation.name.clone()));
+    }
+    for c in &columns {
+        relation.column(c).ok_or_else(|| unknown_column(relation, c))?;
+    }
+    Ok(columns)
+}
+
+/// PUT: one row, named by `eq` filters on its primary key (`tenant_id` is the caller's, so
+/// it may be left out), created or replaced with the body, which must agree with the filters.
+pub fn put(
+    cache: &SchemaCache,
+    relation: &Relation,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+    body: Option<Value>,
+) -> Result<WritePlan, ApiError> {
+    let body = required(body)?;
+    let object = one_object(&body, "PUT")?;
+    let keyed = |column: &str| {
+        params.filters.iter().find_map(|f| {
+            let f = (f.path.is_empty()).then_some(&f.filter)?;
+            let plain = !f.negated && f.op == g::Operator::Eq && f.quantifier.is_none() && f.field.json_path.is_empty();
+            match (&f.value, plain && f.field.name == column) {
+                (g::FilterValue::Single(v), true) => Some(v.clone()),
+                _ => None,
+            }
+        })
+    };
+    let pk: Vec<&String> = relation.primary_key.iter().filter(|c| *c != "tenant_id").collect();
+    if pk.is_empty()
+        || params.filters.len() != pk.len() + usize::from(keyed("tenant_id").is_some())
+        || !params.logic.is_empty()
+    {
+        return Err(ApiError::InvalidPut);
+    }
+    for column in pk.iter().map(|c| c.as_str()).chain(keyed("tenant_id").map(|_| "tenant_id")) {
+        let in_url = keyed(column).ok_or(ApiError::InvalidPut)?;
+        let in_body = object.get(column).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        if in_body.as_deref() != Some(in_url.as_str()) {
+            return Err(ApiError::PutKeyMismatch);
+        }
+    }
+    let columns = columns(relation, params, object)?;
+    // The filters named the row; what comes back is shaped by `select` alone.
+    let (returning, _) = write_level(cache, relation, &g::QueryParams { filters: vec![], ..params.clone() }, prefs)?;
+    Ok(WritePlan {
+        target: target(relation),
+        mutation: Mutation::Insert {
+            columns,
+            rows_json: Value::Array(vec![body.clone()]).to_string(),
+            on_conflict: Some(OnConflict { columns: relation.primary_key.clone(), merge: true }),
+            defaults: vec![],
+        },
+        returning,
+    })
+}
+
+pub fn update(
+    cache: &SchemaCache,
+    relation: &Relation,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+    body: Option<Value>,
+) -> Result<WritePlan, ApiError> {
+    let body = required(body)?;
+    let object = one_object(&body, "PATCH")?;
+    let columns = columns(relation, params, object)?;
+    let (returning, filter) = write_level(cache, relation, params, prefs)?;
+    Ok(WritePlan {
+        target: target(relation),
+        mutation: Mutation::Update { columns, row_json: body.to_string(), filter },
+        returning,
+    })
+}
+
+pub fn delete(
+    cache: &SchemaCache,
+    relation: &Relation,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+    _body: Option<Value>,
+) -> Result<WritePlan, ApiError> {
+    let (returning, filter) = write_level(cache, relation, params, prefs)?;
+    Ok(WritePlan { target: target(relation), mutation: Mutation::Delete { filter }, returning })
+}

@@ -1,0 +1,175 @@
+//! A read: the target's level and each embedded resource's, with the filters, order and limits
+//! whose path names that level.
+use super::relationship::{relationship, Relationship};
+use super::{cast, expr, filter_condition, logic, target};
+use crate::error::ApiError;
+use crate::plan_types::*;
+use crate::prefer::{Count, Preferences};
+use crate::query_grammar as g;
+use crate::schema_cache::{Relation, SchemaCache};
+use std::cell::RefCell;
+
+/// Plans the levels of one request: the target and each embedded resource, with the filters,
+/// order and limits whose path names that level.
+pub(super) struct Planner<'a> {
+    cache: &'a SchemaCache,
+    params: &'a g::QueryParams,
+    /// The embed paths planned so far: a filter, order or limit on any other path is an error.
+    paths: RefCell<Vec<Vec<String>>>,
+}
+
+impl<'a> Planner<'a> {
+    pub(super) fn new(cache: &'a SchemaCache, params: &'a g::QueryParams) -> Self {
+        Planner { cache, params, paths: RefCell::new(vec![vec![]]) }
+    }
+
+    pub(super) fn level(
+        &self,
+        relation: &Relation,
+        select: Option<&[g::SelectItem]>,
+        path: &[String],
+        max_rows: Option<u64>,
+    ) -> Result<Level, ApiError> {
+        let mut filter = vec![];
+        for f in self.params.filters.iter().filter(|f| f.path == path) {
+            filter.push(filter_condition(relation, &f.filter)?);
+        }
+        for t in self.params.logic.iter().filter(|t| t.path == path) {
+            filter.push(logic(relation, &t.tree)?);
+        }
+        let select = self.projections(relation, select, path, &mut filter)?;
+        let mut order = vec![];
+        for (_, terms) in self.params.order.iter().filter(|(p, _)| p == path) {
+            for t in terms {
+                order.push(Ordering {
+                    expr: expr(relation, &t.field)?,
+                    descending: t.direction == Some(g::Direction::Desc),
+                    nulls_first: t.nulls.map(|n| n == g::Nulls::First),
+                });
+            }
+        }
+        let range = self.params.limits.iter().find(|(p, _)| p == path).map(|(_, r)| *r).unwrap_or_default();
+        let mut limit = range.limit;
+        if let Some(max) = max_rows {
+            limit = Some(limit.map_or(max, |l| l.min(max)));
+        }
+        Ok(Level { select, filter: Condition::And(filter), order, offset: range.offset.unwrap_or(0), limit })
+    }
+
+    /// The select list; `!inner` embeds also add their existence to `filter`.
+    fn projections(
+        &self,
+        relation: &Relation,
+        select: Option<&[g::SelectItem]>,
+        path: &[String],
+        filter: &mut Vec<Condition>,
+    ) -> Result<Vec<Projection>, ApiError> {
+        let Some(items) = select else { return Ok(vec![Projection::All]) };
+        let mut out = vec![];
+        for item in items {
+            match item {
+                g::SelectItem::Star => out.push(Projection::All),
+                g::SelectItem::Field { alias, field, cast: c } => {
+                    let e = expr(relation, field)?;
+                    let alias = alias.clone().unwrap_or_else(|| e.default_name());
+                    out.push(Projection::Field { expr: e, alias, cast: c.as_deref().map(cast).transpose()? });
+                }
+                g::SelectItem::Embed { alias, relation: name, hint, join, select, spread } => {
+                    let embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
+                    // Only one related row can lend its columns to the parent object.
+                    if *spread && embed.many {
+                        return Err(ApiError::SpreadNotToOne { parent: relation.name.clone(), name: name.clone() });
+                    }
+                    let inner = *join == Some(g::JoinType::Inner);
+                    if inner {
+                        // Existence needs the embedded rows' filter, not their columns or order.
+                        let query = Level { select: vec![], order: vec![], ..embed.query.clone() };
+                        filter.push(Condition::EmbedExists(Box::new(Embed { query, ..embed.clone() })));
+                    }
+                    // `rel()` embeds nothing: it is there to filter the parent.
+                    if !select.is_empty() {
+                        let embed = Box::new(Embed { inner, ..embed });
+                        out.push(if *spread { Projection::Spread(embed) } else { Projection::Embed(embed) });
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn embed(
+        &self,
+        parent: &Relation,
+        name: &str,
+        hint: Option<&str>,
+        alias: Option<&str>,
+        select: &[g::SelectItem],
+        path: &[String],
+    ) -> Result<Embed, ApiError> {
+        let Relationship { child, join, many } = relationship(self.cache, parent, name, hint)?;
+        let key = alias.unwrap_or(name).to_string();
+        let mut child_path = path.to_vec();
+        child_path.push(key.clone());
+        self.paths.borrow_mut().push(child_path.clone());
+        let query = self.level(child, Some(select), &child_path, None)?;
+        Ok(Embed { name: key, target: target(child), join, many, inner: false, query })
+    }
+
+    /// Every filter, order and limit must belong to the target or an embedded resource.
+    pub(super) fn check_paths(&self) -> Result<(), ApiError> {
+        let known = self.paths.borrow();
+        let used = self
+            .params
+            .filters
+            .iter()
+            .map(|f| &f.path)
+            .chain(self.params.logic.iter().map(|t| &t.path))
+            .chain(self.params.order.iter().map(|(p, _)| p))
+            .chain(self.params.limits.iter().map(|(p, _)| p));
+        for path in used {
+            if !known.contains(path) {
+                return Err(ApiError::NotEmbedded(path.join(".")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Offset and limit of the top level from the `Range` header (items, inclusive), narrowed
+/// by `limit`/`offset` and the server's ceiling.
+pub(super) fn apply_range(level: &mut Level, range: Option<(u64, Option<u64>)>) {
+    if let Some((first, last)) = range {
+        level.offset = level.offset.max(first);
+        let by_range = last.map(|l| l.saturating_sub(first) + 1);
+        level.limit = match (level.limit, by_range) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// `Prefer: count=` as the plan counts it; `estimated` switches to the planner's estimate
+/// past the server's row ceiling.
+pub(super) fn total(prefs: &Preferences, max_rows: Option<u64>) -> Option<Total> {
+    prefs.count.map(|count| match count {
+        Count::Exact => Total::Exact,
+        Count::Planned => Total::Planned,
+        Count::Estimated => Total::Estimated { max_rows },
+    })
+}
+
+pub fn read(
+    cache: &SchemaCache,
+    relation: &Relation,
+    params: &g::QueryParams,
+    prefs: &Preferences,
+    range: Option<(u64, Option<u64>)>,
+    max_rows: Option<u64>,
+) -> Result<ReadPlan, ApiError> {
+    params.reject_other()?;
+    let planner = Planner::new(cache, params);
+    let mut level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
+    apply_range(&mut level, range);
+    planner.check_paths()?;
+    Ok(ReadPlan { source: Source::Relation(target(relation)), level, count: total(prefs, max_rows) })
+}
