@@ -60,6 +60,13 @@ pub enum TxEnd {
     RollbackAllowOverride,
 }
 
+impl TxEnd {
+    /// Whether `Prefer: tx=` may choose how a request's transaction ends.
+    pub fn overridable(&self) -> bool {
+        matches!(self, TxEnd::CommitAllowOverride | TxEnd::RollbackAllowOverride)
+    }
+}
+
 /// PGRST_JWT_SECRET: an HS256 secret, or (when it is JSON) a JWK or a JWK set of public keys.
 #[derive(Debug, Clone)]
 pub enum JwtSecret {

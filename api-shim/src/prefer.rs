@@ -68,6 +68,21 @@ pub enum Handling {
     Lenient,
 }
 
+/// What a request does, for which of its preferences it honours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    /// POST; `keyed`: the relation has a primary key or the request names `on_conflict=`, so a
+    /// resolution applies.
+    Insert {
+        keyed: bool,
+    },
+    Update,
+    Delete,
+    Put,
+    Call,
+}
+
 /// Every `Prefer` header of a request, parsed; never fails (see [`Preferences::invalid`]).
 pub fn parse_prefer(values: &[&str]) -> Preferences {
     let mut prefs = Preferences::default();
@@ -102,6 +117,45 @@ impl Preferences {
     /// `max-affected=n`, which PostgREST applies only with `handling=strict`.
     pub fn strict_max_affected(&self) -> Option<u64> {
         self.max_affected.filter(|_| self.handling == Some(Handling::Strict))
+    }
+
+    /// `Preference-Applied`: the preferences this request honours, in PostgREST's order; `tx=`
+    /// only where the server lets a request choose how its transaction ends.
+    pub fn applied(&self, action: Action, tx_overridable: bool) -> Option<String> {
+        use Action::*;
+        let writes = matches!(action, Insert { .. } | Update | Delete | Put);
+        let counts_rows = matches!(action, Update | Delete | Call);
+        let items = [
+            self.resolution.filter(|_| action == Insert { keyed: true }).map(|r| match r {
+                Resolution::MergeDuplicates => "resolution=merge-duplicates".to_string(),
+                Resolution::IgnoreDuplicates => "resolution=ignore-duplicates".to_string(),
+            }),
+            self.missing.filter(|_| matches!(action, Insert { .. })).map(|m| match m {
+                Missing::Default => "missing=default".to_string(),
+                Missing::Null => "missing=null".to_string(),
+            }),
+            self.return_.filter(|_| writes).map(|r| match r {
+                Return::Minimal => "return=minimal".to_string(),
+                Return::HeadersOnly => "return=headers-only".to_string(),
+                Return::Representation => "return=representation".to_string(),
+            }),
+            self.count.map(|c| match c {
+                Count::Exact => "count=exact".to_string(),
+                Count::Planned => "count=planned".to_string(),
+                Count::Estimated => "count=estimated".to_string(),
+            }),
+            self.tx.filter(|_| tx_overridable).map(|t| match t {
+                Tx::Commit => "tx=commit".to_string(),
+                Tx::Rollback => "tx=rollback".to_string(),
+            }),
+            self.handling.map(|h| match h {
+                Handling::Strict => "handling=strict".to_string(),
+                Handling::Lenient => "handling=lenient".to_string(),
+            }),
+            self.strict_max_affected().filter(|_| counts_rows).map(|n| format!("max-affected={n}")),
+        ];
+        let applied: Vec<String> = items.into_iter().flatten().collect();
+        (!applied.is_empty()).then(|| applied.join(", "))
     }
 
     /// With `handling=strict`, the error PostgREST answers invalid preferences with (400).
@@ -315,6 +369,24 @@ mod tests {
         assert_eq!(parse_range_header(" 3 - 3 "), Ok((3, Some(3))));
         assert_eq!(parse_range_header("items=0-24"), Ok((0, Some(24))));
         assert_eq!(parse_range_header("ITEMS=5-"), Ok((5, None)));
+    }
+
+    #[test]
+    fn applied_preferences_in_postgrests_order() {
+        let p = parse_prefer(&["count=exact, return=representation, resolution=merge-duplicates, tx=rollback"]);
+        assert_eq!(
+            p.applied(Action::Insert { keyed: true }, true).as_deref(),
+            Some("resolution=merge-duplicates, return=representation, count=exact, tx=rollback")
+        );
+        assert_eq!(
+            p.applied(Action::Insert { keyed: false }, false).as_deref(),
+            Some("return=representation, count=exact")
+        );
+        assert_eq!(p.applied(Action::Read, false).as_deref(), Some("count=exact"));
+        let strict = parse_prefer(&["handling=strict, max-affected=3"]);
+        assert_eq!(strict.applied(Action::Delete, false).as_deref(), Some("handling=strict, max-affected=3"));
+        assert_eq!(strict.applied(Action::Insert { keyed: true }, false).as_deref(), Some("handling=strict"));
+        assert_eq!(parse_prefer(&["foo=bar"]).applied(Action::Read, true), None);
     }
 
     #[test]

@@ -83,6 +83,23 @@ pub fn content_range(offset: u64, page: i64, total: Option<i64>) -> String {
     format!("{offset}-{}/{total}", offset + page as u64 - 1)
 }
 
+/// No body and so no `Content-Type` (a 204, or a write that returns nothing).
+pub fn empty(status: StatusCode, range: Option<String>) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    if let Some(range) = range {
+        response.headers_mut().insert(header::CONTENT_RANGE, HeaderValue::from_str(&range).expect("digits, - and /"));
+    }
+    response
+}
+
+/// `Preference-Applied`, when the request honoured any preference.
+pub fn prefer_applied(response: &mut Response, applied: Option<String>) {
+    if let Some(value) = applied.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response.headers_mut().insert("preference-applied", value);
+    }
+}
+
 pub fn build(status: StatusCode, content_type: &str, range: Option<String>, body: Option<String>) -> Response {
     let mut response = Response::new(body.map(Body::from).unwrap_or_default());
     *response.status_mut() = status;

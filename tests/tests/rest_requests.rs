@@ -159,7 +159,7 @@ async fn missing_default_gives_left_out_columns_their_defaults() {
     assert_eq!(items(&db).await, 0);
 
     let response = post(&api, select, "application/json", "missing=default, return=representation", &body).await;
-    assert_eq!(response.headers()["preference-applied"], "missing=default");
+    assert_eq!(response.headers()["preference-applied"], "missing=default, return=representation");
     let (status, rows) = json(response).await;
     assert_eq!(status, StatusCode::CREATED, "{rows}");
     assert_eq!(
@@ -196,7 +196,7 @@ async fn missing_default_gives_left_out_columns_their_defaults() {
         "name\nf\n",
     )
     .await;
-    assert_eq!(response.headers()["preference-applied"], "missing=default");
+    assert_eq!(response.headers()["preference-applied"], "missing=default, return=representation");
     let (status, rows) = json(response).await;
     assert_eq!((status, rows), (StatusCode::CREATED, json!([{"name": "f", "qty": 1}])));
     assert_eq!(items(&db).await, 6);

@@ -107,3 +107,46 @@ async fn a_put_must_name_its_row_by_the_primary_key() {
         value(&superuser().await, &format!("SELECT count(*) FROM hrms.departments WHERE tenant_id = '{}'", t.id)).await;
     assert_eq!(n, 0, "nothing was written");
 }
+
+#[tokio::test]
+async fn writes_answer_with_postgrests_headers() {
+    let api = api::start().await;
+    let t = tenant_with_departments(2).await;
+    let send = |method: reqwest::Method, query: &str, prefer: &str, body: Option<Value>| {
+        let mut request = api
+            .http()
+            .request(method, format!("{}/departments{query}", api.url))
+            .bearer_auth(token(t.id))
+            .header("Content-Profile", "hrms")
+            .header("Prefer", prefer);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+    let header = |r: &reqwest::Response, name: &str| r.headers().get(name).map(|v| v.to_str().unwrap().to_string());
+
+    // return=minimal: no body, no Content-Type; the range of what was written.
+    let r = send(reqwest::Method::POST, "", "", Some(json!({"name": "new"}))).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!((header(&r, "content-type"), header(&r, "content-range")), (None, Some("*/*".into())));
+    assert_eq!(r.text().await.unwrap(), "");
+
+    let r =
+        send(reqwest::Method::PATCH, "?name=like.d*", "count=exact", Some(json!({"name": "renamed"}))).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&r, "content-range").as_deref(), Some("0-1/2"));
+    assert_eq!((header(&r, "content-type"), header(&r, "preference-applied")), (None, Some("count=exact".into())));
+
+    let r = send(reqwest::Method::DELETE, "?name=eq.new", "return=representation", None).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header(&r, "content-type").as_deref(), Some("application/json; charset=utf-8"));
+    assert_eq!(header(&r, "preference-applied").as_deref(), Some("return=representation"));
+    assert_eq!(header(&r, "content-range").as_deref(), Some("*/*"));
+    let (_, rows) = json(r).await;
+    assert_eq!(rows[0]["name"], "new");
+
+    // A read lists the count it honoured; tx= only where the server lets a request choose.
+    let r = get(&api, &t, "/departments", &[("Prefer", "count=exact, tx=rollback")]).await;
+    assert_eq!(header(&r, "preference-applied").as_deref(), Some("count=exact"));
+}

@@ -4,6 +4,7 @@ use super::{check_offset, content_type, execute, execute_read};
 use crate::body::Payload;
 use crate::error::{ApiError, Failure};
 use crate::plan::{self, CallInput, CallPlan};
+use crate::prefer::Action;
 use crate::request::ApiRequest;
 use crate::response::{self, Expectation};
 use crate::sql_builder::{self, Media};
@@ -40,8 +41,9 @@ async fn call(state: &AppState, function: &str, req: ApiRequest, body: Value) ->
         args: names.iter().map(|n| n.to_string()).collect(),
     })?;
     let head = req.method == Method::HEAD;
+    let applied = req.prefs.applied(Action::Call, state.config.tx_end.overridable());
     let max_affected = req.prefs.strict_max_affected();
-    match plan::call(&cache, f, input, &req.query, &req.prefs, state.config.max_rows)? {
+    let mut response = match plan::call(&cache, f, input, &req.query, &req.prefs, state.config.max_rows)? {
         CallPlan::Scalar(call) => {
             if max_affected.is_some() && !call.returns_set {
                 return Err(ApiError::MaxAffectedNeedsSet);
@@ -49,7 +51,7 @@ async fn call(state: &AppState, function: &str, req: ApiRequest, body: Value) ->
             let expect = Expectation { singular: false, max_affected };
             let outcome = execute(state, req, sql_builder::scalar_call(&call), expect).await?;
             let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
-            Ok(response::build(StatusCode::OK, response::JSON, None, body))
+            response::build(StatusCode::OK, response::JSON, None, body)
         }
         CallPlan::Rows { plan, single: one_row } => {
             if max_affected.is_some() && one_row {
@@ -65,7 +67,9 @@ async fn call(state: &AppState, function: &str, req: ApiRequest, body: Value) ->
             let range = response::content_range(plan.level.offset, outcome.page, outcome.total);
             let content_type = if one_row { response::JSON } else { content_type(media) };
             let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
-            Ok(response::build(StatusCode::OK, content_type, Some(range), body))
+            response::build(StatusCode::OK, content_type, Some(range), body)
         }
-    }
+    };
+    response::prefer_applied(&mut response, applied);
+    Ok(response)
 }

@@ -48,9 +48,10 @@ fn check_offset(offset: u64, total: Option<i64>) -> Result<(), ApiError> {
 /// How the transaction ends: the server's setting, which `Prefer: tx=` may override only
 /// where the setting allows it.
 fn end(state: &AppState, prefs: &Preferences) -> End {
+    let overridable = state.config.tx_end.overridable();
     match (&state.config.tx_end, prefs.tx) {
-        (TxEnd::CommitAllowOverride | TxEnd::RollbackAllowOverride, Some(Tx::Rollback)) => End::Rollback,
-        (TxEnd::CommitAllowOverride | TxEnd::RollbackAllowOverride, Some(Tx::Commit)) => End::Commit,
+        (_, Some(Tx::Rollback)) if overridable => End::Rollback,
+        (_, Some(Tx::Commit)) if overridable => End::Commit,
         (TxEnd::Rollback | TxEnd::RollbackAllowOverride, _) => End::Rollback,
         (TxEnd::Commit | TxEnd::CommitAllowOverride, _) => End::Commit,
     }

@@ -2,6 +2,7 @@
 use super::{check_offset, content_type, execute_read, relation};
 use crate::error::{ApiError, Failure};
 use crate::plan;
+use crate::prefer::Action;
 use crate::request::ApiRequest;
 use crate::response::{self, Expectation};
 use crate::sql_builder::Media;
@@ -25,6 +26,7 @@ async fn read_rows(state: &AppState, resource: &str, req: ApiRequest) -> Result<
     let relation = relation(&cache, &req.schema, resource)?;
     let plan = plan::read(&cache, relation, &req.query, &req.prefs, req.range, state.config.max_rows)?;
     let (media, head) = (req.media, req.method == Method::HEAD);
+    let applied = req.prefs.applied(Action::Read, state.config.tx_end.overridable());
     // A read-only transaction: nothing to roll back, the check can wait for the answer.
     let outcome = execute_read(state, req, &plan, media, Expectation::default()).await?;
     if media == Media::Object && outcome.page != 1 {
@@ -36,5 +38,7 @@ async fn read_rows(state: &AppState, resource: &str, req: ApiRequest) -> Result<
     let status = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
     let body = if head { None } else { outcome.body };
     let range = response::content_range(offset, outcome.page, outcome.total);
-    Ok(response::build(status, content_type(media), Some(range), body))
+    let mut response = response::build(status, content_type(media), Some(range), body);
+    response::prefer_applied(&mut response, applied);
+    Ok(response)
 }

@@ -5,7 +5,7 @@ use crate::body::Payload;
 use crate::error::{ApiError, Failure};
 use crate::plan;
 use crate::plan_types::WritePlan;
-use crate::prefer::{Missing, Preferences, Return};
+use crate::prefer::{Action, Preferences, Return};
 use crate::query_grammar::QueryParams;
 use crate::request::ApiRequest;
 use crate::response::{self, Expectation, Outcome};
@@ -13,7 +13,7 @@ use crate::schema_cache::{Relation, SchemaCache};
 use crate::sql_builder::{self, Media};
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 use std::sync::Arc;
@@ -27,7 +27,7 @@ pub async fn create(
     Payload(body): Payload,
 ) -> Result<Response, Failure> {
     let fail = req.fail();
-    write(&state, &resource, req, Some(body), StatusCode::CREATED, plan::insert).await.map_err(fail)
+    write(&state, &resource, req, Some(body), Action::Insert { keyed: false }, plan::insert).await.map_err(fail)
 }
 
 pub async fn update(
@@ -37,7 +37,7 @@ pub async fn update(
     Payload(body): Payload,
 ) -> Result<Response, Failure> {
     let fail = req.fail();
-    write(&state, &resource, req, Some(body), StatusCode::OK, plan::update).await.map_err(fail)
+    write(&state, &resource, req, Some(body), Action::Update, plan::update).await.map_err(fail)
 }
 
 pub async fn replace(
@@ -47,7 +47,7 @@ pub async fn replace(
     Payload(body): Payload,
 ) -> Result<Response, Failure> {
     let fail = req.fail();
-    write(&state, &resource, req, Some(body), StatusCode::OK, plan::put).await.map_err(fail)
+    write(&state, &resource, req, Some(body), Action::Put, plan::put).await.map_err(fail)
 }
 
 pub async fn remove(
@@ -56,7 +56,7 @@ pub async fn remove(
     req: ApiRequest,
 ) -> Result<Response, Failure> {
     let fail = req.fail();
-    write(&state, &resource, req, None, StatusCode::OK, plan::delete).await.map_err(fail)
+    write(&state, &resource, req, None, Action::Delete, plan::delete).await.map_err(fail)
 }
 
 async fn write(
@@ -64,7 +64,7 @@ async fn write(
     resource: &str,
     req: ApiRequest,
     body: Option<Value>,
-    status: StatusCode,
+    action: Action,
     planner: Planner,
 ) -> Result<Response, ApiError> {
     let cache = state.schema();
@@ -73,42 +73,57 @@ async fn write(
     if state.config.safe_updates && plan.changes_every_row() {
         return Err(ApiError::UnfilteredWrite(req.method.to_string()));
     }
-    let (media, prefs, method) = (req.media, req.prefs.clone(), req.method.clone());
+    let action = match action {
+        Action::Insert { .. } => {
+            Action::Insert { keyed: !relation.primary_key.is_empty() || req.query.on_conflict.is_some() }
+        }
+        other => other,
+    };
+    let (media, prefs) = (req.media, req.prefs.clone());
     // PostgREST counts max-affected for PATCH and DELETE, not for inserts.
-    let counted = matches!(method, Method::PATCH | Method::DELETE);
+    let counted = matches!(action, Action::Update | Action::Delete);
     let expect =
         Expectation { singular: media == Media::Object, max_affected: prefs.strict_max_affected().filter(|_| counted) };
     let outcome = execute(state, req, sql_builder::write(&plan, media), expect).await?;
-    let mut response = written(status, resource, &prefs, media, outcome)?;
-    if method == Method::POST && prefs.missing == Some(Missing::Default) {
-        response.headers_mut().insert("preference-applied", HeaderValue::from_static("missing=default"));
-    }
+    let mut response = written(action, resource, &prefs, media, outcome)?;
+    response::prefer_applied(&mut response, prefs.applied(action, state.config.tx_end.overridable()));
     Ok(response)
 }
 
-/// The answer to a write: the rows (`return=representation`), the new row's `Location`
-/// (`return=headers-only`), or nothing.
+/// The answer to a write, as PostgREST gives it: the rows (`return=representation`), the new
+/// row's `Location` (`return=headers-only`), or no body and no `Content-Type`; 201 for an
+/// insert, else 200 with rows and 204 without; `Content-Range` of the rows written (`*/*` for
+/// inserts and deletes, `0-n/*` for updates; the count in place of `*` with `Prefer: count=`).
 fn written(
-    status: StatusCode,
+    action: Action,
     resource: &str,
     prefs: &Preferences,
     media: Media,
     outcome: Outcome,
 ) -> Result<Response, ApiError> {
-    let range = Some(response::content_range(0, outcome.page, None));
-    match prefs.return_ {
-        Some(Return::Representation) => Ok(response::build(status, content_type(media), range, outcome.body)),
-        Some(Return::HeadersOnly) if status == StatusCode::CREATED => {
-            let mut response = response::build(status, response::JSON, range, None);
-            if let Some(location) = location(resource, outcome.body.as_deref()) {
-                let value = HeaderValue::from_str(&location).map_err(|e| ApiError::Internal(e.to_string()))?;
-                response.headers_mut().insert(header::LOCATION, value);
-            }
-            Ok(response)
-        }
-        _ if status == StatusCode::CREATED => Ok(response::build(status, response::JSON, range, None)),
-        _ => Ok(response::build(StatusCode::NO_CONTENT, response::JSON, range, None)),
+    let total = prefs.count.map(|_| outcome.page);
+    let range = match action {
+        Action::Update => Some(response::content_range(0, outcome.page, total)),
+        Action::Put => None,
+        _ => Some(response::content_range(0, 0, total)),
+    };
+    let representation = prefs.return_ == Some(Return::Representation);
+    let status = match action {
+        Action::Insert { .. } => StatusCode::CREATED,
+        _ if representation => StatusCode::OK,
+        _ => StatusCode::NO_CONTENT,
+    };
+    if representation {
+        return Ok(response::build(status, content_type(media), range, outcome.body));
     }
+    let mut response = response::empty(status, range);
+    if prefs.return_ == Some(Return::HeadersOnly) && status == StatusCode::CREATED {
+        if let Some(location) = location(resource, outcome.body.as_deref()) {
+            let value = HeaderValue::from_str(&location).map_err(|e| ApiError::Internal(e.to_string()))?;
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+    }
+    Ok(response)
 }
 
 /// `Location` of the first row written, from its primary key: `/employees?tenant_id=eq.…&id=eq.…`.
