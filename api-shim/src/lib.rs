@@ -7,6 +7,7 @@ pub mod config;
 pub mod db_error;
 pub mod error;
 pub mod health;
+pub mod housekeeping;
 pub mod jwt;
 pub mod keep_alive;
 pub mod metrics;

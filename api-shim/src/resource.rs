@@ -177,7 +177,7 @@ impl Req {
             state.metrics.saw_tenant(tenant);
             if let Some(limiter) = &state.rate_limiter {
                 limiter
-                    .check(tenant, std::time::Instant::now())
+                    .check(tenant)
                     .map_err(|wait| ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64))?;
             }
         }
