@@ -372,3 +372,40 @@ async fn a_suspended_tenants_operator_hint_goes_to_the_log_not_to_the_user() {
     let line = log.lines().find(|l| l.contains("suspended-1")).unwrap_or_else(|| panic!("no log line: {log}"));
     assert!(line.contains("activate_tenant") && line.contains(&t.slug), "the operator's hint is logged: {line}");
 }
+
+#[tokio::test]
+async fn the_log_line_carries_the_request_id_the_response_returned() {
+    let port = free_port();
+    let (uri, port_text) = (authenticator_url("tenancy"), port.to_string());
+    let mut server = Server::spawn_logging(
+        &[],
+        &[
+            ("PGRST_DB_URI", &uri),
+            ("PGRST_DB_SCHEMAS", "hrms"),
+            ("PGRST_JWT_SECRET", api::SECRET),
+            ("PGRST_SERVER_PORT", &port_text),
+        ],
+    );
+    server.ready(port).await;
+    let mut returned = Vec::new();
+    for sent in [None, Some("an odd id!"), Some("sane-id-7")] {
+        let mut request = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/employees?select=nope"));
+        if let Some(id) = sent {
+            request = request.header("X-Request-ID", id);
+        }
+        let response = request.send().await.unwrap();
+        returned.push(response.headers()["x-request-id"].to_str().unwrap().to_string());
+    }
+    assert_eq!(returned[2], "sane-id-7");
+    server.terminate();
+    server.exit(Duration::from_secs(5)).await;
+    let log = server.output();
+    for id in &returned {
+        let line = log
+            .lines()
+            .find(|l| l.contains(&format!("\"request_id\":\"{id}\"")))
+            .unwrap_or_else(|| panic!("{id}: {log}"));
+        assert!(line.contains("/{resource}"), "the request's line: {line}");
+    }
+    assert!(!log.contains("an odd id!"), "an odd id reaches neither the response nor the log: {log}");
+}
