@@ -57,6 +57,24 @@ impl Server {
         Server::start(args, env, "info", Stdio::piped())
     }
 
+    /// The binary serving `hrms` of the dev database on a free port, logging every request;
+    /// ready, and its port.
+    async fn serving_hrms_logged() -> (Server, u16) {
+        let port = free_port();
+        let (uri, port_text) = (authenticator_url("tenancy"), port.to_string());
+        let mut server = Server::spawn_logging(
+            &[],
+            &[
+                ("PGRST_DB_URI", &uri),
+                ("PGRST_DB_SCHEMAS", "hrms"),
+                ("PGRST_JWT_SECRET", api::SECRET),
+                ("PGRST_SERVER_PORT", &port_text),
+            ],
+        );
+        server.ready(port).await;
+        (server, port)
+    }
+
     fn start(args: &[&str], env: &[(&str, &str)], log: &str, stdout: Stdio) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tenancy-api"));
         command.args(args).env_clear().env("RUST_LOG", log).stdout(stdout).stderr(Stdio::piped());
@@ -345,18 +363,7 @@ async fn a_suspended_tenants_operator_hint_goes_to_the_log_not_to_the_user() {
     let admin = superuser().await;
     let t = create_tenant(&admin, "free", &["hrms"]).await;
     admin.execute("SELECT tenancy.suspend_tenant($1)", &[&t.id]).await.unwrap();
-    let port = free_port();
-    let (uri, port_text) = (authenticator_url("tenancy"), port.to_string());
-    let mut server = Server::spawn_logging(
-        &[],
-        &[
-            ("PGRST_DB_URI", &uri),
-            ("PGRST_DB_SCHEMAS", "hrms"),
-            ("PGRST_JWT_SECRET", api::SECRET),
-            ("PGRST_SERVER_PORT", &port_text),
-        ],
-    );
-    server.ready(port).await;
+    let (mut server, port) = Server::serving_hrms_logged().await;
     let response = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{port}/employees"))
         .header("Authorization", format!("Bearer {}", token(t.id)))
@@ -375,18 +382,7 @@ async fn a_suspended_tenants_operator_hint_goes_to_the_log_not_to_the_user() {
 
 #[tokio::test]
 async fn the_log_line_carries_the_request_id_the_response_returned() {
-    let port = free_port();
-    let (uri, port_text) = (authenticator_url("tenancy"), port.to_string());
-    let mut server = Server::spawn_logging(
-        &[],
-        &[
-            ("PGRST_DB_URI", &uri),
-            ("PGRST_DB_SCHEMAS", "hrms"),
-            ("PGRST_JWT_SECRET", api::SECRET),
-            ("PGRST_SERVER_PORT", &port_text),
-        ],
-    );
-    server.ready(port).await;
+    let (mut server, port) = Server::serving_hrms_logged().await;
     let mut returned = Vec::new();
     for sent in [None, Some("an odd id!"), Some("sane-id-7")] {
         let mut request = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/employees?select=nope"));
