@@ -48,8 +48,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::track))
         .fallback(keep_alive::unknown_path)
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
-        // Request ids, outermost first: a client's odd id dropped, a missing one generated, the
-        // id returned on the response.
+        // Request ids (the last layer added runs first): a client's odd id is dropped, a missing
+        // one generated, and the id returned on the response.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(axum::middleware::map_request(request_id::drop_unacceptable))
