@@ -12,6 +12,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::sync::Arc;
 use tokio_postgres::NoTls;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 /// Browsers may call from any origin unless PGRST_SERVER_CORS_ALLOWED_ORIGINS lists them;
 /// the response headers a PostgREST client reads are exposed.
@@ -47,7 +48,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::track))
         .fallback(keep_alive::unknown_path)
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(axum::middleware::from_fn(request_id::ensure))
+        // Request ids (the last layer added runs first): a client's odd id is dropped, a missing
+        // one generated, and the id returned on the response.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(request_id::drop_unacceptable))
         .layer(cors)
         .layer(axum::middleware::from_fn(keep_alive::close_unless_read))
         .with_state(state)
@@ -94,6 +99,7 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
     };
     let state = Arc::new(AppState::new(config, pool, schema));
     tokio::spawn(crate::reload::listen(pg, state.clone()));
+    tokio::spawn(crate::housekeeping::run(Arc::downgrade(&state)));
     Ok(state)
 }
 

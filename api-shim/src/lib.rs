@@ -9,6 +9,7 @@ pub mod db_error;
 pub mod error;
 pub mod handlers;
 pub mod health;
+pub mod housekeeping;
 pub mod jwt;
 pub mod keep_alive;
 pub mod metrics;

@@ -1,87 +1,84 @@
 //! Prometheus metrics at `/metrics`: requests by route template, method and status; a latency
 //! histogram; how many distinct tenants were served; the pool's use. Labels never carry raw
 //! paths or tenant ids, so their number stays bounded.
+//!
+//! Each server has its own recorder (not the process-wide one `metrics` offers), so several
+//! servers in one process (the tests) each count only their own requests.
 use deadpool_postgres::Pool;
-use std::collections::{HashMap, HashSet};
-use std::fmt::Write;
-use std::sync::Mutex;
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
+use std::collections::HashSet;
+use std::sync::RwLock;
 use std::time::Duration;
 use uuid::Uuid;
 
+const REQUESTS: &str = "tenancy_http_requests_total";
+const LATENCY: &str = "tenancy_http_request_duration_seconds";
+const TENANTS: &str = "tenancy_tenants_served";
+const POOL: &str = "tenancy_pool_connections";
+const POOL_WAITING: &str = "tenancy_pool_waiting";
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
-#[derive(Default)]
-struct Latency {
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+pub struct Metrics {
+    recorder: PrometheusRecorder,
+    /// Only which tenants were seen; the gauge holds the count. Read-locked on the way of a
+    /// tenant seen before, write-locked once per new tenant.
+    tenants: RwLock<HashSet<Uuid>>,
 }
 
-#[derive(Default)]
-pub struct Metrics {
-    requests: Mutex<HashMap<(String, String, u16), u64>>,
-    latency: Mutex<Latency>,
-    tenants: Mutex<HashSet<Uuid>>,
+impl Default for Metrics {
+    fn default() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(LATENCY.into()), &BUCKETS)
+            .expect("latency buckets are not empty")
+            .build_recorder();
+        metrics::with_local_recorder(&recorder, || {
+            describe_counter!(REQUESTS, "Requests by route template, method and status.");
+            describe_histogram!(LATENCY, Unit::Seconds, "Request latency.");
+            describe_gauge!(TENANTS, "Distinct tenants served since start.");
+            describe_gauge!(POOL, "Database connections by state.");
+            describe_gauge!(POOL_WAITING, "Requests waiting for a database connection.");
+            gauge!(TENANTS).set(0.0);
+        });
+        Metrics { recorder, tenants: RwLock::default() }
+    }
 }
 
 impl Metrics {
     pub fn record(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        *self
-            .requests
-            .lock()
-            .expect("metrics lock")
-            .entry((route.to_string(), method.to_string(), status))
-            .or_default() += 1;
-        let seconds = elapsed.as_secs_f64();
-        let mut latency = self.latency.lock().expect("metrics lock");
-        for (bucket, bound) in latency.buckets.iter_mut().zip(BUCKETS) {
-            if seconds <= bound {
-                *bucket += 1;
-            }
-        }
-        latency.count += 1;
-        latency.sum += seconds;
+        metrics::with_local_recorder(&self.recorder, || {
+            let labels = [("route", route.to_string()), ("method", method.to_string()), ("status", status.to_string())];
+            counter!(REQUESTS, &labels).increment(1);
+            histogram!(LATENCY).record(elapsed.as_secs_f64());
+        });
     }
 
     pub fn saw_tenant(&self, tenant: Uuid) {
-        self.tenants.lock().expect("metrics lock").insert(tenant);
+        if self.tenants.read().expect("tenants lock").contains(&tenant) {
+            return;
+        }
+        let mut tenants = self.tenants.write().expect("tenants lock");
+        if tenants.insert(tenant) {
+            let served = tenants.len() as f64;
+            metrics::with_local_recorder(&self.recorder, || gauge!(TENANTS).set(served));
+        }
     }
 
+    /// The Prometheus text, with the pool's use as of now.
     pub fn render(&self, pool: &Pool) -> String {
-        let mut out = String::new();
-        out.push_str("# HELP tenancy_http_requests_total Requests by route template, method and status.\n");
-        out.push_str("# TYPE tenancy_http_requests_total counter\n");
-        let requests = self.requests.lock().expect("metrics lock");
-        let mut keys: Vec<_> = requests.keys().collect();
-        keys.sort();
-        for key @ (route, method, status) in keys {
-            let _ = writeln!(
-                out,
-                "tenancy_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {}",
-                requests[key]
-            );
-        }
-        out.push_str("# HELP tenancy_http_request_duration_seconds Request latency.\n");
-        out.push_str("# TYPE tenancy_http_request_duration_seconds histogram\n");
-        let latency = self.latency.lock().expect("metrics lock");
-        for (bound, count) in BUCKETS.iter().zip(latency.buckets) {
-            let _ = writeln!(out, "tenancy_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {count}");
-        }
-        let _ = writeln!(out, "tenancy_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}", latency.count);
-        let _ = writeln!(out, "tenancy_http_request_duration_seconds_sum {}", latency.sum);
-        let _ = writeln!(out, "tenancy_http_request_duration_seconds_count {}", latency.count);
-        out.push_str(
-            "# HELP tenancy_tenants_served Distinct tenants served since start.\n# TYPE tenancy_tenants_served gauge\n",
-        );
-        let _ = writeln!(out, "tenancy_tenants_served {}", self.tenants.lock().expect("metrics lock").len());
         let status = pool.status();
-        out.push_str(
-            "# HELP tenancy_pool_connections Database connections by state.\n# TYPE tenancy_pool_connections gauge\n",
-        );
-        let _ = writeln!(out, "tenancy_pool_connections{{state=\"open\"}} {}", status.size);
-        let _ = writeln!(out, "tenancy_pool_connections{{state=\"idle\"}} {}", status.available);
-        let _ = writeln!(out, "tenancy_pool_connections{{state=\"max\"}} {}", status.max_size);
-        let _ = writeln!(out, "tenancy_pool_waiting {}", status.waiting);
-        out
+        metrics::with_local_recorder(&self.recorder, || {
+            gauge!(POOL, "state" => "open").set(status.size as f64);
+            gauge!(POOL, "state" => "idle").set(status.available as f64);
+            gauge!(POOL, "state" => "max").set(status.max_size as f64);
+            gauge!(POOL_WAITING).set(status.waiting as f64);
+        });
+        self.recorder.handle().render()
+    }
+
+    /// Moves the latency samples recorded since the last call into the histogram's buckets, so
+    /// they do not pile up while nobody scrapes.
+    pub fn upkeep(&self) {
+        self.recorder.handle().run_upkeep();
     }
 }

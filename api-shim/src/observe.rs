@@ -26,7 +26,7 @@ pub async fn track(State(state): State<Arc<AppState>>, mut request: Request, nex
     let started = Instant::now();
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
     let method = request.method().to_string();
-    let id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let id = RequestId::of(request.extensions()).map(|r| r.0).unwrap_or_default();
     let tenant = RequestTenant::default();
     request.extensions_mut().insert(tenant.clone());
     let response = next.run(request).await;

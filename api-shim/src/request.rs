@@ -88,9 +88,7 @@ fn identify(parts: &Parts, state: &AppState) -> Result<Identity, ApiError> {
     if let Some(tenant) = identity.tenant {
         state.metrics.saw_tenant(tenant);
         if let Some(limiter) = &state.rate_limiter {
-            limiter
-                .check(tenant, std::time::Instant::now())
-                .map_err(|wait| ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64))?;
+            limiter.check(tenant).map_err(|wait| ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64))?;
         }
     }
     Ok(identity)

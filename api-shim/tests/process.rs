@@ -57,6 +57,24 @@ impl Server {
         Server::start(args, env, "info", Stdio::piped())
     }
 
+    /// The binary serving `hrms` of the dev database on a free port, logging every request;
+    /// ready, and its port.
+    async fn serving_hrms_logged() -> (Server, u16) {
+        let port = free_port();
+        let (uri, port_text) = (authenticator_url("tenancy"), port.to_string());
+        let mut server = Server::spawn_logging(
+            &[],
+            &[
+                ("PGRST_DB_URI", &uri),
+                ("PGRST_DB_SCHEMAS", "hrms"),
+                ("PGRST_JWT_SECRET", api::SECRET),
+                ("PGRST_SERVER_PORT", &port_text),
+            ],
+        );
+        server.ready(port).await;
+        (server, port)
+    }
+
     fn start(args: &[&str], env: &[(&str, &str)], log: &str, stdout: Stdio) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tenancy-api"));
         command.args(args).env_clear().env("RUST_LOG", log).stdout(stdout).stderr(Stdio::piped());
@@ -345,18 +363,7 @@ async fn a_suspended_tenants_operator_hint_goes_to_the_log_not_to_the_user() {
     let admin = superuser().await;
     let t = create_tenant(&admin, "free", &["hrms"]).await;
     admin.execute("SELECT tenancy.suspend_tenant($1)", &[&t.id]).await.unwrap();
-    let port = free_port();
-    let (uri, port_text) = (authenticator_url("tenancy"), port.to_string());
-    let mut server = Server::spawn_logging(
-        &[],
-        &[
-            ("PGRST_DB_URI", &uri),
-            ("PGRST_DB_SCHEMAS", "hrms"),
-            ("PGRST_JWT_SECRET", api::SECRET),
-            ("PGRST_SERVER_PORT", &port_text),
-        ],
-    );
-    server.ready(port).await;
+    let (mut server, port) = Server::serving_hrms_logged().await;
     let response = reqwest::Client::new()
         .get(format!("http://127.0.0.1:{port}/employees"))
         .header("Authorization", format!("Bearer {}", token(t.id)))
@@ -371,4 +378,30 @@ async fn a_suspended_tenants_operator_hint_goes_to_the_log_not_to_the_user() {
     let log = server.output();
     let line = log.lines().find(|l| l.contains("suspended-1")).unwrap_or_else(|| panic!("no log line: {log}"));
     assert!(line.contains("activate_tenant") && line.contains(&t.slug), "the operator's hint is logged: {line}");
+}
+
+#[tokio::test]
+async fn the_log_line_carries_the_request_id_the_response_returned() {
+    let (mut server, port) = Server::serving_hrms_logged().await;
+    let mut returned = Vec::new();
+    for sent in [None, Some("an odd id!"), Some("sane-id-7")] {
+        let mut request = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/employees?select=nope"));
+        if let Some(id) = sent {
+            request = request.header("X-Request-ID", id);
+        }
+        let response = request.send().await.unwrap();
+        returned.push(response.headers()["x-request-id"].to_str().unwrap().to_string());
+    }
+    assert_eq!(returned[2], "sane-id-7");
+    server.terminate();
+    server.exit(Duration::from_secs(5)).await;
+    let log = server.output();
+    for id in &returned {
+        let line = log
+            .lines()
+            .find(|l| l.contains(&format!("\"request_id\":\"{id}\"")))
+            .unwrap_or_else(|| panic!("{id}: {log}"));
+        assert!(line.contains("/{resource}"), "the request's line: {line}");
+    }
+    assert!(!log.contains("an odd id!"), "an odd id reaches neither the response nor the log: {log}");
 }

@@ -27,6 +27,24 @@ impl Api {
     pub fn http(&self) -> reqwest::Client {
         reqwest::Client::new()
     }
+
+    /// A plain-HTTP request to the API port as `tenant`'s HR manager (`token`), in `schema`,
+    /// named by the profile header PostgREST's clients send for the method: `Accept-Profile`
+    /// to read (GET, HEAD), `Content-Profile` to write.
+    pub fn as_tenant(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        tenant: Uuid,
+        schema: &str,
+    ) -> reqwest::RequestBuilder {
+        let profile = if matches!(method, reqwest::Method::GET | reqwest::Method::HEAD) {
+            "Accept-Profile"
+        } else {
+            "Content-Profile"
+        };
+        self.http().request(method, format!("{}{path}", self.url)).bearer_auth(token(tenant)).header(profile, schema)
+    }
 }
 
 pub async fn start_with(extra: &[(&str, &str)]) -> Api {

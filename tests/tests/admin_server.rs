@@ -39,6 +39,35 @@ async fn metrics_are_served_on_the_admin_port_only() {
     assert_eq!(on_api_port.status(), StatusCode::NOT_FOUND);
 }
 
+/// Several servers in one process (as here) each count their own requests and tenants: the
+/// metrics are the server's, not the process's.
+#[tokio::test]
+async fn each_server_counts_its_own_requests_and_tenants() {
+    let (busy, idle) = (api::start().await, api::start().await);
+    let admin = superuser().await;
+    let (a, b) = (create_tenant(&admin, "free", &["hrms"]).await, create_tenant(&admin, "free", &["hrms"]).await);
+    for tenant in [a.id, a.id, b.id] {
+        let read = busy.as_tenant(reqwest::Method::GET, "/employees", tenant, "hrms").send().await.unwrap();
+        assert_eq!(read.status(), StatusCode::OK);
+    }
+    let metrics = |api: &api::Api| {
+        let url = format!("{}/metrics", api.admin_url);
+        async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
+    };
+    let text = metrics(&busy).await;
+    assert!(text.contains(r#"tenancy_http_requests_total{route="/{resource}",method="GET",status="200"} 3"#), "{text}");
+    assert!(text.contains("tenancy_tenants_served 2\n"), "two distinct tenants: {text}");
+    assert!(text.contains("# TYPE tenancy_http_request_duration_seconds histogram"), "{text}");
+    assert!(text.contains(r#"tenancy_http_request_duration_seconds_bucket{le="0.001"} "#), "{text}");
+    assert!(text.contains(r#"tenancy_http_request_duration_seconds_bucket{le="+Inf"} 3"#), "{text}");
+    assert!(text.contains("tenancy_http_request_duration_seconds_count 3\n"), "{text}");
+    assert!(text.contains("tenancy_pool_waiting 0\n"), "{text}");
+
+    let text = metrics(&idle).await;
+    assert!(!text.contains("tenancy_http_requests_total{"), "the other server served nothing: {text}");
+    assert!(text.contains("tenancy_tenants_served 0\n"), "{text}");
+}
+
 #[tokio::test]
 async fn without_the_database_ready_and_health_say_503_and_no_more() {
     let scratch = ScratchDatabase::create("unready").await;
