@@ -8,7 +8,7 @@ SELECT json_build_object(
             'name', p.proname,
             'args', coalesce((
                 SELECT json_agg(json_build_object(
-                    'name', a.name,
+                    'name', coalesce(a.name, ''),
                     'type_name', format_type(a.type, NULL),
                     'has_default', a.ord > p.pronargs - p.pronargdefaults) ORDER BY a.ord)
                 FROM unnest(p.proargtypes::oid[], (
@@ -31,7 +31,9 @@ SELECT json_build_object(
         FROM pg_proc p
         JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE n.nspname = ANY ($1::text[]) AND p.prokind = 'f'
-          AND (p.pronargs = 0 OR p.proargnames IS NOT NULL)), '[]'),
+          AND (p.pronargs = 0 OR p.proargnames IS NOT NULL
+               -- one unnamed json/jsonb parameter: the whole body of a POST
+               OR (p.pronargs = 1 AND p.proargtypes[0] IN ('json'::regtype, 'jsonb'::regtype)))), '[]'),
     'relations', coalesce((
         SELECT json_agg(json_build_object(
             'schema', n.nspname,

@@ -16,9 +16,13 @@ pub enum ApiError {
     /// No table or view of that name in the exposed schema.
     UnknownRelation { schema: String, name: String },
     /// No function of that name takes these arguments.
-    UnknownFunction { schema: String, name: String, args: Vec<String> },
-    /// A column the relation does not have.
+    /// `post`: a POST, which may also have called a function of one unnamed json parameter.
+    UnknownFunction { schema: String, name: String, args: Vec<String>, post: bool },
+    /// A column the relation does not have, in a body or `columns=` (PostgREST's PGRST204).
     UnknownColumn { relation: String, column: String },
+    /// A column the relation does not have, in `select`, a filter or `order` (PostgreSQL's
+    /// 42703, which PostgREST passes on).
+    UndefinedColumn { relation: String, column: String },
     /// `select=rel(...)` names a relation with no foreign key to (or from) the target.
     NoRelationship { parent: String, name: String },
     /// Several foreign keys could embed it: a hint (`rel!fk_name(...)`) must choose.
@@ -75,6 +79,10 @@ pub enum ApiError {
     Database(Box<tokio_postgres::error::DbError>, Authenticated),
     /// PostgreSQL cannot be reached, or no connection is free.
     Unavailable(String),
+    /// A function set `response.headers` to something that is not `[{"Name": "value"}, ...]`.
+    InvalidResponseHeaders,
+    /// A function set `response.status` to something that is not an HTTP status.
+    InvalidResponseStatus(String),
     /// A bug or a failure we did not foresee.
     Internal(String),
 }
@@ -240,17 +248,35 @@ impl ApiError {
                 format!("Could not find the table '{schema}.{name}' in the schema cache"),
             )
             .hint("Check the path and the Accept-Profile header; after a migration the cache reloads by itself."),
-            ApiError::UnknownFunction { schema, name, args } => parts(
-                StatusCode::NOT_FOUND,
-                "PGRST202",
-                format!("Could not find the function {schema}.{name}({}) in the schema cache", args.join(", ")),
-            )
-            .hint("Arguments are matched by name: every required one, and only known ones."),
+            ApiError::UnknownFunction { schema, name, args, post } => {
+                let (listed, searched) = match args.as_slice() {
+                    [] => (" without parameters".to_string(), " without parameters".to_string()),
+                    [one] => (format!("({one})"), format!(" with parameter {one}")),
+                    many => (format!("({})", many.join(", ")), format!(" with parameters {}", many.join(", "))),
+                };
+                let unnamed = if *post { " or with a single unnamed json/jsonb parameter" } else { "" };
+                parts(StatusCode::NOT_FOUND, "PGRST202", format!("Could not find the function {schema}.{name}{listed} in the schema cache"))
+                    .details(format!(
+                        "Searched for the function {schema}.{name}{searched}{unnamed}, but no matches were found in the schema cache."
+                    ))
+            }
             ApiError::UnknownColumn { relation, column } => parts(
                 StatusCode::BAD_REQUEST,
                 "PGRST204",
                 format!("Could not find the '{column}' column of '{relation}' in the schema cache"),
             ),
+            ApiError::InvalidResponseHeaders => parts(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "PGRST111",
+                "response.headers guc must be a JSON array composed of objects with a single key and a string value",
+            ),
+            ApiError::InvalidResponseStatus(status) => {
+                parts(StatusCode::INTERNAL_SERVER_ERROR, "PGRST112", "response.status guc must be a valid status code")
+                    .details(format!("the function set {status}"))
+            }
+            ApiError::UndefinedColumn { relation, column } => {
+                parts(StatusCode::BAD_REQUEST, "42703", format!("column {relation}.{column} does not exist"))
+            }
             ApiError::NoRelationship { parent, name } => parts(
                 StatusCode::BAD_REQUEST,
                 "PGRST200",

@@ -166,6 +166,8 @@ pub enum CallArgs {
     Json { object: String, args: Vec<(String, String)> },
     /// From the query string (GET): (name, type, value).
     Text(Vec<(String, String, String)>),
+    /// The whole body, the one unnamed argument of its type (`json` or `jsonb`).
+    Whole { value: String, type_name: String },
 }
 
 /// What a read selects from: a table or view, or the rows a function returns.
@@ -201,6 +203,8 @@ pub struct ScalarCall {
     pub function: Target,
     pub args: CallArgs,
     pub returns_set: bool,
+    /// `RETURNS void`: answered 204 with no body.
+    pub returns_void: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

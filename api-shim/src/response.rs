@@ -17,13 +17,55 @@ pub struct Outcome {
     pub total: Option<i64>,
     pub page: i64,
     pub body: Option<String>,
+    /// What the statement set `response.headers` and `response.status` to.
+    pub overrides: Overrides,
+}
+
+/// PostgREST's `response.headers` (`[{"Name": "value"}, ...]`) and `response.status`, which a
+/// function or trigger sets to shape the answer.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    headers: Option<String>,
+    status: Option<String>,
 }
 
 impl Outcome {
     pub fn from_rows(rows: &[Row]) -> Result<Outcome, ApiError> {
         let row = rows.first().ok_or_else(|| ApiError::Internal("the statement returned no row".into()))?;
-        Ok(Outcome { total: row.get("total"), page: row.get("page"), body: row.get("body") })
+        let overrides = Overrides {
+            headers: row.try_get("response_headers").ok().flatten(),
+            status: row.try_get("response_status").ok().flatten(),
+        };
+        Ok(Outcome { total: row.get("total"), page: row.get("page"), body: row.get("body"), overrides })
     }
+}
+
+impl Overrides {
+    /// Applies them to the answer: the status replaces it, each header is added (a header
+    /// of the same name replaced). Malformed values are the function's bug: 500 PGRST111/112.
+    pub fn apply(&self, response: &mut Response) -> Result<(), ApiError> {
+        if let Some(headers) = &self.headers {
+            for (name, value) in parse_headers(headers).ok_or(ApiError::InvalidResponseHeaders)? {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        if let Some(status) = &self.status {
+            let code = status.trim().parse::<u16>().ok().and_then(|c| StatusCode::from_u16(c).ok());
+            *response.status_mut() = code.ok_or_else(|| ApiError::InvalidResponseStatus(status.clone()))?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_headers(json: &str) -> Option<Vec<(axum::http::HeaderName, HeaderValue)>> {
+    let items: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(json).ok()?;
+    let mut headers = vec![];
+    for item in items {
+        let pairs: [(String, serde_json::Value); 1] = item.into_iter().collect::<Vec<_>>().try_into().ok()?;
+        let [(name, serde_json::Value::String(value))] = pairs else { return None };
+        headers.push((axum::http::HeaderName::try_from(name).ok()?, HeaderValue::from_str(&value).ok()?));
+    }
+    Some(headers)
 }
 
 /// What the statement's rows must be for its transaction to commit; otherwise it is rolled

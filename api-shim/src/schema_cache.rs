@@ -80,6 +80,11 @@ impl Function {
         self.return_relation.is_some() || !self.out_columns.is_empty()
     }
 
+    /// A function of one unnamed `json`/`jsonb` parameter takes a POST's whole body.
+    pub fn takes_whole_body(&self) -> bool {
+        matches!(self.args.as_slice(), [arg] if arg.name.is_empty() && matches!(arg.type_name.as_str(), "json" | "jsonb"))
+    }
+
     /// Whether these argument names call it: each one of its own, none of its required ones left out.
     fn accepts(&self, names: &[&str]) -> bool {
         names.iter().all(|n| self.args.iter().any(|a| a.name == *n))
@@ -122,6 +127,11 @@ impl SchemaCache {
     /// The overload of `schema.name` these argument names call, if one does.
     pub fn function(&self, schema: &str, name: &str, arg_names: &[&str]) -> Option<&Function> {
         self.functions.iter().find(|f| f.schema == schema && f.name == name && f.accepts(arg_names))
+    }
+
+    /// The function `schema.name` that takes a POST's whole body, if there is one.
+    pub fn function_taking_body(&self, schema: &str, name: &str) -> Option<&Function> {
+        self.functions.iter().find(|f| f.schema == schema && f.name == name && f.takes_whole_body())
     }
 
     pub fn relation(&self, schema: &str, name: &str) -> Option<&Relation> {

@@ -212,6 +212,9 @@ fn call(function: &Target, args: &CallArgs, p: &mut Params) -> (String, String) 
             };
             (record, format!("{}({})", target(function), named.join(", ")))
         }
+        CallArgs::Whole { value, type_name } => {
+            (String::new(), format!("{}({})", target(function), p.bind(value, type_name)))
+        }
     }
 }
 
@@ -325,10 +328,16 @@ pub fn scalar_call(plan: &ScalarCall) -> Statement {
         "(json_agg(_pgrst_v.value) -> 0)::text"
     };
     let sql = format!(
-        "SELECT NULL::bigint AS total, count(*) AS page, {body} AS body FROM {record}{call} AS _pgrst_v (value)"
+        "SELECT NULL::bigint AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS} FROM {record}{call} AS _pgrst_v (value)"
     );
     Statement { sql, params: p.0 }
 }
+
+/// What the statement's functions and triggers asked of the response (PostgREST's
+/// `response.headers`, a JSON array of one-key objects, and `response.status`): read in the
+/// outer, aggregating query, so after every row was made.
+const RESPONSE_SETTINGS: &str = "nullif(current_setting('response.headers', true), '') AS response_headers, \
+     nullif(current_setting('response.status', true), '') AS response_status";
 
 /// The outer query every statement shares: counts and the body built by PostgreSQL (none
 /// when `media` is `None`). CSV lines are the rows' record text, as PostgREST makes them.
@@ -342,7 +351,7 @@ fn wrap(total: &str, rows: &str, media: Option<Media>) -> String {
              coalesce(string_agg(substring(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), E'\\n'), '')"
         }
     };
-    format!("SELECT {total} AS total, count(*) AS page, {body} AS body FROM ({rows}) AS _pgrst_t")
+    format!("SELECT {total} AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS} FROM ({rows}) AS _pgrst_t")
 }
 
 pub fn write(plan: &WritePlan, media: Media) -> Statement {

@@ -12,8 +12,8 @@ async fn client_mistakes_are_clear_4xx_errors() {
     let get = |path: &str| api.as_tenant(Method::GET, path, t.id, "hrms").send();
     for (path, status, code) in [
         ("/nope", StatusCode::NOT_FOUND, "PGRST205"),
-        ("/employees?select=nope", StatusCode::BAD_REQUEST, "PGRST204"),
-        ("/employees?nope=eq.1", StatusCode::BAD_REQUEST, "PGRST204"),
+        ("/employees?select=nope", StatusCode::BAD_REQUEST, "42703"),
+        ("/employees?nope=eq.1", StatusCode::BAD_REQUEST, "42703"),
         ("/employees?salary=eq.abc", StatusCode::BAD_REQUEST, "22P02"),
         ("/employees?select=first_name,(", StatusCode::BAD_REQUEST, "PGRST100"),
         ("/employees?salary=is.maybe", StatusCode::BAD_REQUEST, "PGRST100"),

@@ -7,6 +7,7 @@ use crate::plan::{self, CallInput, CallPlan};
 use crate::prefer::Action;
 use crate::request::ApiRequest;
 use crate::response::{self, Expectation};
+use crate::schema_cache::{Function, SchemaCache};
 use crate::sql_builder::{self, Media};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -25,24 +26,13 @@ pub async fn rpc(
     call(&state, &function, req, body).await.map_err(fail)
 }
 
-async fn call(state: &AppState, function: &str, req: ApiRequest, body: Value) -> Result<Response, ApiError> {
-    let input = match (&req.method, body) {
-        (&Method::POST, Value::Object(object)) => CallInput::Json(object),
-        (&Method::POST, _) => {
-            return Err(ApiError::InvalidBody("The arguments of a function call are a JSON object".into()))
-        }
-        _ => CallInput::Query(req.query.other.clone()),
-    };
+async fn call(state: &AppState, name: &str, req: ApiRequest, body: Value) -> Result<Response, ApiError> {
     let cache = state.schema();
-    let names = input.names();
-    let f = cache.function(&req.schema, function, &names).ok_or_else(|| ApiError::UnknownFunction {
-        schema: req.schema.clone(),
-        name: function.to_string(),
-        args: names.iter().map(|n| n.to_string()).collect(),
-    })?;
+    let (f, input) = function(&cache, &req, name, body)?;
     let head = req.method == Method::HEAD;
     let applied = req.prefs.applied(Action::Call, state.config.tx_end.overridable());
     let max_affected = req.prefs.strict_max_affected();
+    let overrides;
     let mut response = match plan::call(&cache, f, input, &req.query, &req.prefs, state.config.max_rows)? {
         CallPlan::Scalar(call) => {
             if max_affected.is_some() && !call.returns_set {
@@ -50,8 +40,13 @@ async fn call(state: &AppState, function: &str, req: ApiRequest, body: Value) ->
             }
             let expect = Expectation { singular: false, max_affected };
             let outcome = execute(state, req, sql_builder::scalar_call(&call), expect).await?;
-            let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
-            response::build(StatusCode::OK, response::JSON, None, body)
+            overrides = outcome.overrides;
+            if call.returns_void {
+                response::empty(StatusCode::NO_CONTENT, None)
+            } else {
+                let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
+                response::build(StatusCode::OK, response::JSON, None, body)
+            }
         }
         CallPlan::Rows { plan, single: one_row } => {
             if max_affected.is_some() && one_row {
@@ -65,11 +60,43 @@ async fn call(state: &AppState, function: &str, req: ApiRequest, body: Value) ->
             let outcome = execute_read(state, req, &plan, media, expect).await?;
             check_offset(plan.level.offset, outcome.total)?;
             let range = response::content_range(plan.level.offset, outcome.page, outcome.total);
+            overrides = outcome.overrides;
             let content_type = if one_row { response::JSON } else { content_type(media) };
             let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
             response::build(StatusCode::OK, content_type, Some(range), body)
         }
     };
     response::prefer_applied(&mut response, applied);
+    overrides.apply(&mut response)?;
     Ok(response)
+}
+
+/// The function a call names, and its arguments: by their names (the body's keys for a POST,
+/// the query's other parameters for a GET); or, for a POST, the overload of one unnamed
+/// `json`/`jsonb` parameter, which takes the whole body.
+fn function<'c>(
+    cache: &'c SchemaCache,
+    req: &ApiRequest,
+    name: &str,
+    body: Value,
+) -> Result<(&'c Function, CallInput), ApiError> {
+    let post = req.method == Method::POST;
+    let input = match &body {
+        Value::Object(object) if post => CallInput::Json(object.clone()),
+        _ if post => CallInput::Whole(body.clone()),
+        _ => CallInput::Query(req.query.other.clone()),
+    };
+    let names = input.names();
+    if let Some(f) = cache.function(&req.schema, name, &names).filter(|_| !matches!(input, CallInput::Whole(_))) {
+        return Ok((f, input));
+    }
+    if let Some(f) = cache.function_taking_body(&req.schema, name).filter(|_| post) {
+        return Ok((f, CallInput::Whole(body)));
+    }
+    Err(ApiError::UnknownFunction {
+        schema: req.schema.clone(),
+        name: name.to_string(),
+        args: names.iter().map(|n| n.to_string()).collect(),
+        post,
+    })
 }

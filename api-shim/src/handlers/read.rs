@@ -36,9 +36,11 @@ async fn read_rows(state: &AppState, resource: &str, req: ApiRequest) -> Result<
     check_offset(offset, outcome.total)?;
     let partial = outcome.total.is_some_and(|t| (offset as i64 + outcome.page) < t || offset > 0);
     let status = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+    let overrides = outcome.overrides;
     let body = if head { None } else { outcome.body };
     let range = response::content_range(offset, outcome.page, outcome.total);
     let mut response = response::build(status, content_type(media), Some(range), body);
     response::prefer_applied(&mut response, applied);
+    overrides.apply(&mut response)?;
     Ok(response)
 }

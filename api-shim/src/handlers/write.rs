@@ -85,8 +85,10 @@ async fn write(
     let expect =
         Expectation { singular: media == Media::Object, max_affected: prefs.strict_max_affected().filter(|_| counted) };
     let outcome = execute(state, req, sql_builder::write(&plan, media), expect).await?;
+    let overrides = outcome.overrides.clone();
     let mut response = written(action, resource, &prefs, media, outcome)?;
     response::prefer_applied(&mut response, prefs.applied(action, state.config.tx_end.overridable()));
+    overrides.apply(&mut response)?;
     Ok(response)
 }
 

@@ -13,6 +13,8 @@ pub enum CallInput {
     Json(serde_json::Map<String, Value>),
     /// GET: the query parameters that are not filters.
     Query(Vec<(String, String)>),
+    /// POST to a function of one unnamed `json`/`jsonb` parameter: the whole body is it.
+    Whole(Value),
 }
 
 impl CallInput {
@@ -20,6 +22,7 @@ impl CallInput {
         match self {
             CallInput::Json(object) => object.keys().map(String::as_str).collect(),
             CallInput::Query(pairs) => pairs.iter().map(|(k, _)| k.as_str()).collect(),
+            CallInput::Whole(_) => vec![],
         }
     }
 }
@@ -51,6 +54,7 @@ fn call_args(function: &Function, input: CallInput) -> CallArgs {
                 })
                 .collect(),
         ),
+        CallInput::Whole(body) => CallArgs::Whole { value: body.to_string(), type_name: type_of("") },
     }
 }
 
@@ -67,7 +71,13 @@ pub fn call(
     let target = Target { schema: function.schema.clone(), name: function.name.clone() };
     let args = call_args(function, input);
     if !function.returns_rows() {
-        return Ok(CallPlan::Scalar(ScalarCall { function: target, args, returns_set: function.returns_set }));
+        let returns_void = function.return_type == "void";
+        return Ok(CallPlan::Scalar(ScalarCall {
+            function: target,
+            args,
+            returns_set: function.returns_set,
+            returns_void,
+        }));
     }
     let synthesized;
     let relation = match &function.return_relation {

@@ -25,7 +25,9 @@ pub(super) fn unknown_column(relation: &Relation, column: &str) -> ApiError {
 }
 
 pub(super) fn expr(relation: &Relation, field: &g::Field) -> Result<Expr, ApiError> {
-    let column = relation.column(&field.name).ok_or_else(|| unknown_column(relation, &field.name))?;
+    // A column named in select, filters or order is PostgreSQL's to refuse in PostgREST (42703).
+    let undefined = || ApiError::UndefinedColumn { relation: relation.name.clone(), column: field.name.clone() };
+    let column = relation.column(&field.name).ok_or_else(undefined)?;
     Ok(Expr { column: column.name.clone(), column_type: column.type_name.clone(), path: field.json_path.clone() })
 }
 
