@@ -408,7 +408,7 @@ BEGIN
     INSERT INTO auth.signup_modes AS s VALUES (tenant, mode, default_role)
     ON CONFLICT ON CONSTRAINT signup_modes_pkey DO UPDATE SET mode = EXCLUDED.mode, default_role = EXCLUDED.default_role;
 END $$;
-COMMENT ON FUNCTION auth.set_signup_mode(uuid, text, text) IS 'invite (the default) or open sign-up for a tenant, with the tenant role a newcomer gets. For tenancy_admin.';
+COMMENT ON FUNCTION auth.set_signup_mode(uuid, text, text) IS 'invite (the default) or open sign-up for a tenant, with the tenant role a newcomer gets. For the database owner.';
 
 CREATE FUNCTION auth.add_member(tenant uuid, email text, roles text[]) RETURNS uuid
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -421,13 +421,13 @@ BEGIN
     PERFORM auth._join(identity, tenant, roles);
     RETURN identity;
 END $$;
-COMMENT ON FUNCTION auth.add_member(uuid, text, text[]) IS 'Makes an email (a new identity without password if unknown) a member of a tenant with tenant roles; its id. For tenancy_admin.';
+COMMENT ON FUNCTION auth.add_member(uuid, text, text[]) IS 'Makes an email (a new identity without password if unknown) a member of a tenant with tenant roles; its id. For the database owner.';
 
 CREATE FUNCTION auth.set_password_hash(identity uuid, password_hash text) RETURNS void
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     UPDATE auth.identities SET password_hash = set_password_hash.password_hash, updated_at = now() WHERE id = identity;
 $$;
-COMMENT ON FUNCTION auth.set_password_hash(uuid, text) IS 'Sets an identity''s argon2id hash (`tenancy-api user password` makes one). For tenancy_admin.';
+COMMENT ON FUNCTION auth.set_password_hash(uuid, text) IS 'Sets an identity''s argon2id hash (`tenancy-api password` makes one). For the database owner.';
 
 CREATE FUNCTION auth.remove_member(tenant uuid, identity uuid) RETURNS bool
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -435,21 +435,20 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS 
     WHERE r.tenant_id = remove_member.tenant AND r.member = identity::text;
     DELETE FROM auth.memberships m WHERE m.tenant = remove_member.tenant AND m.identity_id = identity RETURNING true;
 $$;
-COMMENT ON FUNCTION auth.remove_member(uuid, uuid) IS 'Ends a membership and its tenant roles; the identity''s sessions in the tenant end at their next refresh. For tenancy_admin.';
+COMMENT ON FUNCTION auth.remove_member(uuid, uuid) IS 'Ends a membership and its tenant roles; the identity''s sessions in the tenant end at their next refresh. For the database owner.';
 
 RESET ROLE;
 REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA auth FROM PUBLIC;
-GRANT USAGE ON SCHEMA auth TO authenticator, tenancy_admin;
+GRANT USAGE ON SCHEMA auth TO authenticator;
 GRANT EXECUTE ON FUNCTION auth.password_of(text), auth.sign_in(uuid, uuid, bytea, text),
     auth.sign_up(text, text, jsonb, uuid, bytea, text), auth.refresh(bytea, bytea, uuid), auth.session(uuid),
     auth.sign_out(uuid, text), auth.update_user(uuid, text, jsonb), auth.sessions_of(uuid),
     auth.tenant_sessions(uuid), auth.revoke_session(uuid, uuid), auth.invite(uuid, text, text[], bytea, interval),
     auth.start_recovery(text, bytea, interval), auth.verify(text, text, bytea, bytea, text)
 TO authenticator;
-GRANT EXECUTE ON FUNCTION auth.set_signup_mode(uuid, text, text), auth.add_member(uuid, text, text[]),
-    auth.set_password_hash(uuid, text), auth.remove_member(uuid, uuid)
-TO tenancy_admin;
+-- set_signup_mode, add_member, set_password_hash and remove_member: for the database owner
+-- only (psql, scripts/up). Not tenancy_admin: platform_admin, a request's role, is its member.
 
 -- The tenant role that may invite and see the tenant's sessions (every tenant has it).
 SELECT tenancy.define_tenant_role(NULL, 'tenant_admin', '{users:*}', 'Invites people and manages their sessions');

@@ -22,6 +22,7 @@ pub mod request_id;
 pub mod resource;
 pub mod response;
 pub mod schema_cache;
+pub mod sign_in;
 pub mod sql_builder;
 pub mod state;
 pub mod tx;

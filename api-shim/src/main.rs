@@ -108,7 +108,9 @@ async fn serve(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         tokio::spawn(app::serve_admin(admin, state.clone()));
     }
     tracing::info!(%address, "tenancy-api listening");
-    axum::serve(listener, app::app(state)).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 
