@@ -52,7 +52,9 @@ impl AuthError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         use AuthError::*;
         let (status, code, msg): (StatusCode, &str, String) = match self {
-            BadJson(why) => (StatusCode::BAD_REQUEST, "bad_json", format!("Could not parse request body as JSON: {why}")),
+            BadJson(why) => {
+                (StatusCode::BAD_REQUEST, "bad_json", format!("Could not parse request body as JSON: {why}"))
+            }
             TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "request_entity_too_large", "Request body too large".into()),
             Validation(why) => (StatusCode::BAD_REQUEST, "validation_failed", why.clone()),
             InvalidCredentials => (StatusCode::BAD_REQUEST, "invalid_credentials", "Invalid login credentials".into()),
@@ -62,25 +64,39 @@ impl AuthError {
                 format!("Password should be at least {} characters.", super::passwords::MIN_LENGTH),
             ),
             EmailExists => (StatusCode::UNPROCESSABLE_ENTITY, "user_already_exists", "User already registered".into()),
-            SignupDisabled => {
-                (StatusCode::FORBIDDEN, "signup_disabled", "Signups not allowed for this tenant: ask for an invitation".into())
-            }
+            SignupDisabled => (
+                StatusCode::FORBIDDEN,
+                "signup_disabled",
+                "Signups not allowed for this tenant: ask for an invitation".into(),
+            ),
             NotMember => (StatusCode::FORBIDDEN, "tenant_not_allowed", "Not a member of this tenant".into()),
             TenantSuspended => (StatusCode::FORBIDDEN, "tenant_suspended", "The tenant is suspended".into()),
             UserDisabled => (StatusCode::BAD_REQUEST, "user_banned", "User is banned".into()),
-            RefreshTokenNotFound => {
-                (StatusCode::BAD_REQUEST, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found".into())
-            }
+            RefreshTokenNotFound => (
+                StatusCode::BAD_REQUEST,
+                "refresh_token_not_found",
+                "Invalid Refresh Token: Refresh Token Not Found".into(),
+            ),
             RefreshTokenReused => (
                 StatusCode::BAD_REQUEST,
                 "refresh_token_already_used",
                 "Invalid Refresh Token: Already Used (the session is revoked)".into(),
             ),
-            SessionEnded => (StatusCode::FORBIDDEN, "session_not_found", "Session from session_id claim in JWT does not exist".into()),
+            SessionEnded => (
+                StatusCode::FORBIDDEN,
+                "session_not_found",
+                "Session from session_id claim in JWT does not exist".into(),
+            ),
             SessionNotFound => (StatusCode::NOT_FOUND, "session_not_found", "No such live session".into()),
-            NoAuthorization => (StatusCode::UNAUTHORIZED, "no_authorization", "This endpoint requires a Bearer token".into()),
-            BadJwt(why) => (StatusCode::FORBIDDEN, "bad_jwt", format!("invalid JWT: unable to parse or verify signature, {why}")),
-            NotAdmin => (StatusCode::FORBIDDEN, "not_admin", "User not allowed: only a tenant admin may do this".into()),
+            NoAuthorization => {
+                (StatusCode::UNAUTHORIZED, "no_authorization", "This endpoint requires a Bearer token".into())
+            }
+            BadJwt(why) => {
+                (StatusCode::FORBIDDEN, "bad_jwt", format!("invalid JWT: unable to parse or verify signature, {why}"))
+            }
+            NotAdmin => {
+                (StatusCode::FORBIDDEN, "not_admin", "User not allowed: only a tenant admin may do this".into())
+            }
             CodeInvalid => (StatusCode::FORBIDDEN, "otp_expired", "Token has expired or is invalid".into()),
             UnknownTenantRole => (StatusCode::BAD_REQUEST, "validation_failed", "Unknown tenant role".into()),
             Throttled(_) => (
@@ -88,10 +104,14 @@ impl AuthError {
                 "over_request_rate_limit",
                 "Request rate limit reached: retry after the time in Retry-After".into(),
             ),
-            MailDisabled => (StatusCode::NOT_IMPLEMENTED, "feature_disabled", "Mail is not configured on this server".into()),
-            Unavailable(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "unexpected_failure", "The database is unavailable; retry later".into())
+            MailDisabled => {
+                (StatusCode::NOT_IMPLEMENTED, "feature_disabled", "Mail is not configured on this server".into())
             }
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unexpected_failure",
+                "The database is unavailable; retry later".into(),
+            ),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unexpected_failure", "Unexpected failure".into()),
         };
         (status, code, msg)

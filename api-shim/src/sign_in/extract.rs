@@ -17,11 +17,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = AuthError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AuthError> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            match rejection.status() {
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE => AuthError::TooLarge,
-                _ => AuthError::BadJson(rejection.body_text()),
-            }
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| match rejection.status() {
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE => AuthError::TooLarge,
+            _ => AuthError::BadJson(rejection.body_text()),
         })?;
         serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| AuthError::BadJson(e.to_string()))
     }
@@ -41,7 +39,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AuthError> {
-        let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or("unknown".into(), |c| c.0.ip().to_string());
+        let address =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or("unknown".into(), |c| c.0.ip().to_string());
         let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let tenant = header("x-tenant-id")
             .map(|t| Uuid::parse_str(t.trim()).map_err(|_| AuthError::Validation("X-Tenant-ID must be a UUID".into())))

@@ -128,8 +128,7 @@ async fn password_grant(
     let client = state.app.pool.get().await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
     let row = client.query_opt("SELECT * FROM auth.password_of($1)", &[&email]).await.map_err(AuthError::from_db)?;
     drop(client);
-    let (identity, stored): (Option<Uuid>, Option<String>) =
-        row.map_or((None, None), |r| (Some(r.get(0)), r.get(1)));
+    let (identity, stored): (Option<Uuid>, Option<String>) = row.map_or((None, None), |r| (Some(r.get(0)), r.get(1)));
     if !passwords::verify(password, stored).await? {
         state.failures.count(&address);
         state.failures.count(&account);
@@ -145,12 +144,12 @@ async fn password_grant(
 /// Spends the refresh token for a new one (rotation); the database ends the session when a
 /// spent one comes back or the membership is gone, and the answer says so after it committed.
 async fn refresh_grant(state: &SignIn, body: TokenRequest, tenant: Option<Uuid>) -> Result<Json<Value>, AuthError> {
-    let spent = body.refresh_token.filter(|t| !t.is_empty()).ok_or_else(|| {
-        AuthError::Validation("A refresh_token is required".into())
-    })?;
+    let spent = body
+        .refresh_token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AuthError::Validation("A refresh_token is required".into()))?;
     let (refresh_token, digest) = tokens::secret();
-    let grant =
-        state.call("SELECT auth.refresh($1, $2, $3)", &[&tokens::digest(&spent), &digest, &tenant]).await?;
+    let grant = state.call("SELECT auth.refresh($1, $2, $3)", &[&tokens::digest(&spent), &digest, &tenant]).await?;
     if grant.get("reused").is_some() {
         return Err(AuthError::RefreshTokenReused);
     }

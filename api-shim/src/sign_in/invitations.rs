@@ -91,7 +91,9 @@ pub async fn recover(
 async fn mail_recovery(state: &SignIn, email: &str) -> Result<(), AuthError> {
     let (code, digest) = tokens::secret();
     let valid_for = format!("{} seconds", state.config.code_seconds);
-    let known = state.call("SELECT to_jsonb(auth.start_recovery($1, $2, $3::text::interval))", &[&email, &digest, &valid_for]).await?;
+    let known = state
+        .call("SELECT to_jsonb(auth.start_recovery($1, $2, $3::text::interval))", &[&email, &digest, &valid_for])
+        .await?;
     match (known, &state.mailer) {
         (Value::Bool(true), Some(mailer)) => mailer.send(Purpose::Recovery, email, &code, "").await,
         _ => Ok(()),
@@ -118,7 +120,8 @@ pub async fn verify(
         _ => return Err(AuthError::Validation("type must be invite or recovery".into())),
     };
     let email = email(body.email)?;
-    let code = body.token.filter(|t| !t.is_empty()).ok_or_else(|| AuthError::Validation("A token is required".into()))?;
+    let code =
+        body.token.filter(|t| !t.is_empty()).ok_or_else(|| AuthError::Validation("A token is required".into()))?;
     let address = format!("address:{}", caller.address);
     SignIn::not_throttled(&state.failures, &[&address])?;
     let (refresh_token, digest) = tokens::secret();

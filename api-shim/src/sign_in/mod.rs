@@ -2,13 +2,13 @@
 //! the password and refresh-token grants, sign-out, the user, invitations, recovery, sessions,
 //! settings and the JWKS. Identities and secrets live in schema `auth`, reached only through its
 //! definer functions (V13__sign_in.sql); tokens are ES256 (`keys.rs`, `tokens.rs`).
+mod discovery;
 pub mod error;
 mod extract;
-pub mod keys;
-mod mail;
-mod discovery;
 mod grants;
 mod invitations;
+pub mod keys;
+mod mail;
 pub mod passwords;
 mod throttle;
 pub mod tokens;

@@ -44,7 +44,8 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Au
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| decoy().to_string());
-        let matches = PasswordHash::new(&stored).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok());
+        let matches =
+            PasswordHash::new(&stored).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok());
         known && matches
     })
     .await
