@@ -224,6 +224,9 @@ DECLARE
     s auth.sessions;
     granted jsonb;
 BEGIN
+    -- Not waiting for the WAL flush makes a refresh cost about what a REST read does; a crash
+    -- can lose the last rotations (their clients sign in again), never grant anything.
+    PERFORM set_config('synchronous_commit', 'off', true);
     SELECT * INTO token FROM auth.refresh_tokens r WHERE r.digest = spent_digest FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'refresh token not found' USING ERRCODE = 'TA005';

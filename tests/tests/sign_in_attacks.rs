@@ -231,6 +231,7 @@ async fn tampered_forged_and_expired_tokens_are_refused_on_rest_and_sign_in() {
     let forged = {
         let attacker = sign_in::key_file();
         let keys = tenancy_api::sign_in::keys::SigningKeys::read(&attacker).unwrap();
+        std::fs::remove_file(attacker).unwrap();
         let kid = jsonwebtoken::decode_header(token).unwrap().kid;
         let header = jsonwebtoken::Header { kid, ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256) };
         jsonwebtoken::encode(&header, &moved, keys.newest().1).unwrap()
