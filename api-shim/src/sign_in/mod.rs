@@ -19,6 +19,7 @@ use crate::state::AppState;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use error::AuthError;
+use extract::Caller;
 use serde_json::Value;
 use std::sync::Arc;
 use throttle::Throttle;
@@ -46,12 +47,26 @@ impl SignIn {
     }
 
     /// Refuses while `keys` wait in `throttle`.
-    fn not_throttled(throttle: &Throttle, keys: &[&str]) -> Result<(), AuthError> {
+    fn not_throttled(throttle: &Throttle, keys: &[String]) -> Result<(), AuthError> {
         match throttle.wait_any(keys) {
             Some(wait) => Err(AuthError::Throttled(wait.as_secs_f64().ceil() as u64)),
             None => Ok(()),
         }
     }
+
+    /// Counts a sign-up or recovery request against its account and address, refused while
+    /// either waits.
+    fn count_send(&self, caller: &Caller, email: &str) -> Result<(), AuthError> {
+        let keys = throttle_keys(caller, email);
+        SignIn::not_throttled(&self.sends, &keys)?;
+        keys.iter().for_each(|key| self.sends.count(key));
+        Ok(())
+    }
+}
+
+/// What a request about `email` counts against: the account and the caller's address.
+fn throttle_keys(caller: &Caller, email: &str) -> [String; 2] {
+    [format!("account:{email}"), format!("address:{}", caller.address)]
 }
 
 /// The `/auth/v1` routes when TENANCY_AUTH_KEYS_FILE is set; none otherwise.
