@@ -374,3 +374,34 @@ async fn doctor_finds_auth_tables_made_readable_and_functions_made_callable() {
     );
     tx.rollback().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_expired_invitation_is_refused_and_joins_nothing() {
+    let server = sign_in::start_with(sign_in::key_file(), &[("TENANCY_AUTH_CODE_SECONDS", "1")]).await;
+    let db = superuser().await;
+    let (t, _, admin) = signed_in_member(&server, &db, &["tenant_admin"]).await;
+    let invitee = new_email();
+    let invite = server
+        .api
+        .http()
+        .post(format!("{}/invite", server.auth_url))
+        .bearer_auth(admin["access_token"].as_str().unwrap())
+        .json(&json!({"email": invitee}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invite.status(), StatusCode::OK);
+    let code = server.sink.mail_to(&invitee).await.code();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (status, body) = post(&server, "/verify", json!({"type": "invite", "email": invitee, "token": code})).await;
+    assert_eq!((status, &body["error_code"]), (StatusCode::FORBIDDEN, &json!("otp_expired")));
+    let members: i64 = db
+        .query_one(
+            "SELECT count(*) FROM auth.memberships m JOIN auth.identities i ON i.id = m.identity_id WHERE i.email = $1 AND m.tenant = $2",
+            &[&invitee, &t.id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(members, 0);
+}
