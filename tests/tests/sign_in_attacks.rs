@@ -405,3 +405,43 @@ async fn an_expired_invitation_is_refused_and_joins_nothing() {
         .get(0);
     assert_eq!(members, 0);
 }
+
+#[tokio::test]
+async fn forget_deletes_ended_sessions_and_spent_codes_and_keeps_live_ones() {
+    let server = sign_in::start().await;
+    let db = superuser().await;
+    let (_, email, live) = signed_in_member(&server, &db, &["employee"]).await;
+    let (_, ended) = password_grant(&server, &email, "a good password").await;
+    let out = server.api.http().post(format!("{}/logout?scope=local", server.auth_url));
+    out.bearer_auth(ended["access_token"].as_str().unwrap()).send().await.unwrap();
+    post(&server, "/recover", json!({"email": email})).await;
+    server.sink.mail_to(&email).await;
+    // Aged past the horizon (other tests' rows are recent: they stay).
+    db.execute("UPDATE auth.codes SET expires_at = now() - interval '400 days' WHERE email = $1", &[&email])
+        .await
+        .unwrap();
+    let ended_id = claims(ended["access_token"].as_str().unwrap())["session_id"].as_str().unwrap().to_string();
+    db.execute(
+        "UPDATE auth.sessions SET ended_at = now() - interval '400 days' WHERE id = $1::text::uuid",
+        &[&ended_id],
+    )
+    .await
+    .unwrap();
+    let forgotten: i64 = db.query_one("SELECT auth.forget('365 days')", &[]).await.unwrap().get(0);
+    assert!(forgotten >= 2, "the ended session and the expired code: {forgotten}");
+    let session_of =
+        |s: &Value| claims(s["access_token"].as_str().unwrap())["session_id"].as_str().unwrap().to_string();
+    let left = |id: String| async move {
+        let n: i64 = superuser()
+            .await
+            .query_one("SELECT count(*) FROM auth.sessions WHERE id = $1::text::uuid", &[&id])
+            .await
+            .unwrap()
+            .get(0);
+        n
+    };
+    assert_eq!((left(session_of(&ended)).await, left(session_of(&live)).await), (0, 1));
+    let codes: i64 = db.query_one("SELECT count(*) FROM auth.codes WHERE email = $1", &[&email]).await.unwrap().get(0);
+    assert_eq!(codes, 0);
+    assert_eq!(refresh(&server, &live["refresh_token"]).await.0, StatusCode::OK, "a live session is untouched");
+}
