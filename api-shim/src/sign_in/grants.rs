@@ -120,9 +120,7 @@ async fn password_grant(
     let password = password(body.password)?;
     let [account, address] = super::throttle_keys(caller, &email);
     SignIn::not_throttled(&state.failures, &[account.clone(), address.clone()])?;
-    let client = state.app.pool.get().await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
-    let row = client.query_opt("SELECT * FROM auth.password_of($1)", &[&email]).await.map_err(AuthError::from_db)?;
-    drop(client);
+    let row = state.query("SELECT * FROM auth.password_of($1)", &[&email]).await?.into_iter().next();
     let (identity, stored): (Option<Uuid>, Option<String>) = row.map_or((None, None), |r| (Some(r.get(0)), r.get(1)));
     if !passwords::verify(password, stored).await? {
         state.failures.count(&address);

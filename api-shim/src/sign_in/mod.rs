@@ -24,6 +24,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use throttle::Throttle;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
 
 /// Failed sign-ins an account or an address may have before backoff starts.
 const FREE_FAILURES: u32 = 5;
@@ -41,9 +42,15 @@ pub struct SignIn {
 impl SignIn {
     /// A call of one of schema auth's functions returning jsonb (NULL: `Value::Null`).
     async fn call(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Value, AuthError> {
+        let row = self.query(sql, params).await?.into_iter().next();
+        Ok(row.and_then(|r| r.get::<_, Option<Value>>(0)).unwrap_or(Value::Null))
+    }
+
+    /// The rows of `sql`, prepared once per connection: one round trip per call after that.
+    async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, AuthError> {
         let client = self.app.pool.get().await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
-        let row = client.query_one(sql, params).await.map_err(AuthError::from_db)?;
-        Ok(row.get::<_, Option<Value>>(0).unwrap_or(Value::Null))
+        let statement = client.prepare_cached(sql).await.map_err(AuthError::from_db)?;
+        client.query(&statement, params).await.map_err(AuthError::from_db)
     }
 
     /// Refuses while `keys` wait in `throttle`.
