@@ -1,0 +1,85 @@
+//! hspec-wai's matching, as PostgREST's spec relies on it (`shouldRespondWith`): the status is
+//! equal; each header matcher holds (`<:>` an exact value, `matchHeaderAbsent`,
+//! `matchHeaderValuePresent` a substring); a `[json|...|]` body equals as a JSON value (object
+//! keys in any order, array order significant, numbers by value); a string body equals byte for
+//! byte.
+use super::case::Expect;
+use serde_json::Value;
+
+/// What the server answered.
+pub struct Answer {
+    pub status: u16,
+    /// Names lowercased, in order; a name may repeat.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    fn values(&self, name: &str) -> Vec<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().filter(|(n, _)| *n == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// `201 application/json; charset=utf-8 [{"id":1}]`: the answer in one line, for messages.
+    pub fn summary(&self) -> String {
+        let content_type = self.values("content-type").first().copied().unwrap_or("-").to_string();
+        let body = String::from_utf8_lossy(&self.body);
+        let body: String = body.chars().take(160).collect();
+        format!("{} {content_type} {}", self.status, body.replace('\n', " "))
+    }
+}
+
+/// Every way `answer` differs from `expect`; empty when it matches.
+pub fn mismatches(expect: &Expect, answer: &Answer) -> Vec<String> {
+    let mut found = Vec::new();
+    if answer.status != expect.status {
+        found.push(format!("status {} instead of {}", answer.status, expect.status));
+    }
+    if expect.json_content_type {
+        let json = ["application/json", "application/json; charset=utf-8"];
+        if !answer.values("content-type").iter().any(|v| json.contains(v)) {
+            found.push("no JSON Content-Type".into());
+        }
+    }
+    for (name, value) in &expect.headers {
+        let seen = answer.values(name);
+        if !seen.contains(&value.as_str()) {
+            found.push(format!("{name}: {seen:?} instead of {value:?}"));
+        }
+    }
+    for name in &expect.absent {
+        if !answer.values(name).is_empty() {
+            found.push(format!("{name} present"));
+        }
+    }
+    for (name, part) in &expect.containing {
+        if !answer.values(name).iter().any(|v| v.contains(part.as_str())) {
+            found.push(format!("{name} lacks {part:?}"));
+        }
+    }
+    if let Some(expected) = &expect.json {
+        let expected: Value = serde_json::from_str(expected).expect("the case's json parses");
+        match serde_json::from_slice::<Value>(&answer.body) {
+            Ok(actual) if same_json(&expected, &actual) => {}
+            _ => found.push("body differs".into()),
+        }
+    }
+    if let Some(expected) = &expect.text {
+        if answer.body != expected.as_bytes() {
+            found.push("body differs".into());
+        }
+    }
+    found
+}
+
+/// Aeson's `Value` equality: numbers compare by value (`1` equals `1.0`).
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
