@@ -1,11 +1,12 @@
 //! PostgREST's own spec, ported case by case (tests/postgrest-spec/), against our server serving
 //! a database with the tenancy extension installed and PostgREST's kind of fixtures: no tenant
 //! tables, so it must answer exactly as PostgREST does. Configured as PostgREST's spec runs
-//! (schema `test`, anonymous role `postgrest_test_anonymous`, its JWT secret, every request
-//! rolled back so the cases stay independent). Fails on a case that fails without being listed
-//! in known_differences.toml, or passes while listed; prints the table per module and writes it
-//! to target/postgrest-spec.md.
+//! (schema `test`, anonymous role `postgrest_test_anonymous`, its JWT secret, its pre-request
+//! function, every request rolled back so the cases stay independent). Fails on a case that
+//! fails without being listed in known_differences.toml, or passes while listed; prints the
+//! table per module and writes it to target/postgrest-spec.md.
 use futures_util::stream::{self, StreamExt};
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use tenancy_e2e::postgrest_spec::case::{load_modules, Case};
 use tenancy_e2e::postgrest_spec::expect::mismatches;
@@ -18,35 +19,72 @@ const SPEC_JWT_SECRET: &str = "reallyreallyreallyreallyverysafe";
 /// Requests in flight at once: enough to finish well inside CI's budget on two cores.
 const IN_FLIGHT: usize = 8;
 
+/// One server per kind of configuration the cases ask for, started on first use.
+struct Servers {
+    db_uri: String,
+    started: BTreeMap<BTreeMap<String, String>, String>,
+}
+
+impl Servers {
+    /// PostgREST's `baseCfg` in our server's variables, with the case's differences on top.
+    async fn url_for(&mut self, differences: &BTreeMap<String, String>) -> String {
+        if let Some(url) = self.started.get(differences) {
+            return url.clone();
+        }
+        let mut vars: BTreeMap<&str, &str> = [
+            ("PGRST_DB_URI", self.db_uri.as_str()),
+            ("PGRST_DB_SCHEMAS", "test"),
+            ("PGRST_DB_ANON_ROLE", "postgrest_test_anonymous"),
+            ("PGRST_JWT_SECRET", SPEC_JWT_SECRET),
+            ("PGRST_DB_TX_END", "rollback-allow-override"),
+            ("PGRST_DB_PRE_REQUEST", "test.switch_role"),
+            // Tokens for the fixture roles name no tenant (our server asks tenant roles for one).
+            ("TENANCY_TENANTLESS_ROLES", "postgrest_test_author,postgrest_test_default_role"),
+            ("TENANCY_MAX_BODY_BYTES", "1048576"),
+        ]
+        .into_iter()
+        .collect();
+        for (name, value) in differences {
+            vars.insert(name, value);
+        }
+        let vars: Vec<(&str, &str)> = vars.into_iter().collect();
+        let url = api::start_with(&vars).await.url;
+        self.started.insert(differences.clone(), url.clone());
+        url
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgrest_spec() {
     let scratch = ScratchDatabase::create("pgrst_spec").await;
     load_fixtures(&scratch).await;
-    let uri = scratch.url().replacen("postgres@", "postgrest_test_authenticator@", 1);
-    let api = api::start_with(&[
-        ("PGRST_DB_URI", uri.as_str()),
-        ("PGRST_DB_SCHEMAS", "test"),
-        ("PGRST_DB_ANON_ROLE", "postgrest_test_anonymous"),
-        ("PGRST_JWT_SECRET", SPEC_JWT_SECRET),
-        ("PGRST_DB_TX_END", "rollback-allow-override"),
-        ("PGRST_DB_PRE_REQUEST", "test.switch_role"),
-        ("TENANCY_TENANTLESS_ROLES", "postgrest_test_author,postgrest_test_default_role"),
-        ("TENANCY_MAX_BODY_BYTES", "1048576"),
-    ])
-    .await;
+    let mut servers =
+        Servers { db_uri: scratch.url().replacen("postgres@", "postgrest_test_authenticator@", 1), started: BTreeMap::new() };
 
     let dir = spec_dir();
     let known = load_known(&dir.join("known_differences.toml"));
     let http = reqwest::Client::new();
     let mut verdict = Verdict::default();
     for module in load_modules(&dir.join("cases")) {
-        let outcomes: Vec<(String, Outcome)> = stream::iter(&module.cases)
-            .map(|case| async { (case.spec.clone(), outcome(&http, &api.url, case).await) })
+        let mut urls = Vec::with_capacity(module.cases.len());
+        for case in &module.cases {
+            urls.push(servers.url_for(&case.server).await);
+        }
+        // An `it` that commits runs alone, in order, once the rest is done: what it changes
+        // (and undoes) must not be seen by a case running beside it.
+        let committing: HashSet<&str> = module.cases.iter().filter(|c| c.commits()).map(|c| c.name.as_str()).collect();
+        let (alone, together): (Vec<_>, Vec<_>) =
+            module.cases.iter().zip(&urls).partition(|(case, _)| committing.contains(case.name.as_str()));
+        let mut outcomes: Vec<(&Case, Outcome)> = stream::iter(together)
+            .map(|(case, url)| { let http = &http; async move { (case, outcome(http, url, case).await) } })
             .buffered(IN_FLIGHT)
             .collect()
             .await;
-        for (id, outcome) in outcomes {
-            verdict.record(&module.name, &id, outcome, &known);
+        for (case, url) in alone {
+            outcomes.push((case, outcome(&http, url, case).await));
+        }
+        for (case, outcome) in outcomes {
+            verdict.record(&module.name, &case.spec, outcome, &known);
         }
     }
 

@@ -21,8 +21,20 @@ pub struct Case {
     /// The request body, sent as is (no `Content-Type` unless `headers` has one, as hspec-wai).
     pub body: Option<String>,
     pub expect: Expect,
+    /// The settings the spec runs this case under where they differ from its `baseCfg`, as our
+    /// server's variables (`PGRST_DB_MAX_ROWS = "2"`): the case gets a server of its own kind.
+    #[serde(default)]
+    pub server: BTreeMap<String, String>,
     /// Left out on purpose: why (a feature outside the core, a setting we cannot make here).
     pub skip: Option<String>,
+}
+
+impl Case {
+    /// Whether the request overrides the rollback every case runs in (`Prefer: tx=commit`): the
+    /// spec then checks the change with the next request of the same `it`, and undoes it.
+    pub fn commits(&self) -> bool {
+        self.headers.iter().any(|(name, value)| name.eq_ignore_ascii_case("prefer") && value.contains("tx=commit"))
+    }
 }
 
 /// hspec-wai's `ResponseMatcher`: a status, header matchers, and a body matcher.

@@ -20,13 +20,35 @@ impl Answer {
         self.headers.iter().filter(|(n, _)| *n == name).map(|(_, v)| v.as_str()).collect()
     }
 
-    /// `201 application/json; charset=utf-8 [{"id":1}]`: the answer in one line, for messages.
+    /// `201 application/json; charset=utf-8 [{"id":1}]`: the answer in one line, for messages
+    /// and the list of known differences (so without what changes every run).
     pub fn summary(&self) -> String {
         let content_type = self.values("content-type").first().copied().unwrap_or("-").to_string();
         let body = String::from_utf8_lossy(&self.body);
+        let body = without_volatile(&body);
         let body: String = body.chars().take(160).collect();
         format!("{} {content_type} {}", self.status, body.replace('\n', " "))
     }
+}
+
+/// The body without the string members that change from run to run (our error bodies'
+/// `requestId` and `timestamp`), so that the one-line answer is the same every run.
+fn without_volatile(body: &str) -> String {
+    let mut body = body.to_string();
+    for key in ["\"requestId\":\"", "\"timestamp\":\""] {
+        if let Some(start) = body.find(key) {
+            let after = start + key.len();
+            let end = body[after..].find('"').map(|e| after + e + 1).unwrap_or(body.len());
+            // the member and one comma beside it
+            let (start, end) = match (body[end..].starts_with(','), body[..start].ends_with(',')) {
+                (true, _) => (start, end + 1),
+                (false, true) => (start - 1, end),
+                _ => (start, end),
+            };
+            body.replace_range(start..end, "");
+        }
+    }
+    body
 }
 
 /// Every way `answer` differs from `expect`; empty when it matches.
@@ -61,7 +83,8 @@ pub fn mismatches(expect: &Expect, answer: &Answer) -> Vec<String> {
         let expected: Value = serde_json::from_str(expected).expect("the case's json parses");
         match serde_json::from_slice::<Value>(&answer.body) {
             Ok(actual) if same_json(&expected, &actual) => {}
-            _ => found.push("body differs".into()),
+            Ok(actual) => found.push(json_difference(&expected, &actual)),
+            Err(_) => found.push("body is not JSON".into()),
         }
     }
     if let Some(expected) = &expect.text {
@@ -70,6 +93,24 @@ pub fn mismatches(expect: &Expect, answer: &Answer) -> Vec<String> {
         }
     }
     found
+}
+
+/// Which keys an object body adds, lacks or answers differently; for other bodies, that it differs.
+fn json_difference(expected: &Value, actual: &Value) -> String {
+    let (Value::Object(e), Value::Object(a)) = (expected, actual) else {
+        return "body differs".into();
+    };
+    let adds: Vec<&str> = a.keys().filter(|k| !e.contains_key(*k)).map(|k| k.as_str()).collect();
+    let lacks: Vec<&str> = e.keys().filter(|k| !a.contains_key(*k)).map(|k| k.as_str()).collect();
+    let differs: Vec<&str> =
+        e.iter().filter(|(k, v)| a.get(*k).is_some_and(|w| !same_json(v, w))).map(|(k, _)| k.as_str()).collect();
+    let mut parts = Vec::new();
+    for (what, keys) in [("adds", adds), ("lacks", lacks), ("differs at", differs)] {
+        if !keys.is_empty() {
+            parts.push(format!("{what} {}", keys.join(", ")));
+        }
+    }
+    format!("body {}", parts.join("; "))
 }
 
 /// Aeson's `Value` equality: numbers compare by value (`1` equals `1.0`).
