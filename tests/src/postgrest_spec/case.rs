@@ -63,6 +63,10 @@ pub struct Expect {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CaseFile {
+    /// Whether the module is part of the core the issue measures (reads, filters, logic,
+    /// ordering, pagination, embedding, select, singular, writes, upsert, RPC, CSV, auth,
+    /// errors, OpenAPI), or a feature beside it.
+    core: bool,
     #[serde(default)]
     case: Vec<Case>,
 }
@@ -70,6 +74,7 @@ struct CaseFile {
 /// A module's cases: the file stem (`QuerySpec`) and its cases in file order.
 pub struct Module {
     pub name: String,
+    pub core: bool,
     pub cases: Vec<Case>,
 }
 
@@ -88,5 +93,5 @@ fn load_module(path: &Path) -> Module {
     let text = std::fs::read_to_string(path).unwrap();
     let file: CaseFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-    Module { name, cases: file.case }
+    Module { name, core: file.core, cases: file.case }
 }

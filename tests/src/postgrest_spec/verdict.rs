@@ -1,6 +1,7 @@
 //! The verdict over every case: per module, how many ran, passed, differ as known, were left
 //! out; and what broke the contract with `known_differences.toml` (a case failing that is not
 //! listed, or passing that is).
+use super::case::Module;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -14,6 +15,7 @@ pub enum Outcome {
 
 #[derive(Default)]
 pub struct ModuleTally {
+    pub core: bool,
     pub cases: usize,
     pub passed: usize,
     pub known: usize,
@@ -38,8 +40,9 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    pub fn record(&mut self, module: &str, id: &str, outcome: Outcome, known: &BTreeMap<String, String>) {
-        let tally = self.modules.entry(module.to_string()).or_default();
+    pub fn record(&mut self, module: &Module, id: &str, outcome: Outcome, known: &BTreeMap<String, String>) {
+        let tally = self.modules.entry(module.name.clone()).or_default();
+        tally.core = module.core;
         tally.cases += 1;
         match outcome {
             Outcome::Skipped => tally.skipped += 1,
@@ -60,26 +63,44 @@ impl Verdict {
         }
     }
 
-    /// The table, as Markdown.
-    pub fn table(&self) -> String {
-        let mut out = String::from(
-            "| Module | Cases | Passed | Known differences | Left out | Pass rate |\n|---|---:|---:|---:|---:|---:|\n",
-        );
+    /// The core modules' cases together.
+    pub fn core(&self) -> ModuleTally {
+        self.sum(|t| t.core)
+    }
+
+    fn sum(&self, which: impl Fn(&ModuleTally) -> bool) -> ModuleTally {
         let mut total = ModuleTally::default();
-        for (name, t) in &self.modules {
-            writeln!(out, "| {name} | {} | {} | {} | {} | {} |", t.run(), t.passed, t.known, t.skipped, rate(t)).unwrap();
+        for t in self.modules.values().filter(|t| which(t)) {
             total.cases += t.cases;
             total.passed += t.passed;
             total.known += t.known;
             total.skipped += t.skipped;
         }
-        let t = &total;
-        writeln!(out, "| **All** | {} | {} | {} | {} | {} |", t.run(), t.passed, t.known, t.skipped, rate(t)).unwrap();
+        total
+    }
+
+    /// The table, as Markdown: the core modules first, then the others, each group summed.
+    pub fn table(&self) -> String {
+        let mut out = String::from(
+            "| Module | Cases | Passed | Known differences | Left out | Pass rate |\n|---|---:|---:|---:|---:|---:|\n",
+        );
+        for (core, label) in [(true, "**Core**"), (false, "**Beside the core**")] {
+            for (name, t) in self.modules.iter().filter(|(_, t)| t.core == core) {
+                row(&mut out, name, t);
+            }
+            row(&mut out, label, &self.sum(|t| t.core == core));
+        }
+        row(&mut out, "**All**", &self.sum(|_| true));
         out
     }
 }
 
-fn rate(t: &ModuleTally) -> String {
+fn row(out: &mut String, name: &str, t: &ModuleTally) {
+    writeln!(out, "| {name} | {} | {} | {} | {} | {} |", t.run(), t.passed, t.known, t.skipped, rate(t)).unwrap();
+}
+
+/// `97.5%` of the cases that ran.
+pub fn rate(t: &ModuleTally) -> String {
     match t.run() {
         0 => "-".into(),
         run => format!("{:.1}%", 100.0 * t.passed as f64 / run as f64),
