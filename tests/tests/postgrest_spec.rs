@@ -115,6 +115,10 @@ async fn outcome(http: &reqwest::Client, url: &str, case: &Case) -> Outcome {
         return Outcome::Skipped;
     }
     let answer = run::send(http, url, case).await;
+    // POSTGREST_SPEC_SHOW=<case id>: the whole answer of one case, to see why it differs.
+    if std::env::var("POSTGREST_SPEC_SHOW").is_ok_and(|id| id == case.spec) {
+        println!("{case:#?}\n{} {:?}\n{}", answer.status, answer.headers, String::from_utf8_lossy(&answer.body));
+    }
     match mismatches(&case.expect, &answer) {
         found if found.is_empty() => Outcome::Passed,
         found => Outcome::Failed { mismatches: found, answer: answer.summary() },
