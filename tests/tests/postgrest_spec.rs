@@ -58,8 +58,10 @@ impl Servers {
 async fn postgrest_spec() {
     let scratch = ScratchDatabase::create("pgrst_spec").await;
     load_fixtures(&scratch).await;
-    let mut servers =
-        Servers { db_uri: scratch.url().replacen("postgres@", "postgrest_test_authenticator@", 1), started: BTreeMap::new() };
+    let mut servers = Servers {
+        db_uri: scratch.url().replacen("postgres@", "postgrest_test_authenticator@", 1),
+        started: BTreeMap::new(),
+    };
 
     let dir = spec_dir();
     let known = load_known(&dir.join("known_differences.toml"));
@@ -76,7 +78,10 @@ async fn postgrest_spec() {
         let (alone, together): (Vec<_>, Vec<_>) =
             module.cases.iter().zip(&urls).partition(|(case, _)| committing.contains(case.name.as_str()));
         let mut outcomes: Vec<(&Case, Outcome)> = stream::iter(together)
-            .map(|(case, url)| { let http = &http; async move { (case, outcome(http, url, case).await) } })
+            .map(|(case, url)| {
+                let http = &http;
+                async move { (case, outcome(http, url, case).await) }
+            })
             .buffered(IN_FLIGHT)
             .collect()
             .await;

@@ -9,7 +9,10 @@ use std::fmt::Write;
 pub enum Outcome {
     Passed,
     /// The ways it differed, and the answer in one line.
-    Failed { mismatches: Vec<String>, answer: String },
+    Failed {
+        mismatches: Vec<String>,
+        answer: String,
+    },
     Skipped,
 }
 
