@@ -58,6 +58,16 @@ pub struct Expect {
     pub json: Option<String>,
     /// A string literal: the body byte for byte.
     pub text: Option<String>,
+    /// `r ^? key "paths" . key "/items" ... \`shouldBe\` Just v`: the JSON value at a JSON
+    /// pointer into the body (`/paths/~1items/get/summary`) equals this one.
+    #[serde(default)]
+    pub at: BTreeMap<String, String>,
+    /// `... \`shouldBe\` Nothing`: nothing at these pointers.
+    #[serde(default)]
+    pub nothing_at: Vec<String>,
+    /// `... \`shouldNotBe\` Nothing`: something at these pointers.
+    #[serde(default)]
+    pub something_at: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -87,9 +87,40 @@ pub fn mismatches(expect: &Expect, answer: &Answer) -> Vec<String> {
             Err(_) => found.push("body is not JSON".into()),
         }
     }
+    if !expect.at.is_empty() || !expect.nothing_at.is_empty() || !expect.something_at.is_empty() {
+        found.extend(pointer_mismatches(expect, &answer.body));
+    }
     if let Some(expected) = &expect.text {
         if answer.body != expected.as_bytes() {
             found.push("body differs".into());
+        }
+    }
+    found
+}
+
+/// The values the case expects at JSON pointers into the body, and the pointers that must hold
+/// nothing, or something.
+fn pointer_mismatches(expect: &Expect, body: &[u8]) -> Vec<String> {
+    let Ok(actual) = serde_json::from_slice::<Value>(body) else {
+        return vec!["body is not JSON".into()];
+    };
+    let mut found = Vec::new();
+    for (pointer, expected) in &expect.at {
+        let expected: Value = serde_json::from_str(expected).expect("the case's json parses");
+        match actual.pointer(pointer) {
+            Some(value) if same_json(&expected, value) => {}
+            Some(_) => found.push(format!("{pointer} differs")),
+            None => found.push(format!("nothing at {pointer}")),
+        }
+    }
+    for pointer in &expect.nothing_at {
+        if actual.pointer(pointer).is_some() {
+            found.push(format!("something at {pointer}"));
+        }
+    }
+    for pointer in &expect.something_at {
+        if actual.pointer(pointer).is_none() {
+            found.push(format!("nothing at {pointer}"));
         }
     }
     found
