@@ -8,7 +8,7 @@
 use futures_util::stream::{self, StreamExt};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use tenancy_e2e::postgrest_spec::case::{load_modules, Case};
+use tenancy_e2e::postgrest_spec::case::{load_modules, Case, Module};
 use tenancy_e2e::postgrest_spec::expect::mismatches;
 use tenancy_e2e::postgrest_spec::verdict::{load_known, rate, render_known, Outcome, Verdict};
 use tenancy_e2e::postgrest_spec::{run, spec_dir};
@@ -68,27 +68,7 @@ async fn postgrest_spec() {
     let http = reqwest::Client::new();
     let mut verdict = Verdict::default();
     for module in load_modules(&dir.join("cases")) {
-        let mut urls = Vec::with_capacity(module.cases.len());
-        for case in &module.cases {
-            urls.push(servers.url_for(&case.server).await);
-        }
-        // An `it` that commits runs alone, in order, once the rest is done: what it changes
-        // (and undoes) must not be seen by a case running beside it.
-        let committing: HashSet<&str> = module.cases.iter().filter(|c| c.commits()).map(|c| c.name.as_str()).collect();
-        let (alone, together): (Vec<_>, Vec<_>) =
-            module.cases.iter().zip(&urls).partition(|(case, _)| committing.contains(case.name.as_str()));
-        let mut outcomes: Vec<(&Case, Outcome)> = stream::iter(together)
-            .map(|(case, url)| {
-                let http = &http;
-                async move { (case, outcome(http, url, case).await) }
-            })
-            .buffered(IN_FLIGHT)
-            .collect()
-            .await;
-        for (case, url) in alone {
-            outcomes.push((case, outcome(&http, url, case).await));
-        }
-        for (case, outcome) in outcomes {
+        for (case, outcome) in run_module(&module, &mut servers, &http).await {
             verdict.record(&module, &case.spec, outcome, &known);
         }
     }
@@ -113,6 +93,27 @@ async fn postgrest_spec() {
         "listed in known_differences.toml but passing now (remove them):\n{}",
         verdict.stale.join("\n")
     );
+}
+
+/// Every case of a module, eight at a time; an `it` that commits runs alone, in order, once the
+/// rest is done: what it changes (and undoes) must not be seen by a case running beside it.
+async fn run_module<'m>(module: &'m Module, servers: &mut Servers, http: &reqwest::Client) -> Vec<(&'m Case, Outcome)> {
+    let mut urls = Vec::with_capacity(module.cases.len());
+    for case in &module.cases {
+        urls.push(servers.url_for(&case.server).await);
+    }
+    let committing: HashSet<&str> = module.cases.iter().filter(|c| c.commits()).map(|c| c.name.as_str()).collect();
+    let (alone, together): (Vec<_>, Vec<_>) =
+        module.cases.iter().zip(&urls).partition(|(case, _)| committing.contains(case.name.as_str()));
+    let mut outcomes: Vec<(&Case, Outcome)> = stream::iter(together)
+        .map(|(case, url)| async move { (case, outcome(http, url, case).await) })
+        .buffered(IN_FLIGHT)
+        .collect()
+        .await;
+    for (case, url) in alone {
+        outcomes.push((case, outcome(http, url, case).await));
+    }
+    outcomes
 }
 
 async fn outcome(http: &reqwest::Client, url: &str, case: &Case) -> Outcome {
