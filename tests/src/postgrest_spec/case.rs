@@ -37,11 +37,12 @@ impl Case {
     }
 }
 
-/// hspec-wai's `ResponseMatcher`: a status, header matchers, and a body matcher.
+/// hspec-wai's `ResponseMatcher`: a status, header matchers, and a body matcher; or the checks a
+/// spec makes on a response it binds (`r <- get ...`), where the status may go unchecked.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    pub status: u16,
+    pub status: Option<u16>,
     /// `[json|...|]` without `matchHeaders`: a JSON `Content-Type` (with or without charset).
     #[serde(default)]
     pub json_content_type: bool,
@@ -54,6 +55,10 @@ pub struct Expect {
     /// `matchHeaderValuePresent`: present, its value containing this.
     #[serde(default)]
     pub containing: BTreeMap<String, String>,
+    /// SpecHelper's `matchHeader name regex`: present, a part of its value matching the
+    /// (POSIX) regular expression.
+    #[serde(default)]
+    pub matching: BTreeMap<String, String>,
     /// `[json|...|]`: the body as a JSON value (object keys in any order).
     pub json: Option<String>,
     /// A string literal: the body byte for byte.

@@ -1,5 +1,5 @@
 //! hspec-wai's matching, as PostgREST's spec relies on it (`shouldRespondWith`): the status is
-//! equal; each header matcher holds (`<:>` an exact value, `matchHeaderAbsent`,
+//! equal (when the spec checks it); each header matcher holds (`<:>` an exact value, `matchHeaderAbsent`,
 //! `matchHeaderValuePresent` a substring); a `[json|...|]` body equals as a JSON value (object
 //! keys in any order, array order significant, numbers by value); a string body equals byte for
 //! byte.
@@ -54,8 +54,8 @@ fn without_volatile(body: &str) -> String {
 /// Every way `answer` differs from `expect`; empty when it matches.
 pub fn mismatches(expect: &Expect, answer: &Answer) -> Vec<String> {
     let mut found = Vec::new();
-    if answer.status != expect.status {
-        found.push(format!("status {} instead of {}", answer.status, expect.status));
+    if let Some(status) = expect.status.filter(|s| *s != answer.status) {
+        found.push(format!("status {} instead of {status}", answer.status));
     }
     if expect.json_content_type {
         let json = ["application/json", "application/json; charset=utf-8"];
@@ -72,6 +72,12 @@ pub fn mismatches(expect: &Expect, answer: &Answer) -> Vec<String> {
     for name in &expect.absent {
         if !answer.values(name).is_empty() {
             found.push(format!("{name} present"));
+        }
+    }
+    for (name, pattern) in &expect.matching {
+        let pattern = regex::Regex::new(pattern).expect("the case's regular expression compiles");
+        if !answer.values(name).iter().any(|v| pattern.is_match(v)) {
+            found.push(format!("{name} does not match {pattern}"));
         }
     }
     for (name, part) in &expect.containing {
