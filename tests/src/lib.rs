@@ -181,6 +181,7 @@ pub mod fuzz;
 pub mod node;
 pub mod sign_in;
 pub mod smtp_sink;
+pub mod postgrest_spec;
 
 /// A database of the test's own whose function `slow.nap(seconds)` sleeps, callable by
 /// `web_anon`: a request that stays in flight while the test acts.

@@ -1,0 +1,28 @@
+//! Sends a case's request as hspec-wai does: the method, the path as written, the case's
+//! headers and nothing else that matters (reqwest adds `Accept: */*`, which PostgREST reads as
+//! no preference), the body as is.
+use super::case::Case;
+use super::expect::Answer;
+use reqwest::Method;
+
+pub async fn send(http: &reqwest::Client, base_url: &str, case: &Case) -> Answer {
+    let method = Method::from_bytes(case.method.as_bytes()).unwrap_or_else(|_| panic!("{}: method", case.spec));
+    // hspec-wai accepts a path without its leading slash (`get "tsearch?..."`).
+    let slash = if case.path.starts_with('/') { "" } else { "/" };
+    let mut request = http.request(method, format!("{base_url}{slash}{}", case.path));
+    for (name, value) in &case.headers {
+        request = request.header(name, value);
+    }
+    if let Some(body) = &case.body {
+        request = request.body(body.clone());
+    }
+    let response = request.send().await.unwrap_or_else(|e| panic!("{}: no answer: {e}", case.spec));
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    Answer { status, headers, body }
+}
