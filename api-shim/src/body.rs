@@ -1,7 +1,6 @@
 //! The request body, decoded by its `Content-Type` into the JSON the planner reads: JSON,
 //! CSV (`text/csv`) or a form (`application/x-www-form-urlencoded`), within the size limit.
-use crate::error::{ApiError, Failure};
-use crate::request_id::RequestId;
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -30,10 +29,9 @@ fn format(content_type: Option<&str>) -> Format {
 }
 
 impl FromRequest<Arc<AppState>> for Payload {
-    type Rejection = Failure;
+    type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, Failure> {
-        let request_id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
         let format = format(request.headers().get("content-type").and_then(|v| v.to_str().ok()));
         let limit = state.config.max_body_bytes;
         let decoded = match Bytes::from_request(request, state).await {
@@ -41,7 +39,7 @@ impl FromRequest<Arc<AppState>> for Payload {
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge(limit)),
             Err(e) => Err(ApiError::InvalidBody(e.body_text())),
         };
-        decoded.map(Payload).map_err(|error| Failure { error, request_id })
+        decoded.map(Payload)
     }
 }
 

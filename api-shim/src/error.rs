@@ -426,45 +426,40 @@ impl From<GrammarError> for ApiError {
     }
 }
 
-/// An error on its way out: the request's id goes into the body and the `X-Request-ID` header.
-pub struct Failure {
-    pub error: ApiError,
-    pub request_id: String,
-}
-
-impl IntoResponse for Failure {
+/// PostgREST's error body, `{"code", "message", "details", "hint"}`, exactly; tenancy's own
+/// refusals add what a client acts on (`error`: what happened in a word, the module and whether
+/// an upgrade unlocks it, the permission). The request's id is the `X-Request-ID` header.
+impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut p = self.error.parts();
+        let mut p = self.parts();
+        let mut body = json!({"code": p.code, "message": p.message, "details": p.details, "hint": p.hint});
         let label = match p.code.as_ref() {
-            "TN010" => "Module not enabled".to_string(),
-            "TN071" => "Permission denied".to_string(),
-            _ => p.status.canonical_reason().unwrap_or("Error").to_string(),
+            "TN010" => Some("Module not enabled"),
+            "TN071" => Some("Permission denied"),
+            code if code.starts_with("TN") => p.status.canonical_reason(),
+            _ => None,
         };
-        let mut body = json!({
-            "code": p.code,
-            "message": p.message,
-            "details": p.details,
-            "hint": p.hint,
-            "error": label,
-            "timestamp": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
-            "requestId": self.request_id,
-        });
-        body.as_object_mut().expect("a JSON object").extend(std::mem::take(&mut p.extra));
-        let mut response = (p.status, axum::Json(body)).into_response();
-        if let Some(challenge) = self.error.challenge(&p) {
+        let fields = body.as_object_mut().expect("a JSON object");
+        if let Some(label) = label {
+            fields.insert("error".into(), json!(label));
+        }
+        fields.extend(std::mem::take(&mut p.extra));
+        let mut response =
+            (p.status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response();
+        if let Some(challenge) = self.challenge(&p) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
         }
-        if let ApiError::RangeNotSatisfiable { total: Some(total), .. } = &self.error {
+        if let ApiError::RangeNotSatisfiable { total: Some(total), .. } = &self {
             response
                 .headers_mut()
                 .insert(header::CONTENT_RANGE, HeaderValue::from_str(&format!("*/{total}")).expect("digits"));
         }
-        if let Some(seconds) = self.error.retry_after(&p) {
+        if let Some(seconds) = self.retry_after(&p) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&seconds).expect("digits"));
         }
         // The cause of a server-side failure, and what only the operator may read, are logged
         // by the request's log line, not sent.
-        response.extensions_mut().insert(ErrorCause(format!("{:?}", self.error)));
+        response.extensions_mut().insert(ErrorCause(format!("{self:?}")));
         if let Some(note) = p.operator_note {
             response.extensions_mut().insert(OperatorNote(note));
         }

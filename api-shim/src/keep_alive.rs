@@ -3,8 +3,7 @@
 //! then fails. So the answers that need no body (a path or a method this server does not
 //! serve) read it, within the body limit, and any response sent before its request's body was
 //! read to the end says `Connection: close`.
-use crate::error::{ApiError, Failure};
-use crate::request_id::RequestId;
+use crate::error::ApiError;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::Request;
@@ -59,15 +58,11 @@ pub async fn close_unless_read(request: Request, next: Next) -> Response {
 }
 
 /// 404 for a path this server does not serve, once its body is read.
-pub async fn unknown_path(request_id: RequestId, _body: Result<Bytes, BytesRejection>) -> Failure {
-    Failure { error: ApiError::UnknownPath, request_id: request_id.0 }
+pub async fn unknown_path(_body: Result<Bytes, BytesRejection>) -> ApiError {
+    ApiError::UnknownPath
 }
 
 /// 405 for a method the path does not take, once its body is read.
-pub async fn unsupported_method(
-    method: Method,
-    request_id: RequestId,
-    _body: Result<Bytes, BytesRejection>,
-) -> Failure {
-    Failure { error: ApiError::UnsupportedMethod(method.to_string()), request_id: request_id.0 }
+pub async fn unsupported_method(method: Method, _body: Result<Bytes, BytesRejection>) -> ApiError {
+    ApiError::UnsupportedMethod(method.to_string())
 }

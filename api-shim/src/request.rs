@@ -2,7 +2,7 @@
 //! built by one extractor. Taking it is how a handler gets the caller's identity, so no handler
 //! can skip authentication, the `X-Tenant-Id` check or the tenant's rate limit.
 use crate::auth::{self, Identity};
-use crate::error::{ApiError, Failure};
+use crate::error::ApiError;
 use crate::prefer::{self, Preferences};
 use crate::query_grammar::{self, QueryParams};
 use crate::request_id::RequestId;
@@ -32,12 +32,6 @@ pub struct ApiRequest {
 }
 
 impl ApiRequest {
-    /// Turns an error into the response that names this request.
-    pub fn fail(&self) -> impl FnOnce(ApiError) -> Failure {
-        let request_id = self.request_id.0.clone();
-        move |error| Failure { error, request_id }
-    }
-
     /// GET and HEAD: the request reads (a read-only transaction).
     pub fn reads(&self) -> bool {
         matches!(self.method, Method::GET | Method::HEAD)
@@ -45,11 +39,11 @@ impl ApiRequest {
 }
 
 impl FromRequestParts<Arc<AppState>> for ApiRequest {
-    type Rejection = Failure;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Failure> {
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
         let request_id = RequestId::from_request_parts(parts, state).await.unwrap_or_else(|never| match never {});
-        build(parts, state, request_id.clone()).map_err(|error| Failure { error, request_id: request_id.0 })
+        build(parts, state, request_id)
     }
 }
 

@@ -394,7 +394,20 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
                     p.bind(rows_json, "jsonb")
                 )
             };
-            format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}{upsert} RETURNING {returning}")
+            match columns.is_empty() {
+                // Rows of defaults only: a SELECT of no column fills every one with its default.
+                true => format!(
+                    "INSERT INTO {table} SELECT FROM json_array_elements({}){upsert} RETURNING {returning}",
+                    p.bind(rows_json, "json")
+                ),
+                false => {
+                    format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}{upsert} RETURNING {returning}")
+                }
+            }
+        }
+        // Nothing to set: no row changes, none is returned.
+        Mutation::Update { columns, .. } if columns.is_empty() => {
+            format!("SELECT {returning} FROM {table} WHERE false")
         }
         Mutation::Update { columns, row_json, filter } => {
             let body = p.bind(row_json, "json");

@@ -172,6 +172,8 @@ golden!(
     "return=representation",
     serde_json::json!({"status": "active"})
 );
+golden!(insert_rows_of_defaults, "POST", "/hrms.departments", "", serde_json::json!([{}, {}]));
+golden!(patch_of_nothing, "PATCH", "/hrms.departments?name=eq.x", "return=representation", serde_json::json!({}));
 golden!(delete_filtered, "DELETE", "/hrms.employees?status=eq.left");
 golden!(delete_every_row, "DELETE", "/chat.messages");
 

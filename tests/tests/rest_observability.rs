@@ -3,7 +3,7 @@
 //! is in api-shim/tests/process.rs).
 use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
-use tenancy_e2e::api::{self, json};
+use tenancy_e2e::api;
 use tenancy_e2e::demo_tenants::tenant_with_employees;
 use uuid::Uuid;
 
@@ -52,8 +52,7 @@ async fn a_sane_request_id_is_kept_an_odd_or_missing_one_generated() {
             let generated = Uuid::parse_str(&returned).unwrap_or_else(|_| panic!("{id:?}: {returned} is no UUID"));
             assert_eq!(generated.get_version_num(), 4, "{id:?}");
         }
-        let (status, body) = json(response).await;
-        assert_eq!((status, body["requestId"].as_str()), (StatusCode::NOT_FOUND, Some(returned.as_str())), "{id:?}");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{id:?}");
     }
 }
 
@@ -71,11 +70,9 @@ async fn every_answer_carries_its_request_id() {
         let response =
             api.as_tenant(method, path, t.id, "hrms").header("X-Request-ID", "odd-path").send().await.unwrap();
         assert_eq!(response.headers()["x-request-id"], "odd-path", "{path}");
-        let (got, body) = json(response).await;
-        assert_eq!((got, body["requestId"].as_str()), (status, Some("odd-path")), "{path}: {body}");
+        assert_eq!(response.status(), status, "{path}");
     }
     let unknown_tenant = api.as_tenant(Method::GET, "/employees", Uuid::new_v4(), "hrms").send().await.unwrap();
-    let id = unknown_tenant.headers()["x-request-id"].to_str().unwrap().to_string();
-    let (status, body) = json(unknown_tenant).await;
-    assert_eq!((status, body["requestId"].as_str()), (StatusCode::NOT_FOUND, Some(id.as_str())), "{body}");
+    assert_eq!(unknown_tenant.status(), StatusCode::NOT_FOUND);
+    assert!(unknown_tenant.headers().contains_key("x-request-id"), "an error answer carries it too");
 }

@@ -34,10 +34,10 @@ async fn a_write_over_the_limit_is_refused_with_tn429_and_writes_nothing() {
     assert_eq!(hire("First").await.unwrap().status(), StatusCode::CREATED);
     let limited = hire("Second").await.unwrap();
     let retry_after = limited.headers()["retry-after"].to_str().unwrap().to_string();
+    assert!(limited.headers().contains_key("x-request-id"));
     let (status, body) = json(limited).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("TN429")), "{body}");
     assert_eq!(retry_after, "1", "one request a second: back in a second at most");
-    assert!(body["requestId"].is_string(), "{body}");
     let hired: i64 = superuser()
         .await
         .query_one("SELECT count(*) FROM hrms.employees WHERE tenant_id = $1", &[&t.id])

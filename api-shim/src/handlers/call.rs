@@ -2,7 +2,7 @@
 //! (arguments in the body).
 use super::{check_offset, content_type, execute, execute_read};
 use crate::body::Payload;
-use crate::error::{ApiError, Failure};
+use crate::error::ApiError;
 use crate::plan::{self, CallInput, CallPlan};
 use crate::prefer::Action;
 use crate::request::ApiRequest;
@@ -18,17 +18,12 @@ use std::sync::Arc;
 
 pub async fn rpc(
     State(state): State<Arc<AppState>>,
-    Path(function): Path<String>,
+    Path(name): Path<String>,
     req: ApiRequest,
     Payload(body): Payload,
-) -> Result<Response, Failure> {
-    let fail = req.fail();
-    call(&state, &function, req, body).await.map_err(fail)
-}
-
-async fn call(state: &AppState, name: &str, req: ApiRequest, body: Value) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError> {
     let cache = state.schema();
-    let (f, input) = function(&cache, &req, name, body)?;
+    let (f, input) = function(&cache, &req, &name, body)?;
     let head = req.method == Method::HEAD;
     let applied = req.prefs.applied(Action::Call, state.config.tx_end.overridable());
     let max_affected = req.prefs.strict_max_affected();
@@ -39,7 +34,7 @@ async fn call(state: &AppState, name: &str, req: ApiRequest, body: Value) -> Res
                 return Err(ApiError::MaxAffectedNeedsSet);
             }
             let expect = Expectation { singular: false, max_affected };
-            let outcome = execute(state, req, sql_builder::scalar_call(&call), expect).await?;
+            let outcome = execute(&state, req, sql_builder::scalar_call(&call), expect).await?;
             overrides = outcome.overrides;
             if call.returns_void {
                 response::empty(StatusCode::NO_CONTENT, None)
@@ -57,7 +52,7 @@ async fn call(state: &AppState, name: &str, req: ApiRequest, body: Value) -> Res
             // Checked before COMMIT: a function that wrote must not keep its writes when
             // the answer is an error.
             let expect = Expectation { singular: media == Media::Object && !one_row, max_affected };
-            let outcome = execute_read(state, req, &plan, media, expect).await?;
+            let outcome = execute_read(&state, req, &plan, media, expect).await?;
             check_offset(plan.level.offset, outcome.total)?;
             let range = response::content_range(plan.level.offset, outcome.page, outcome.total);
             overrides = outcome.overrides;

@@ -1,6 +1,6 @@
 //! `GET` / `HEAD /{resource}`: rows of a table or view.
 use super::{check_offset, content_type, execute_read, relation};
-use crate::error::{ApiError, Failure};
+use crate::error::ApiError;
 use crate::plan;
 use crate::prefer::Action;
 use crate::request::ApiRequest;
@@ -16,19 +16,14 @@ pub async fn read(
     State(state): State<Arc<AppState>>,
     Path(resource): Path<String>,
     req: ApiRequest,
-) -> Result<Response, Failure> {
-    let fail = req.fail();
-    read_rows(&state, &resource, req).await.map_err(fail)
-}
-
-async fn read_rows(state: &AppState, resource: &str, req: ApiRequest) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError> {
     let cache = state.schema();
-    let relation = relation(&cache, &req.schema, resource)?;
+    let relation = relation(&cache, &req.schema, &resource)?;
     let plan = plan::read(&cache, relation, &req.query, &req.prefs, req.range, state.config.max_rows)?;
     let (media, head) = (req.media, req.method == Method::HEAD);
     let applied = req.prefs.applied(Action::Read, state.config.tx_end.overridable());
     // A read-only transaction: nothing to roll back, the check can wait for the answer.
-    let outcome = execute_read(state, req, &plan, media, Expectation::default()).await?;
+    let outcome = execute_read(&state, req, &plan, media, Expectation::default()).await?;
     if media == Media::Object && outcome.page != 1 {
         return Err(ApiError::NotSingular(outcome.page));
     }

@@ -1,6 +1,6 @@
 //! `GET /`: the OpenAPI document of the profile's schema, for the caller's role.
 use super::execute;
-use crate::error::{ApiError, Failure};
+use crate::error::ApiError;
 use crate::openapi;
 use crate::request::ApiRequest;
 use crate::response::{self, Expectation};
@@ -11,16 +11,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use std::sync::Arc;
 
-pub async fn openapi(State(state): State<Arc<AppState>>, req: ApiRequest) -> Result<Response, Failure> {
-    let fail = req.fail();
-    document(&state, req).await.map_err(fail)
-}
-
-async fn document(state: &AppState, req: ApiRequest) -> Result<Response, ApiError> {
+pub async fn openapi(State(state): State<Arc<AppState>>, req: ApiRequest) -> Result<Response, ApiError> {
     let schema = req.schema.clone();
     // What the caller's role may use is asked of PostgreSQL, as that role.
     let statement = Statement { sql: openapi::PRIVILEGES_SQL.to_string(), params: vec![Some(schema.clone())] };
-    let outcome = execute(state, req, statement, Expectation::default()).await?;
+    let outcome = execute(&state, req, statement, Expectation::default()).await?;
     let privileges: openapi::Privileges =
         serde_json::from_str(outcome.body.as_deref().unwrap_or("{}")).map_err(|e| ApiError::Internal(e.to_string()))?;
     let document = openapi::document(&state.schema(), &schema, &privileges);

@@ -2,7 +2,7 @@
 //! `Prefer: return=` asks.
 use super::{content_type, execute, relation};
 use crate::body::Payload;
-use crate::error::{ApiError, Failure};
+use crate::error::ApiError;
 use crate::plan;
 use crate::plan_types::WritePlan;
 use crate::prefer::{Action, Preferences, Return};
@@ -25,9 +25,8 @@ pub async fn create(
     Path(resource): Path<String>,
     req: ApiRequest,
     Payload(body): Payload,
-) -> Result<Response, Failure> {
-    let fail = req.fail();
-    write(&state, &resource, req, Some(body), Action::Insert { keyed: false }, plan::insert).await.map_err(fail)
+) -> Result<Response, ApiError> {
+    write(&state, &resource, req, Some(body), Action::Insert { keyed: false }, plan::insert).await
 }
 
 pub async fn update(
@@ -35,9 +34,8 @@ pub async fn update(
     Path(resource): Path<String>,
     req: ApiRequest,
     Payload(body): Payload,
-) -> Result<Response, Failure> {
-    let fail = req.fail();
-    write(&state, &resource, req, Some(body), Action::Update, plan::update).await.map_err(fail)
+) -> Result<Response, ApiError> {
+    write(&state, &resource, req, Some(body), Action::Update, plan::update).await
 }
 
 pub async fn replace(
@@ -45,18 +43,16 @@ pub async fn replace(
     Path(resource): Path<String>,
     req: ApiRequest,
     Payload(body): Payload,
-) -> Result<Response, Failure> {
-    let fail = req.fail();
-    write(&state, &resource, req, Some(body), Action::Put, plan::put).await.map_err(fail)
+) -> Result<Response, ApiError> {
+    write(&state, &resource, req, Some(body), Action::Put, plan::put).await
 }
 
 pub async fn remove(
     State(state): State<Arc<AppState>>,
     Path(resource): Path<String>,
     req: ApiRequest,
-) -> Result<Response, Failure> {
-    let fail = req.fail();
-    write(&state, &resource, req, None, Action::Delete, plan::delete).await.map_err(fail)
+) -> Result<Response, ApiError> {
+    write(&state, &resource, req, None, Action::Delete, plan::delete).await
 }
 
 async fn write(

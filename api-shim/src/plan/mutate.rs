@@ -52,15 +52,19 @@ fn columns(
     for name in &names {
         relation.column(name).ok_or_else(|| unknown_column(relation, name))?;
     }
-    if names.is_empty() {
-        return Err(ApiError::InvalidBody("The body names no column to write".into()));
-    }
     Ok(names)
 }
 
-/// The body of a PATCH or PUT: one JSON object.
-fn one_object<'b>(body: &'b Value, method: &str) -> Result<&'b serde_json::Map<String, Value>, ApiError> {
-    body.as_object().ok_or_else(|| ApiError::InvalidBody(format!("The body of a {method} must be one JSON object")))
+/// The body of a PATCH or PUT: one JSON object, or an array holding one (as PostgREST reads
+/// it); `None` for an empty array.
+fn one_object(body: &Value, method: &str) -> Result<Option<serde_json::Map<String, Value>>, ApiError> {
+    let not_one = || ApiError::InvalidBody(format!("The body of a {method} must be one JSON object"));
+    match body {
+        Value::Object(object) => Ok(Some(object.clone())),
+        Value::Array(items) if items.is_empty() => Ok(None),
+        Value::Array(items) if items.len() == 1 => items[0].as_object().cloned().map(Some).ok_or_else(not_one),
+        _ => Err(not_one()),
+    }
 }
 
 /// A body the request must have had (POST, PATCH, PUT).
@@ -86,7 +90,9 @@ pub fn insert(
             r.as_object().ok_or_else(|| ApiError::InvalidBody("Every element of the array must be an object".into()))
         })
         .collect::<Result<_, _>>()?;
-    let first = objects.first().ok_or_else(|| ApiError::InvalidBody("The array holds no row".into()))?;
+    // `[]` inserts nothing; `{}` a row of defaults.
+    let empty = serde_json::Map::new();
+    let first = objects.first().copied().unwrap_or(&empty);
     let missing_default = prefs.missing == Some(Missing::Default);
     // With `missing=default` a row may leave out a column another row writes (it gets the
     // default, never a silent NULL), so the columns are every object's keys; PostgREST asks
@@ -152,7 +158,8 @@ pub fn put(
     body: Option<Value>,
 ) -> Result<WritePlan, ApiError> {
     let body = required(body)?;
-    let object = one_object(&body, "PUT")?;
+    let not_one = || ApiError::InvalidBody("The body of a PUT must be one JSON object".into());
+    let object = one_object(&body, "PUT")?.ok_or_else(not_one)?;
     let keyed = |column: &str| {
         params.filters.iter().find_map(|f| {
             let f = (f.path.is_empty()).then_some(&f.filter)?;
@@ -177,14 +184,14 @@ pub fn put(
             return Err(ApiError::PutKeyMismatch);
         }
     }
-    let columns = columns(relation, params, object)?;
+    let columns = columns(relation, params, &object)?;
     // The filters named the row; what comes back is shaped by `select` alone.
     let (returning, _) = write_level(cache, relation, &g::QueryParams { filters: vec![], ..params.clone() }, prefs)?;
     Ok(WritePlan {
         target: target(relation),
         mutation: Mutation::Insert {
             columns,
-            rows_json: Value::Array(vec![body.clone()]).to_string(),
+            rows_json: Value::Array(vec![Value::Object(object)]).to_string(),
             on_conflict: Some(OnConflict { columns: relation.primary_key.clone(), merge: true }),
             defaults: vec![],
         },
@@ -200,12 +207,13 @@ pub fn update(
     body: Option<Value>,
 ) -> Result<WritePlan, ApiError> {
     let body = required(body)?;
-    let object = one_object(&body, "PATCH")?;
-    let columns = columns(relation, params, object)?;
+    // An empty object (or array) changes nothing: no row is touched, as in PostgREST.
+    let object = one_object(&body, "PATCH")?.unwrap_or_default();
+    let columns = columns(relation, params, &object)?;
     let (returning, filter) = write_level(cache, relation, params, prefs)?;
     Ok(WritePlan {
         target: target(relation),
-        mutation: Mutation::Update { columns, row_json: body.to_string(), filter },
+        mutation: Mutation::Update { columns, row_json: Value::Object(object).to_string(), filter },
         returning,
     })
 }
