@@ -373,36 +373,33 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
                     }
                 }
             };
-            let rows = if defaults.is_empty() {
-                format!("json_populate_recordset(NULL::{}, {})", target(&plan.target), p.bind(rows_json, "json"))
-            } else {
-                // `missing=default`, as PostgREST: under each row, an object of the defaults
-                // (evaluated per row), so only the keys a row leaves out take them.
-                let defaults = defaults
-                    .chunks(50) // jsonb_build_object takes at most 100 arguments
-                    .map(|chunk| {
-                        let pairs: Vec<String> =
-                            chunk.iter().map(|(c, sql)| format!("'{}', {sql}", c.replace('\'', "''"))).collect();
-                        format!("jsonb_build_object({})", pairs.join(", "))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" || ");
-                format!(
-                    "jsonb_populate_recordset(NULL::{}, (SELECT jsonb_agg({defaults} || _pgrst_e.elem ORDER BY _pgrst_e.n) \
-                     FROM jsonb_array_elements({}) WITH ORDINALITY AS _pgrst_e (elem, n)))",
-                    target(&plan.target),
-                    p.bind(rows_json, "jsonb")
-                )
-            };
-            match columns.is_empty() {
+            if columns.is_empty() {
                 // Rows of defaults only: a SELECT of no column fills every one with its default.
-                true => format!(
-                    "INSERT INTO {table} SELECT FROM json_array_elements({}){upsert} RETURNING {returning}",
-                    p.bind(rows_json, "json")
-                ),
-                false => {
-                    format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}{upsert} RETURNING {returning}")
-                }
+                let rows = p.bind(rows_json, "json");
+                format!("INSERT INTO {table} SELECT FROM json_array_elements({rows}){upsert} RETURNING {returning}")
+            } else {
+                let rows = if defaults.is_empty() {
+                    format!("json_populate_recordset(NULL::{}, {})", target(&plan.target), p.bind(rows_json, "json"))
+                } else {
+                    // `missing=default`, as PostgREST: under each row, an object of the defaults
+                    // (evaluated per row), so only the keys a row leaves out take them.
+                    let defaults = defaults
+                        .chunks(50) // jsonb_build_object takes at most 100 arguments
+                        .map(|chunk| {
+                            let pairs: Vec<String> =
+                                chunk.iter().map(|(c, sql)| format!("'{}', {sql}", c.replace('\'', "''"))).collect();
+                            format!("jsonb_build_object({})", pairs.join(", "))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" || ");
+                    format!(
+                        "jsonb_populate_recordset(NULL::{}, (SELECT jsonb_agg({defaults} || _pgrst_e.elem ORDER BY _pgrst_e.n) \
+                         FROM jsonb_array_elements({}) WITH ORDINALITY AS _pgrst_e (elem, n)))",
+                        target(&plan.target),
+                        p.bind(rows_json, "jsonb")
+                    )
+                };
+                format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}{upsert} RETURNING {returning}")
             }
         }
         // Nothing to set: no row changes, none is returned.
