@@ -63,6 +63,15 @@ SELECT json_build_object(
                 CROSS JOIN unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
                 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
                 WHERE con.conrelid = c.oid AND con.contype = 'p'), '[]'),
+            -- computed columns: functions of the relation's row type returning one value
+            'computed', coalesce((
+                SELECT json_agg(json_build_object(
+                    'schema', pn.nspname, 'name', p.proname, 'type_name', format_type(p.prorettype, NULL)))
+                FROM pg_proc p
+                JOIN pg_namespace pn ON pn.oid = p.pronamespace
+                JOIN pg_type rt ON rt.oid = p.prorettype
+                WHERE p.pronargs = 1 AND p.proargtypes[0] = c.reltype AND NOT p.proretset AND p.prokind = 'f'
+                  AND rt.typtype <> 'c' AND pn.nspname = ANY ($1::text[])), '[]'),
             'unique_keys', coalesce((
                 SELECT json_agg((SELECT json_agg(a.attname ORDER BY k.ord)
                                  FROM unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)

@@ -15,7 +15,10 @@ pub use crate::query_grammar::{Arrow, JsonKey, JsonStep};
 /// A column, or a path into a JSON column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
+    /// The column, or the computed column's function.
     pub column: String,
+    /// For a computed column: the function, and the row type its argument is cast to.
+    pub function: Option<(Target, Target)>,
     /// The column's type, to cast request values to.
     pub column_type: String,
     pub path: Vec<JsonStep>,

@@ -18,6 +18,15 @@ pub struct Column {
     pub default: Option<String>,
 }
 
+/// A computed column: a function of the relation's row type, read like a column in `select`,
+/// filters and `order` (never by `*`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ComputedColumn {
+    pub schema: String,
+    pub name: String,
+    pub type_name: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct ForeignKey {
     pub name: String,
@@ -39,11 +48,17 @@ pub struct Relation {
     #[serde(default)]
     pub unique_keys: Vec<Vec<String>>,
     pub foreign_keys: Vec<ForeignKey>,
+    #[serde(default)]
+    pub computed: Vec<ComputedColumn>,
 }
 
 impl Relation {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn computed_column(&self, name: &str) -> Option<&ComputedColumn> {
+        self.computed.iter().find(|c| c.name == name)
     }
 }
 

@@ -37,7 +37,11 @@ impl Params {
 }
 
 fn expr(e: &Expr, a: &str) -> String {
-    let mut sql = format!("{a}.{}", ident(&e.column));
+    let mut sql = match &e.function {
+        // The row goes in whole, cast to its type (a write's returned rows are plain records).
+        Some((function, row_type)) => format!("{}({a}::{})", target(function), target(row_type)),
+        None => format!("{a}.{}", ident(&e.column)),
+    };
     for step in &e.path {
         sql.push_str(match step.arrow {
             Arrow::Json => "->",

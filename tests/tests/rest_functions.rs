@@ -1,7 +1,8 @@
 //! Functions over `/rpc/` as PostgREST calls them, on a scratch database of their own: a
 //! `void` function answers 204, a function of one unnamed `json`/`jsonb` parameter takes the
 //! whole body, `response.headers` / `response.status` set by a function shape the answer, a
-//! function that writes refuses GET (405), and a function that is not there is PostgREST's 404.
+//! function that writes refuses GET (405), a function that is not there is PostgREST's 404, and
+//! a function of a table's row type is a computed column.
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tenancy_e2e::api::{self, json, Api};
@@ -24,6 +25,7 @@ const FUNCTIONS: &str = "CREATE EXTENSION tenancy;
         PERFORM set_config('response.headers', '{\"not\": \"an array\"}', true);
         RETURN 1;
     END $$;
+    CREATE FUNCTION fn.shout(fn.log) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper($1.note) $$;
     GRANT USAGE ON SCHEMA fn TO web_anon;
     GRANT ALL ON ALL TABLES IN SCHEMA fn TO web_anon;
     GRANT ALL ON ALL SEQUENCES IN SCHEMA fn TO web_anon;";
@@ -101,4 +103,27 @@ async fn an_unknown_function_is_postgrests_404() {
     let (status, body) = json(response).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["message"], "Could not find the function fn.nothing without parameters in the schema cache");
+}
+
+#[tokio::test]
+async fn a_function_of_the_row_type_is_a_computed_column() {
+    let (_db, api) = functions().await;
+    let insert = api
+        .http()
+        .post(format!("{}/log?select=note,shout", api.url))
+        .header("Prefer", "return=representation")
+        .json(&json!([{"note": "b"}, {"note": "a"}]))
+        .send()
+        .await
+        .unwrap();
+    let (status, rows) = json(insert).await;
+    assert_eq!(
+        (status, rows),
+        (StatusCode::CREATED, json!([{"note": "b", "shout": "B"}, {"note": "a", "shout": "A"}]))
+    );
+    let read = api.http().get(format!("{}/log?select=shout&shout=in.(A,B)&order=shout.desc", api.url)).send();
+    let (status, rows) = json(read.await.unwrap()).await;
+    assert_eq!((status, rows), (StatusCode::OK, json!([{"shout": "B"}, {"shout": "A"}])));
+    let (_, rows) = json(api.http().get(format!("{}/log?select=*&limit=1", api.url)).send().await.unwrap()).await;
+    assert!(rows[0].get("shout").is_none(), "* is the table's columns only: {rows}");
 }

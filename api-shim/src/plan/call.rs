@@ -93,6 +93,7 @@ pub fn call(
                 primary_key: vec![],
                 unique_keys: vec![],
                 foreign_keys: vec![],
+                computed: vec![],
             };
             &synthesized
         }

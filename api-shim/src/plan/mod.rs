@@ -25,10 +25,17 @@ pub(super) fn unknown_column(relation: &Relation, column: &str) -> ApiError {
 }
 
 pub(super) fn expr(relation: &Relation, field: &g::Field) -> Result<Expr, ApiError> {
+    let path = field.json_path.clone();
+    if let Some(column) = relation.column(&field.name) {
+        return Ok(Expr { column: column.name.clone(), function: None, column_type: column.type_name.clone(), path });
+    }
+    if let Some(computed) = relation.computed_column(&field.name) {
+        let function = Target { schema: computed.schema.clone(), name: computed.name.clone() };
+        let function = Some((function, target(relation)));
+        return Ok(Expr { column: computed.name.clone(), function, column_type: computed.type_name.clone(), path });
+    }
     // A column named in select, filters or order is PostgreSQL's to refuse in PostgREST (42703).
-    let undefined = || ApiError::UndefinedColumn { relation: relation.name.clone(), column: field.name.clone() };
-    let column = relation.column(&field.name).ok_or_else(undefined)?;
-    Ok(Expr { column: column.name.clone(), column_type: column.type_name.clone(), path: field.json_path.clone() })
+    Err(ApiError::UndefinedColumn { relation: relation.name.clone(), column: field.name.clone() })
 }
 
 /// Casts go into SQL as written, so only plain type names pass: letters, digits, `_`, single
