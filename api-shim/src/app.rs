@@ -34,6 +34,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/", get(resource::openapi))
         .route("/health", get(health::health))
         .route("/rpc/{function}", get(resource::rpc).head(resource::rpc).post(resource::rpc))
+        .nest_service("/realtime/v1", crate::realtime::router(state.clone()))
         .route(
             "/{resource}",
             get(resource::read)

@@ -37,6 +37,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TENANCY_RATE_LIMIT_RPS", "tenancy-rate-limit-rps"),
     ("TENANCY_RATE_LIMIT_BURST", "tenancy-rate-limit-burst"),
     ("TENANCY_SAFE_UPDATES", "tenancy-safe-updates"),
+    ("TENANCY_REALTIME_REPLICATION_URI", "tenancy-realtime-replication-uri"),
+    ("TENANCY_REALTIME_SLOT", "tenancy-realtime-slot"),
+    ("TENANCY_REALTIME_MAX_MESSAGE_BYTES", "tenancy-realtime-max-message-bytes"),
+    ("TENANCY_REALTIME_MAX_CHANNELS", "tenancy-realtime-max-channels"),
 ];
 
 /// The file key of a variable, for messages.
@@ -136,6 +140,23 @@ pub struct Config {
     /// TENANCY_SAFE_UPDATES: refuse a PATCH or DELETE without any filter (it would change every
     /// row of the tenant); off by default, as PostgREST allows them.
     pub safe_updates: bool,
+    pub realtime: RealtimeConfig,
+}
+
+/// `/realtime/v1`: where its changes come from and what one socket may ask for.
+#[derive(Debug, Clone)]
+pub struct RealtimeConfig {
+    /// TENANCY_REALTIME_REPLICATION_URI: a connection of a role with REPLICATION, for the
+    /// logical replication stream (Postgres Changes and broadcasts from the database); unset,
+    /// joins asking for Postgres Changes are refused and Broadcast and Presence still work.
+    pub replication_uri: Option<String>,
+    /// TENANCY_REALTIME_SLOT: this instance's replication slot (one per instance; it
+    /// survives restarts, so the server resumes where it stopped).
+    pub slot: String,
+    /// TENANCY_REALTIME_MAX_MESSAGE_BYTES: the largest frame a client may send.
+    pub max_message_bytes: usize,
+    /// TENANCY_REALTIME_MAX_CHANNELS: channels one socket may join.
+    pub max_channels: usize,
 }
 
 #[derive(Debug, PartialEq)]
@@ -255,6 +276,12 @@ impl Config {
             rate_limit_rps: number("TENANCY_RATE_LIMIT_RPS", 0)?,
             rate_limit_burst: number("TENANCY_RATE_LIMIT_BURST", 100)?,
             safe_updates: flag("TENANCY_SAFE_UPDATES")?,
+            realtime: RealtimeConfig {
+                replication_uri: get("TENANCY_REALTIME_REPLICATION_URI"),
+                slot: get("TENANCY_REALTIME_SLOT").unwrap_or_else(|| "tenancy_realtime".into()),
+                max_message_bytes: number("TENANCY_REALTIME_MAX_MESSAGE_BYTES", 64 * 1024)? as usize,
+                max_channels: number("TENANCY_REALTIME_MAX_CHANNELS", 100)? as usize,
+            },
         })
     }
 }

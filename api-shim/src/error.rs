@@ -369,9 +369,11 @@ pub struct Failure {
     pub request_id: String,
 }
 
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        let mut p = self.error.parts();
+impl ApiError {
+    /// The status and JSON body a client gets for this error: REST's answer, and what a
+    /// real-time join refused for the same reason replies.
+    pub fn body(&self, request_id: &str) -> (StatusCode, Value) {
+        let mut p = self.parts();
         let label = match p.code.as_ref() {
             "TN010" => "Module not enabled".to_string(),
             "TN071" => "Permission denied".to_string(),
@@ -384,10 +386,18 @@ impl IntoResponse for Failure {
             "hint": p.hint,
             "error": label,
             "timestamp": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
-            "requestId": self.request_id,
+            "requestId": request_id,
         });
         body.as_object_mut().expect("a JSON object").extend(std::mem::take(&mut p.extra));
-        let mut response = (p.status, axum::Json(body)).into_response();
+        (p.status, body)
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let p = self.error.parts();
+        let (status, body) = self.error.body(&self.request_id);
+        let mut response = (status, axum::Json(body)).into_response();
         if let Some(challenge) = self.error.challenge(&p) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
         }

@@ -17,6 +17,7 @@ pub mod plan_types;
 pub mod prefer;
 pub mod query_grammar;
 pub mod rate_limit;
+pub mod realtime;
 pub mod reload;
 pub mod request_id;
 pub mod resource;
