@@ -183,6 +183,20 @@ fn qualified_name(setting: &str, value: &str) -> Result<String, ConfigError> {
     Ok(parts.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join("."))
 }
 
+/// A replication slot's name as PostgreSQL allows it (it goes into replication commands).
+fn slot_name(value: String) -> Result<String, ConfigError> {
+    let valid = !value.is_empty()
+        && value.len() <= 63
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    match valid {
+        true => Ok(value),
+        false => Err(ConfigError(format!(
+            "{}: \"{value}\" is not a slot name (lower-case letters, digits and _, at most 63)",
+            label("TENANCY_REALTIME_SLOT")
+        ))),
+    }
+}
+
 impl Config {
     /// Whether a token of `role` may name no tenant: the anonymous role and
     /// TENANCY_TENANTLESS_ROLES.
@@ -278,7 +292,7 @@ impl Config {
             safe_updates: flag("TENANCY_SAFE_UPDATES")?,
             realtime: RealtimeConfig {
                 replication_uri: get("TENANCY_REALTIME_REPLICATION_URI"),
-                slot: get("TENANCY_REALTIME_SLOT").unwrap_or_else(|| "tenancy_realtime".into()),
+                slot: slot_name(get("TENANCY_REALTIME_SLOT").unwrap_or_else(|| "tenancy_realtime".into()))?,
                 max_message_bytes: number("TENANCY_REALTIME_MAX_MESSAGE_BYTES", 64 * 1024)? as usize,
                 max_channels: number("TENANCY_REALTIME_MAX_CHANNELS", 100)? as usize,
             },

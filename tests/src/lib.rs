@@ -178,6 +178,7 @@ where
 pub mod api;
 pub mod fuzz;
 pub mod node;
+pub mod realtime;
 
 /// A database of the test's own whose function `slow.nap(seconds)` sleeps, callable by
 /// `web_anon`: a request that stays in flight while the test acts.

@@ -17,15 +17,17 @@ pub const PUBLICATION: &str = "tenancy_realtime";
 
 const TABLES_SQL: &str = "SELECT p.schemaname::text, p.tablename::text, has_table_privilege(c.oid, 'SELECT'),
        CASE WHEN pt.module IS NULL THEN true
-            WHEN $3::bool THEN tenancy.require_module(pt.module)
+            WHEN $3::text::bool THEN tenancy.require_module(pt.module)
             ELSE tenancy.has_module(pt.module) END,
        ARRAY(SELECT a.attname::text FROM pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-               AND has_column_privilege(c.oid, a.attnum, 'SELECT') ORDER BY a.attnum)
+               AND has_column_privilege(c.oid, a.attnum, 'SELECT') ORDER BY a.attnum),
+       pt.module
 FROM pg_publication_tables p
 JOIN pg_class c ON c.oid = format('%I.%I', p.schemaname, p.tablename)::regclass
 LEFT JOIN tenancy.protected_tables pt ON pt.tbl = c.oid
-WHERE p.pubname = $4 AND ($1 = '*' OR p.schemaname = $1) AND ($2::text IS NULL OR p.tablename = $2)
+WHERE p.pubname = $4::text AND ($1::text = '*' OR p.schemaname = $1::text)
+  AND ($2::text IS NULL OR p.tablename = $2::text)
 ORDER BY 1, 2";
 
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
@@ -108,8 +110,14 @@ async fn tables(app: &AppState, identity: &Identity, request: &Request) -> Resul
     }
     let mut readable = Vec::new();
     for row in ran.rows {
-        let (schema, table, privileged, enabled, columns): (String, String, bool, bool, Vec<String>) =
-            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        let (schema, table, privileged, enabled, columns, module): (
+            String,
+            String,
+            bool,
+            bool,
+            Vec<String>,
+            Option<String>,
+        ) = (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4), row.get(5));
         if !(privileged && enabled) {
             if exact {
                 return Err(refusal(StatusCode::FORBIDDEN, "42501", format!("permission denied for table {name}")));
@@ -126,7 +134,7 @@ async fn tables(app: &AppState, identity: &Identity, request: &Request) -> Resul
             }
             continue;
         }
-        readable.push(ReadableTable { schema, table, columns });
+        readable.push(ReadableTable { schema, table, columns, module });
     }
     Ok(readable)
 }

@@ -84,6 +84,10 @@ impl Socket {
             let why = "Postgres Changes are not enabled on this server (TENANCY_REALTIME_REPLICATION_URI)";
             return Err(refusal(StatusCode::SERVICE_UNAVAILABLE, "PGRST000", why));
         }
+        if !requests.is_empty() && !self.rt.stream_ready().await {
+            let why = "The replication stream is not available now: try again";
+            return Err(refusal(StatusCode::SERVICE_UNAVAILABLE, "PGRST000", why));
+        }
         let subscriptions = Arc::new(access::subscribe(&self.rt.app, &identity, requests).await?);
         if let Some(old) = self.channels.remove(&m.topic) {
             self.rt.hub.leave(old.scope, &m.topic, self.outbox.conn);

@@ -10,23 +10,31 @@
 //!   checked once per group of subscribers (`visibility`); `rights` closes channels whose
 //!   tenant was suspended or module disabled.
 mod access;
+mod change;
 mod channel;
+mod fanout;
 mod hub;
 mod message;
+mod pgoutput;
 mod postgres_changes;
 mod presence;
+mod rights;
 mod socket;
+mod visibility;
+mod wal;
 
 use crate::state::AppState;
 use axum::routing::get;
 use axum::Router;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub struct Realtime {
     pub app: Arc<AppState>,
     pub hub: hub::Hub,
     next_conn: AtomicU64,
+    /// Whether the replication stream is being read now (health, and the tests' wait).
+    streaming: AtomicBool,
 }
 
 impl Realtime {
@@ -37,10 +45,35 @@ impl Realtime {
     fn changes_enabled(&self) -> bool {
         self.app.config.realtime.replication_uri.is_some()
     }
+
+    fn set_streaming(&self, on: bool) {
+        self.streaming.store(on, Ordering::Relaxed);
+    }
+
+    /// Waits (a while) for the replication stream: a join that asks for changes is answered
+    /// once every later commit will reach it.
+    async fn stream_ready(&self) -> bool {
+        for _ in 0..200 {
+            if self.streaming.load(Ordering::Relaxed) {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    }
 }
 
 /// The routes under `/realtime/v1`.
 pub fn router(app: Arc<AppState>) -> Router {
-    let rt = Arc::new(Realtime { app, hub: hub::Hub::default(), next_conn: AtomicU64::new(1) });
+    let rt = Arc::new(Realtime {
+        app,
+        hub: hub::Hub::default(),
+        next_conn: AtomicU64::new(1),
+        streaming: AtomicBool::new(false),
+    });
+    if rt.changes_enabled() {
+        tokio::spawn(wal::run(rt.clone()));
+    }
+    tokio::spawn(rights::watch(rt.clone()));
     Router::new().route("/websocket", get(socket::upgrade)).with_state(rt)
 }

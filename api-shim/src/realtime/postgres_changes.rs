@@ -60,6 +60,8 @@ pub struct ReadableTable {
     pub schema: String,
     pub table: String,
     pub columns: Vec<String>,
+    /// The module the table belongs to (none: not a module's table).
+    pub module: Option<String>,
 }
 
 impl Subscription {

@@ -1,0 +1,38 @@
+//! The API with real-time's Postgres Changes on: it reads its own replication slot as the
+//! `tenancy_realtime` login (V14). Each server gets a slot of its own, named with its birth
+//! time; slots of earlier test runs nobody reads any more are dropped, so none holds WAL.
+use crate::api::{self, Api};
+use crate::superuser;
+
+/// A slot name for one test server: `<prefix>_<unix seconds>_<random>`.
+pub fn slot_name(prefix: &str) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    format!("{prefix}_{now}_{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+}
+
+/// Drops the inactive test slots older than two minutes (the tests that made them are over).
+pub async fn drop_stale_slots() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    superuser()
+        .await
+        .execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+             WHERE NOT active AND slot_name ~ '^tenancy_test_[0-9]+_'
+               AND split_part(slot_name, '_', 3)::bigint < $1::bigint - 120",
+            &[&now],
+        )
+        .await
+        .unwrap();
+}
+
+/// The server with Postgres Changes read from `slot`.
+pub async fn start_with_slot(slot: &str) -> Api {
+    drop_stale_slots().await;
+    let port = std::env::var("PGPORT").unwrap_or_else(|_| "54329".into());
+    let uri = format!("postgres://tenancy_realtime@127.0.0.1:{port}/tenancy");
+    api::start_with(&[("TENANCY_REALTIME_REPLICATION_URI", &uri), ("TENANCY_REALTIME_SLOT", slot)]).await
+}
+
+pub async fn start() -> Api {
+    start_with_slot(&slot_name("tenancy_test")).await
+}
