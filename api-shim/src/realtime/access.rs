@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// The publication the WAL consumer reads (created by migration V14).
 pub const PUBLICATION: &str = "tenancy_realtime";
 
-const TABLES_SQL: &str = "SELECT p.schemaname::text, p.tablename::text, has_table_privilege(c.oid, 'SELECT'),
+const TABLES_SQL: &str = "SELECT p.schemaname::text, p.tablename::text, has_any_column_privilege(c.oid, 'SELECT'),
        CASE WHEN pt.module IS NULL THEN true
             WHEN $3::text::bool THEN tenancy.require_module(pt.module)
             ELSE tenancy.has_module(pt.module) END,
@@ -24,7 +24,8 @@ const TABLES_SQL: &str = "SELECT p.schemaname::text, p.tablename::text, has_tabl
                AND has_column_privilege(c.oid, a.attnum, 'SELECT') ORDER BY a.attnum),
        pt.module
 FROM pg_publication_tables p
-JOIN pg_class c ON c.oid = format('%I.%I', p.schemaname, p.tablename)::regclass
+JOIN pg_namespace n ON n.nspname = p.schemaname
+JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
 LEFT JOIN tenancy.protected_tables pt ON pt.tbl = c.oid
 WHERE p.pubname = $4::text AND ($1::text = '*' OR p.schemaname = $1::text)
   AND ($2::text IS NULL OR p.tablename = $2::text)
@@ -93,10 +94,10 @@ pub async fn subscribe(
 }
 
 async fn tables(app: &AppState, identity: &Identity, request: &Request) -> Result<Vec<ReadableTable>, Refusal> {
-    let exact = request.schema != "*" && request.table.is_some();
+    let exact = request.schema != "*" && request.named_table().is_some();
     let params = vec![
         Some(request.schema.clone()),
-        request.table.clone(),
+        request.named_table().map(str::to_string),
         Some(exact.to_string()),
         Some(PUBLICATION.to_string()),
     ];

@@ -95,6 +95,13 @@ pub struct Request {
     pub filter: Option<Filter>,
 }
 
+impl Request {
+    /// The one table the request names (`*` or none: every published table of the schema).
+    pub fn named_table(&self) -> Option<&str> {
+        self.table.as_deref().filter(|t| *t != "*")
+    }
+}
+
 /// The config's `postgres_changes` list (absent: none).
 pub fn requests(config: &Value) -> Result<Vec<Request>, String> {
     match config.get("postgres_changes") {
@@ -122,7 +129,7 @@ fn request(item: &Value) -> Result<Request, String> {
         other => return Err(format!("postgres_changes: event must be *, INSERT, UPDATE or DELETE, not {other:?}")),
     };
     let schema = text(item, "schema")?.ok_or("postgres_changes: schema is required")?.to_string();
-    let table = text(item, "table")?.filter(|t| *t != "*").map(str::to_string);
+    let table = text(item, "table")?.map(str::to_string);
     let filter_text = text(item, "filter")?.map(str::to_string);
     let filter = filter_text.as_deref().map(parse_filter).transpose()?;
     Ok(Request { event, schema, table, filter_text, filter })
@@ -226,6 +233,6 @@ mod tests {
             assert!(requests(&config).is_err(), "{config}");
         }
         let ok = requests(&json!({"postgres_changes": [{"event": "*", "schema": "chat", "table": "*"}]})).unwrap();
-        assert_eq!((ok[0].event, ok[0].table.clone()), (None, None));
+        assert_eq!((ok[0].event, ok[0].named_table()), (None, None));
     }
 }
