@@ -21,6 +21,8 @@ const events = {};
 const statuses = {};
 const results = [];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const started = Date.now();
+const transport = [];
 
 for (const [name, spec] of Object.entries(specs)) {
   clients[name] = new RealtimeClient(endpoint, {
@@ -28,12 +30,16 @@ for (const [name, spec] of Object.entries(specs)) {
     transport: WebSocket,
     vsn: spec.vsn ?? '2.0.0',
     heartbeatIntervalMs: spec.heartbeat_ms ?? 25000,
+    // What the socket did (opened, closed, why), for a failing test's message.
+    logger: (kind, msg, data) => {
+      if (kind === 'transport') transport.push([name, Date.now() - started, msg, data?.code ?? null, data?.reason ?? null]);
+    },
   });
   events[name] = [];
   statuses[name] = {};
 }
 
-const record = (client, channel, type) => (payload) => events[client].push({ channel, type, payload });
+const record = (client, channel, type) => (payload) => events[client].push({ channel, type, payload, at: Date.now() });
 
 async function subscribe({ client, channel, config, changes, wait_ms }) {
   const ch = clients[client].channel(channel, { config: config ?? {} });
@@ -85,5 +91,5 @@ for (const step of steps) {
   }
 }
 for (const c of Object.values(clients)) await c.disconnect();
-console.log(JSON.stringify({ events, statuses, results }));
+console.log(JSON.stringify({ events, statuses, results, transport }));
 process.exit(0);

@@ -10,7 +10,7 @@ pub fn slot_name(prefix: &str) -> String {
     format!("{prefix}_{now}_{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
 }
 
-/// Drops the inactive test slots older than two minutes (the tests that made them are over);
+/// Drops the inactive test slots older than 30 seconds (the tests that made them are over);
 /// one that a lingering session still holds is left for a later run.
 pub async fn drop_stale_slots() {
     superuser()
@@ -21,10 +21,10 @@ pub async fn drop_stale_slots() {
              BEGIN
                  FOR s IN SELECT slot_name FROM pg_replication_slots
                           WHERE NOT active AND slot_name ~ '^tenancy_test_[0-9]+_'
-                            AND split_part(slot_name, '_', 3)::bigint < extract(epoch FROM now()) - 120 LOOP
+                            AND split_part(slot_name, '_', 3)::bigint < extract(epoch FROM now()) - 30 LOOP
                      BEGIN
                          PERFORM pg_drop_replication_slot(s);
-                     EXCEPTION WHEN object_in_use THEN NULL;
+                     EXCEPTION WHEN object_in_use OR undefined_object THEN NULL;
                      END;
                  END LOOP;
              END $$",
@@ -38,7 +38,27 @@ pub async fn start_with_slot(slot: &str) -> Api {
     drop_stale_slots().await;
     let port = std::env::var("PGPORT").unwrap_or_else(|_| "54329".into());
     let uri = format!("postgres://tenancy_realtime@127.0.0.1:{port}/tenancy");
-    api::start_with(&[("TENANCY_REALTIME_REPLICATION_URI", &uri), ("TENANCY_REALTIME_SLOT", slot)]).await
+    let api = api::start_with(&[("TENANCY_REALTIME_REPLICATION_URI", &uri), ("TENANCY_REALTIME_SLOT", slot)]).await;
+    wait_for_stream(slot).await;
+    api
+}
+
+/// Until the server reads its slot: creating a logical slot waits for the transactions in
+/// flight, which takes a while when other tests write.
+pub async fn wait_for_stream(slot: &str) {
+    let db = superuser().await;
+    for _ in 0..600 {
+        let active = db
+            .query_opt("SELECT active FROM pg_replication_slots WHERE slot_name = $1", &[&slot])
+            .await
+            .unwrap()
+            .is_some_and(|r| r.get::<_, bool>(0));
+        if active {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the server did not start reading its replication slot {slot} within a minute");
 }
 
 pub async fn start() -> Api {
