@@ -76,8 +76,11 @@ async fn serve(ws: WebSocket, rt: Arc<Realtime>, vsn: Vsn, identity: Arc<Identit
                         break;
                     }
                 },
-                // The client went away, or sent a frame over the limit (the library closes with 1009).
-                Some(Err(_)) | None => break,
+                Some(Err(e)) => {
+                    let _ = sink.send(Frame::Close(Some(read_failure(&e)))).await;
+                    break;
+                }
+                None => break,
             },
             Some(event) = events.recv() => socket.event(event),
             _ = tick.tick() => {
@@ -96,6 +99,16 @@ async fn serve(ws: WebSocket, rt: Arc<Realtime>, vsn: Vsn, identity: Arc<Identit
         }
     }
     socket.leave_all();
+}
+
+/// Why reading failed, as the close frame says it: a frame over the size limit is 1009
+/// ("message too big"), anything else a protocol error.
+fn read_failure(e: &axum::Error) -> CloseFrame {
+    let text = e.to_string();
+    match text.contains("Space limit exceeded") {
+        true => CloseFrame { code: 1009, reason: "message too big".into() },
+        false => CloseFrame { code: 1002, reason: "protocol error".into() },
+    }
 }
 
 impl Socket {
