@@ -2,7 +2,9 @@
 //! `tenancy_realtime` login (V14). Each server gets a slot of its own, named with its birth
 //! time; slots of earlier test runs nobody reads any more are dropped, so none holds WAL.
 use crate::api::{self, Api};
-use crate::superuser;
+use crate::{as_tenant, superuser, value};
+use serde_json::{json, Value};
+use uuid::Uuid;
 
 /// A slot name for one test server: `<prefix>_<unix seconds>_<random>`.
 pub fn slot_name(prefix: &str) -> String {
@@ -63,4 +65,27 @@ pub async fn wait_for_stream(slot: &str) {
 
 pub async fn start() -> Api {
     start_with_slot(&slot_name("tenancy_test")).await
+}
+
+/// The payloads of one type (`broadcast`, `postgres_changes`, `system`, `status`, ...) that a
+/// client of `tests/js/realtime_session.mjs` saw on a channel.
+pub fn seen(out: &Value, client: &str, channel: &str, kind: &str) -> Vec<Value> {
+    out["events"][client]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["channel"] == channel && e["type"] == kind)
+        .map(|e| e["payload"].clone())
+        .collect()
+}
+
+/// The session step that subscribes `client` to `channel` with these Postgres Changes.
+pub fn subscribe(client: &str, channel: &str, changes: Value) -> Value {
+    json!({"do": "subscribe", "client": client, "channel": channel, "changes": changes})
+}
+
+/// A chat channel of `tenant`, made as the tenant; its id.
+pub async fn chat_channel(admin: &mut tokio_postgres::Client, tenant: Uuid, name: &str) -> Uuid {
+    as_tenant(admin, tenant, &format!("INSERT INTO chat.channels (name) VALUES ('{name}')")).await.unwrap();
+    value(&*admin, &format!("SELECT id FROM chat.channels WHERE tenant_id = '{tenant}' AND name = '{name}'")).await
 }

@@ -4,18 +4,8 @@
 use serde_json::{json, Value};
 use tenancy_e2e::api::{self, token};
 use tenancy_e2e::node::drive;
+use tenancy_e2e::realtime::seen;
 use tenancy_e2e::*;
-
-/// The events of one type a client saw on a channel.
-fn seen<'a>(out: &'a Value, client: &str, channel: &str, kind: &str) -> Vec<&'a Value> {
-    out["events"][client]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["channel"] == channel && e["type"] == kind)
-        .map(|e| &e["payload"])
-        .collect()
-}
 
 #[tokio::test]
 async fn broadcast_reaches_the_channel_with_self_and_ack_and_never_another_tenant() {

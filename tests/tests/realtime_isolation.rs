@@ -4,27 +4,8 @@
 use serde_json::{json, Value};
 use tenancy_e2e::api::{token, token_with};
 use tenancy_e2e::node::drive;
+use tenancy_e2e::realtime::{chat_channel, seen, subscribe};
 use tenancy_e2e::*;
-use uuid::Uuid;
-
-fn seen(out: &Value, client: &str, channel: &str, kind: &str) -> Vec<Value> {
-    out["events"][client]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["channel"] == channel && e["type"] == kind)
-        .map(|e| e["payload"].clone())
-        .collect()
-}
-
-fn subscribe(client: &str, channel: &str, changes: Value) -> Value {
-    json!({"do": "subscribe", "client": client, "channel": channel, "changes": changes})
-}
-
-async fn chat_channel(admin: &mut tokio_postgres::Client, tenant: Uuid, name: &str) -> Uuid {
-    as_tenant(admin, tenant, &format!("INSERT INTO chat.channels (name) VALUES ('{name}')")).await.unwrap();
-    value(&*admin, &format!("SELECT id FROM chat.channels WHERE tenant_id = '{tenant}' AND name = '{name}'")).await
-}
 
 #[tokio::test]
 async fn a_tenant_subscribed_to_everything_receives_nothing_of_another() {

@@ -6,18 +6,9 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use tenancy_e2e::api::{token, token_with};
 use tenancy_e2e::node::drive;
+use tenancy_e2e::realtime::seen;
 use tenancy_e2e::*;
 use uuid::Uuid;
-
-fn seen(out: &Value, client: &str, channel: &str, kind: &str) -> Vec<Value> {
-    out["events"][client]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["channel"] == channel && e["type"] == kind)
-        .map(|e| e["payload"].clone())
-        .collect()
-}
 
 fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
@@ -103,38 +94,32 @@ fn closed(out: &Value, why: &str) {
     );
 }
 
-#[tokio::test]
-async fn disabling_the_module_closes_the_channel_and_stops_delivery() {
+/// While `ann` listens, `change` (SQL of `$1`, the tenant) takes its rights away: the channel
+/// closes saying `why`, and nothing written afterwards reaches it.
+async fn rights_taken_away(change: &str, why: &str) {
     let api = tenancy_e2e::realtime::start().await;
     let mut admin = superuser().await;
     let chat = chat_tenant(&mut admin).await;
     let out = listen_while(&api.url, &token(chat.tenant), &chat, 6000, async {
         after_before(&admin, &chat).await;
-        admin.execute("SELECT tenancy.disable_module($1, 'chat')", &[&chat.tenant]).await.unwrap();
+        admin.execute(change, &[&chat.tenant]).await.unwrap();
         write(&admin, &chat, "right after").await;
         tokio::time::sleep(Duration::from_millis(1200)).await;
         write(&admin, &chat, "after").await;
     })
     .await;
     assert_eq!(bodies(&out), [json!("before")], "{out}");
-    closed(&out, "Module not enabled: chat");
+    closed(&out, why);
+}
+
+#[tokio::test]
+async fn disabling_the_module_closes_the_channel_and_stops_delivery() {
+    rights_taken_away("SELECT tenancy.disable_module($1, 'chat')", "Module not enabled: chat").await;
 }
 
 #[tokio::test]
 async fn suspending_the_tenant_closes_its_channels() {
-    let api = tenancy_e2e::realtime::start().await;
-    let mut admin = superuser().await;
-    let chat = chat_tenant(&mut admin).await;
-    let out = listen_while(&api.url, &token(chat.tenant), &chat, 6000, async {
-        after_before(&admin, &chat).await;
-        admin.execute("SELECT tenancy.suspend_tenant($1)", &[&chat.tenant]).await.unwrap();
-        write(&admin, &chat, "right after").await;
-        tokio::time::sleep(Duration::from_millis(1200)).await;
-        write(&admin, &chat, "after").await;
-    })
-    .await;
-    assert_eq!(bodies(&out), [json!("before")], "{out}");
-    closed(&out, "suspended");
+    rights_taken_away("SELECT tenancy.suspend_tenant($1)", "This organisation's account is suspended").await;
 }
 
 #[tokio::test]
