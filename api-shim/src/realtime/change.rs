@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 pub struct Change {
+    /// When its transaction committed (RFC 3339), as realtime-js shows it.
+    pub commit_timestamp: std::sync::Arc<str>,
     pub schema: String,
     pub table: String,
     pub kind: ChangeKind,
@@ -55,7 +57,11 @@ fn row(cells: &[Cell], names: &[(String, String)], only_key: Option<&[bool]>) ->
 }
 
 impl Change {
-    pub fn from_row(change: &RowChange, type_names: &HashMap<u32, String>) -> Change {
+    pub fn from_row(
+        change: &RowChange,
+        type_names: &HashMap<u32, String>,
+        commit_timestamp: std::sync::Arc<str>,
+    ) -> Change {
         let relation = &change.relation;
         let columns: Vec<(String, String)> = relation
             .columns
@@ -73,6 +79,7 @@ impl Change {
             .iter()
             .find_map(|r| r.get("tenant_id").and_then(Value::as_str).and_then(|t| Uuid::parse_str(t).ok()));
         Change {
+            commit_timestamp,
             schema: relation.schema.clone(),
             table: relation.table.clone(),
             kind: match change.kind {

@@ -33,9 +33,10 @@ impl DbBroadcast {
     }
 }
 
+/// The transactions committed since the last delivery, in commit order: delivered together,
+/// so a group's check is one query for all of them.
 #[derive(Default)]
 pub struct Batch {
-    pub commit_timestamp: String,
     pub changes: Vec<Change>,
     pub broadcasts: Vec<DbBroadcast>,
 }
@@ -86,7 +87,7 @@ async fn deliver_tenant(rt: &Realtime, batch: &Batch, indices: &[usize], subscri
     for (members, candidates, visible) in futures_util::future::join_all(checks).await {
         for &i in candidates.iter().filter(|i| visible.contains(i)) {
             for s in members {
-                send(s, &batch.changes[i], &batch.commit_timestamp);
+                send(s, &batch.changes[i]);
             }
         }
     }
@@ -97,7 +98,7 @@ fn only(row: &Map<String, Value>, columns: &[String]) -> Map<String, Value> {
 }
 
 /// The change to one subscriber, under the ids of its subscriptions that want it.
-fn send(s: &Subscriber, change: &Change, commit_timestamp: &str) {
+fn send(s: &Subscriber, change: &Change) {
     let mut ids = Vec::new();
     let mut readable: Option<&[String]> = None;
     for sub in s.member.subscriptions.iter() {
@@ -115,7 +116,7 @@ fn send(s: &Subscriber, change: &Change, commit_timestamp: &str) {
     let mut data = json!({
         "schema": change.schema,
         "table": change.table,
-        "commit_timestamp": commit_timestamp,
+        "commit_timestamp": &*change.commit_timestamp,
         "type": change.kind.name(),
         "columns": change.columns.iter().filter(|(n, _)| columns.contains(n))
             .map(|(name, type_name)| json!({"name": name, "type": type_name})).collect::<Vec<_>>(),

@@ -8,6 +8,7 @@ use super::change::Change;
 use super::fanout::{self, Batch, DbBroadcast};
 use super::pgoutput::Decoder;
 use super::Realtime;
+use futures_util::FutureExt;
 use pgwire_replication::{ReplicationClient, ReplicationConfig, ReplicationEvent};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -82,6 +83,9 @@ fn timestamp(pg_micros: i64) -> String {
     humantime::format_rfc3339_millis(at).to_string()
 }
 
+/// Transactions delivered together at most: a bound on one batch's check and memory.
+const MAX_BATCH: usize = 1000;
+
 async fn stream(rt: &Realtime) -> Result<(), String> {
     let mut client = ReplicationClient::connect_gated(config(rt)?).await.map_err(|e| e.to_string())?;
     let mut decoder = Decoder::with_types(prepare(&mut client, &rt.app.config.realtime.slot).await?);
@@ -89,26 +93,64 @@ async fn stream(rt: &Realtime) -> Result<(), String> {
     client.wait_started().await.map_err(|e| e.to_string())?;
     rt.set_streaming(true);
     tracing::info!(slot = %rt.app.config.realtime.slot, "real-time replication stream started");
-    let mut batch = Batch::default();
+    let mut reader = Reader::default();
     while let Some(event) = client.recv().await.map_err(|e| e.to_string())? {
-        match event {
-            ReplicationEvent::Begin { commit_time_micros, .. } => {
-                batch = Batch { commit_timestamp: timestamp(commit_time_micros), ..Default::default() };
+        reader.read(event, &mut decoder)?;
+        // What has already arrived joins the batch: under load, many commits share one check.
+        while reader.committed < MAX_BATCH {
+            match client.recv().now_or_never() {
+                Some(event) => match event.map_err(|e| e.to_string())? {
+                    Some(event) => reader.read(event, &mut decoder)?,
+                    None => break,
+                },
+                None => break,
             }
-            ReplicationEvent::XLogData { data, .. } => {
-                if let Some(row) = decoder.decode(&data)? {
-                    batch.changes.push(Change::from_row(&row, &decoder.type_names));
-                }
-            }
-            ReplicationEvent::Message { transactional: true, prefix, content, .. } if prefix == BROADCAST_PREFIX => {
-                batch.broadcasts.extend(DbBroadcast::parse(&content));
-            }
-            ReplicationEvent::Commit { end_lsn, .. } => {
-                fanout::deliver(rt, std::mem::take(&mut batch)).await;
-                client.update_applied_lsn(end_lsn);
-            }
-            _ => {}
+        }
+        if let Some(lsn) = reader.acknowledgeable.take() {
+            fanout::deliver(rt, std::mem::take(&mut reader.batch)).await;
+            reader.committed = 0;
+            client.update_applied_lsn(lsn);
         }
     }
     Ok(())
+}
+
+/// The stream read into batches of whole transactions.
+#[derive(Default)]
+struct Reader {
+    /// Committed transactions not yet delivered, and the transaction being read.
+    batch: Batch,
+    open: Batch,
+    commit_timestamp: std::sync::Arc<str>,
+    committed: usize,
+    /// The end of the last committed transaction in `batch`.
+    acknowledgeable: Option<pgwire_replication::Lsn>,
+}
+
+impl Reader {
+    fn read(&mut self, event: ReplicationEvent, decoder: &mut Decoder) -> Result<(), String> {
+        match event {
+            ReplicationEvent::Begin { commit_time_micros, .. } => {
+                self.commit_timestamp = timestamp(commit_time_micros).into();
+            }
+            ReplicationEvent::XLogData { data, .. } => {
+                if let Some(row) = decoder.decode(&data)? {
+                    let change = Change::from_row(&row, &decoder.type_names, self.commit_timestamp.clone());
+                    self.open.changes.push(change);
+                }
+            }
+            ReplicationEvent::Message { transactional: true, prefix, content, .. } if prefix == BROADCAST_PREFIX => {
+                self.open.broadcasts.extend(DbBroadcast::parse(&content));
+            }
+            ReplicationEvent::Commit { end_lsn, .. } => {
+                let open = std::mem::take(&mut self.open);
+                self.batch.changes.extend(open.changes);
+                self.batch.broadcasts.extend(open.broadcasts);
+                self.committed += 1;
+                self.acknowledgeable = Some(end_lsn);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
