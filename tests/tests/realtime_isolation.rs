@@ -138,3 +138,57 @@ async fn a_role_without_the_table_is_refused_and_one_without_a_column_does_not_s
     assert_eq!(new.keys().collect::<Vec<_>>(), ["channel_id", "id", "sent_at", "tenant_id"], "{out}");
     assert!(!out["events"].to_string().contains("private words"));
 }
+
+#[tokio::test]
+async fn row_level_security_with_has_permission_decides_per_group_of_claims() {
+    let api = tenancy_e2e::realtime::start().await;
+    let mut admin = superuser().await;
+    let t = create_tenant(&admin, "free", &["hrms", "chat"]).await;
+    let general = chat_channel(&mut admin, t.id, "general").await;
+    let schema = unique("rt_perm").replace('-', "_");
+    admin
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema};
+             CREATE TABLE {schema}.notes (tenant_id uuid NOT NULL, id int, body text, PRIMARY KEY (tenant_id, id));
+             SELECT tenancy.protect('{schema}.notes', 'hrms');
+             CREATE POLICY hr_only ON {schema}.notes AS RESTRICTIVE FOR SELECT USING (tenancy.has_permission('hrms:read'));
+             GRANT USAGE ON SCHEMA {schema} TO tenant_member;
+             GRANT SELECT ON {schema}.notes TO tenant_member;
+             SELECT realtime.publish('{schema}.notes');"
+        ))
+        .await
+        .unwrap();
+    let as_role =
+        |role: &str| token_with(json!({"role": "tenant_member", "tenant_id": t.id, "sub": role, "tenant_role": role}));
+    let (hr, sales) = (as_role("hr_manager"), as_role("sales_rep"));
+    let notes = json!([{"event": "INSERT", "schema": schema, "table": "notes"}]);
+    let input = json!({
+        "url": api.url,
+        "clients": {"hr": {"token": hr}, "sales": {"token": sales}},
+        "steps": [
+            subscribe("hr", "n", notes.clone()),
+            subscribe("sales", "n", notes),
+            {"do": "rest", "token": token(t.id), "method": "POST", "path": "/messages", "schema": "chat",
+             "body": {"channel_id": general, "body": "subscribed"}},
+            {"do": "wait", "ms": 2500},
+        ],
+    });
+    let write = async {
+        for _ in 0..300 {
+            let n: i64 =
+                value(&admin, &format!("SELECT count(*) FROM chat.messages WHERE channel_id = '{general}'")).await;
+            if n > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        admin.execute(&format!("INSERT INTO {schema}.notes VALUES ($1, 1, 'salary review')"), &[&t.id]).await.unwrap();
+    };
+    let (out, ()) = tokio::join!(drive("realtime_session.mjs", &input), write);
+    admin.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
+    assert_eq!(out["results"][1], json!({"status": "SUBSCRIBED"}), "the table is readable to both roles: {out}");
+    let hr_saw: Vec<Value> =
+        seen(&out, "hr", "n", "postgres_changes").iter().map(|c| c["new"]["body"].clone()).collect();
+    assert_eq!(hr_saw, [json!("salary review")], "{out}");
+    assert!(seen(&out, "sales", "n", "postgres_changes").is_empty(), "has_permission hides it from sales: {out}");
+}
