@@ -68,6 +68,13 @@ impl Socket {
     }
 
     async fn admit(&mut self, m: &Message) -> Result<Vec<Message>, Refusal> {
+        let (identity, config, subscriptions) = self.authorize(m).await?;
+        Ok(self.enter(m, identity, &config, Arc::new(subscriptions)))
+    }
+
+    /// Whether the join may happen: room on the socket, a good token, a config we serve, and
+    /// Postgres Changes the database lets this token have.
+    async fn authorize(&self, m: &Message) -> Result<(Arc<Identity>, Value, Vec<Subscription>), Refusal> {
         let max = self.rt.app.config.realtime.max_channels;
         if self.channels.len() >= max && !self.channels.contains_key(&m.topic) {
             let why = format!("Too many channels: a socket may join {max}");
@@ -88,7 +95,19 @@ impl Socket {
             let why = "The replication stream is not available now: try again";
             return Err(refusal(StatusCode::SERVICE_UNAVAILABLE, "PGRST000", why));
         }
-        let subscriptions = Arc::new(access::subscribe(&self.rt.app, &identity, requests).await?);
+        let subscriptions = access::subscribe(&self.rt.app, &identity, requests).await?;
+        Ok((identity, config, subscriptions))
+    }
+
+    /// The channel joined (a rejoin replaces the earlier membership): the reply with the
+    /// subscription ids, the presence state if asked, the `system` message for changes.
+    fn enter(
+        &mut self,
+        m: &Message,
+        identity: Arc<Identity>,
+        config: &Value,
+        subscriptions: Arc<Vec<Subscription>>,
+    ) -> Vec<Message> {
         if let Some(old) = self.channels.remove(&m.topic) {
             self.rt.hub.leave(old.scope, &m.topic, self.outbox.conn);
         }
@@ -100,7 +119,7 @@ impl Socket {
         let member = Member {
             outbox: self.outbox.clone(),
             join_ref: m.join_ref.clone(),
-            broadcast_self: flag(&config, "broadcast", "self"),
+            broadcast_self: flag(config, "broadcast", "self"),
             presence_key,
             identity: identity.clone(),
             subscriptions: subscriptions.clone(),
@@ -108,7 +127,7 @@ impl Socket {
         let state = self.rt.hub.join(scope, &m.topic, member);
         let changes: Vec<Value> = subscriptions.iter().map(Subscription::reply).collect();
         let mut out = vec![m.reply("ok", json!({"postgres_changes": changes}))];
-        if flag(&config, "presence", "enabled") {
+        if flag(config, "presence", "enabled") {
             let mut s = Message::new(&m.topic, "presence_state", state);
             s.join_ref = m.join_ref.clone();
             out.push(s);
@@ -116,9 +135,9 @@ impl Socket {
         if !subscriptions.is_empty() {
             out.push(system(&m.topic, m.join_ref.clone(), "postgres_changes", "ok", "Subscribed to PostgreSQL"));
         }
-        let ack = flag(&config, "broadcast", "ack");
+        let ack = flag(config, "broadcast", "ack");
         self.channels.insert(m.topic.clone(), Channel { join_ref: m.join_ref.clone(), scope, identity, ack });
-        Ok(out)
+        out
     }
 
     pub fn leave(&mut self, m: &Message) -> Vec<Message> {

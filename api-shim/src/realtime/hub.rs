@@ -157,23 +157,18 @@ impl Hub {
             .collect()
     }
 
-    /// Every member of every tenant in `tenants` (for the rights watcher).
-    pub fn members_of(&self, keep: impl Fn(Scope) -> bool) -> Vec<(Scope, Subscriber)> {
+    /// Every member of a tenant's channel (for the rights watcher).
+    pub fn tenant_members(&self) -> Vec<Subscriber> {
         let scopes = self.scopes.lock().expect("hub lock");
         scopes
             .iter()
-            .filter(|(scope, _)| keep(**scope))
-            .flat_map(|(scope, topics)| {
-                topics.iter().flat_map(move |(topic, t)| {
-                    t.members.values().map(move |m| (*scope, Subscriber { topic: topic.clone(), member: m.clone() }))
+            .filter(|(scope, _)| scope.is_some())
+            .flat_map(|(_, topics)| {
+                topics.iter().flat_map(|(topic, t)| {
+                    t.members.values().map(move |m| Subscriber { topic: topic.clone(), member: m.clone() })
                 })
             })
             .collect()
-    }
-
-    /// The tenants that have at least one channel open.
-    pub fn tenants(&self) -> Vec<Uuid> {
-        self.scopes.lock().expect("hub lock").keys().filter_map(|s| *s).collect()
     }
 }
 

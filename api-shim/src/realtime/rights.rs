@@ -26,7 +26,7 @@ pub async fn watch(rt: Arc<Realtime>) {
     loop {
         tick.tick().await;
         let mut groups: HashMap<GroupKey, Vec<Subscriber>> = HashMap::new();
-        for (_, s) in rt.hub.members_of(|scope| scope.is_some()) {
+        for s in rt.hub.tenant_members() {
             groups.entry(group_key(&s.member.identity)).or_default().push(s);
         }
         futures_util::future::join_all(groups.into_values().map(|members| check(&rt, members))).await;
