@@ -34,5 +34,5 @@ const done = new Promise((resolve) => {
   });
 });
 await done;
-console.log(JSON.stringify(out));
-process.exit(0);
+// exit only once stdout is flushed: a pipe takes large outputs in pieces
+process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));

@@ -91,5 +91,5 @@ for (const step of steps) {
   }
 }
 for (const c of Object.values(clients)) await c.disconnect();
-console.log(JSON.stringify({ events, statuses, results, transport }));
-process.exit(0);
+// exit only once stdout is flushed: a pipe takes large outputs in pieces
+process.stdout.write(JSON.stringify({ events, statuses, results, transport }) + '\n', () => process.exit(0));
