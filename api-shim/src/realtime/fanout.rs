@@ -8,6 +8,7 @@ use super::hub::{Event, Subscriber};
 use super::message::Message;
 use super::visibility::{self, group_key, GroupKey, Modules};
 use super::Realtime;
+use futures_util::StreamExt;
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
@@ -72,25 +73,38 @@ async fn deliver_tenant(rt: &Realtime, batch: &Batch, indices: &[usize], subscri
         .map(|t| ((t.schema.as_str(), t.table.as_str()), t.module.as_deref()))
         .collect();
     let modules = &modules;
-    let checks = groups.values().map(|members| async move {
-        let candidates: Vec<usize> =
-            indices.iter().copied().filter(|&i| members.iter().any(|s| covers(s, &batch.changes[i]))).collect();
-        let visible = match candidates.is_empty() {
-            true => HashSet::new(),
-            false => {
-                let identity = &members[0].member.identity;
-                visibility::visible(&rt.app, identity, &batch.changes, &candidates, modules).await
-            }
-        };
-        (members, candidates, visible)
-    });
-    for (members, candidates, visible) in futures_util::future::join_all(checks).await {
+    let checks: Vec<_> = groups.into_values().map(|members| check(rt, batch, indices, members, modules)).collect();
+    // As many checks at once as the pool has connections: more would only queue for one (and
+    // time out under load, which would deliver nothing).
+    let checked: Vec<_> =
+        futures_util::stream::iter(checks).buffer_unordered(rt.app.config.pool_size.max(1)).collect().await;
+    for (members, candidates, visible) in checked {
         for &i in candidates.iter().filter(|i| visible.contains(i)) {
-            for s in members {
+            for s in &members {
                 send(s, &batch.changes[i]);
             }
         }
     }
+}
+
+/// One group's check: the changes any of its members wants, and which of them it may see.
+async fn check<'a>(
+    rt: &Realtime,
+    batch: &Batch,
+    indices: &[usize],
+    members: Vec<&'a Subscriber>,
+    modules: &Modules<'_>,
+) -> (Vec<&'a Subscriber>, Vec<usize>, HashSet<usize>) {
+    let candidates: Vec<usize> =
+        indices.iter().copied().filter(|&i| members.iter().any(|s| covers(s, &batch.changes[i]))).collect();
+    let visible = match candidates.is_empty() {
+        true => HashSet::new(),
+        false => {
+            let identity = &members[0].member.identity;
+            visibility::visible(&rt.app, identity, &batch.changes, &candidates, modules).await
+        }
+    };
+    (members, candidates, visible)
 }
 
 fn only(row: &Map<String, Value>, columns: &[String]) -> Map<String, Value> {

@@ -9,6 +9,7 @@ use super::hub::{Event, Subscriber};
 use super::visibility::{group_key, GroupKey};
 use super::Realtime;
 use crate::tx::{self, End, Options, TxError};
+use futures_util::StreamExt;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -29,7 +30,8 @@ pub async fn watch(rt: Arc<Realtime>) {
         for s in rt.hub.tenant_members() {
             groups.entry(group_key(&s.member.identity)).or_default().push(s);
         }
-        futures_util::future::join_all(groups.into_values().map(|members| check(&rt, members))).await;
+        let checks = groups.into_values().map(|members| check(&rt, members));
+        futures_util::stream::iter(checks).buffer_unordered(rt.app.config.pool_size.max(1)).collect::<()>().await;
     }
 }
 
