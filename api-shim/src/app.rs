@@ -35,6 +35,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/", get(handlers::openapi))
         .route("/health", get(health::health))
         .route("/rpc/{function}", get(handlers::rpc).head(handlers::rpc).post(handlers::rpc))
+        .nest_service("/realtime/v1", crate::realtime::router(state.clone()))
         .route(
             "/{resource}",
             get(handlers::read)

@@ -44,6 +44,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TENANCY_AUTH_SITE_URL", "tenancy-auth-site-url"),
     ("TENANCY_AUTH_SMTP_URL", "tenancy-auth-smtp-url"),
     ("TENANCY_AUTH_MAIL_FROM", "tenancy-auth-mail-from"),
+    ("TENANCY_REALTIME_REPLICATION_URI", "tenancy-realtime-replication-uri"),
+    ("TENANCY_REALTIME_SLOT", "tenancy-realtime-slot"),
+    ("TENANCY_REALTIME_MAX_MESSAGE_BYTES", "tenancy-realtime-max-message-bytes"),
+    ("TENANCY_REALTIME_MAX_CHANNELS", "tenancy-realtime-max-channels"),
 ];
 
 /// The file key of a variable, for messages.
@@ -152,6 +156,7 @@ pub struct Config {
     pub safe_updates: bool,
     /// Sign-in (`/auth/v1`), on when TENANCY_AUTH_KEYS_FILE names its signing keys.
     pub sign_in: Option<SignInConfig>,
+    pub realtime: RealtimeConfig,
 }
 
 /// The TENANCY_AUTH_* settings: sign-in at `/auth/v1`.
@@ -199,6 +204,22 @@ fn sign_in_config(
     }))
 }
 
+/// `/realtime/v1`: where its changes come from and what one socket may ask for.
+#[derive(Debug, Clone)]
+pub struct RealtimeConfig {
+    /// TENANCY_REALTIME_REPLICATION_URI: a connection of a role with REPLICATION, for the
+    /// logical replication stream (Postgres Changes and broadcasts from the database); unset,
+    /// joins asking for Postgres Changes are refused and Broadcast and Presence still work.
+    pub replication_uri: Option<String>,
+    /// TENANCY_REALTIME_SLOT: this instance's replication slot (one per instance; it
+    /// survives restarts, so the server resumes where it stopped).
+    pub slot: String,
+    /// TENANCY_REALTIME_MAX_MESSAGE_BYTES: the largest frame a client may send.
+    pub max_message_bytes: usize,
+    /// TENANCY_REALTIME_MAX_CHANNELS: channels one socket may join.
+    pub max_channels: usize,
+}
+
 #[derive(Debug, PartialEq)]
 pub struct ConfigError(pub String);
 
@@ -221,6 +242,20 @@ fn qualified_name(setting: &str, value: &str) -> Result<String, ConfigError> {
         return Err(ConfigError(format!("{}: \"{value}\" is not a function name (schema.name)", label(setting))));
     }
     Ok(parts.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join("."))
+}
+
+/// A replication slot's name as PostgreSQL allows it (it goes into replication commands).
+fn slot_name(value: String) -> Result<String, ConfigError> {
+    let valid = !value.is_empty()
+        && value.len() <= 63
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    match valid {
+        true => Ok(value),
+        false => Err(ConfigError(format!(
+            "{}: \"{value}\" is not a slot name (lower-case letters, digits and _, at most 63)",
+            label("TENANCY_REALTIME_SLOT")
+        ))),
+    }
 }
 
 impl Config {
@@ -317,6 +352,12 @@ impl Config {
             rate_limit_burst: number("TENANCY_RATE_LIMIT_BURST", 100)?,
             safe_updates: flag("TENANCY_SAFE_UPDATES")?,
             sign_in: sign_in_config(&get, &number)?,
+            realtime: RealtimeConfig {
+                replication_uri: get("TENANCY_REALTIME_REPLICATION_URI"),
+                slot: slot_name(get("TENANCY_REALTIME_SLOT").unwrap_or_else(|| "tenancy_realtime".into()))?,
+                max_message_bytes: number("TENANCY_REALTIME_MAX_MESSAGE_BYTES", 64 * 1024)? as usize,
+                max_channels: number("TENANCY_REALTIME_MAX_CHANNELS", 100)? as usize,
+            },
         })
     }
 }

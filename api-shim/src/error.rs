@@ -426,11 +426,12 @@ impl From<GrammarError> for ApiError {
     }
 }
 
-/// PostgREST's error body, `{"code", "message", "details", "hint"}`, exactly; tenancy's own
-/// refusals add what a client acts on (`error`: what happened in a word, the module and whether
-/// an upgrade unlocks it, the permission). The request's id is the `X-Request-ID` header.
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// PostgREST's error body, `{"code", "message", "details", "hint"}`, exactly; tenancy's
+    /// own refusals add what a client acts on (`error`: what happened in a word, the module and
+    /// whether an upgrade unlocks it, the permission). REST's answer, and what a real-time join
+    /// refused for the same reason replies.
+    pub fn body(&self) -> (StatusCode, Value) {
         let mut p = self.parts();
         let mut body = json!({"code": p.code, "message": p.message, "details": p.details, "hint": p.hint});
         let label = match p.code.as_ref() {
@@ -444,8 +445,17 @@ impl IntoResponse for ApiError {
             fields.insert("error".into(), json!(label));
         }
         fields.extend(std::mem::take(&mut p.extra));
+        (p.status, body)
+    }
+}
+
+/// The request's id is the `X-Request-ID` header, not a body field.
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let p = self.parts();
+        let (status, body) = self.body();
         let mut response =
-            (p.status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response();
+            (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response();
         if let Some(challenge) = self.challenge(&p) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
         }

@@ -21,6 +21,7 @@ pub mod plan_types;
 pub mod prefer;
 pub mod query_grammar;
 pub mod rate_limit;
+pub mod realtime;
 pub mod reload;
 pub mod request;
 pub mod request_id;

@@ -180,6 +180,7 @@ pub mod demo_tenants;
 pub mod fuzz;
 pub mod node;
 pub mod postgrest_spec;
+pub mod realtime;
 pub mod sign_in;
 pub mod smtp_sink;
 

@@ -53,6 +53,15 @@ SELECT * FROM (
     JOIN pg_depend d ON d.classid = 'pg_event_trigger'::regclass AND d.objid = e.oid AND d.deptype = 'e'
     WHERE e.evtenabled = 'D'
 
+    UNION ALL -- a slot holds WAL until it is read: each one's lag, a warning when nobody reads it
+    SELECT 'replication-slot', CASE WHEN s.active THEN 'info' ELSE 'warning' END, s.slot_name::text,
+           format('%s, %s behind', CASE WHEN s.active THEN 'read' ELSE 'not read by anyone' END,
+                  pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), coalesce(s.confirmed_flush_lsn, s.restart_lsn)))),
+           CASE WHEN s.active THEN 'nothing to do'
+                ELSE format('start the server that reads it, or SELECT pg_drop_replication_slot(%L);', s.slot_name) END
+    FROM pg_replication_slots s
+    WHERE s.database = current_database() OR s.database IS NULL
+
     UNION ALL -- the library on disk is newer than the SQL in the database
     SELECT 'extension-behind', 'warning', 'tenancy',
            format('installed %s, available %s', e.extversion, a.default_version),

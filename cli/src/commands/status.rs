@@ -1,5 +1,6 @@
 //! `tenancy status`: where a database stands: the extension installed and available, pending
-//! migrations, unprotected tables. True when nothing needs doing.
+//! migrations, unprotected tables, the real-time replication slots. True when nothing needs
+//! doing.
 use super::migrate::Scripts;
 use crate::tenant_tables;
 use std::collections::HashSet;
@@ -63,5 +64,27 @@ pub async fn run(client: &Client) -> anyhow::Result<bool> {
         }
         up_to_date &= holes.is_empty();
     }
+    realtime_slots(client).await?;
     Ok(up_to_date)
+}
+
+/// The logical slots the real-time servers read (`pgoutput`, one per server instance), and how
+/// far behind each is: a slot nobody reads holds WAL (`tenancy doctor` warns about it).
+async fn realtime_slots(client: &Client) -> anyhow::Result<()> {
+    let slots = client
+        .query(
+            "SELECT slot_name::text, active,
+                    pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))
+             FROM pg_replication_slots
+             WHERE plugin = 'pgoutput' AND database = current_database() ORDER BY slot_name",
+            &[],
+        )
+        .await?;
+    println!("real-time slots: {}", slots.len());
+    for row in &slots {
+        let (name, active, lag): (String, bool, Option<String>) = (row.get(0), row.get(1), row.get(2));
+        let reader = if active { "read" } else { "not read" };
+        println!("  {name}: {reader}, {} behind", lag.unwrap_or_else(|| "?".into()));
+    }
+    Ok(())
 }

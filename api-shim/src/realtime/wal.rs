@@ -1,0 +1,156 @@
+//! The WAL consumer: this instance's logical replication slot (created on first start, kept
+//! across restarts), read with `pgwire-replication` over the `tenancy_realtime` publication.
+//! Each committed transaction is delivered whole (`fanout`), then acknowledged: a server that
+//! stops resumes from the slot at the first transaction it had not delivered. A lost
+//! connection is retried with a growing pause.
+use super::access::PUBLICATION;
+use super::change::Change;
+use super::fanout::{self, Batch, DbBroadcast};
+use super::pgoutput::Decoder;
+use super::Realtime;
+use futures_util::FutureExt;
+use pgwire_replication::{ReplicationClient, ReplicationConfig, ReplicationEvent};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// The prefix of `realtime.broadcast`'s logical messages.
+const BROADCAST_PREFIX: &str = "tenancy_realtime";
+/// PostgreSQL's epoch (2000-01-01) in Unix seconds.
+const PG_EPOCH: u64 = 946_684_800;
+
+pub async fn run(rt: Arc<Realtime>) {
+    let mut pause = Duration::from_millis(500);
+    loop {
+        match stream(&rt).await {
+            Ok(()) => tracing::warn!("real-time replication stream ended; reconnecting"),
+            Err(e) => tracing::error!(error = %e, "real-time replication stream failed; reconnecting"),
+        }
+        rt.set_streaming(false);
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(10));
+    }
+}
+
+fn config(rt: &Realtime) -> Result<ReplicationConfig, String> {
+    let realtime = &rt.app.config.realtime;
+    let uri = realtime.replication_uri.as_deref().ok_or("TENANCY_REALTIME_REPLICATION_URI is not set")?;
+    let pg: tokio_postgres::Config = uri.parse().map_err(|e| format!("TENANCY_REALTIME_REPLICATION_URI: {e}"))?;
+    let host = match pg.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => "127.0.0.1".into(),
+    };
+    let password = pg.get_password().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default();
+    let config = ReplicationConfig::new(
+        host,
+        pg.get_user().unwrap_or("tenancy_realtime"),
+        password,
+        pg.get_dbname().unwrap_or("tenancy"),
+        realtime.slot.clone(),
+        PUBLICATION,
+    )
+    .with_port(pg.get_ports().first().copied().unwrap_or(5432))
+    // Acknowledge delivered transactions within a second: a restart re-reads little.
+    .with_status_interval(Duration::from_secs(1))
+    .with_wakeup_interval(Duration::from_secs(1))
+    .with_application_name(format!("tenancy-realtime {}", realtime.slot));
+    Ok(config)
+}
+
+fn text(row: &[Option<impl AsRef<[u8]>>], i: usize) -> Option<String> {
+    row.get(i)?.as_ref().map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
+}
+
+/// Creates the slot the first time (its name is checked by the configuration); the names of
+/// all types, for the columns' `type` (types created later arrive in the stream).
+async fn prepare(client: &mut ReplicationClient, slot: &str) -> Result<HashMap<u32, String>, String> {
+    let exists = client
+        .simple_query(&format!("SELECT 1 FROM pg_replication_slots WHERE slot_name = '{slot}'"))
+        .await
+        .map_err(|e| e.to_string())?;
+    if exists.is_empty() {
+        client
+            .simple_query(&format!("CREATE_REPLICATION_SLOT {slot} LOGICAL pgoutput NOEXPORT_SNAPSHOT"))
+            .await
+            .map_err(|e| format!("creating the replication slot {slot}: {e}"))?;
+    }
+    let rows = client.simple_query("SELECT oid, typname FROM pg_type").await.map_err(|e| e.to_string())?;
+    Ok(rows.iter().filter_map(|r| Some((text(r, 0)?.parse().ok()?, text(r, 1)?))).collect())
+}
+
+fn timestamp(pg_micros: i64) -> String {
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(PG_EPOCH) + Duration::from_micros(pg_micros.max(0) as u64);
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
+/// Transactions delivered together at most: a bound on one batch's check and memory.
+const MAX_BATCH: usize = 1000;
+
+async fn stream(rt: &Realtime) -> Result<(), String> {
+    let mut client = ReplicationClient::connect_gated(config(rt)?).await.map_err(|e| e.to_string())?;
+    let mut decoder = Decoder::with_types(prepare(&mut client, &rt.app.config.realtime.slot).await?);
+    client.start().await.map_err(|e| e.to_string())?;
+    client.wait_started().await.map_err(|e| e.to_string())?;
+    rt.set_streaming(true);
+    tracing::info!(slot = %rt.app.config.realtime.slot, "real-time replication stream started");
+    let mut reader = Reader::default();
+    while let Some(event) = client.recv().await.map_err(|e| e.to_string())? {
+        reader.read(event, &mut decoder)?;
+        // What has already arrived joins the batch: under load, many commits share one check.
+        while reader.committed < MAX_BATCH {
+            match client.recv().now_or_never() {
+                Some(event) => match event.map_err(|e| e.to_string())? {
+                    Some(event) => reader.read(event, &mut decoder)?,
+                    None => break,
+                },
+                None => break,
+            }
+        }
+        if let Some(lsn) = reader.acknowledgeable.take() {
+            fanout::deliver(rt, std::mem::take(&mut reader.batch)).await;
+            reader.committed = 0;
+            client.update_applied_lsn(lsn);
+        }
+    }
+    Ok(())
+}
+
+/// The stream read into batches of whole transactions.
+#[derive(Default)]
+struct Reader {
+    /// Committed transactions not yet delivered, and the transaction being read.
+    batch: Batch,
+    open: Batch,
+    commit_timestamp: std::sync::Arc<str>,
+    committed: usize,
+    /// The end of the last committed transaction in `batch`.
+    acknowledgeable: Option<pgwire_replication::Lsn>,
+}
+
+impl Reader {
+    fn read(&mut self, event: ReplicationEvent, decoder: &mut Decoder) -> Result<(), String> {
+        match event {
+            ReplicationEvent::Begin { commit_time_micros, .. } => {
+                self.commit_timestamp = timestamp(commit_time_micros).into();
+            }
+            ReplicationEvent::XLogData { data, .. } => {
+                if let Some(row) = decoder.decode(&data)? {
+                    let change = Change::from_row(&row, &decoder.type_names, self.commit_timestamp.clone());
+                    self.open.changes.push(change);
+                }
+            }
+            ReplicationEvent::Message { transactional: true, prefix, content, .. } if prefix == BROADCAST_PREFIX => {
+                self.open.broadcasts.extend(DbBroadcast::parse(&content));
+            }
+            ReplicationEvent::Commit { end_lsn, .. } => {
+                let open = std::mem::take(&mut self.open);
+                self.batch.changes.extend(open.changes);
+                self.batch.broadcasts.extend(open.broadcasts);
+                self.committed += 1;
+                self.acknowledgeable = Some(end_lsn);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
