@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::schema_cache::SchemaCache;
 use crate::state::AppState;
-use crate::{handlers, health, keep_alive, observe, request_id};
+use crate::{handlers, health, keep_alive, observe, request_id, sign_in};
 use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
@@ -44,6 +44,7 @@ pub fn app(state: Arc<AppState>) -> Router {
                 .patch(handlers::update)
                 .delete(handlers::remove),
         )
+        .nest("/auth/v1", sign_in::router(&state))
         .method_not_allowed_fallback(keep_alive::unsupported_method)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::track))
         .fallback(keep_alive::unknown_path)
@@ -105,7 +106,8 @@ pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
 
 /// Serves until the process is told to stop; what `main` and the tests run.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).await
+    // The peer address: sign-in throttles per address.
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>()).await
 }
 
 /// Serves the admin port until the process is told to stop.

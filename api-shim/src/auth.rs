@@ -34,10 +34,23 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
         });
     };
     let token = bearer_token(header)?;
-    let secret = config.jwt_secret.as_ref().ok_or(ApiError::Jwt(JwtError::SecretMissing))?;
+    let secret = verifying_secret(config, token)?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let claims = jwt::verify(secret, token, config.jwt_aud.as_deref(), now).map_err(ApiError::Jwt)?;
     identity(config, claims)
+}
+
+/// The key that must have signed `token`: sign-in's public keys when its `kid` is one of
+/// theirs (TENANCY_AUTH_KEYS_FILE), else PGRST_JWT_SECRET.
+fn verifying_secret<'c>(config: &'c Config, token: &str) -> Result<&'c crate::config::JwtSecret, ApiError> {
+    let ours = config.sign_in.as_ref().map(|s| &s.keys).filter(|keys| {
+        let kid = jwt::kid(token);
+        kid.is_some_and(|kid| keys.kids().any(|k| k == kid))
+    });
+    match ours {
+        Some(keys) => Ok(keys.verifying()),
+        None => config.jwt_secret.as_ref().ok_or(ApiError::Jwt(JwtError::SecretMissing)),
+    }
 }
 
 /// The token of `Authorization: Bearer <token>` (the scheme in any case).

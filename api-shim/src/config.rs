@@ -37,6 +37,13 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TENANCY_RATE_LIMIT_RPS", "tenancy-rate-limit-rps"),
     ("TENANCY_RATE_LIMIT_BURST", "tenancy-rate-limit-burst"),
     ("TENANCY_SAFE_UPDATES", "tenancy-safe-updates"),
+    ("TENANCY_AUTH_KEYS_FILE", "tenancy-auth-keys-file"),
+    ("TENANCY_AUTH_ROLE", "tenancy-auth-role"),
+    ("TENANCY_AUTH_ACCESS_TOKEN_SECONDS", "tenancy-auth-access-token-seconds"),
+    ("TENANCY_AUTH_CODE_SECONDS", "tenancy-auth-code-seconds"),
+    ("TENANCY_AUTH_SITE_URL", "tenancy-auth-site-url"),
+    ("TENANCY_AUTH_SMTP_URL", "tenancy-auth-smtp-url"),
+    ("TENANCY_AUTH_MAIL_FROM", "tenancy-auth-mail-from"),
 ];
 
 /// The file key of a variable, for messages.
@@ -143,6 +150,53 @@ pub struct Config {
     /// TENANCY_SAFE_UPDATES: refuse a PATCH or DELETE without any filter (it would change every
     /// row of the tenant); off by default, as PostgREST allows them.
     pub safe_updates: bool,
+    /// Sign-in (`/auth/v1`), on when TENANCY_AUTH_KEYS_FILE names its signing keys.
+    pub sign_in: Option<SignInConfig>,
+}
+
+/// The TENANCY_AUTH_* settings: sign-in at `/auth/v1`.
+#[derive(Debug, Clone)]
+pub struct SignInConfig {
+    /// TENANCY_AUTH_KEYS_FILE: the JWK set of private ES256 keys (`tenancy-api keys generate`);
+    /// the newest signs, all verify, on this server's REST side too.
+    pub keys: std::sync::Arc<crate::sign_in::keys::SigningKeys>,
+    /// TENANCY_AUTH_ROLE: the database role of signed-in users' requests (`tenant_member`).
+    pub role: String,
+    /// TENANCY_AUTH_ACCESS_TOKEN_SECONDS: how long an access token lives (3600, as GoTrue).
+    pub access_token_seconds: u64,
+    /// TENANCY_AUTH_CODE_SECONDS: how long a mailed invitation or recovery code lives (3600).
+    pub code_seconds: u64,
+    /// TENANCY_AUTH_SITE_URL: the frontend the mailed links point at.
+    pub site_url: String,
+    /// TENANCY_AUTH_SMTP_URL: `smtp://host:port` of the mail relay (none: mail is refused).
+    pub smtp: Option<(String, u16)>,
+    /// TENANCY_AUTH_MAIL_FROM: the sender of invitations and recovery codes.
+    pub mail_from: String,
+}
+
+fn sign_in_config(
+    get: &dyn Fn(&str) -> Option<String>,
+    number: &dyn Fn(&str, u64) -> Result<u64, ConfigError>,
+) -> Result<Option<SignInConfig>, ConfigError> {
+    let Some(path) = get("TENANCY_AUTH_KEYS_FILE") else { return Ok(None) };
+    let keys = crate::sign_in::keys::SigningKeys::read(Path::new(&path))
+        .map_err(|e| ConfigError(format!("{}: {e}", label("TENANCY_AUTH_KEYS_FILE"))))?;
+    let smtp = get("TENANCY_AUTH_SMTP_URL")
+        .map(|url| {
+            let bad = || ConfigError(format!("{}: \"{url}\" is not smtp://host:port", label("TENANCY_AUTH_SMTP_URL")));
+            let (host, port) = url.strip_prefix("smtp://").and_then(|a| a.rsplit_once(':')).ok_or_else(bad)?;
+            Ok((host.to_string(), port.trim_end_matches('/').parse().map_err(|_| bad())?))
+        })
+        .transpose()?;
+    Ok(Some(SignInConfig {
+        keys: std::sync::Arc::new(keys),
+        role: get("TENANCY_AUTH_ROLE").unwrap_or_else(|| "tenant_member".into()),
+        access_token_seconds: number("TENANCY_AUTH_ACCESS_TOKEN_SECONDS", 3600)?,
+        code_seconds: number("TENANCY_AUTH_CODE_SECONDS", 3600)?,
+        site_url: get("TENANCY_AUTH_SITE_URL").unwrap_or_else(|| "http://localhost:3000".into()),
+        smtp,
+        mail_from: get("TENANCY_AUTH_MAIL_FROM").unwrap_or_else(|| "Tenancy <no-reply@localhost>".into()),
+    }))
 }
 
 #[derive(Debug, PartialEq)]
@@ -262,6 +316,7 @@ impl Config {
             rate_limit_rps: number("TENANCY_RATE_LIMIT_RPS", 0)?,
             rate_limit_burst: number("TENANCY_RATE_LIMIT_BURST", 100)?,
             safe_updates: flag("TENANCY_SAFE_UPDATES")?,
+            sign_in: sign_in_config(&get, &number)?,
         })
     }
 }

@@ -47,6 +47,12 @@ pub fn verify(
     Ok(claims)
 }
 
+/// The `kid` of a token's header, if it has one (before anything is verified: it only picks
+/// the key).
+pub fn kid(token: &str) -> Option<String> {
+    TokenHeader::decode(token.split('.').next()?).ok()?.kid
+}
+
 fn three_parts(token: &str) -> Result<[&str; 3], JwtError> {
     let parts: Vec<&str> = token.split('.').collect();
     <[&str; 3]>::try_from(parts).map_err(|parts| JwtError::Parts(parts.len()))

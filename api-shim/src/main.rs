@@ -4,6 +4,8 @@
 //! `tenancy-api token TENANT_ID|- [ROLE] [--sub USER] [--tenant-role NAME]...` prints a day-long
 //! token signed with PGRST_JWT_SECRET (`-`: no tenant, for a role that needs none, e.g.
 //! platform_admin), naming who acts and the tenant roles they hold.
+//! `tenancy-api keys generate|rotate FILE` writes sign-in's signing keys (TENANCY_AUTH_KEYS_FILE);
+//! `tenancy-api password` prints the argon2id hash of the password read from stdin.
 use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +42,26 @@ enum Command {
         #[arg(long = "tenant-role", value_name = "NAME")]
         tenant_roles: Vec<String>,
     },
+    /// Sign-in's signing keys (TENANCY_AUTH_KEYS_FILE): a JWK set of private ES256 keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// Print the argon2id hash of the password on stdin (for auth.set_password_hash).
+    Password,
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Write a file with one new key, unless the file exists (then leave it as it is).
+    Generate { file: PathBuf },
+    /// Add a new key that signs from now on; keep the old ones while tokens they signed may live.
+    Rotate {
+        file: PathBuf,
+        /// How long an old key keeps verifying after it is retired: at least the access token lifetime.
+        #[arg(long, default_value_t = 3600)]
+        keep_seconds: u64,
+    },
 }
 
 #[derive(Clone)]
@@ -59,6 +81,8 @@ fn main() -> ExitCode {
         Some(Command::Token { tenant, role, sub, tenant_roles }) => {
             token(tenant.0, &role, auth::UserClaims { sub, tenant_roles })
         }
+        Some(Command::Keys { action }) => keys(action),
+        Some(Command::Password) => password(),
         None => serve(cli.config_file),
     };
     match result {
@@ -91,6 +115,41 @@ fn token(tenant: Option<Uuid>, role: &str, user: auth::UserClaims) -> anyhow::Re
     Ok(())
 }
 
+fn keys(action: KeysAction) -> anyhow::Result<()> {
+    use tenancy_api::sign_in::keys::SigningKeys;
+    match action {
+        KeysAction::Generate { file } if file.exists() => {
+            SigningKeys::read(&file).map_err(anyhow::Error::msg)?;
+            println!("{} exists: kept", file.display());
+        }
+        KeysAction::Generate { file } => {
+            SigningKeys::generate().write(&file)?;
+            println!("{}: a new signing key", file.display());
+        }
+        KeysAction::Rotate { file, keep_seconds } => {
+            let keys = SigningKeys::read(&file).map_err(anyhow::Error::msg)?.rotate(keep_seconds);
+            keys.write(&file)?;
+            println!(
+                "{}: {} signs; {} key(s) verify (restart the server to use them)",
+                file.display(),
+                keys.newest().0,
+                keys.kids().count()
+            );
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn password() -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\n', '\r']).to_string();
+    tenancy_api::sign_in::passwords::check_strength(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    println!("{}", tenancy_api::sign_in::passwords::hash(password).await.map_err(|e| anyhow::anyhow!("{e:?}"))?);
+    Ok(())
+}
+
 #[tokio::main]
 async fn serve(config_file: Option<PathBuf>) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -108,7 +167,9 @@ async fn serve(config_file: Option<PathBuf>) -> anyhow::Result<()> {
         tokio::spawn(app::serve_admin(admin, state.clone()));
     }
     tracing::info!(%address, "tenancy-api listening");
-    axum::serve(listener, app::app(state)).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 

@@ -179,6 +179,8 @@ pub mod api;
 pub mod demo_tenants;
 pub mod fuzz;
 pub mod node;
+pub mod sign_in;
+pub mod smtp_sink;
 
 /// A database of the test's own whose function `slow.nap(seconds)` sleeps, callable by
 /// `web_anon`: a request that stays in flight while the test acts.

@@ -5,6 +5,8 @@ const FINDINGS: &str = include_str!("doctor.sql");
 /// Needs the analytics classes of tenancy 0.2.0: skipped on an older extension, which the
 /// `extension-behind` finding reports.
 const ANALYTICS_FINDINGS: &str = include_str!("doctor_analytics.sql");
+/// Sign-in's schema `auth` (migration V13): checked where it exists.
+const SIGN_IN_FINDINGS: &str = include_str!("doctor_sign_in.sql");
 
 /// Prints every finding; true when none is an error.
 pub async fn run(client: &Client, service_roles: &[String]) -> anyhow::Result<bool> {
@@ -13,8 +15,12 @@ pub async fn run(client: &Client, service_roles: &[String]) -> anyhow::Result<bo
         client.query_one("SELECT to_regclass('tenancy.analytics_classes') IS NOT NULL", &[]).await?.get(0);
     if has_classes {
         rows.extend(client.query(ANALYTICS_FINDINGS, &[]).await?);
-        rows.sort_by(|a, b| (a.get::<_, &str>(0), a.get::<_, &str>(2)).cmp(&(b.get(0), b.get(2))));
     }
+    let has_sign_in: bool = client.query_one("SELECT to_regnamespace('auth') IS NOT NULL", &[]).await?.get(0);
+    if has_sign_in {
+        rows.extend(client.query(SIGN_IN_FINDINGS, &[]).await?);
+    }
+    rows.sort_by(|a, b| (a.get::<_, &str>(0), a.get::<_, &str>(2)).cmp(&(b.get(0), b.get(2))));
     for row in &rows {
         let (check, severity, subject, problem, fix): (&str, &str, &str, &str, &str) =
             (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
