@@ -1,0 +1,55 @@
+// The console: react-admin under /console (real paths, so a page can be bookmarked and
+// reloaded: the server answers every /console/ path with this page), its pages chosen by who
+// signed in.
+import { Admin, CustomRoutes, Resource } from 'react-admin';
+import { BrowserRouter, Route } from 'react-router-dom';
+import { authProvider } from './authProvider';
+import { dataProvider } from './dataProvider';
+import { SignIn } from './SignIn';
+import { TenantList } from './platform/TenantList';
+import { TenantShow } from './platform/TenantShow';
+import { TenantCreate, TenantEdit } from './platform/TenantForms';
+import { BulkCreate } from './platform/BulkCreate';
+import { ModuleList } from './tenant/ModuleList';
+import { AuditLog } from './tenant/AuditLog';
+import { RoleList } from './tenant/RoleList';
+import { Sessions } from './tenant/Sessions';
+
+function platformPages() {
+    return [
+        <Resource key="tenants" name="tenants" list={TenantList} show={TenantShow} create={TenantCreate} edit={TenantEdit} recordRepresentation="name" />,
+        <Resource key="companies" name="companies" />,
+        <Resource key="events" name="events" />,
+        <CustomRoutes key="routes">
+            <Route path="/tenants/bulk" element={<BulkCreate />} />
+        </CustomRoutes>,
+    ];
+}
+
+function tenantAdminPages() {
+    return [
+        <Resource key="modules" name="modules" list={ModuleList} />,
+        <Resource key="tenant_roles" name="tenant_roles" options={{ label: 'Roles' }} list={RoleList} />,
+        <Resource key="events" name="events" options={{ label: 'Audit log' }} list={AuditLog} />,
+        <CustomRoutes key="routes">
+            <Route path="/sessions" element={<Sessions />} />
+        </CustomRoutes>,
+    ];
+}
+
+export function App() {
+    return (
+        <BrowserRouter basename="/console">
+            <Admin
+            title="Tenancy console"
+            authProvider={authProvider}
+            dataProvider={dataProvider}
+            loginPage={SignIn}
+            requireAuth
+            disableTelemetry
+        >
+            {(kind) => (kind === 'platform' ? platformPages() : kind === 'tenant' ? tenantAdminPages() : [])}
+            </Admin>
+        </BrowserRouter>
+    );
+}

@@ -1,0 +1,36 @@
+// Creating a tenant (platform.create_tenant) and changing one (platform.update_tenant): the
+// API's refusals (a slug taken, TN021 a plan below an enabled module's tier) show as it says them.
+import {
+    CheckboxGroupInput, Create, Edit, ReferenceArrayInput, SelectInput, SimpleForm, TextInput, required,
+} from 'react-admin';
+import { PLANS } from './choices';
+import { ThemeInput } from './ThemePreview';
+
+export function TenantCreate() {
+    return (
+        <Create redirect="show" mutationOptions={{ meta: {} }}>
+            <SimpleForm>
+                <TextInput source="slug" validate={required()} helperText="a-z, 0-9 and -: the tenant's subdomain" />
+                <TextInput source="name" validate={required()} />
+                <SelectInput source="plan" choices={PLANS} defaultValue="free" />
+                <TextInput source="contact_email" type="email" />
+                <ReferenceArrayInput source="modules" reference="modules" sort={{ field: 'sort_order', order: 'ASC' }}>
+                    <CheckboxGroupInput optionValue="key" optionText="name" />
+                </ReferenceArrayInput>
+            </SimpleForm>
+        </Create>
+    );
+}
+
+export function TenantEdit() {
+    return (
+        <Edit mutationMode="pessimistic" redirect="show">
+            <SimpleForm>
+                <TextInput source="name" validate={required()} />
+                <SelectInput source="plan" choices={PLANS} />
+                <TextInput source="contact_email" type="email" />
+                <ThemeInput />
+            </SimpleForm>
+        </Edit>
+    );
+}
