@@ -4,6 +4,7 @@
 // Input: {"url": "<server>", "screenshots": "<dir>", "steps": [...]}; each step is one of
 //   {"viewport": {"width", "height"}}      {"goto": "/console/..."}
 //   {"fill": "<selector>", "value": "..."} {"click": "<selector>"}   {"wait": "<selector>"}
+//   {"gone": "<selector>"} (waits until nothing matches)
 //   {"press": ["Tab", "Enter"]}            {"type": "text"} (into the focused element)
 //   {"text": "<selector>", "as": "name"}   {"texts": "<selector>", "as": "name"} (all matches)
 //   {"absent": "<selector>", "as": "name"} (true when nothing matches after a short wait)
@@ -38,12 +39,18 @@ try {
     });
     page.on('response', (r) => {
         const url = new URL(r.url());
-        if (url.origin === origin && !url.pathname.startsWith('/console')) {
+        if (url.origin !== origin) return;
+        if (!url.pathname.startsWith('/console')) {
             out.responses.push({ method: r.request().method(), path: url.pathname + url.search, status: r.status() });
+        } else if (r.status() >= 400) {
+            out.errors.push(`${r.status()} ${url.pathname}`);
         }
     });
     page.on('pageerror', (e) => out.errors.push(String(e)));
-    page.on('console', (m) => m.type() === 'error' && out.errors.push(m.text()));
+    // The API's refusals are in `responses`; the browser's own line about each is not an error.
+    page.on('console', (m) => {
+        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) out.errors.push(m.text());
+    });
     for (const step of input.steps) {
         try {
             await run(page, step);
@@ -63,11 +70,13 @@ async function run(page, step) {
     else if (step.goto) await page.goto(new URL(step.goto, origin).href, { waitUntil: 'networkidle0' });
     else if (step.fill) {
         const field = await page.waitForSelector(step.fill, { visible: true });
-        await field.click({ clickCount: 3 });
+        await field.click();
+        await field.evaluate((e) => e.select());
         await field.press('Backspace');
         await field.type(step.value);
     } else if (step.click) await (await page.waitForSelector(step.click, { visible: true })).click();
     else if (step.wait) await page.waitForSelector(step.wait, { visible: true });
+    else if (step.gone) await page.waitForSelector(step.gone, { hidden: true });
     else if (step.press) for (const key of step.press) await page.keyboard.press(key);
     else if (step.type) await page.keyboard.type(step.type);
     else if (step.text) {

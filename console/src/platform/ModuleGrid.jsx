@@ -23,7 +23,7 @@ function state(m) {
 
 function Json({ label, value }) {
     return (
-        <div>
+        <div className={`config-${label.split(' ')[0].toLowerCase()}`}>
             <Typography variant="caption" color="text.secondary">{label}</Typography>
             <pre style={{ margin: 0, whiteSpace: 'pre-wrap', wordBreak: 'break-word', fontSize: 12 }}>
                 {value ? JSON.stringify(value, null, 1) : '—'}

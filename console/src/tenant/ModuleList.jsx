@@ -1,6 +1,8 @@
 // The tenant's modules as api.modules shows them: enabled, or locked with why and what
-// unlocks it (a higher plan, the platform enabling it, a company override).
-import { BooleanField, Datagrid, FunctionField, List, TextField } from 'react-admin';
+// unlocks it (a higher plan, the platform enabling it, a company override). A list of lines on
+// a phone, a table elsewhere.
+import { BooleanField, Datagrid, FunctionField, List, SimpleList, TextField } from 'react-admin';
+import { useMediaQuery } from '@mui/material';
 
 const WHY = {
     plan: (m) => `Needs the ${m.required_tier} plan: ask the platform to upgrade your plan.`,
@@ -8,15 +10,26 @@ const WHY = {
     not_enabled: () => 'Ask the platform administrator to enable it.',
 };
 
+const locked = (m) => (m.enabled ? '' : WHY[m.reason]?.(m) ?? m.reason);
+
 export function ModuleList() {
+    const phone = useMediaQuery((theme) => theme.breakpoints.down('sm'));
     return (
         <List pagination={false} sort={{ field: 'sort_order', order: 'ASC' }} perPage={100} exporter={false}>
-            <Datagrid bulkActionButtons={false} rowClick={false}>
-                <TextField source="name" />
-                <TextField source="description" />
-                <BooleanField source="enabled" />
-                <FunctionField label="Locked" render={(m) => (m.enabled ? '' : WHY[m.reason]?.(m) ?? m.reason)} />
-            </Datagrid>
+            {phone ? (
+                <SimpleList
+                    primaryText={(m) => m.name}
+                    secondaryText={(m) => (m.enabled ? 'Enabled' : locked(m))}
+                    linkType={false}
+                />
+            ) : (
+                <Datagrid bulkActionButtons={false} rowClick={false}>
+                    <TextField source="name" />
+                    <TextField source="description" />
+                    <BooleanField source="enabled" />
+                    <FunctionField label="Locked" render={locked} />
+                </Datagrid>
+            )}
         </List>
     );
 }

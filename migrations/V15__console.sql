@@ -1,0 +1,70 @@
+-- The console (issue 15) reads what V8 and V10 do not serve:
+-- * the platform administrator's tenant page: the tenant's module grid as api.modules shows it
+--   to the tenant (enabled, locked with the reason and whether a higher plan unlocks it), with
+--   the configuration at its three levels and their merge, for the tenant or one of its
+--   companies; and the tenant's event log;
+-- * a tenant's administrators: the tenant roles their tenant has, with their permissions and
+--   members (users:read, as the tenant's other user data).
+
+-- As tenancy.module_grid() computes it for the entered tenant and company, here for the tenant
+-- and company named. Definer: _enabled_modules is the extension's internal. A company of
+-- another tenant yields no rows.
+CREATE FUNCTION platform.module_grid(tenant_id uuid, company_id uuid DEFAULT NULL)
+RETURNS TABLE (key text, name text, description text, icon text, sort_order int, is_core bool,
+               enabled bool, required_tier text, upgrade bool, reason text,
+               defaults jsonb, tenant_config jsonb, company_config jsonb, merged_config jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT m.key, m.name, m.description, m.icon, m.sort_order, m.is_core, s.enabled, m.required_tier,
+           NOT s.enabled AND coalesce(tier.rank > plan.rank, false),
+           CASE WHEN s.enabled THEN NULL
+                WHEN tier.rank > plan.rank THEN 'plan'
+                WHEN s.tenant_enabled THEN 'company'
+                ELSE 'not_enabled' END,
+           m.config_defaults, tm.config, cm.config,
+           tenancy.merge_config(tenancy.merge_config(m.config_defaults, tm.config), cm.config)
+    FROM tenancy.tenants t
+    JOIN tenancy.plans plan ON plan.key = t.plan
+    CROSS JOIN tenancy.modules m
+    LEFT JOIN tenancy.plans tier ON tier.key = m.required_tier
+    LEFT JOIN tenancy.tenant_modules tm ON tm.tenant_id = t.id AND tm.module = m.key
+    LEFT JOIN tenancy.company_modules cm ON cm.company_id = module_grid.company_id AND cm.module = m.key
+    CROSS JOIN LATERAL (SELECT m.key = ANY (tenancy._enabled_modules(t.id, module_grid.company_id)) AS enabled,
+                               m.key = ANY (tenancy._enabled_modules(t.id, NULL)) AS tenant_enabled) s
+    WHERE t.id = module_grid.tenant_id
+      AND (module_grid.company_id IS NULL
+           OR EXISTS (SELECT FROM tenancy.companies c WHERE c.id = module_grid.company_id AND c.tenant_id = t.id))
+    ORDER BY m.sort_order, m.key;
+$$;
+COMMENT ON FUNCTION platform.module_grid(uuid, uuid) IS
+'A tenant''s (or one of its companies'') module grid as api.modules shows it to the tenant, with the configuration of each level (defaults, tenant, company) and the merged result.';
+REVOKE EXECUTE ON FUNCTION platform.module_grid(uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION platform.module_grid(uuid, uuid) TO platform_admin;
+
+-- Every tenant's events, for the platform (the log is granted to nobody: the view reads it
+-- with its owner's rights).
+CREATE VIEW platform.events AS
+SELECT e.id, e.tenant_id, e.at, e.actor, e.action, e.detail FROM tenancy.events e;
+REVOKE ALL ON platform.events FROM PUBLIC;
+GRANT SELECT ON platform.events TO platform_admin;
+
+-- The current tenant's roles: its own, and the defaults it has not replaced; members are user
+-- ids (the token's subject) or analysts' role names. Only for holders of users:read (TN071).
+CREATE VIEW api.tenant_roles AS
+SELECT r.name, r.permissions, r.description, r.tenant_id IS NULL AS is_default,
+       ARRAY(SELECT rm.member FROM tenancy.tenant_role_members rm
+             WHERE rm.tenant_id = tenancy.current_tenant_id() AND rm.role_name = r.name ORDER BY 1) AS members
+FROM tenancy.tenant_roles r
+WHERE (r.tenant_id = tenancy.current_tenant_id()
+       OR (r.tenant_id IS NULL AND NOT EXISTS (SELECT FROM tenancy.tenant_roles own
+                                               WHERE own.tenant_id = tenancy.current_tenant_id() AND own.name = r.name)))
+  AND (SELECT tenancy.require_permission('users:read'));
+REVOKE ALL ON api.tenant_roles FROM PUBLIC;
+GRANT SELECT ON api.tenant_roles TO tenant_member;
+
+-- The installed modules, for the platform's forms (a new tenant's modules) and adoption chart.
+CREATE VIEW platform.modules AS
+SELECT m.key, m.name, m.description, m.icon, m.sort_order, m.is_core, m.required_tier, m.config_defaults,
+       (SELECT count(*) FROM tenancy.tenant_modules tm WHERE tm.module = m.key AND tm.enabled) AS tenants_enabled
+FROM tenancy.modules m;
+REVOKE ALL ON platform.modules FROM PUBLIC;
+GRANT SELECT ON platform.modules TO platform_admin;
