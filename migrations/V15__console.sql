@@ -4,7 +4,8 @@
 --   the configuration at its three levels and their merge, for the tenant or one of its
 --   companies; and the tenant's event log;
 -- * a tenant's administrators: the tenant roles their tenant has, with their permissions and
---   members (users:read, as the tenant's other user data).
+--   members (users:write: who manages people), and a request to the platform for a module
+--   their plan locks, recorded in the tenant's event log where the platform reads it.
 
 -- As tenancy.module_grid() computes it for the entered tenant and company, here for the tenant
 -- and company named. Definer: _enabled_modules is the extension's internal. A company of
@@ -48,7 +49,7 @@ REVOKE ALL ON platform.events FROM PUBLIC;
 GRANT SELECT ON platform.events TO platform_admin;
 
 -- The current tenant's roles: its own, and the defaults it has not replaced; members are user
--- ids (the token's subject) or analysts' role names. Only for holders of users:read (TN071).
+-- ids (the token's subject) or analysts' role names. Only for holders of users:write (TN071).
 CREATE VIEW api.tenant_roles AS
 SELECT r.name, r.permissions, r.description, r.tenant_id IS NULL AS is_default,
        ARRAY(SELECT rm.member FROM tenancy.tenant_role_members rm
@@ -57,7 +58,7 @@ FROM tenancy.tenant_roles r
 WHERE (r.tenant_id = tenancy.current_tenant_id()
        OR (r.tenant_id IS NULL AND NOT EXISTS (SELECT FROM tenancy.tenant_roles own
                                                WHERE own.tenant_id = tenancy.current_tenant_id() AND own.name = r.name)))
-  AND (SELECT tenancy.require_permission('users:read'));
+  AND (SELECT tenancy.require_permission('users:write'));
 REVOKE ALL ON api.tenant_roles FROM PUBLIC;
 GRANT SELECT ON api.tenant_roles TO tenant_member;
 
@@ -68,3 +69,29 @@ SELECT m.key, m.name, m.description, m.icon, m.sort_order, m.is_core, m.required
 FROM tenancy.modules m;
 REVOKE ALL ON platform.modules FROM PUBLIC;
 GRANT SELECT ON platform.modules TO platform_admin;
+
+-- A tenant administrator asks the platform for a module the tenant's plan locks: event
+-- module.upgrade_requested (module, the plan it needs, who asked) in the tenant's log.
+-- users:write (TN071); 22023 for a module the plan does not lock (nothing to upgrade for).
+CREATE FUNCTION api.request_upgrade(module text) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    locked record;
+    request jsonb;
+BEGIN
+    PERFORM tenancy.require_permission('users:write');
+    SELECT g.key, g.required_tier INTO locked FROM tenancy.module_grid() g WHERE g.key = module AND g.upgrade;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'module "%" is not locked by the plan', module USING ERRCODE = '22023',
+            HINT = 'Only a module a higher plan unlocks can be requested.';
+    END IF;
+    request := jsonb_build_object('module', locked.key, 'plan', locked.required_tier,
+                                  'user', (SELECT c.user_id FROM tenancy._context_user() c));
+    PERFORM tenancy._record(tenancy.current_tenant_id(), 'module.upgrade_requested', request);
+    RETURN request;
+END $$;
+COMMENT ON FUNCTION api.request_upgrade(text) IS
+'A tenant administrator''s request for a module the plan locks, recorded as module.upgrade_requested in the tenant''s event log.';
+REVOKE EXECUTE ON FUNCTION api.request_upgrade(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.request_upgrade(text) TO tenant_member;

@@ -93,3 +93,16 @@ async function run(page, step) {
     else if (step.sleep) await new Promise((resolve) => setTimeout(resolve, step.sleep));
     else throw new Error('unknown step');
 }
+
+// A dialog or list that re-renders while opening may replace the element between finding and
+// clicking it: find it again.
+async function click(page, selector) {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await (await page.waitForSelector(selector, { visible: true })).click();
+        } catch (e) {
+            if (attempt === 5 || !/detached|not clickable/.test(e.message)) throw e;
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+    }
+}

@@ -28,6 +28,8 @@ async fn tenant_admin_signs_in_and_sees_modules_roles_audit_log_and_sessions() {
             json!([
                 {"wait": "td.column-name::-p-text(Payroll)"},
                 {"texts": "tbody tr", "as": "modules"},
+                {"click": "tr:has(td.column-name) ::-p-text(Request upgrade)"},
+                {"wait": "::-p-text(Upgrade for Payroll requested from the platform)"},
                 {"screenshot": "tenant-modules"},
                 {"goto": "/console/tenant_roles"},
                 {"wait": "td.column-name::-p-text(tenant_admin)"},
@@ -51,6 +53,19 @@ async fn tenant_admin_signs_in_and_sees_modules_roles_audit_log_and_sessions() {
     assert!(modules.iter().any(|r| r.starts_with("HRMS") && !r.contains("Needs")), "{modules:?}");
     assert!(out["values"]["roles"].as_array().unwrap().contains(&json!("tenant_admin")));
     assert!(out["values"]["events"].as_array().unwrap().contains(&json!("tenant.created")));
+    // The request is in the tenant's log, where the platform reads it.
+    let requests: Vec<Value> = db
+        .query(
+            "SELECT detail FROM tenancy.events WHERE tenant_id = $1 AND action = 'module.upgrade_requested'",
+            &[&t.id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!((requests[0]["module"].clone(), requests[0]["plan"].clone()), (json!("payroll"), json!("standard")));
 }
 
 #[tokio::test]
