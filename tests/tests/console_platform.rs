@@ -275,3 +275,70 @@ async fn bulk_creation_shows_each_refused_item_and_creates_none_then_all() {
     assert_eq!(tenant_over_rest(&server, &fresh).await["plan"], "free");
     assert_eq!(tenant_over_rest(&server, &other).await["plan"], "standard");
 }
+
+#[tokio::test]
+async fn editing_a_tenant_previews_its_theme_and_shows_a_refusal_as_the_api_says_it() {
+    let server = console::start().await;
+    let db = superuser().await;
+    let t = create_tenant(&db, "standard", &["hrms", "payroll"]).await;
+    let out = browse(
+        &server,
+        then(
+            sign_in_platform(&api::platform_token()),
+            json!([
+                {"wait": "td.column-slug"},
+                {"goto": format!("/console/tenants/{}/edit", t.id)},
+                {"fill": "input[name=name]", "value": "Renamed Ltd"},
+                {"fill": "input[name='theme.primary']", "value": "#123456"},
+                {"wait": "[aria-label='Theme preview'] ::-p-text(Renamed Ltd)"},
+                {"eval": "getComputedStyle(document.querySelector(\"[aria-label='Theme preview'] > div\")).backgroundColor", "as": "preview"},
+                {"screenshot": "platform-tenant-edit"},
+                {"absent": "button::-p-text(Delete)", "as": "no_delete"},
+                {"click": "[role=combobox]:has(~ input[name=plan])"},
+                {"click": "li[data-value=free]"},
+                {"gone": "[role=listbox]"},
+                {"click": "button[type=submit]"},
+                {"text": ".MuiSnackbarContent-message", "as": "refused"},
+            ]),
+        ),
+    )
+    .await;
+    clean(&out);
+    assert_eq!(out["values"]["preview"], "rgb(18, 52, 86)");
+    assert_eq!(out["values"]["no_delete"], true, "deleting is the tenant page's, with confirmation");
+    let refused = out["values"]["refused"].as_str().unwrap();
+    assert!(
+        refused.contains("below the tier of enabled module(s) \"payroll\"")
+            && refused.contains("Disable those modules first.")
+            && refused.contains("TN021"),
+        "{refused}"
+    );
+    // Refused: nothing of the form was saved.
+    let tenant = tenant_over_rest(&server, &t.slug).await;
+    assert_eq!(
+        (tenant["plan"].as_str(), tenant["name"].as_str(), tenant["theme"].clone()),
+        (Some("standard"), Some(t.slug.as_str()), json!({}))
+    );
+
+    let out = browse(
+        &server,
+        then(
+            sign_in_platform(&api::platform_token()),
+            json!([
+                {"wait": "td.column-slug"},
+                {"goto": format!("/console/tenants/{}/edit", t.id)},
+                {"fill": "input[name=name]", "value": "Renamed Ltd"},
+                {"fill": "input[name='theme.primary']", "value": "#123456"},
+                {"click": "button[type=submit]"},
+                {"wait": "::-p-text(Renamed Ltd)"},
+            ]),
+        ),
+    )
+    .await;
+    clean(&out);
+    let tenant = tenant_over_rest(&server, &t.slug).await;
+    assert_eq!(
+        (tenant["name"].as_str(), tenant["theme"].clone()),
+        (Some("Renamed Ltd"), json!({"primary": "#123456"}))
+    );
+}
