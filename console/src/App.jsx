@@ -10,6 +10,7 @@ import { TenantList } from './platform/TenantList';
 import { TenantShow } from './platform/TenantShow';
 import { TenantCreate, TenantEdit } from './platform/TenantForms';
 import { BulkCreate } from './platform/BulkCreate';
+import { Overview } from './platform/Overview';
 import { ModuleList } from './tenant/ModuleList';
 import { AuditLog } from './tenant/AuditLog';
 import { RoleList } from './tenant/RoleList';
@@ -18,7 +19,9 @@ import { Sessions } from './tenant/Sessions';
 function platformPages() {
     return [
         <Resource key="tenants" name="tenants" list={TenantList} show={TenantShow} create={TenantCreate} edit={TenantEdit} recordRepresentation="name" />,
+        <Resource key="stats" name="stats" options={{ label: 'Overview' }} list={Overview} />,
         <Resource key="companies" name="companies" />,
+        <Resource key="modules" name="modules" />,
         <Resource key="events" name="events" />,
         <CustomRoutes key="routes">
             <Route path="/tenants/bulk" element={<BulkCreate />} />

@@ -12,6 +12,8 @@ const base = postgrestRestProvider({
     primaryKeys: new Map([
         ['modules', ['key']],
         ['tenant_roles', ['name']],
+        // one row of counts: any column serves as its id
+        ['stats', ['tenants']],
     ]),
     schema: () => (isPlatform(currentSession()) ? 'platform' : 'api'),
 });

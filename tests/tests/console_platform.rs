@@ -342,3 +342,37 @@ async fn editing_a_tenant_previews_its_theme_and_shows_a_refusal_as_the_api_says
         (Some("Renamed Ltd"), json!({"primary": "#123456"}))
     );
 }
+
+#[tokio::test]
+async fn the_overview_charts_tenants_by_plan_and_module_adoption_as_the_api_counts_them() {
+    let server = console::start().await;
+    let out = browse(
+        &server,
+        then(
+            sign_in_platform(&api::platform_token()),
+            json!([
+                {"wait": "td.column-slug"},
+                {"click": "a::-p-text(Overview)"},
+                {"wait": "[aria-label='Module adoption'] [data-bar=Payroll]"},
+                {"text": "[aria-label='Tenants by plan'] [data-bar=premium] .bar-value", "as": "premium"},
+                {"text": "[aria-label='Module adoption'] [data-bar=Payroll] .bar-value", "as": "payroll"},
+                {"screenshot": "platform-overview"},
+            ]),
+        ),
+    )
+    .await;
+    clean(&out);
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        http.get(format!("{}{path}", server.api.url))
+            .bearer_auth(api::platform_token())
+            .header("Accept-Profile", "platform")
+            .send()
+    };
+    let (_, stats) = json(get("/stats").await.unwrap()).await;
+    let (_, payroll) = json(get("/modules?key=eq.payroll").await.unwrap()).await;
+    // Other tests create tenants meanwhile: the page's counts are at most the later ones.
+    let shown = |name: &str| out["values"][name].as_str().unwrap().parse::<i64>().unwrap();
+    assert!(shown("premium") >= 1 && shown("premium") <= stats[0]["by_plan"]["premium"].as_i64().unwrap());
+    assert!(shown("payroll") >= 2 && shown("payroll") <= payroll[0]["tenants_enabled"].as_i64().unwrap());
+}
