@@ -3,8 +3,8 @@
 --   to the tenant (enabled, locked with the reason and whether a higher plan unlocks it), with
 --   the configuration at its three levels and their merge, for the tenant or one of its
 --   companies; and the tenant's event log;
--- * a tenant's administrators: the tenant roles their tenant has, with their permissions and
---   members (users:write: who manages people), and a request to the platform for a module
+-- * a tenant's administrators (users:write: who manages people): the tenant's members and the
+--   tenant roles it has, with their permissions and members, and a request to the platform for a module
 --   their plan locks, recorded in the tenant's event log where the platform reads it.
 
 -- As tenancy.module_grid() computes it for the entered tenant and company, here for the tenant
@@ -69,6 +69,18 @@ SELECT m.key, m.name, m.description, m.icon, m.sort_order, m.is_core, m.required
 FROM tenancy.modules m;
 REVOKE ALL ON platform.modules FROM PUBLIC;
 GRANT SELECT ON platform.modules TO platform_admin;
+
+-- The current tenant's members as sign-in knows them (schema auth, read with the view owner's
+-- rights: no other column of auth, and no other tenant's members). users:write (TN071).
+CREATE VIEW api.members AS
+SELECT i.id, i.email, i.status, m.created_at AS joined_at, i.last_sign_in_at,
+       ARRAY(SELECT r.role_name FROM tenancy.tenant_role_members r
+             WHERE r.tenant_id = m.tenant AND r.member = i.id::text ORDER BY 1) AS tenant_roles
+FROM auth.memberships m
+JOIN auth.identities i ON i.id = m.identity_id
+WHERE m.tenant = tenancy.current_tenant_id() AND (SELECT tenancy.require_permission('users:write'));
+REVOKE ALL ON api.members FROM PUBLIC;
+GRANT SELECT ON api.members TO tenant_member;
 
 -- A tenant administrator asks the platform for a module the tenant's plan locks: event
 -- module.upgrade_requested (module, the plan it needs, who asked) in the tenant's log.

@@ -6,6 +6,7 @@ import { BrowserRouter, Route } from 'react-router-dom';
 import { authProvider } from './authProvider';
 import { dataProvider } from './dataProvider';
 import { SignIn } from './SignIn';
+import { ConsoleLayout } from './Menu';
 import { TenantList } from './platform/TenantList';
 import { TenantShow } from './platform/TenantShow';
 import { TenantCreate, TenantEdit } from './platform/TenantForms';
@@ -13,6 +14,7 @@ import { BulkCreate } from './platform/BulkCreate';
 import { Overview } from './platform/Overview';
 import { ModuleList } from './tenant/ModuleList';
 import { AuditLog } from './tenant/AuditLog';
+import { MemberList } from './tenant/MemberList';
 import { RoleList } from './tenant/RoleList';
 import { Sessions } from './tenant/Sessions';
 
@@ -32,6 +34,7 @@ function platformPages() {
 function tenantAdminPages() {
     return [
         <Resource key="modules" name="modules" list={ModuleList} />,
+        <Resource key="members" name="members" list={MemberList} />,
         <Resource key="tenant_roles" name="tenant_roles" options={{ label: 'Roles' }} list={RoleList} />,
         <Resource key="events" name="events" options={{ label: 'Audit log' }} list={AuditLog} />,
         <CustomRoutes key="routes">
@@ -48,6 +51,7 @@ export function App() {
             authProvider={authProvider}
             dataProvider={dataProvider}
             loginPage={SignIn}
+            layout={ConsoleLayout}
             requireAuth
             disableTelemetry
         >

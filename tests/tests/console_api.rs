@@ -173,3 +173,28 @@ async fn an_upgrade_is_requested_only_for_a_module_the_plan_locks_and_only_by_an
     .await;
     assert_eq!(events[0]["detail"]["module"], "payroll", "{events}");
 }
+
+#[tokio::test]
+async fn members_are_the_tenants_own_and_only_for_who_manages_people() {
+    let server = api::start().await;
+    let db = superuser().await;
+    let t = create_tenant(&db, "free", &["hrms"]).await;
+    let other = create_tenant(&db, "free", &["hrms"]).await;
+    let ada = tenancy_e2e::sign_in::new_email();
+    let eve = tenancy_e2e::sign_in::new_email();
+    let ada_id: Uuid =
+        db.query_one("SELECT auth.add_member($1, $2, '{hr_manager}')", &[&t.id, &ada]).await.unwrap().get(0);
+    db.execute("SELECT auth.add_member($1, $2, '{employee}')", &[&other.id, &eve]).await.unwrap();
+
+    let admin = member_token(t.id, "admin-1", &["tenant_admin"]);
+    let (status, members) =
+        call(&server, Method::GET, "/members?select=id,email,tenant_roles", &admin, "api", None).await;
+    assert_eq!(status, 200, "{members}");
+    assert_eq!(members, json!([{"id": ada_id, "email": ada, "tenant_roles": ["hr_manager"]}]));
+
+    let staff = member_token(t.id, "bob", &["employee"]);
+    let (status, body) = call(&server, Method::GET, "/members", &staff, "api", None).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("TN071")), "{body}");
+    let (status, body) = call(&server, Method::GET, "/members", &api::platform_token(), "api", None).await;
+    assert!(status == 403 || status == 401, "{status} {body}");
+}

@@ -21,6 +21,11 @@ async fn tenant_admin_signs_in_and_sees_modules_roles_audit_log_and_sessions() {
     let t = create_tenant(&db, "free", &["hrms"]).await;
     let email = new_email();
     member(&db, t.id, &email, PASSWORD, &["tenant_admin"]).await;
+    let colleague = new_email();
+    member(&db, t.id, &colleague, PASSWORD, &["employee"]).await;
+    let stranger = new_email();
+    member(&db, create_tenant(&db, "free", &[]).await.id, &stranger, PASSWORD, &["employee"]).await;
+    let invitee = new_email();
     let out = browse(
         &server,
         then(
@@ -38,8 +43,16 @@ async fn tenant_admin_signs_in_and_sees_modules_roles_audit_log_and_sessions() {
                 {"wait": "td.column-action"},
                 {"texts": "td.column-action", "as": "events"},
                 {"screenshot": "tenant-audit-log"},
-                {"goto": "/console/sessions"},
+                {"goto": "/console/members"},
+                {"wait": "td.column-email"},
+                {"texts": "td.column-email", "as": "members"},
+                {"screenshot": "tenant-members"},
+                {"click": "a::-p-text(Sessions and invitations)"},
                 {"wait": format!("td::-p-text({email})")},
+                {"fill": "form[aria-label=Invite] input[name=email]", "value": invitee},
+                {"fill": "form[aria-label=Invite] input[name=role]", "value": "hr_manager"},
+                {"click": "form[aria-label=Invite] button[type=submit]"},
+                {"wait": format!("::-p-text(Invitation sent to {invitee})")},
                 {"screenshot": "tenant-sessions"},
             ]),
         ),
@@ -53,6 +66,24 @@ async fn tenant_admin_signs_in_and_sees_modules_roles_audit_log_and_sessions() {
     assert!(modules.iter().any(|r| r.starts_with("HRMS") && !r.contains("Needs")), "{modules:?}");
     assert!(out["values"]["roles"].as_array().unwrap().contains(&json!("tenant_admin")));
     assert!(out["values"]["events"].as_array().unwrap().contains(&json!("tenant.created")));
+    let mut members: Vec<String> =
+        out["values"]["members"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_string()).collect();
+    members.sort();
+    let mut expected = vec![email.clone(), colleague.clone()];
+    expected.sort();
+    assert_eq!(members, expected, "the tenant's members and no one else ({stranger} is another tenant's)");
+    // The invitation was mailed, for this tenant and role.
+    let mail = server.sink.mail_to(&invitee).await;
+    assert!(!mail.text.is_empty());
+    let roles: Vec<String> = db
+        .query_one(
+            "SELECT roles FROM auth.codes WHERE email = $1 AND kind = 'invite' AND tenant = $2",
+            &[&invitee, &t.id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(roles, vec!["hr_manager".to_string()]);
     // The request is in the tenant's log, where the platform reads it.
     let requests: Vec<Value> = db
         .query(
