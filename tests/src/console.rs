@@ -33,13 +33,14 @@ pub async fn browse(server: &SignInApi, steps: Value) -> Value {
     drive("console_steps.mjs", &json!({"url": server.api.url, "screenshots": screenshots, "steps": steps})).await
 }
 
-/// The steps that sign the platform administrator in with `token`.
+/// The steps that sign the platform administrator in with `token`, until the tenants list shows.
 pub fn sign_in_platform(token: &str) -> Value {
     json!([
         {"goto": "/console/"},
         {"click": "#sign-in-platform"},
         {"fill": "textarea[name=token]", "value": token},
         {"click": "button[type=submit]"},
+        {"wait": "td.column-slug"},
     ])
 }
 
@@ -72,4 +73,10 @@ pub fn page_fetch(method: &str, path: &str, headers: Value, body: Option<Value>)
         path = serde_json::to_string(path).unwrap(),
         method = serde_json::to_string(method).unwrap(),
     )
+}
+
+/// The page fetched nothing from another origin and raised no error.
+pub fn assert_clean(out: &Value) {
+    assert_eq!(out["foreign"], json!([]), "the page fetched from elsewhere");
+    assert_eq!(out["errors"], json!([]), "page errors");
 }

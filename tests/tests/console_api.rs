@@ -20,6 +20,13 @@ async fn call(api: &Api, method: Method, path: &str, token: &str, schema: &str, 
     (status.as_u16(), body)
 }
 
+/// A grid's rows as api.modules' key, enabled, upgrade and reason.
+fn states(grid: &Value) -> Value {
+    let rows = grid.as_array().unwrap().iter();
+    rows.map(|m| json!({"key": m["key"], "enabled": m["enabled"], "upgrade": m["upgrade"], "reason": m["reason"]}))
+        .collect()
+}
+
 fn member_token(tenant: Uuid, user: &str, roles: &[&str]) -> String {
     token_with(json!({"role": "tenant_member", "tenant_id": tenant, "sub": user, "tenant_role": roles}))
 }
@@ -56,22 +63,10 @@ async fn the_platform_reads_a_tenants_grid_and_a_companys_merged_configuration()
     // The grid is the one the tenant itself reads from api.modules.
     let (_, own) =
         call(&server, Method::GET, "/modules?select=key,enabled,upgrade,reason", &api::token(t.id), "api", None).await;
-    let platform_view: Vec<Value> = grid
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| json!({"key": m["key"], "enabled": m["enabled"], "upgrade": m["upgrade"], "reason": m["reason"]}))
-        .collect();
     let (_, tenant_level) =
         call(&server, Method::POST, "/rpc/module_grid", &admin, "platform", Some(json!({"tenant_id": t.id}))).await;
-    let tenant_view: Vec<Value> = tenant_level
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| json!({"key": m["key"], "enabled": m["enabled"], "upgrade": m["upgrade"], "reason": m["reason"]}))
-        .collect();
-    assert_eq!(Value::Array(tenant_view), own);
-    assert_eq!(platform_view.len(), own.as_array().unwrap().len());
+    assert_eq!(states(&tenant_level), own);
+    assert_eq!(states(&grid).as_array().unwrap().len(), own.as_array().unwrap().len());
 
     // A company of another tenant shows nothing.
     let other = create_tenant(&db, "free", &[]).await;

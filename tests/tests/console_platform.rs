@@ -5,7 +5,7 @@
 //! through REST as well.
 use serde_json::{json, Value};
 use tenancy_e2e::api::{self, json};
-use tenancy_e2e::console::{self, browse, page_fetch, sign_in_platform, then};
+use tenancy_e2e::console::{self, assert_clean, browse, page_fetch, sign_in_platform, then};
 use tenancy_e2e::*;
 
 /// The tenant of `slug` as the platform API shows it (null when there is none).
@@ -42,11 +42,6 @@ async fn module_over_rest(
     body.as_array().unwrap().iter().find(|m| m["key"] == key).cloned().unwrap()
 }
 
-fn clean(out: &Value) {
-    assert_eq!(out["foreign"], json!([]), "the page fetched from elsewhere");
-    assert_eq!(out["errors"], json!([]), "page errors");
-}
-
 #[tokio::test]
 async fn platform_admin_creates_a_tenant_enables_a_module_sees_a_locked_one_and_changes_configuration() {
     let server = console::start().await;
@@ -57,7 +52,6 @@ async fn platform_admin_creates_a_tenant_enables_a_module_sees_a_locked_one_and_
         then(
             sign_in_platform(&token),
             json!([
-                {"wait": "td.column-slug"},
                 {"screenshot": "platform-tenants"},
                 {"goto": "/console/tenants/create"},
                 {"fill": "input[name=slug]", "value": slug},
@@ -79,7 +73,7 @@ async fn platform_admin_creates_a_tenant_enables_a_module_sees_a_locked_one_and_
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     let tenant = tenant_over_rest(&server, &slug).await;
     assert_eq!(tenant["name"], "Console Test Ltd");
     assert_eq!(tenant["plan"], "free");
@@ -113,7 +107,6 @@ async fn platform_admin_sets_a_company_configuration_and_sees_the_merge_of_three
         then(
             sign_in_platform(&api::platform_token()),
             json!([
-                {"wait": "td.column-slug"},
                 {"goto": format!("/console/tenants/{}/show/modules", t.id)},
                 {"wait": "[data-module=chat][data-state=enabled]"},
                 {"click": "#company-choice"},
@@ -128,7 +121,7 @@ async fn platform_admin_sets_a_company_configuration_and_sees_the_merge_of_three
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     let chat = module_over_rest(&server, &t.id.to_string(), Some(&company.to_string()), "chat").await;
     assert_eq!(chat["company_config"], json!({"max_message_length": 500}));
     assert_eq!(chat["merged_config"], json!({"max_message_length": 500, "retention_days": 90}));
@@ -147,7 +140,6 @@ async fn platform_admin_suspends_and_reactivates_a_tenant_after_confirming() {
         then(
             sign_in_platform(&api::platform_token()),
             json!([
-                {"wait": "td.column-slug"},
                 {"goto": show},
                 {"click": "button::-p-text(Suspend)"},
                 {"wait": ".MuiDialog-root"},
@@ -163,7 +155,7 @@ async fn platform_admin_suspends_and_reactivates_a_tenant_after_confirming() {
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     assert_eq!(out["values"]["after_cancel"]["body"][0]["status"], "active");
     assert_eq!(out["values"]["suspended"], "suspended");
     assert_eq!(tenant_over_rest(&server, &t.slug).await["status"], "suspended");
@@ -173,7 +165,6 @@ async fn platform_admin_suspends_and_reactivates_a_tenant_after_confirming() {
         then(
             sign_in_platform(&api::platform_token()),
             json!([
-                {"wait": "td.column-slug"},
                 {"goto": format!("/console/tenants/{}/show", t.id)},
                 {"click": "button::-p-text(Activate)"},
                 {"click": ".MuiDialog-root button::-p-text(Activate)"},
@@ -186,7 +177,7 @@ async fn platform_admin_suspends_and_reactivates_a_tenant_after_confirming() {
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     assert_eq!(tenant_over_rest(&server, &t.slug).await["status"], "active");
     let events = out["values"]["events"].as_array().unwrap();
     assert!(events.contains(&json!("tenant.suspended")), "{events:?}");
@@ -208,7 +199,6 @@ async fn tenants_are_searched_filtered_sorted_and_paged() {
         then(
             sign_in_platform(&api::platform_token()),
             json!([
-                {"wait": "td.column-slug"},
                 {"fill": "input[name='name@ilike']", "value": prefix},
                 {"gone": "td.column-slug::-p-text(acme)"},
                 {"texts": "td.column-slug", "as": "searched"},
@@ -220,7 +210,7 @@ async fn tenants_are_searched_filtered_sorted_and_paged() {
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     assert_eq!(out["values"]["searched"], json!([format!("{prefix}a"), format!("{prefix}b"), format!("{prefix}c")]));
     assert_eq!(out["values"]["first_page"], json!([format!("{prefix}c")]));
     assert_eq!(out["values"]["range"], "1-1 of 2");
@@ -248,7 +238,6 @@ async fn bulk_creation_shows_each_refused_item_and_creates_none_then_all() {
         then(
             sign_in_platform(&api::platform_token()),
             json!([
-                {"wait": "td.column-slug"},
                 {"click": "a::-p-text(Bulk create)"},
                 {"fill": "textarea[name=tenants]", "value": lines},
                 {"click": "button::-p-text(Create all)"},
@@ -264,7 +253,7 @@ async fn bulk_creation_shows_each_refused_item_and_creates_none_then_all() {
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     let items = out["values"]["items"].as_array().unwrap();
     assert!(items[0].as_str().unwrap().starts_with("ok"), "{items:?}");
     assert!(items[1].as_str().unwrap().contains("23505"), "{items:?}");
@@ -286,7 +275,6 @@ async fn editing_a_tenant_previews_its_theme_and_shows_a_refusal_as_the_api_says
         then(
             sign_in_platform(&api::platform_token()),
             json!([
-                {"wait": "td.column-slug"},
                 {"goto": format!("/console/tenants/{}/edit", t.id)},
                 {"fill": "input[name=name]", "value": "Renamed Ltd"},
                 {"fill": "input[name='theme.primary']", "value": "#123456"},
@@ -303,7 +291,7 @@ async fn editing_a_tenant_previews_its_theme_and_shows_a_refusal_as_the_api_says
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     assert_eq!(out["values"]["preview"], "rgb(18, 52, 86)");
     assert_eq!(out["values"]["no_delete"], true, "deleting is the tenant page's, with confirmation");
     let refused = out["values"]["refused"].as_str().unwrap();
@@ -325,7 +313,6 @@ async fn editing_a_tenant_previews_its_theme_and_shows_a_refusal_as_the_api_says
         then(
             sign_in_platform(&api::platform_token()),
             json!([
-                {"wait": "td.column-slug"},
                 {"goto": format!("/console/tenants/{}/edit", t.id)},
                 {"fill": "input[name=name]", "value": "Renamed Ltd"},
                 {"fill": "input[name='theme.primary']", "value": "#123456"},
@@ -335,7 +322,7 @@ async fn editing_a_tenant_previews_its_theme_and_shows_a_refusal_as_the_api_says
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     let tenant = tenant_over_rest(&server, &t.slug).await;
     assert_eq!(
         (tenant["name"].as_str(), tenant["theme"].clone()),
@@ -351,7 +338,6 @@ async fn the_overview_charts_tenants_by_plan_and_module_adoption_as_the_api_coun
         then(
             sign_in_platform(&api::platform_token()),
             json!([
-                {"wait": "td.column-slug"},
                 {"click": "a::-p-text(Overview)"},
                 {"wait": "[aria-label='Module adoption'] [data-bar=Payroll]"},
                 {"text": "[aria-label='Tenants by plan'] [data-bar=premium] .bar-value", "as": "premium"},
@@ -361,7 +347,7 @@ async fn the_overview_charts_tenants_by_plan_and_module_adoption_as_the_api_coun
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     let http = reqwest::Client::new();
     let get = |path: &str| {
         http.get(format!("{}{path}", server.api.url))

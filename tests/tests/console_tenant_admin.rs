@@ -3,16 +3,11 @@
 //! attacks: another tenant through tampered URLs and requests, a member who is not an
 //! administrator, a phone-sized screen driven from the keyboard.
 use serde_json::{json, Value};
-use tenancy_e2e::console::{self, browse, page_fetch, sign_in_tenant, then};
+use tenancy_e2e::console::{self, assert_clean, browse, page_fetch, sign_in_tenant, then};
 use tenancy_e2e::sign_in::{member, new_email};
 use tenancy_e2e::*;
 
 const PASSWORD: &str = "console password 1";
-
-fn clean(out: &Value) {
-    assert_eq!(out["foreign"], json!([]), "the page fetched from elsewhere");
-    assert_eq!(out["errors"], json!([]), "page errors");
-}
 
 #[tokio::test]
 async fn tenant_admin_signs_in_and_sees_modules_roles_audit_log_and_sessions() {
@@ -58,7 +53,7 @@ async fn tenant_admin_signs_in_and_sees_modules_roles_audit_log_and_sessions() {
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     let modules: Vec<String> =
         out["values"]["modules"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect();
     let payroll = modules.iter().find(|r| r.starts_with("Payroll")).unwrap();
@@ -133,7 +128,7 @@ async fn tenant_admin_cannot_see_or_change_another_tenant_through_the_console() 
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     let values = &out["values"];
     for page in ["tenants_page", "victim_page"] {
         let text = values[page].as_str().unwrap();
@@ -184,7 +179,7 @@ async fn a_member_who_is_not_an_administrator_is_refused_and_signed_out() {
         ),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     assert!(out["values"]["refused"].as_str().unwrap().contains("not an administrator"));
     assert_eq!(out["values"]["kept"], Value::Null);
     let live: i64 = db
@@ -203,7 +198,7 @@ async fn a_wrong_password_shows_the_api_message() {
         then(sign_in_tenant(&new_email(), "wrong"), json!([{"text": "[role=alert]", "as": "refused"}])),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     assert!(out["values"]["refused"].as_str().unwrap().contains("Invalid login credentials"), "{}", out["values"]);
 }
 
@@ -233,7 +228,7 @@ async fn the_console_is_usable_from_the_keyboard_on_a_phone_sized_screen() {
         ]),
     )
     .await;
-    clean(&out);
+    assert_clean(&out);
     assert_eq!(out["values"]["fits"], true, "the page is wider than the phone");
     let lines = out["values"]["lines"].as_array().unwrap();
     let payroll = lines.iter().filter_map(|l| l.as_str()).find(|l| l.starts_with("Payroll")).unwrap();

@@ -8,6 +8,7 @@ import { Typography } from '@mui/material';
 import { LifecycleButtons } from './Lifecycle';
 import { ModuleGrid } from './ModuleGrid';
 import { ThemePreviewBox } from './ThemePreview';
+import { EventGrid } from '../EventGrid';
 
 function Actions() {
     return (
@@ -68,12 +69,7 @@ export function TenantShow() {
                 </TabbedShowLayout.Tab>
                 <TabbedShowLayout.Tab label="Event log" path="events">
                     <ReferenceManyField reference="events" target="tenant_id" sort={{ field: 'at', order: 'DESC' }} perPage={20} pagination={<Pagination />} label={false}>
-                        <Datagrid bulkActionButtons={false}>
-                            <DateField source="at" showTime />
-                            <TextField source="action" />
-                            <TextField source="actor" />
-                            <FunctionField label="Detail" render={(e) => <code>{JSON.stringify(e.detail)}</code>} />
-                        </Datagrid>
+                        <EventGrid />
                     </ReferenceManyField>
                 </TabbedShowLayout.Tab>
             </TabbedShowLayout>
