@@ -189,7 +189,7 @@ COMMENT ON FUNCTION auth.password_of(text) IS 'The identity of an email and its 
 
 CREATE FUNCTION auth.sign_in(identity uuid, wanted uuid, refresh_digest bytea, user_agent text) RETURNS jsonb
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT auth._open_session(identity, coalesce(auth._pick_tenant(identity, wanted), wanted), refresh_digest, user_agent);
+    SELECT auth._open_session(identity, auth._pick_tenant(identity, wanted), refresh_digest, user_agent);
 $$;
 COMMENT ON FUNCTION auth.sign_in(uuid, uuid, bytea, text) IS 'A new session for a verified identity in the tenant asked for (or its usual one): the token''s claims, session_id and the user. TA001/TA002/TA010.';
 
@@ -224,6 +224,9 @@ DECLARE
     s auth.sessions;
     granted jsonb;
 BEGIN
+    -- Not waiting for the WAL flush makes a refresh cost about what a REST read does; a crash
+    -- can lose the last rotations (their clients sign in again), never grant anything.
+    PERFORM set_config('synchronous_commit', 'off', true);
     SELECT * INTO token FROM auth.refresh_tokens r WHERE r.digest = spent_digest FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'refresh token not found' USING ERRCODE = 'TA005';
@@ -437,6 +440,17 @@ LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS 
 $$;
 COMMENT ON FUNCTION auth.remove_member(uuid, uuid) IS 'Ends a membership and its tenant roles; the identity''s sessions in the tenant end at their next refresh. For the database owner.';
 
+CREATE FUNCTION auth.forget(older_than interval DEFAULT '30 days') RETURNS bigint
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    WITH sessions AS (
+        DELETE FROM auth.sessions s WHERE s.ended_at < now() - older_than RETURNING 1
+    ), codes AS (
+        DELETE FROM auth.codes c WHERE coalesce(c.used_at, c.expires_at) < now() - older_than RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM sessions) + (SELECT count(*) FROM codes);
+$$;
+COMMENT ON FUNCTION auth.forget(interval) IS 'Deletes sessions ended (with their refresh tokens) and codes used or expired longer ago than older_than; how many. A live session keeps its spent tokens: they catch reuse. For the database owner, e.g. daily.';
+
 RESET ROLE;
 REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA auth FROM PUBLIC;
@@ -447,7 +461,7 @@ GRANT EXECUTE ON FUNCTION auth.password_of(text), auth.sign_in(uuid, uuid, bytea
     auth.tenant_sessions(uuid), auth.revoke_session(uuid, uuid), auth.invite(uuid, text, text[], bytea, interval),
     auth.start_recovery(text, bytea, interval), auth.verify(text, text, bytea, bytea, text)
 TO authenticator;
--- set_signup_mode, add_member, set_password_hash and remove_member: for the database owner
+-- set_signup_mode, add_member, set_password_hash, remove_member and forget: for the database owner
 -- only (psql, scripts/up). Not tenancy_admin: platform_admin, a request's role, is its member.
 
 -- The tenant role that may invite and see the tenant's sessions (every tenant has it).

@@ -145,8 +145,9 @@ async fn password() -> anyhow::Result<()> {
     let mut password = String::new();
     std::io::stdin().read_line(&mut password)?;
     let password = password.trim_end_matches(['\n', '\r']).to_string();
-    tenancy_api::sign_in::passwords::check_strength(&password).map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    println!("{}", tenancy_api::sign_in::passwords::hash(password).await.map_err(|e| anyhow::anyhow!("{e:?}"))?);
+    use tenancy_api::sign_in::passwords::{check_strength, hash, MAX_LENGTH, MIN_LENGTH};
+    check_strength(&password).map_err(|_| anyhow::anyhow!("a password has {MIN_LENGTH} to {MAX_LENGTH} characters"))?;
+    println!("{}", hash(password).await.map_err(|e| anyhow::anyhow!("{e:?}"))?);
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 // auth-js (`@supabase/auth-js`, unmodified, from npm): one client taking steps in order, the
 // way a frontend does. Input: { url, headers?, steps: [{ op, ... }] }. Output: per step
 // { data, error } (error: { name, message, status, code }), and each session as the client holds it.
-// Ops: signUp, signInWithPassword, refreshSession, getUser, updateUser, signOut, getSession,
+// Ops: signUp, signInWithPassword, refreshSession, getUser, updateUser, signOut, getSession, getClaims,
 // resetPasswordForEmail, verifyOtp, invite (as the signed-in user), tenant (X-Tenant-ID from now on).
 import { readFileSync } from 'node:fs';
 import { AuthClient, AuthAdminApi } from '@supabase/auth-js';
@@ -20,6 +20,7 @@ async function take(step) {
     case 'updateUser': return auth.updateUser(step.attributes);
     case 'signOut': return auth.signOut({ scope: step.scope ?? 'global' });
     case 'getSession': return auth.getSession();
+    case 'getClaims': return auth.getClaims();
     case 'resetPasswordForEmail': return auth.resetPasswordForEmail(step.email);
     case 'verifyOtp': return auth.verifyOtp({ email: step.email, token: step.token, type: step.type });
     case 'invite': {

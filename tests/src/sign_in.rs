@@ -15,6 +15,13 @@ pub struct SignInApi {
     pub keys_file: PathBuf,
 }
 
+impl Drop for SignInApi {
+    fn drop(&mut self) {
+        // The server read its keys when it started.
+        let _ = std::fs::remove_file(&self.keys_file);
+    }
+}
+
 /// A fresh key file of one ES256 key.
 pub fn key_file() -> PathBuf {
     let path = std::env::temp_dir().join(format!("tenancy-test-keys-{}.json", Uuid::new_v4()));

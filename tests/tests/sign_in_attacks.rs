@@ -231,6 +231,7 @@ async fn tampered_forged_and_expired_tokens_are_refused_on_rest_and_sign_in() {
     let forged = {
         let attacker = sign_in::key_file();
         let keys = tenancy_api::sign_in::keys::SigningKeys::read(&attacker).unwrap();
+        std::fs::remove_file(attacker).unwrap();
         let kid = jsonwebtoken::decode_header(token).unwrap().kid;
         let header = jsonwebtoken::Header { kid, ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256) };
         jsonwebtoken::encode(&header, &moved, keys.newest().1).unwrap()
@@ -372,4 +373,75 @@ async fn doctor_finds_auth_tables_made_readable_and_functions_made_callable() {
         ]
     );
     tx.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_expired_invitation_is_refused_and_joins_nothing() {
+    let server = sign_in::start_with(sign_in::key_file(), &[("TENANCY_AUTH_CODE_SECONDS", "1")]).await;
+    let db = superuser().await;
+    let (t, _, admin) = signed_in_member(&server, &db, &["tenant_admin"]).await;
+    let invitee = new_email();
+    let invite = server
+        .api
+        .http()
+        .post(format!("{}/invite", server.auth_url))
+        .bearer_auth(admin["access_token"].as_str().unwrap())
+        .json(&json!({"email": invitee}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invite.status(), StatusCode::OK);
+    let code = server.sink.mail_to(&invitee).await.code();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (status, body) = post(&server, "/verify", json!({"type": "invite", "email": invitee, "token": code})).await;
+    assert_eq!((status, &body["error_code"]), (StatusCode::FORBIDDEN, &json!("otp_expired")));
+    let members: i64 = db
+        .query_one(
+            "SELECT count(*) FROM auth.memberships m JOIN auth.identities i ON i.id = m.identity_id WHERE i.email = $1 AND m.tenant = $2",
+            &[&invitee, &t.id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(members, 0);
+}
+
+#[tokio::test]
+async fn forget_deletes_ended_sessions_and_spent_codes_and_keeps_live_ones() {
+    let server = sign_in::start().await;
+    let db = superuser().await;
+    let (_, email, live) = signed_in_member(&server, &db, &["employee"]).await;
+    let (_, ended) = password_grant(&server, &email, "a good password").await;
+    let out = server.api.http().post(format!("{}/logout?scope=local", server.auth_url));
+    out.bearer_auth(ended["access_token"].as_str().unwrap()).send().await.unwrap();
+    post(&server, "/recover", json!({"email": email})).await;
+    server.sink.mail_to(&email).await;
+    // Aged past the horizon (other tests' rows are recent: they stay).
+    db.execute("UPDATE auth.codes SET expires_at = now() - interval '400 days' WHERE email = $1", &[&email])
+        .await
+        .unwrap();
+    let ended_id = claims(ended["access_token"].as_str().unwrap())["session_id"].as_str().unwrap().to_string();
+    db.execute(
+        "UPDATE auth.sessions SET ended_at = now() - interval '400 days' WHERE id = $1::text::uuid",
+        &[&ended_id],
+    )
+    .await
+    .unwrap();
+    let forgotten: i64 = db.query_one("SELECT auth.forget('365 days')", &[]).await.unwrap().get(0);
+    assert!(forgotten >= 2, "the ended session and the expired code: {forgotten}");
+    let session_of =
+        |s: &Value| claims(s["access_token"].as_str().unwrap())["session_id"].as_str().unwrap().to_string();
+    let left = |id: String| async move {
+        let n: i64 = superuser()
+            .await
+            .query_one("SELECT count(*) FROM auth.sessions WHERE id = $1::text::uuid", &[&id])
+            .await
+            .unwrap()
+            .get(0);
+        n
+    };
+    assert_eq!((left(session_of(&ended)).await, left(session_of(&live)).await), (0, 1));
+    let codes: i64 = db.query_one("SELECT count(*) FROM auth.codes WHERE email = $1", &[&email]).await.unwrap().get(0);
+    assert_eq!(codes, 0);
+    assert_eq!(refresh(&server, &live["refresh_token"]).await.0, StatusCode::OK, "a live session is untouched");
 }

@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tenancy_api::sign_in::keys::SigningKeys;
 use tenancy_e2e::api::{self, json};
+use tenancy_e2e::node::drive;
 use tenancy_e2e::sign_in::{self, claims, member, new_email, SignInApi};
 use tenancy_e2e::*;
 
@@ -43,6 +44,19 @@ async fn the_jwks_verifies_tokens_and_a_rotation_keeps_old_ones_valid() {
     validation.set_audience(&["authenticated"]);
     let verified = jsonwebtoken::decode::<Value>(old_token, &key, &validation).unwrap();
     assert_eq!(verified.claims["tenant_id"], json!(t.id));
+
+    // auth-js's getClaims verifies the token with the published JWKS (ES256, WebCrypto).
+    let out = drive(
+        "auth_steps.mjs",
+        &json!({"url": before.auth_url, "steps": [
+            {"op": "signInWithPassword", "email": email, "password": "a good password"}, {"op": "getClaims"}]}),
+    )
+    .await;
+    assert!(out[1]["error"].is_null(), "{}", out[1]);
+    assert_eq!(
+        (&out[1]["data"]["claims"]["tenant_id"], &out[1]["data"]["header"]["alg"]),
+        (&json!(t.id), &json!("ES256"))
+    );
 
     SigningKeys::read(&keys_file).unwrap().rotate(3600).write(&keys_file).unwrap();
     let after = sign_in::start_with(keys_file.clone(), &[]).await;

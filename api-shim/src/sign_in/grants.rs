@@ -64,11 +64,7 @@ pub async fn sign_up(
 ) -> Result<Json<Value>, AuthError> {
     let email = email(body.email)?;
     let password = password(body.password)?;
-    let address = format!("address:{}", caller.address);
-    let account = format!("account:{email}");
-    SignIn::not_throttled(&state.sends, &[&address, &account])?;
-    state.sends.count(&address);
-    state.sends.count(&account);
+    state.count_send(&caller, &email)?;
     let mut metadata = body.data;
     let tenant = wanted_tenant(metadata.remove("tenant_id").as_ref(), &caller)?
         .ok_or_else(|| AuthError::Validation("Sign-up needs the tenant: data.tenant_id or X-Tenant-ID".into()))?;
@@ -122,12 +118,9 @@ async fn password_grant(
 ) -> Result<Json<Value>, AuthError> {
     let email = email(body.email)?;
     let password = password(body.password)?;
-    let address = format!("address:{}", caller.address);
-    let account = format!("account:{email}");
-    SignIn::not_throttled(&state.failures, &[&address, &account])?;
-    let client = state.app.pool.get().await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
-    let row = client.query_opt("SELECT * FROM auth.password_of($1)", &[&email]).await.map_err(AuthError::from_db)?;
-    drop(client);
+    let [account, address] = super::throttle_keys(caller, &email);
+    SignIn::not_throttled(&state.failures, &[account.clone(), address.clone()])?;
+    let row = state.query("SELECT * FROM auth.password_of($1)", &[&email]).await?.into_iter().next();
     let (identity, stored): (Option<Uuid>, Option<String>) = row.map_or((None, None), |r| (Some(r.get(0)), r.get(1)));
     if !passwords::verify(password, stored).await? {
         state.failures.count(&address);
@@ -174,10 +167,6 @@ pub async fn sign_out(
     if !["local", "global", "others"].contains(&scope.as_str()) {
         return Err(AuthError::Validation("scope must be one of local, global, others".into()));
     }
-    let client = state.app.pool.get().await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
-    client
-        .execute("SELECT auth.sign_out($1, $2)", &[&signed_in.session_id, &scope])
-        .await
-        .map_err(AuthError::from_db)?;
+    state.call("SELECT to_jsonb(auth.sign_out($1, $2))", &[&signed_in.session_id, &scope]).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -49,12 +49,12 @@ pub async fn invite(
         .await?;
     mailer.send(Purpose::Invite, &email, &code, invited["tenant_name"].as_str().unwrap_or("a tenant")).await?;
     Ok(Json(json!({
-        "email": email, "aud": tokens::audience(&state.app.config), "role": "", "invited_at": chrono_now(),
+        "email": email, "aud": tokens::audience(&state.app.config), "role": "", "invited_at": now_rfc3339(),
         "app_metadata": {"tenant_id": invited["tenant_id"], "tenant_roles": roles}, "user_metadata": {},
     })))
 }
 
-fn chrono_now() -> String {
+fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
@@ -71,11 +71,7 @@ pub async fn recover(
     JsonBody(body): JsonBody<Recovery>,
 ) -> Result<Json<Value>, AuthError> {
     let email = email(body.email)?;
-    let address = format!("address:{}", caller.address);
-    let account = format!("account:{email}");
-    SignIn::not_throttled(&state.sends, &[&address, &account])?;
-    state.sends.count(&address);
-    state.sends.count(&account);
+    state.count_send(&caller, &email)?;
     if state.mailer.is_none() {
         return Err(AuthError::MailDisabled);
     }
@@ -123,7 +119,7 @@ pub async fn verify(
     let code =
         body.token.filter(|t| !t.is_empty()).ok_or_else(|| AuthError::Validation("A token is required".into()))?;
     let address = format!("address:{}", caller.address);
-    SignIn::not_throttled(&state.failures, &[&address])?;
+    SignIn::not_throttled(&state.failures, std::slice::from_ref(&address))?;
     let (refresh_token, digest) = tokens::secret();
     let granted = state
         .call(

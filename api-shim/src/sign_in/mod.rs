@@ -19,10 +19,12 @@ use crate::state::AppState;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use error::AuthError;
+use extract::Caller;
 use serde_json::Value;
 use std::sync::Arc;
 use throttle::Throttle;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
 
 /// Failed sign-ins an account or an address may have before backoff starts.
 const FREE_FAILURES: u32 = 5;
@@ -40,18 +42,38 @@ pub struct SignIn {
 impl SignIn {
     /// A call of one of schema auth's functions returning jsonb (NULL: `Value::Null`).
     async fn call(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Value, AuthError> {
+        let row = self.query(sql, params).await?.into_iter().next();
+        Ok(row.and_then(|r| r.get::<_, Option<Value>>(0)).unwrap_or(Value::Null))
+    }
+
+    /// The rows of `sql`, prepared once per connection: one round trip per call after that.
+    async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, AuthError> {
         let client = self.app.pool.get().await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
-        let row = client.query_one(sql, params).await.map_err(AuthError::from_db)?;
-        Ok(row.get::<_, Option<Value>>(0).unwrap_or(Value::Null))
+        let statement = client.prepare_cached(sql).await.map_err(AuthError::from_db)?;
+        client.query(&statement, params).await.map_err(AuthError::from_db)
     }
 
     /// Refuses while `keys` wait in `throttle`.
-    fn not_throttled(throttle: &Throttle, keys: &[&str]) -> Result<(), AuthError> {
+    fn not_throttled(throttle: &Throttle, keys: &[String]) -> Result<(), AuthError> {
         match throttle.wait_any(keys) {
             Some(wait) => Err(AuthError::Throttled(wait.as_secs_f64().ceil() as u64)),
             None => Ok(()),
         }
     }
+
+    /// Counts a sign-up or recovery request against its account and address, refused while
+    /// either waits.
+    fn count_send(&self, caller: &Caller, email: &str) -> Result<(), AuthError> {
+        let keys = throttle_keys(caller, email);
+        SignIn::not_throttled(&self.sends, &keys)?;
+        keys.iter().for_each(|key| self.sends.count(key));
+        Ok(())
+    }
+}
+
+/// What a request about `email` counts against: the account and the caller's address.
+fn throttle_keys(caller: &Caller, email: &str) -> [String; 2] {
+    [format!("account:{email}"), format!("address:{}", caller.address)]
 }
 
 /// The `/auth/v1` routes when TENANCY_AUTH_KEYS_FILE is set; none otherwise.

@@ -36,7 +36,7 @@ impl Throttle {
     }
 
     /// The longest wait of several keys (an account and an address).
-    pub fn wait_any(&self, keys: &[&str]) -> Option<Duration> {
+    pub fn wait_any(&self, keys: &[String]) -> Option<Duration> {
         keys.iter().filter_map(|k| self.wait(k)).max()
     }
 

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Sign-in under wrk (issue 13): the password grant (argon2id at the README's parameters), the
+# refresh-token grant (each connection follows its own rotating chain: a token is never sent
+# twice), and a REST read with the issued token (10 rows of employees) for comparison; every
+# run with one request in flight per connection. Prints req/s, p50 and p99, and the ratios
+# refresh/read and sign-in/read. Against a running server with sign-in on: the dev stack's
+# (scripts/up: its demo admin and .dev/demo_password) or BENCH_URL, BENCH_EMAIL, BENCH_PASSWORD.
+# usage: bench/sign_in.sh [seconds per run, default 10] [connections, default 2]
+source "$(dirname "$0")/../scripts/env.sh"
+SECONDS_PER_RUN=${1:-10}
+CONNECTIONS=${2:-2}
+URL=${BENCH_URL:-http://127.0.0.1:$API_PORT}
+EMAIL=${BENCH_EMAIL:-admin@acme.example}
+PASSWORD=${BENCH_PASSWORD:-$(cat "$DEV/demo_password")}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
+
+credentials="{\"email\": \"$EMAIL\", \"password\": \"$PASSWORD\"}"
+sign_in() { curl -sf "$URL/auth/v1/token?grant_type=password" -H "Content-Type: application/json" -d "$credentials"; }
+field() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/"; }
+ACCESS=$(sign_in | field access_token) || { echo "cannot sign in as $EMAIL at $URL" >&2; exit 1; }
+
+# One session per connection: its refresh token goes to one wrk thread.
+{
+    echo "chains = {"
+    for _ in $(seq "$CONNECTIONS"); do printf '"%s",\n' "$(sign_in | field refresh_token)"; done
+    echo "}"
+} >"$WORK/chains.lua"
+cat "$WORK/chains.lua" - >"$WORK/refresh.lua" <<'LUA'
+local next_chain = 1
+setup = function(thread)
+    thread:set("token", chains[next_chain])
+    next_chain = next_chain + 1
+end
+request = function()
+    return wrk.format("POST", "/auth/v1/token?grant_type=refresh_token",
+        { ["Content-Type"] = "application/json" }, '{"refresh_token": "' .. token .. '"}')
+end
+response = function(status, headers, body)
+    if status ~= 200 then error("refresh answered " .. status .. ": " .. body) end
+    token = body:match('"refresh_token":"([^"]+)"')
+end
+LUA
+cat >"$WORK/sign_in.lua" <<LUA
+request = function()
+    return wrk.format("POST", "/auth/v1/token?grant_type=password", { ["Content-Type"] = "application/json" }, '$credentials')
+end
+LUA
+cat >"$WORK/read.lua" <<LUA
+request = function()
+    return wrk.format("GET", "/employees?select=id,first_name&limit=10",
+        { ["Authorization"] = "Bearer $ACCESS", ["Accept-Profile"] = "hrms" })
+end
+LUA
+
+# wrk's summary as "req/s p50_ms p99_ms non-2xx"
+run() {
+    wrk -t "$CONNECTIONS" -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" --latency -s "$WORK/$1.lua" "$URL" >"$WORK/$1.out" 2>&1
+    awk '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        /Requests\/sec/ { rps = $2 }
+        / 50%/ { p50 = ms($2) } / 99%/ { p99 = ms($2) }
+        /Non-2xx/ { bad = $NF }
+        END { printf "%.1f %.2f %.2f %d\n", rps, p50, p99, bad }' "$WORK/$1.out"
+}
+printf '%-10s %10s %10s %10s %8s\n' run req/s p50_ms p99_ms non-2xx
+for name in sign_in refresh read; do
+    read -r rps p50 p99 bad < <(run $name)
+    printf '%-10s %10s %10s %10s %8s\n' $name "$rps" "$p50" "$p99" "$bad"
+    eval "${name}_p50=$p50"
+done
+awk -v s="$sign_in_p50" -v r="$refresh_p50" -v q="$read_p50" \
+    'BEGIN { printf "p50 ratios: refresh/read %.2f, sign-in/read %.2f\n", r / q, s / q }'
