@@ -107,3 +107,43 @@ COMMENT ON FUNCTION api.request_upgrade(text) IS
 'A tenant administrator''s request for a module the plan locks, recorded as module.upgrade_requested in the tenant''s event log.';
 REVOKE EXECUTE ON FUNCTION api.request_upgrade(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION api.request_upgrade(text) TO tenant_member;
+
+-- The current tenant's configuration of each enabled module, per company: the three levels
+-- and the merge (what tenancy.module_config() answers in that company). users:write (TN071).
+CREATE VIEW api.company_configuration AS
+SELECT c.id AS company_id, c.name AS company, m.key AS module, m.name AS module_name,
+       m.config_defaults AS defaults, tm.config AS tenant_config, cm.config AS company_config,
+       tenancy.merge_config(tenancy.merge_config(m.config_defaults, tm.config), cm.config) AS merged_config
+FROM tenancy.companies c
+JOIN tenancy.tenant_modules tm ON tm.tenant_id = c.tenant_id AND tm.enabled
+JOIN tenancy.modules m ON m.key = tm.module
+LEFT JOIN tenancy.company_modules cm ON cm.company_id = c.id AND cm.module = m.key
+WHERE c.tenant_id = tenancy.current_tenant_id() AND (SELECT tenancy.require_permission('users:write'));
+REVOKE ALL ON api.company_configuration FROM PUBLIC;
+GRANT SELECT ON api.company_configuration TO tenant_member;
+
+-- A tenant administrator sets one of its companies' configuration of a module the tenant has
+-- enabled (the company's override keeps its enabled flag and features). users:write (TN071);
+-- 42704 for a company that is not the tenant's (whether or not it exists elsewhere) or a
+-- module the tenant has not enabled.
+CREATE FUNCTION api.set_company_config(company_id uuid, module text, config jsonb)
+RETURNS SETOF api.company_configuration LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    kept record;
+BEGIN
+    PERFORM tenancy.require_permission('users:write');
+    IF NOT EXISTS (SELECT FROM api.company_configuration cc WHERE cc.company_id = company_id AND cc.module = module) THEN
+        RAISE EXCEPTION 'no company % with module "%" in this tenant', company_id, module USING ERRCODE = '42704';
+    END IF;
+    SELECT cm.enabled, cm.enabled_features, cm.disabled_features INTO kept
+    FROM tenancy.company_modules cm WHERE cm.company_id = company_id AND cm.module = module;
+    PERFORM tenancy.set_company_module(company_id, module, coalesce(kept.enabled, true), config,
+                                       kept.enabled_features, kept.disabled_features);
+    RETURN QUERY SELECT * FROM api.company_configuration cc WHERE cc.company_id = company_id AND cc.module = module;
+END $$;
+COMMENT ON FUNCTION api.set_company_config(uuid, text, jsonb) IS
+'A tenant administrator sets a company''s configuration of a module; answers the company''s levels and merge.';
+REVOKE EXECUTE ON FUNCTION api.set_company_config(uuid, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.set_company_config(uuid, text, jsonb) TO tenant_member;

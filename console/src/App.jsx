@@ -14,6 +14,7 @@ import { BulkCreate } from './platform/BulkCreate';
 import { Overview } from './platform/Overview';
 import { ModuleList } from './tenant/ModuleList';
 import { AuditLog } from './tenant/AuditLog';
+import { Configuration } from './tenant/Configuration';
 import { MemberList } from './tenant/MemberList';
 import { RoleList } from './tenant/RoleList';
 import { Sessions } from './tenant/Sessions';
@@ -36,6 +37,7 @@ function tenantAdminPages() {
         <Resource key="modules" name="modules" list={ModuleList} />,
         <Resource key="members" name="members" list={MemberList} />,
         <Resource key="tenant_roles" name="tenant_roles" options={{ label: 'Roles' }} list={RoleList} />,
+        <Resource key="company_configuration" name="company_configuration" options={{ label: 'Configuration' }} list={Configuration} />,
         <Resource key="events" name="events" options={{ label: 'Audit log' }} list={AuditLog} />,
         <CustomRoutes key="routes">
             <Route path="/sessions" element={<Sessions />} />

@@ -12,6 +12,7 @@ const base = postgrestRestProvider({
     primaryKeys: new Map([
         ['modules', ['key']],
         ['tenant_roles', ['name']],
+        ['company_configuration', ['company_id', 'module']],
         // one row of counts: any column serves as its id
         ['stats', ['tenants']],
     ]),

@@ -31,7 +31,8 @@ async fn postgrest_js_everyday_calls() {
         assert!(call(name)["error"].is_null(), "{name}: {}", call(name));
     };
 
-    let salaries: Vec<Value> = (1..=6).map(|i| json!({"first_name": format!("First{i}"), "salary": 1000 * i})).collect();
+    let salaries: Vec<Value> =
+        (1..=6).map(|i| json!({"first_name": format!("First{i}"), "salary": 1000 * i})).collect();
     ok("select", 200, Value::Array(salaries.clone()));
     ok("filters", 200, json!([{"first_name": "First4"}, {"first_name": "First6"}]));
     ok(

@@ -193,3 +193,49 @@ async fn members_are_the_tenants_own_and_only_for_who_manages_people() {
     let (status, body) = call(&server, Method::GET, "/members", &api::platform_token(), "api", None).await;
     assert!(status == 403 || status == 401, "{status} {body}");
 }
+
+#[tokio::test]
+async fn a_tenant_administrator_configures_its_own_companies_only() {
+    let server = api::start().await;
+    let db = superuser().await;
+    let t = create_tenant(&db, "free", &["chat"]).await;
+    db.execute("SELECT tenancy.enable_module($1, 'chat', '{\"retention_days\": 90}')", &[&t.id]).await.unwrap();
+    let own = create_company(&db, t.id, "North").await;
+    db.execute("SELECT tenancy.set_company_module($1, 'chat', false, '{}', '{file_sharing}')", &[&own]).await.unwrap();
+    let other = create_tenant(&db, "free", &["chat"]).await;
+    let foreign = create_company(&db, other.id, "Elsewhere").await;
+
+    let admin = member_token(t.id, "admin-1", &["tenant_admin"]);
+    let (status, rows) =
+        call(&server, Method::GET, "/company_configuration?select=company,module", &admin, "api", None).await;
+    assert_eq!((status, rows), (200, json!([{"company": "North", "module": "chat"}])));
+
+    let set = |company: Uuid| json!({"company_id": company, "module": "chat", "config": {"max_message_length": 10}});
+    let (status, row) = call(&server, Method::POST, "/rpc/set_company_config", &admin, "api", Some(set(own))).await;
+    assert_eq!(status, 200, "{row}");
+    assert_eq!(row[0]["merged_config"], json!({"max_message_length": 10, "retention_days": 90}));
+    // The company's switch and features are kept (chat stays off for North, file sharing on).
+    let kept = db
+        .query_one(
+            "SELECT enabled, enabled_features FROM tenancy.company_modules WHERE company_id = $1 AND module = 'chat'",
+            &[&own],
+        )
+        .await
+        .unwrap();
+    assert_eq!((kept.get::<_, bool>(0), kept.get::<_, Vec<String>>(1)), (false, vec!["file_sharing".to_string()]));
+
+    // Another tenant's company: refused, and nothing written there.
+    let (status, body) =
+        call(&server, Method::POST, "/rpc/set_company_config", &admin, "api", Some(set(foreign))).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("42704")), "{body}");
+    let written: i64 = db
+        .query_one("SELECT count(*) FROM tenancy.company_modules WHERE company_id = $1", &[&foreign])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(written, 0);
+
+    let staff = member_token(t.id, "bob", &["employee"]);
+    let (status, body) = call(&server, Method::POST, "/rpc/set_company_config", &staff, "api", Some(set(own))).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("TN071")), "{body}");
+}

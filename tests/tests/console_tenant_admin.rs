@@ -234,3 +234,40 @@ async fn the_console_is_usable_from_the_keyboard_on_a_phone_sized_screen() {
     let payroll = lines.iter().filter_map(|l| l.as_str()).find(|l| l.starts_with("Payroll")).unwrap();
     assert!(payroll.contains("Needs the standard plan"), "{payroll}");
 }
+
+#[tokio::test]
+async fn tenant_admin_changes_a_companys_configuration_and_sees_the_merge() {
+    let server = console::start().await;
+    let db = superuser().await;
+    let t = create_tenant(&db, "free", &["chat"]).await;
+    db.execute("SELECT tenancy.enable_module($1, 'chat', '{\"retention_days\": 90}')", &[&t.id]).await.unwrap();
+    let company = create_company(&db, t.id, "Harbour").await;
+    let email = new_email();
+    member(&db, t.id, &email, PASSWORD, &["tenant_admin"]).await;
+    let out = browse(
+        &server,
+        then(
+            sign_in_tenant(&email, PASSWORD),
+            json!([
+                {"wait": "td.column-name"},
+                {"click": "a::-p-text(Configuration)"},
+                {"wait": "[data-company=Harbour][data-module=chat]"},
+                {"fill": "[data-company=Harbour] textarea.config-input", "value": "{\"max_message_length\": 280}"},
+                {"click": "[data-company=Harbour] button::-p-text(Save configuration)"},
+                {"wait": "[data-company=Harbour] .config-merged::-p-text(280)"},
+                {"text": "[data-company=Harbour] .config-merged", "as": "merged"},
+                {"screenshot": "tenant-configuration"},
+            ]),
+        ),
+    )
+    .await;
+    assert_clean(&out);
+    let merged = out["values"]["merged"].as_str().unwrap();
+    assert!(merged.contains("\"max_message_length\": 280") && merged.contains("\"retention_days\": 90"), "{merged}");
+    let config: Value = db
+        .query_one("SELECT config FROM tenancy.company_modules WHERE company_id = $1 AND module = 'chat'", &[&company])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(config, json!({"max_message_length": 280}));
+}

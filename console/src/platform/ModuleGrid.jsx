@@ -4,11 +4,9 @@
 import { useState } from 'react';
 import { Button, useGetList, useNotify, useRecordContext } from 'react-admin';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import {
-    Alert, Card, CardActions, CardContent, Chip, Grid, MenuItem, Stack, TextField as MuiTextField,
-    Typography,
-} from '@mui/material';
+import { Alert, Card, CardActions, CardContent, Chip, Grid, MenuItem, Stack, TextField as MuiTextField, Typography } from '@mui/material';
 import { rpc } from '../api';
+import { ConfigEditor, ConfigJson } from '../ConfigJson';
 
 const REASONS = {
     plan: (m) => `Locked: needs the ${m.required_tier} plan. Upgrade the tenant's plan to ${m.required_tier} or higher to enable it.`,
@@ -21,57 +19,20 @@ function state(m) {
     return m.upgrade ? { label: 'locked', color: 'warning' } : { label: 'available', color: 'default' };
 }
 
-function Json({ label, value }) {
-    return (
-        <div className={`config-${label.split(' ')[0].toLowerCase()}`}>
-            <Typography variant="caption" color="text.secondary">{label}</Typography>
-            <pre style={{ margin: 0, whiteSpace: 'pre-wrap', wordBreak: 'break-word', fontSize: 12 }}>
-                {value ? JSON.stringify(value, null, 1) : '—'}
-            </pre>
-        </div>
-    );
-}
-
-// The configuration of the level in view (the tenant's, or the company's), as JSON.
-function ConfigEditor({ module: m, tenant, company, onChanged }) {
+// The configuration of the level in view (the tenant's, or the company's).
+function LevelEditor({ module: m, tenant, company, onChanged }) {
     const notify = useNotify();
-    const [text, setText] = useState(JSON.stringify((company ? m.company_config : m.tenant_config) ?? {}, null, 1));
-    const [error, setError] = useState(null);
-    const save = async () => {
-        setError(null);
-        let config;
-        try {
-            config = JSON.parse(text);
-        } catch (e) {
-            setError(`Not JSON: ${e.message}`);
-            return;
+    const save = async (config) => {
+        if (company) {
+            await rpc('platform', 'set_company_module', { company_id: company, module: m.key, enabled: m.reason !== 'company', config });
+        } else {
+            await rpc('platform', 'enable_module', { tenant_id: tenant.id, module: m.key, config });
         }
-        try {
-            if (company) {
-                await rpc('platform', 'set_company_module', { company_id: company, module: m.key, enabled: m.reason !== 'company', config });
-            } else {
-                await rpc('platform', 'enable_module', { tenant_id: tenant.id, module: m.key, config });
-            }
-            notify(`${m.name}: configuration saved`, { type: 'success' });
-            onChanged();
-        } catch (e) {
-            setError(e.message);
-        }
+        notify(`${m.name}: configuration saved`, { type: 'success' });
+        onChanged();
     };
-    return (
-        <Stack spacing={1}>
-            <MuiTextField
-                label={company ? 'Company configuration' : 'Tenant configuration'}
-                value={text}
-                onChange={(e) => setText(e.target.value)}
-                multiline
-                minRows={3}
-                slotProps={{ htmlInput: { 'aria-label': `${m.name} ${company ? 'company' : 'tenant'} configuration`, className: 'config-input' } }}
-            />
-            {error && <Alert severity="error" role="alert">{error}</Alert>}
-            <Button label="Save configuration" onClick={save} variant="outlined" />
-        </Stack>
-    );
+    const label = `${m.name} ${company ? 'company' : 'tenant'} configuration`;
+    return <ConfigEditor label={label} value={company ? m.company_config : m.tenant_config} save={save} />;
 }
 
 function ModuleCard({ module: m, tenant, onChanged, company }) {
@@ -96,12 +57,12 @@ function ModuleCard({ module: m, tenant, onChanged, company }) {
                 <Typography variant="body2" color="text.secondary">{m.description}</Typography>
                 {m.reason && <Typography variant="body2" className="reason" sx={{ mt: 1 }}>{REASONS[m.reason]?.(m) ?? m.reason}</Typography>}
                 <Stack spacing={1} sx={{ mt: 1 }} className="configuration">
-                    <Json label="Module defaults" value={m.defaults} />
-                    <Json label="Tenant" value={m.tenant_config} />
-                    {company && <Json label="Company" value={m.company_config} />}
-                    <Json label="Merged" value={m.merged_config} />
+                    <ConfigJson label="Module defaults" value={m.defaults} />
+                    <ConfigJson label="Tenant" value={m.tenant_config} />
+                    {company && <ConfigJson label="Company" value={m.company_config} />}
+                    <ConfigJson label="Merged" value={m.merged_config} />
                     {(m.enabled || (company && m.reason === 'company')) && (
-                        <ConfigEditor key={JSON.stringify([company, m.tenant_config, m.company_config])} module={m} tenant={tenant} company={company} onChanged={onChanged} />
+                        <LevelEditor key={JSON.stringify([company, m.tenant_config, m.company_config])} module={m} tenant={tenant} company={company} onChanged={onChanged} />
                     )}
                 </Stack>
             </CardContent>
