@@ -362,3 +362,27 @@ async fn the_overview_charts_tenants_by_plan_and_module_adoption_as_the_api_coun
     assert!(shown("premium") >= 1 && shown("premium") <= stats[0]["by_plan"]["premium"].as_i64().unwrap());
     assert!(shown("payroll") >= 2 && shown("payroll") <= payroll[0]["tenants_enabled"].as_i64().unwrap());
 }
+
+#[tokio::test]
+async fn a_tenant_users_token_is_refused_on_the_platform_tab_with_the_apis_message() {
+    let server = console::start().await;
+    let db = superuser().await;
+    let t = create_tenant(&db, "free", &[]).await;
+    let out = browse(
+        &server,
+        json!([
+            {"goto": "/console/"},
+            {"click": "#sign-in-platform"},
+            {"fill": "textarea[name=token]", "value": api::token(t.id)},
+            {"click": "button[type=submit]"},
+            {"text": "[role=alert]", "as": "refused"},
+            {"eval": "sessionStorage.getItem('tenancy.console.session')", "as": "kept"},
+            {"absent": "td.column-slug", "as": "no_list"},
+        ]),
+    )
+    .await;
+    assert_clean(&out);
+    let refused = out["values"]["refused"].as_str().unwrap();
+    assert!(refused.contains("42501") && refused.contains("permission denied"), "{refused}");
+    assert_eq!((out["values"]["kept"].clone(), out["values"]["no_list"].clone()), (Value::Null, json!(true)));
+}

@@ -271,3 +271,37 @@ async fn tenant_admin_changes_a_companys_configuration_and_sees_the_merge() {
         .get(0);
     assert_eq!(config, json!({"max_message_length": 280}));
 }
+
+#[tokio::test]
+async fn signing_out_ends_the_session_and_the_pages_show_nothing_after() {
+    let server = console::start().await;
+    let db = superuser().await;
+    let t = create_tenant(&db, "free", &["hrms"]).await;
+    let email = new_email();
+    let id = member(&db, t.id, &email, PASSWORD, &["tenant_admin"]).await;
+    let out = browse(
+        &server,
+        then(
+            sign_in_tenant(&email, PASSWORD),
+            json!([
+                {"wait": "td.column-name"},
+                {"click": "button[aria-label=Profile]"},
+                {"click": "li::-p-text(Logout)"},
+                {"wait": "form[aria-label='Sign in']"},
+                {"goto": "/console/members"},
+                {"wait": "form[aria-label='Sign in']"},
+                {"absent": "td", "as": "no_rows"},
+                {"eval": "sessionStorage.getItem('tenancy.console.session')", "as": "kept"},
+            ]),
+        ),
+    )
+    .await;
+    assert_clean(&out);
+    assert_eq!((out["values"]["no_rows"].clone(), out["values"]["kept"].clone()), (json!(true), Value::Null));
+    let live: i64 = db
+        .query_one("SELECT count(*) FROM auth.sessions WHERE identity_id = $1 AND ended_at IS NULL", &[&id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(live, 0, "signing out ended the sign-in session");
+}
