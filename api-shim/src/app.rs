@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::schema_cache::SchemaCache;
 use crate::state::AppState;
-use crate::{handlers, health, keep_alive, observe, request_id, sign_in};
+use crate::{console, handlers, health, keep_alive, observe, request_id, sign_in};
 use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
@@ -46,6 +46,7 @@ pub fn app(state: Arc<AppState>) -> Router {
                 .delete(handlers::remove),
         )
         .nest("/auth/v1", sign_in::router(&state))
+        .merge(console::router(state.config.console_dir.as_deref()))
         .method_not_allowed_fallback(keep_alive::unsupported_method)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::track))
         .fallback(keep_alive::unknown_path)

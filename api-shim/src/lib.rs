@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod console;
 pub mod db_error;
 pub mod error;
 pub mod handlers;
