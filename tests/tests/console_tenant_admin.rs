@@ -28,7 +28,8 @@ async fn tenant_admin_signs_in_and_sees_modules_roles_audit_log_and_sessions() {
             json!([
                 {"wait": "td.column-name::-p-text(Payroll)"},
                 {"texts": "tbody tr", "as": "modules"},
-                {"click": "tr:has(td.column-name) ::-p-text(Request upgrade)"},
+                // Payroll's own button: other tests' modules may be listed too.
+                {"click": "::-p-xpath(//tr[td[normalize-space(.)='Payroll']]//button)"},
                 {"wait": "::-p-text(Upgrade for Payroll requested from the platform)"},
                 {"screenshot": "tenant-modules"},
                 {"goto": "/console/tenant_roles"},

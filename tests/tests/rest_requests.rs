@@ -132,9 +132,9 @@ async fn malformed_csv_is_a_400_that_names_the_problem_and_writes_nothing() {
     assert_eq!((status, error["code"].as_str()), (StatusCode::BAD_REQUEST, Some("PGRST204")));
     let (status, error) = json(post(&api, "/items", "text/csv", "", "name,qty\napple,\n").await).await;
     assert_eq!((status, error["code"].as_str()), (StatusCode::BAD_REQUEST, Some("22P02")));
-    // A header alone is no row.
-    let (status, _) = json(post(&api, "/items", "text/csv", "", "name,qty\n").await).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A header alone is no row: nothing to insert, as PostgREST answers an empty JSON array.
+    let response = post(&api, "/items", "text/csv", "", "name,qty\n").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(items(&db).await, 0, "nothing was written");
 }
 
