@@ -1,6 +1,74 @@
 -- The schema cache: every table and view of the exposed schemas ($1), their columns, primary
 -- keys, unique keys and foreign keys, and every function with named arguments, as one JSON
--- document built by PostgreSQL.
+-- document built by PostgreSQL. A view has the keys of its base tables that it shows, as
+-- PostgREST infers them: a foreign key whose columns the view shows is the view's, a foreign
+-- key to columns the view shows also points at the view.
+WITH view_columns AS (
+    -- Each column of a view that is a plain column of a table: the view's query tree names its
+    -- origin (`resorigtbl`, `resorigcol`); one view column per table column.
+    SELECT DISTINCT ON (r.ev_class, m[2]::oid, m[3]::int2)
+           r.ev_class AS view, m[1] AS view_column, m[2]::oid AS base, m[3]::int2 AS base_attnum
+    FROM pg_rewrite r
+    JOIN pg_class v ON v.oid = r.ev_class AND v.relkind IN ('v', 'm')
+    JOIN pg_namespace vn ON vn.oid = v.relnamespace AND vn.nspname = ANY ($1::text[])
+    CROSS JOIN LATERAL regexp_matches(r.ev_action::text,
+        ':resname (\S+) :ressortgroupref \d+ :resorigtbl (\d+) :resorigcol (\d+)', 'g') AS m
+    WHERE r.rulename = '_RETURN' AND m[2] <> '0'
+      AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = v.oid AND a.attname = m[1])
+    ORDER BY r.ev_class, m[2]::oid, m[3]::int2, m[1]
+),
+column_names AS (
+    -- The names of a relation's columns, by number, in key order.
+    SELECT con.oid AS fk, 'own' AS side,
+           array_agg(a.attname::text ORDER BY k.ord) AS names
+    FROM pg_constraint con
+    CROSS JOIN unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
+    JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+    WHERE con.contype = 'f'
+    GROUP BY con.oid
+    UNION ALL
+    SELECT con.oid, 'ref', array_agg(a.attname::text ORDER BY k.ord)
+    FROM pg_constraint con
+    CROSS JOIN unnest(con.confkey) WITH ORDINALITY AS k (attnum, ord)
+    JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+    WHERE con.contype = 'f'
+    GROUP BY con.oid
+),
+view_keys AS (
+    -- The views that show every column of one side of a foreign key, under their own names.
+    SELECT con.oid AS fk, 'own' AS side, vc.view, array_agg(vc.view_column ORDER BY k.ord) AS names
+    FROM pg_constraint con
+    CROSS JOIN unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
+    JOIN view_columns vc ON vc.base = con.conrelid AND vc.base_attnum = k.attnum
+    WHERE con.contype = 'f'
+    GROUP BY con.oid, vc.view
+    HAVING count(*) = cardinality(min(con.conkey))
+    UNION ALL
+    SELECT con.oid, 'ref', vc.view, array_agg(vc.view_column ORDER BY k.ord)
+    FROM pg_constraint con
+    CROSS JOIN unnest(con.confkey) WITH ORDINALITY AS k (attnum, ord)
+    JOIN view_columns vc ON vc.base = con.confrelid AND vc.base_attnum = k.attnum
+    WHERE con.contype = 'f'
+    GROUP BY con.oid, vc.view
+    HAVING count(*) = cardinality(min(con.confkey))
+),
+key_sides AS (
+    -- Each side of a foreign key as the table has it, and as each view that shows it has it.
+    SELECT con.oid AS fk, cn.side, CASE cn.side WHEN 'own' THEN con.conrelid ELSE con.confrelid END AS rel,
+           cn.names
+    FROM pg_constraint con
+    JOIN column_names cn ON cn.fk = con.oid
+    WHERE con.contype = 'f'
+    UNION ALL
+    SELECT fk, side, view, names FROM view_keys
+),
+foreign_keys AS (
+    -- table to table, view to table, table to view, view to view
+    SELECT own.rel, con.conname AS name, own.names AS columns, ref.rel AS ref, ref.names AS ref_columns
+    FROM pg_constraint con
+    JOIN key_sides own ON own.fk = con.oid AND own.side = 'own'
+    JOIN key_sides ref ON ref.fk = con.oid AND ref.side = 'ref'
+)
 SELECT json_build_object(
     'functions', coalesce((
         SELECT json_agg(json_build_object(
@@ -62,7 +130,15 @@ SELECT json_build_object(
                 FROM pg_constraint con
                 CROSS JOIN unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
                 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-                WHERE con.conrelid = c.oid AND con.contype = 'p'), '[]'),
+                WHERE con.conrelid = c.oid AND con.contype = 'p'), (
+                -- a view of one table's columns: that table's primary key, when it shows all of it
+                SELECT json_agg(vc.view_column ORDER BY k.ord)
+                FROM pg_constraint con
+                CROSS JOIN unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
+                JOIN view_columns vc ON vc.view = c.oid AND vc.base = con.conrelid AND vc.base_attnum = k.attnum
+                WHERE con.contype = 'p'
+                  AND (SELECT count(DISTINCT base) FROM view_columns WHERE view = c.oid) = 1
+                HAVING count(*) = cardinality(min(con.conkey))), '[]'),
             -- computed columns: functions of the relation's row type returning one value
             'computed', coalesce((
                 SELECT json_agg(json_build_object(
@@ -80,19 +156,12 @@ SELECT json_build_object(
                 WHERE con.conrelid = c.oid AND con.contype = 'u'), '[]'),
             'foreign_keys', coalesce((
                 SELECT json_agg(json_build_object(
-                    'name', con.conname,
-                    'columns', (SELECT json_agg(a.attname ORDER BY k.ord)
-                                FROM unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
-                                JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum),
-                    'ref_schema', rn.nspname,
-                    'ref_table', rc.relname,
-                    'ref_columns', (SELECT json_agg(a.attname ORDER BY k.ord)
-                                    FROM unnest(con.confkey) WITH ORDINALITY AS k (attnum, ord)
-                                    JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum)))
-                FROM pg_constraint con
-                JOIN pg_class rc ON rc.oid = con.confrelid
+                    'name', fk.name, 'columns', fk.columns,
+                    'ref_schema', rn.nspname, 'ref_table', rc.relname, 'ref_columns', fk.ref_columns))
+                FROM foreign_keys fk
+                JOIN pg_class rc ON rc.oid = fk.ref
                 JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-                WHERE con.conrelid = c.oid AND con.contype = 'f'), '[]')))
+                WHERE fk.rel = c.oid), '[]')))
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')), '[]')
