@@ -37,6 +37,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("TENANCY_RATE_LIMIT_RPS", "tenancy-rate-limit-rps"),
     ("TENANCY_RATE_LIMIT_BURST", "tenancy-rate-limit-burst"),
     ("TENANCY_SAFE_UPDATES", "tenancy-safe-updates"),
+    ("PGRST_DB_AGGREGATES_ENABLED", "db-aggregates-enabled"),
     ("TENANCY_CONSOLE_DIR", "tenancy-console-dir"),
     ("TENANCY_AUTH_KEYS_FILE", "tenancy-auth-keys-file"),
     ("TENANCY_AUTH_ROLE", "tenancy-auth-role"),
@@ -155,6 +156,9 @@ pub struct Config {
     /// TENANCY_SAFE_UPDATES: refuse a PATCH or DELETE without any filter (it would change every
     /// row of the tenant); off by default, as PostgREST allows them.
     pub safe_updates: bool,
+    /// PGRST_DB_AGGREGATES_ENABLED: `select=count()`, `col.sum()`...; off by default, as in
+    /// PostgREST (an aggregate over a large table is a full scan).
+    pub aggregates_enabled: bool,
     /// TENANCY_CONSOLE_DIR: the built console (`console/dist`), served at `/console/`; unset: none.
     pub console_dir: Option<std::path::PathBuf>,
     /// Sign-in (`/auth/v1`), on when TENANCY_AUTH_KEYS_FILE names its signing keys.
@@ -354,6 +358,7 @@ impl Config {
             rate_limit_rps: number("TENANCY_RATE_LIMIT_RPS", 0)?,
             rate_limit_burst: number("TENANCY_RATE_LIMIT_BURST", 100)?,
             safe_updates: flag("TENANCY_SAFE_UPDATES")?,
+            aggregates_enabled: flag("PGRST_DB_AGGREGATES_ENABLED")?,
             console_dir: get("TENANCY_CONSOLE_DIR").map(std::path::PathBuf::from),
             sign_in: sign_in_config(&get, &number)?,
             realtime: RealtimeConfig {

@@ -43,6 +43,8 @@ pub enum ApiError {
     MaxAffectedNeedsSet,
     /// TENANCY_SAFE_UPDATES and a PATCH or DELETE (the method) without any filter.
     UnfilteredWrite(String),
+    /// `select` asks for an aggregate and PGRST_DB_AGGREGATES_ENABLED is off.
+    AggregatesDisabled,
     /// `Accept` names no media type the server answers with.
     UnacceptableMedia(String),
     /// `Prefer: handling=strict` with preferences the server does not know or honour.
@@ -327,6 +329,9 @@ impl ApiError {
                 "PGRST107",
                 format!("None of these media types are available: {accept}"),
             ),
+            ApiError::AggregatesDisabled => {
+                parts(StatusCode::BAD_REQUEST, "PGRST123", "Use of aggregate functions is not allowed")
+            }
             ApiError::InvalidPreferences(why) => parts(StatusCode::BAD_REQUEST, "PGRST122", why.clone()),
             ApiError::RangeNotSatisfiable { details, .. } => {
                 parts(StatusCode::RANGE_NOT_SATISFIABLE, "PGRST103", "Requested range not satisfiable")

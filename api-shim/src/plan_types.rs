@@ -1,6 +1,7 @@
 //! The typed plan of one request: every identifier in it has been checked against the
 //! schema cache, every value is still a string that only ever becomes a bound parameter.
 use crate::operators::Operator;
+pub use crate::query_grammar::AggregateFunction;
 
 /// `"schema"."name"` of an exposed table or view.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +54,14 @@ pub enum Projection {
         expr: Expr,
         alias: String,
         cast: Option<String>,
+    },
+    /// An aggregate of the level's rows (`expr` none: `count(*)`), grouped by its `Field`s.
+    Aggregate {
+        function: AggregateFunction,
+        expr: Option<Expr>,
+        input_cast: Option<String>,
+        cast: Option<String>,
+        alias: String,
     },
     /// A related resource, as a JSON object (many-to-one) or array (one-to-many, many-to-many).
     Embed(Box<Embed>),

@@ -61,6 +61,15 @@ pub enum SelectItem {
     Star,
     /// `alias:column->json->>path::cast`
     Field { alias: Option<String>, field: Field, cast: Option<String> },
+    /// `alias:column::input_cast.sum()::cast` (also `avg`, `min`, `max`, `count`), or `count()`
+    /// of the rows (`field` none): PostgREST's aggregates, grouped by the other fields.
+    Aggregate {
+        alias: Option<String>,
+        function: AggregateFunction,
+        field: Option<Field>,
+        input_cast: Option<String>,
+        cast: Option<String>,
+    },
     /// `alias:relation!hint!inner(…)` or, spread into the parent, `...relation(…)`.
     Embed {
         alias: Option<String>,
@@ -75,6 +84,40 @@ pub enum SelectItem {
 }
 
 /// `!inner` / `!left` on an embed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunction {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl AggregateFunction {
+    fn from_name(name: &str) -> Option<Self> {
+        use AggregateFunction::*;
+        Some(match name {
+            "count" => Count,
+            "sum" => Sum,
+            "avg" => Avg,
+            "min" => Min,
+            "max" => Max,
+            _ => return None,
+        })
+    }
+
+    /// The SQL function, which is also the key PostgREST answers an unaliased aggregate under.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggregateFunction::Count => "count",
+            AggregateFunction::Sum => "sum",
+            AggregateFunction::Avg => "avg",
+            AggregateFunction::Min => "min",
+            AggregateFunction::Max => "max",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinType {
     Inner,
@@ -513,6 +556,14 @@ fn field(c: &mut Cursor) -> Result<Field, Fail> {
 
 /// `::type`: letters, digits, `_`, spaces (`double precision`) and `[]`; the planner decides
 /// whether it is a type it will cast to.
+/// `.sum()` and the like after a field: the aggregate it names, consumed; otherwise nothing.
+fn aggregate_call(c: &mut Cursor) -> Option<AggregateFunction> {
+    ["count", "sum", "avg", "min", "max"].into_iter().find_map(|name| {
+        let call = format!(".{name}()");
+        c.eat_str(&call).then(|| AggregateFunction::from_name(name)).flatten()
+    })
+}
+
 fn cast(c: &mut Cursor) -> Result<Option<String>, Fail> {
     c.skip_ws();
     if !c.eat_str("::") {
@@ -585,11 +636,27 @@ fn select_item(c: &mut Cursor, depth: usize) -> Result<SelectItem, Fail> {
     } else {
         (None, first)
     };
+    if name == "count" && c.eat_str("()") {
+        let cast = cast(c)?;
+        c.skip_ws();
+        return Ok(SelectItem::Aggregate {
+            alias,
+            function: AggregateFunction::Count,
+            field: None,
+            input_cast: None,
+            cast,
+        });
+    }
     if matches!(c.peek(), Some('!' | '(')) {
         return embed(c, depth, alias, name, false);
     }
     let field = Field { name, json_path: json_path(c)? };
     let cast = cast(c)?;
+    if let Some(function) = aggregate_call(c) {
+        let result_cast = self::cast(c)?;
+        c.skip_ws();
+        return Ok(SelectItem::Aggregate { alias, function, field: Some(field), input_cast: cast, cast: result_cast });
+    }
     c.skip_ws();
     Ok(SelectItem::Field { alias, field, cast })
 }
@@ -999,6 +1066,18 @@ pub fn parse_query(query: &str) -> Result<QueryParams, GrammarError> {
 }
 
 impl QueryParams {
+    /// Whether `select` asks for an aggregate, at any level.
+    pub fn uses_aggregates(&self) -> bool {
+        fn any(items: &[SelectItem]) -> bool {
+            items.iter().any(|item| match item {
+                SelectItem::Aggregate { .. } => true,
+                SelectItem::Embed { select, .. } => any(select),
+                _ => false,
+            })
+        }
+        self.select.as_deref().is_some_and(any)
+    }
+
     /// Adds one decoded parameter; a repeated `select`, `columns` or `on_conflict` replaces.
     fn add(&mut self, key: &str, value: String) -> Result<(), GrammarError> {
         match classify(key) {

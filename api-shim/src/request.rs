@@ -57,6 +57,9 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
     let reads = matches!(parts.method, Method::GET | Method::HEAD);
     let schema = schema(state, header(headers, if reads { "accept-profile" } else { "content-profile" }))?;
     let query = query_grammar::parse_query(parts.uri.query().unwrap_or(""))?;
+    if query.uses_aggregates() && !state.config.aggregates_enabled {
+        return Err(ApiError::AggregatesDisabled);
+    }
     let prefs = preferences(headers)?;
     let media = media(header(headers, "accept"))?;
     let range = header(headers, "range").map(prefer::parse_range_header).transpose()?;

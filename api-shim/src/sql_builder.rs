@@ -157,6 +157,16 @@ fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> St
                 let cast = cast.as_ref().map(|c| format!("::{c}")).unwrap_or_default();
                 format!("{}{cast} AS {}", expr(e, a), ident(alias))
             }
+            Projection::Aggregate { function, expr: e, input_cast, cast, alias } => {
+                let input = match e {
+                    None => "*".to_string(),
+                    Some(e) => {
+                        format!("{}{}", expr(e, a), input_cast.as_ref().map(|c| format!("::{c}")).unwrap_or_default())
+                    }
+                };
+                let cast = cast.as_ref().map(|c| format!("::{c}")).unwrap_or_default();
+                format!("{}({input}){cast} AS {}", function.name(), ident(alias))
+            }
             Projection::Embed(embed) => {
                 let rows = embedded_rows(embed, a, depth, p);
                 let value = if embed.many {
@@ -234,14 +244,33 @@ fn from_item(source: &Source, a: &str, p: &mut Params) -> String {
 }
 
 /// One level's `SELECT … FROM … WHERE … ORDER BY … LIMIT … OFFSET …`.
+/// With aggregates, PostgREST groups by every other selected field.
+fn group_by(items: &[Projection], a: &str) -> String {
+    if !items.iter().any(|i| matches!(i, Projection::Aggregate { .. })) {
+        return String::new();
+    }
+    let fields: Vec<String> = items
+        .iter()
+        .filter_map(|i| match i {
+            Projection::Field { expr: e, .. } => Some(expr(e, a)),
+            _ => None,
+        })
+        .collect();
+    if fields.is_empty() {
+        return String::new();
+    }
+    format!(" GROUP BY {}", fields.join(", "))
+}
+
 fn level_query(source: &Source, level: &Level, depth: usize, p: &mut Params, join: &str) -> String {
     let a = alias(depth);
     let from = from_item(source, &a, p) + &spread_joins(&level.select, &a, depth, p);
     let filter = condition(&level.filter, &a, depth, p);
     let filter = if join.is_empty() { filter } else { format!("{join} AND {filter}") };
     let mut sql = format!(
-        "SELECT {} FROM {from} WHERE {filter}{}",
+        "SELECT {} FROM {from} WHERE {filter}{}{}",
         projection(&level.select, &a, depth, p),
+        group_by(&level.select, &a),
         order(&level.order, &a)
     );
     if let Some(limit) = level.limit {

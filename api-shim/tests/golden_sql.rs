@@ -103,6 +103,14 @@ golden!(
     Media::Object
 );
 
+// Aggregates: grouped by the other fields.
+golden!(aggregate_count, "GET", "/hrms.employees?select=count()");
+golden!(
+    aggregate_grouped,
+    "GET",
+    "/hrms.employees?select=job_title,total:salary.sum()::int,salary.max(),count()&order=job_title"
+);
+
 // Embedding: to-one, to-many, filters and order inside, !inner, spread, hints.
 golden!(embed_to_one, "GET", "/hrms.employees?select=first_name,departments(name)");
 golden!(embed_to_many, "GET", "/hrms.departments?select=name,employees(first_name,salary)");

@@ -74,6 +74,15 @@ impl<'a> Planner<'a> {
                     let alias = alias.clone().unwrap_or_else(|| e.default_name());
                     out.push(Projection::Field { expr: e, alias, cast: c.as_deref().map(cast).transpose()? });
                 }
+                g::SelectItem::Aggregate { alias, function, field, input_cast, cast: result_cast } => {
+                    out.push(Projection::Aggregate {
+                        function: *function,
+                        expr: field.as_ref().map(|f| expr(relation, f)).transpose()?,
+                        input_cast: input_cast.as_deref().map(cast).transpose()?,
+                        cast: result_cast.as_deref().map(cast).transpose()?,
+                        alias: alias.clone().unwrap_or_else(|| function.name().to_string()),
+                    });
+                }
                 g::SelectItem::Embed { alias, relation: name, hint, join, select, spread } => {
                     let embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
                     // Only one related row can lend its columns to the parent object.
