@@ -16,6 +16,9 @@ trap 'kill $API_PID 2>/dev/null; rm -rf "$WORK"' EXIT
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
 command -v oha >/dev/null || cargo install oha --locked --quiet   # a fixed request rate, for P3
 TENANCY_API=0 "$ROOT/scripts/up" >/dev/null
+# The dev stack's API reads a replication slot: its walsender would decode every write of the
+# run and take CPU from both sides of the comparison. Stopped for the run (scripts/up restarts it).
+if [ -f "$DEV/api.pid" ]; then kill "$(cat "$DEV/api.pid")" 2>/dev/null || true; fi
 source "$ROOT/bench/dataset.sh"
 cargo build -q --release -p tenancy-api
 
