@@ -148,6 +148,19 @@ SELECT json_build_object(
                 JOIN pg_type rt ON rt.oid = p.prorettype
                 WHERE p.pronargs = 1 AND p.proargtypes[0] = c.reltype AND NOT p.proretset AND p.prokind = 'f'
                   AND rt.typtype <> 'c' AND pn.nspname = ANY ($1::text[])), '[]'),
+            -- computed relationships: functions of the row type returning rows of a relation;
+            -- to-one when they return one row (or SETOF ... ROWS 1), as PostgREST reads them
+            'computed_relationships', coalesce((
+                SELECT json_agg(json_build_object(
+                    'schema', pn.nspname, 'name', p.proname, 'many', p.proretset AND p.prorows <> 1,
+                    'ref_schema', rn.nspname, 'ref_table', rc.relname))
+                FROM pg_proc p
+                JOIN pg_namespace pn ON pn.oid = p.pronamespace
+                JOIN pg_type rt ON rt.oid = p.prorettype
+                JOIN pg_class rc ON rc.oid = rt.typrelid AND rc.relkind IN ('r', 'p', 'v', 'm', 'f')
+                JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+                WHERE p.pronargs = 1 AND p.proargtypes[0] = c.reltype AND p.prokind = 'f'
+                  AND pn.nspname = ANY ($1::text[]) AND rn.nspname = ANY ($1::text[])), '[]'),
             'unique_keys', coalesce((
                 SELECT json_agg((SELECT json_agg(a.attname ORDER BY k.ord)
                                  FROM unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)

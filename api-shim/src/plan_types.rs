@@ -94,6 +94,9 @@ pub enum Join {
     /// ((junction column, parent column) pairs) and to the embedded resource ((junction
     /// column, embedded column) pairs).
     Junction { table: Target, parent: Vec<(String, String)>, child: Vec<(String, String)> },
+    /// A computed relationship: the rows `function` returns for the parent row (cast to
+    /// `row_type`).
+    Computed { function: Target, row_type: Target },
 }
 
 /// What one level of a read selects, filters, orders and limits.
@@ -186,7 +189,16 @@ pub enum CallArgs {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
     Relation(Target),
-    Call { function: Target, args: CallArgs },
+    Call {
+        function: Target,
+        args: CallArgs,
+    },
+    /// A computed relationship's function, called with an SQL argument the builder made (the
+    /// parent row).
+    Rows {
+        function: Target,
+        argument: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

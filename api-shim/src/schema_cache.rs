@@ -27,6 +27,18 @@ pub struct ComputedColumn {
     pub type_name: String,
 }
 
+/// A computed relationship: a function of the relation's row type returning rows of another
+/// relation, embedded under the function's name.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ComputedRelationship {
+    pub schema: String,
+    pub name: String,
+    /// To-many, unless it returns one row (or `SETOF ... ROWS 1`).
+    pub many: bool,
+    pub ref_schema: String,
+    pub ref_table: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct ForeignKey {
     pub name: String,
@@ -50,6 +62,8 @@ pub struct Relation {
     pub foreign_keys: Vec<ForeignKey>,
     #[serde(default)]
     pub computed: Vec<ComputedColumn>,
+    #[serde(default)]
+    pub computed_relationships: Vec<ComputedRelationship>,
 }
 
 impl Relation {

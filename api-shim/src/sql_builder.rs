@@ -200,6 +200,11 @@ fn embedded_rows(embed: &Embed, parent: &str, depth: usize, p: &mut Params) -> S
             on.extend(equal_columns(to_parent, &j, parent));
             format!("EXISTS (SELECT 1 FROM {} AS {j} WHERE {})", target(table), on.join(" AND "))
         }
+        Join::Computed { function, row_type } => {
+            // The function's rows for this parent row are the embedded rows.
+            let from = Source::Rows { function: function.clone(), argument: format!("{parent}::{}", target(row_type)) };
+            return level_query(&from, &embed.query, depth + 1, p, "");
+        }
     };
     level_query(&Source::Relation(embed.target.clone()), &embed.query, depth + 1, p, &join)
 }
@@ -236,6 +241,7 @@ fn call(function: &Target, args: &CallArgs, p: &mut Params) -> (String, String) 
 fn from_item(source: &Source, a: &str, p: &mut Params) -> String {
     match source {
         Source::Relation(t) => format!("{} AS {a}", target(t)),
+        Source::Rows { function, argument } => format!("{}({argument}) AS {a}", target(function)),
         Source::Call { function, args } => {
             let (record, call) = call(function, args, p);
             format!("{record}{call} AS {a}")

@@ -2,7 +2,8 @@
 //! `void` function answers 204, a function of one unnamed `json`/`jsonb` parameter takes the
 //! whole body, `response.headers` / `response.status` set by a function shape the answer, a
 //! function that writes refuses GET (405), a function that is not there is PostgREST's 404, and
-//! a function of a table's row type is a computed column.
+//! a function of a table's row type is a computed column (or, returning rows, a computed
+//! relationship).
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tenancy_e2e::api::{self, json, Api};
@@ -26,6 +27,10 @@ const FUNCTIONS: &str = "CREATE EXTENSION tenancy;
         RETURN 1;
     END $$;
     CREATE FUNCTION fn.shout(fn.log) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper($1.note) $$;
+    CREATE FUNCTION fn.namesakes(fn.log) RETURNS SETOF fn.log LANGUAGE sql STABLE
+        AS $$ SELECT * FROM fn.log l WHERE l.note = $1.note AND l.id <> $1.id ORDER BY l.id $$;
+    CREATE FUNCTION fn.first_namesake(fn.log) RETURNS SETOF fn.log LANGUAGE sql STABLE ROWS 1
+        AS $$ SELECT * FROM fn.namesakes($1) LIMIT 1 $$;
     GRANT USAGE ON SCHEMA fn TO web_anon;
     GRANT ALL ON ALL TABLES IN SCHEMA fn TO web_anon;
     GRANT ALL ON ALL SEQUENCES IN SCHEMA fn TO web_anon;";
@@ -126,4 +131,27 @@ async fn a_function_of_the_row_type_is_a_computed_column() {
     assert_eq!((status, rows), (StatusCode::OK, json!([{"shout": "B"}, {"shout": "A"}])));
     let (_, rows) = json(api.http().get(format!("{}/log?select=*&limit=1", api.url)).send().await.unwrap()).await;
     assert!(rows[0].get("shout").is_none(), "* is the table's columns only: {rows}");
+}
+
+#[tokio::test]
+async fn a_function_of_the_row_type_returning_rows_is_a_computed_relationship() {
+    let (_db, api) = functions().await;
+    let rows = json!([{"note": "a"}, {"note": "b"}, {"note": "a"}]);
+    api.http().post(format!("{}/log", api.url)).json(&rows).send().await.unwrap();
+    let read = api.http().get(format!("{}/log?select=id,namesakes(id),first_namesake(id)&order=id", api.url)).send();
+    let (status, rows) = json(read.await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    assert_eq!(
+        rows,
+        json!([
+            {"id": 1, "namesakes": [{"id": 3}], "first_namesake": {"id": 3}},
+            {"id": 2, "namesakes": [], "first_namesake": null},
+            {"id": 3, "namesakes": [{"id": 1}], "first_namesake": {"id": 1}},
+        ]),
+        "SETOF: an array; ROWS 1: an object"
+    );
+    // Filters on it apply to its rows; !inner keeps parents that have one.
+    let read = api.http().get(format!("{}/log?select=id,namesakes!inner(id)&namesakes.id=gt.1&order=id", api.url));
+    let (_, rows) = json(read.send().await.unwrap()).await;
+    assert_eq!(rows, json!([{"id": 1, "namesakes": [{"id": 3}]}]));
 }

@@ -94,6 +94,7 @@ pub fn call(
                 unique_keys: vec![],
                 foreign_keys: vec![],
                 computed: vec![],
+                computed_relationships: vec![],
             };
             &synthesized
         }

@@ -1,7 +1,7 @@
 //! How one relation embeds another: through a foreign key (either way) or a junction table.
 use super::target;
 use crate::error::ApiError;
-use crate::plan_types::Join;
+use crate::plan_types::{Join, Target};
 use crate::schema_cache::{ForeignKey, Relation, SchemaCache};
 
 /// A relationship between a relation and one embedded in it: a foreign key, or a junction
@@ -33,6 +33,15 @@ pub(super) fn relationship<'a>(
     name: &str,
     hint: Option<&str>,
 ) -> Result<Relationship<'a>, ApiError> {
+    // A computed relationship of that name wins over foreign keys, as in PostgREST.
+    if let Some(computed) = parent.computed_relationships.iter().find(|r| r.name == name && hint.is_none()) {
+        let child = cache.relation(&computed.ref_schema, &computed.ref_table).ok_or_else(|| {
+            ApiError::UnknownRelation { schema: computed.ref_schema.clone(), name: computed.ref_table.clone() }
+        })?;
+        let function = Target { schema: computed.schema.clone(), name: computed.name.clone() };
+        let join = Join::Computed { function, row_type: target(parent) };
+        return Ok(Relationship { child, join, many: computed.many });
+    }
     let fits = |fk: &ForeignKey| hint.is_none_or(|h| fk.name == h || fk.columns.iter().any(|c| c == h));
     let mut found = vec![];
     for fk in parent.foreign_keys.iter().filter(|fk| fk.ref_table == name && fits(fk)) {
