@@ -20,6 +20,9 @@ pub struct ApiRequest {
     pub identity: Identity,
     /// The exposed schema the request addresses (`Accept-Profile` / `Content-Profile`).
     pub schema: String,
+    /// The schema was negotiated (a profile header, or more than one exposed schema): the
+    /// answer's body names it in `Content-Profile`, as PostgREST's does.
+    pub negotiated_profile: bool,
     pub query: QueryParams,
     pub prefs: Preferences,
     /// What the `Accept` header asks the answer to be.
@@ -32,6 +35,11 @@ pub struct ApiRequest {
 }
 
 impl ApiRequest {
+    /// What `Content-Profile` the answer's body carries, if any.
+    pub fn answer_profile(&self) -> Option<String> {
+        self.negotiated_profile.then(|| self.schema.clone())
+    }
+
     /// GET and HEAD: the request reads (a read-only transaction).
     pub fn reads(&self) -> bool {
         matches!(self.method, Method::GET | Method::HEAD)
@@ -55,7 +63,9 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
     let headers = &parts.headers;
     let identity = identify(parts, state)?;
     let reads = matches!(parts.method, Method::GET | Method::HEAD);
-    let schema = schema(state, header(headers, if reads { "accept-profile" } else { "content-profile" }))?;
+    let profile = header(headers, if reads { "accept-profile" } else { "content-profile" });
+    let negotiated_profile = profile.is_some() || state.config.db_schemas.len() != 1;
+    let schema = schema(state, profile)?;
     let query = query_grammar::parse_query(parts.uri.query().unwrap_or(""))?;
     if query.uses_aggregates() && !state.config.aggregates_enabled {
         return Err(ApiError::AggregatesDisabled);
@@ -71,7 +81,18 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
         state.config.statement_timeout_ms,
         auth::subdomain(header(headers, "host"), state.config.base_domain.as_deref()),
     );
-    Ok(ApiRequest { method: parts.method.clone(), identity, schema, query, prefs, media, range, settings, request_id })
+    Ok(ApiRequest {
+        method: parts.method.clone(),
+        identity,
+        schema,
+        negotiated_profile,
+        query,
+        prefs,
+        media,
+        range,
+        settings,
+        request_id,
+    })
 }
 
 /// Who is asking: the token, the `X-Tenant-Id` it must agree with, and the tenant's share of

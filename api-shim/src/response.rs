@@ -135,6 +135,14 @@ pub fn empty(status: StatusCode, range: Option<String>) -> Response {
     response
 }
 
+/// `Content-Profile` beside a body's `Content-Type` (PostgREST's answer to a negotiated schema).
+pub fn content_profile(response: &mut Response, profile: Option<String>) {
+    let has_body = response.headers().contains_key(header::CONTENT_TYPE);
+    if let Some(value) = profile.filter(|_| has_body).and_then(|p| HeaderValue::from_str(&p).ok()) {
+        response.headers_mut().insert("content-profile", value);
+    }
+}
+
 /// `Preference-Applied`, when the request honoured any preference.
 pub fn prefer_applied(response: &mut Response, applied: Option<String>) {
     if let Some(value) = applied.and_then(|v| HeaderValue::from_str(&v).ok()) {

@@ -130,6 +130,7 @@ async fn writes_answer_with_postgrests_headers() {
     let r = send(reqwest::Method::POST, "", "", Some(json!({"name": "new"}))).await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!((header(&r, "content-type"), header(&r, "content-range")), (None, Some("*/*".into())));
+    assert_eq!(header(&r, "content-profile"), None, "no body, no profile");
     assert_eq!(r.text().await.unwrap(), "");
 
     let r =
@@ -143,6 +144,7 @@ async fn writes_answer_with_postgrests_headers() {
     assert_eq!(header(&r, "content-type").as_deref(), Some("application/json; charset=utf-8"));
     assert_eq!(header(&r, "preference-applied").as_deref(), Some("return=representation"));
     assert_eq!(header(&r, "content-range").as_deref(), Some("*/*"));
+    assert_eq!(header(&r, "content-profile").as_deref(), Some("hrms"), "the negotiated schema, beside the body");
     let (_, rows) = json(r).await;
     assert_eq!(rows[0]["name"], "new");
 

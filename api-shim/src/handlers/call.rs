@@ -26,6 +26,7 @@ pub async fn rpc(
     let (f, input) = function(&cache, &req, &name, body)?;
     let head = req.method == Method::HEAD;
     let applied = req.prefs.applied(Action::Call, state.config.tx_end.overridable());
+    let profile = req.answer_profile();
     let max_affected = req.prefs.strict_max_affected();
     let overrides;
     let mut response = match plan::call(&cache, f, input, &req.query, &req.prefs, state.config.max_rows)? {
@@ -62,6 +63,7 @@ pub async fn rpc(
         }
     };
     response::prefer_applied(&mut response, applied);
+    response::content_profile(&mut response, profile);
     overrides.apply(&mut response)?;
     Ok(response)
 }

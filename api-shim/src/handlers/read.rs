@@ -22,6 +22,7 @@ pub async fn read(
     let plan = plan::read(&cache, relation, &req.query, &req.prefs, req.range, state.config.max_rows)?;
     let (media, head) = (req.media, req.method == Method::HEAD);
     let applied = req.prefs.applied(Action::Read, state.config.tx_end.overridable());
+    let profile = req.answer_profile();
     // A read-only transaction: nothing to roll back, the check can wait for the answer.
     let outcome = execute_read(&state, req, &plan, media, Expectation::default()).await?;
     if media == Media::Object && outcome.page != 1 {
@@ -36,6 +37,7 @@ pub async fn read(
     let range = response::content_range(offset, outcome.page, outcome.total);
     let mut response = response::build(status, content_type(media), Some(range), body);
     response::prefer_applied(&mut response, applied);
+    response::content_profile(&mut response, profile);
     overrides.apply(&mut response)?;
     Ok(response)
 }

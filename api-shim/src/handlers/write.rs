@@ -75,7 +75,7 @@ async fn write(
         }
         other => other,
     };
-    let (media, prefs) = (req.media, req.prefs.clone());
+    let (media, prefs, profile) = (req.media, req.prefs.clone(), req.answer_profile());
     // PostgREST counts max-affected for PATCH and DELETE, not for inserts.
     let counted = matches!(action, Action::Update | Action::Delete);
     let expect =
@@ -84,6 +84,7 @@ async fn write(
     let overrides = outcome.overrides.clone();
     let mut response = written(action, resource, &prefs, media, outcome)?;
     response::prefer_applied(&mut response, prefs.applied(action, state.config.tx_end.overridable()));
+    response::content_profile(&mut response, profile);
     overrides.apply(&mut response)?;
     Ok(response)
 }
