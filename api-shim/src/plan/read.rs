@@ -30,14 +30,18 @@ impl<'a> Planner<'a> {
         path: &[String],
         max_rows: Option<u64>,
     ) -> Result<Level, ApiError> {
-        let mut filter = vec![];
+        let (mut filter, mut related) = (vec![], vec![]);
+        let select = self.projections(relation, select, path, &mut filter, &mut related)?;
         for f in self.params.filters.iter().filter(|f| f.path == path) {
-            filter.push(filter_condition(relation, &f.filter)?);
+            let condition = match embedded_null_check(relation, &related, &f.filter) {
+                Some(exists) => exists,
+                None => filter_condition(relation, &f.filter)?,
+            };
+            filter.push(condition);
         }
         for t in self.params.logic.iter().filter(|t| t.path == path) {
             filter.push(logic(relation, &t.tree)?);
         }
-        let select = self.projections(relation, select, path, &mut filter)?;
         let mut order = vec![];
         for (_, terms) in self.params.order.iter().filter(|(p, _)| p == path) {
             for t in terms {
@@ -63,6 +67,7 @@ impl<'a> Planner<'a> {
         select: Option<&[g::SelectItem]>,
         path: &[String],
         filter: &mut Vec<Condition>,
+        related: &mut Vec<Embed>,
     ) -> Result<Vec<Projection>, ApiError> {
         let Some(items) = select else { return Ok(vec![Projection::All]) };
         let mut out = vec![];
@@ -95,6 +100,7 @@ impl<'a> Planner<'a> {
                         let query = Level { select: vec![], order: vec![], ..embed.query.clone() };
                         filter.push(Condition::EmbedExists(Box::new(Embed { query, ..embed.clone() })));
                     }
+                    related.push(embed.clone());
                     // `rel()` embeds nothing: it is there to filter the parent.
                     if !select.is_empty() {
                         let embed = Box::new(Embed { inner, ..embed });
@@ -142,6 +148,24 @@ impl<'a> Planner<'a> {
         }
         Ok(())
     }
+}
+
+/// `rel=is.null` / `rel=not.is.null` on an embedded resource (not a column): whether the
+/// parent has a related row that passes the embed's filters, as PostgREST 12 reads it.
+fn embedded_null_check(relation: &Relation, related: &[Embed], f: &g::Filter) -> Option<Condition> {
+    let null = match (&f.op, &f.value) {
+        (g::Operator::Is, g::FilterValue::Is(g::IsValue::Null)) => true,
+        (g::Operator::Is, g::FilterValue::Is(g::IsValue::NotNull)) => false,
+        _ => return None,
+    };
+    if relation.column(&f.field.name).is_some() || !f.field.json_path.is_empty() {
+        return None;
+    }
+    let embed = related.iter().find(|e| e.name == f.field.name)?;
+    // Existence needs the embedded rows' filter, not their columns or order.
+    let query = Level { select: vec![], order: vec![], ..embed.query.clone() };
+    let exists = Condition::EmbedExists(Box::new(Embed { query, ..embed.clone() }));
+    Some(if null != f.negated { Condition::Not(Box::new(exists)) } else { exists })
 }
 
 /// Offset and limit of the top level from the `Range` header (items, inclusive), narrowed
