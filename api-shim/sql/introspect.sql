@@ -17,48 +17,36 @@ WITH view_columns AS (
       AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = v.oid AND a.attname = m[1])
     ORDER BY r.ev_class, m[2]::oid, m[3]::int2, m[1]
 ),
+key_columns AS (
+    -- Both sides of every foreign key: the relation and its column numbers, in key order.
+    SELECT con.oid AS fk, side.side, side.rel, side.attnums
+    FROM pg_constraint con
+    CROSS JOIN LATERAL (VALUES ('own', con.conrelid, con.conkey), ('ref', con.confrelid, con.confkey))
+        AS side (side, rel, attnums)
+    WHERE con.contype = 'f'
+),
 column_names AS (
-    -- The names of a relation's columns, by number, in key order.
-    SELECT con.oid AS fk, 'own' AS side,
-           array_agg(a.attname::text ORDER BY k.ord) AS names
-    FROM pg_constraint con
-    CROSS JOIN unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
-    JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-    WHERE con.contype = 'f'
-    GROUP BY con.oid
-    UNION ALL
-    SELECT con.oid, 'ref', array_agg(a.attname::text ORDER BY k.ord)
-    FROM pg_constraint con
-    CROSS JOIN unnest(con.confkey) WITH ORDINALITY AS k (attnum, ord)
-    JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
-    WHERE con.contype = 'f'
-    GROUP BY con.oid
+    -- A side's column names, in key order.
+    SELECT kc.fk, kc.side, array_agg(a.attname::text ORDER BY k.ord) AS names
+    FROM key_columns kc
+    CROSS JOIN unnest(kc.attnums) WITH ORDINALITY AS k (attnum, ord)
+    JOIN pg_attribute a ON a.attrelid = kc.rel AND a.attnum = k.attnum
+    GROUP BY kc.fk, kc.side
 ),
 view_keys AS (
-    -- The views that show every column of one side of a foreign key, under their own names.
-    SELECT con.oid AS fk, 'own' AS side, vc.view, array_agg(vc.view_column ORDER BY k.ord) AS names
-    FROM pg_constraint con
-    CROSS JOIN unnest(con.conkey) WITH ORDINALITY AS k (attnum, ord)
-    JOIN view_columns vc ON vc.base = con.conrelid AND vc.base_attnum = k.attnum
-    WHERE con.contype = 'f'
-    GROUP BY con.oid, vc.view
-    HAVING count(*) = cardinality(min(con.conkey))
-    UNION ALL
-    SELECT con.oid, 'ref', vc.view, array_agg(vc.view_column ORDER BY k.ord)
-    FROM pg_constraint con
-    CROSS JOIN unnest(con.confkey) WITH ORDINALITY AS k (attnum, ord)
-    JOIN view_columns vc ON vc.base = con.confrelid AND vc.base_attnum = k.attnum
-    WHERE con.contype = 'f'
-    GROUP BY con.oid, vc.view
-    HAVING count(*) = cardinality(min(con.confkey))
+    -- The views that show every column of a side, under their own names.
+    SELECT kc.fk, kc.side, vc.view, array_agg(vc.view_column ORDER BY k.ord) AS names
+    FROM key_columns kc
+    CROSS JOIN unnest(kc.attnums) WITH ORDINALITY AS k (attnum, ord)
+    JOIN view_columns vc ON vc.base = kc.rel AND vc.base_attnum = k.attnum
+    GROUP BY kc.fk, kc.side, vc.view
+    HAVING count(*) = cardinality(min(kc.attnums))
 ),
 key_sides AS (
     -- Each side of a foreign key as the table has it, and as each view that shows it has it.
-    SELECT con.oid AS fk, cn.side, CASE cn.side WHEN 'own' THEN con.conrelid ELSE con.confrelid END AS rel,
-           cn.names
-    FROM pg_constraint con
-    JOIN column_names cn ON cn.fk = con.oid
-    WHERE con.contype = 'f'
+    SELECT kc.fk, kc.side, kc.rel, cn.names
+    FROM key_columns kc
+    JOIN column_names cn ON cn.fk = kc.fk AND cn.side = kc.side
     UNION ALL
     SELECT fk, side, view, names FROM view_keys
 ),
