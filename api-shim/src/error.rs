@@ -29,6 +29,8 @@ pub enum ApiError {
     AmbiguousRelationship { parent: String, name: String, candidates: Vec<String> },
     /// `...rel(...)` on a to-many relationship: there is no one row to lift columns from.
     SpreadNotToOne { parent: String, name: String },
+    /// `order=rel(col)` on a to-many embedded resource: there is no one value to order by.
+    RelatedOrderNotToOne { parent: String, name: String },
     /// A filter, order or limit on a path that is not embedded in `select`.
     NotEmbedded(String),
     /// A body that is not the JSON the request needs.
@@ -297,6 +299,10 @@ impl ApiError {
             .hint(format!("Name one: {name}!<foreign key>(...), or {name}!<junction table>(...)")),
             ApiError::SpreadNotToOne { parent, name } => {
                 parts(StatusCode::BAD_REQUEST, "PGRST119", format!("A spread operation on '{name}' is not possible"))
+                    .details(format!("'{parent}' and '{name}' do not form a many-to-one or one-to-one relationship"))
+            }
+            ApiError::RelatedOrderNotToOne { parent, name } => {
+                parts(StatusCode::BAD_REQUEST, "PGRST118", format!("A related order on '{name}' is not possible"))
                     .details(format!("'{parent}' and '{name}' do not form a many-to-one or one-to-one relationship"))
             }
             ApiError::NotEmbedded(path) => parts(

@@ -168,7 +168,9 @@ impl Condition {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ordering {
+    /// A column of the level, or (with `embedded`) of the embedded to-one resource.
     pub expr: Expr,
+    pub embedded: Option<Box<Embed>>,
     pub descending: bool,
     pub nulls_first: Option<bool>,
 }

@@ -230,6 +230,8 @@ pub enum LogicNode {
 /// `field[.asc|.desc][.nullsfirst|.nullslast]`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderTerm {
+    /// `rel(field)`: a column of an embedded to-one resource.
+    pub embedded: Option<String>,
     pub field: Field,
     pub direction: Option<Direction>,
     pub nulls: Option<Nulls>,
@@ -961,7 +963,12 @@ enum OrderModifier {
 }
 
 fn order_term(c: &mut Cursor) -> Result<OrderTerm, Fail> {
-    let field = field(c)?;
+    let mut field = field(c)?;
+    let mut embedded = None;
+    if field.json_path.is_empty() && c.eat('(') {
+        embedded = Some(std::mem::replace(&mut field, self::field(c)?).name);
+        c.expect(')', "\")\" after the embedded resource's column")?;
+    }
     let (mut direction, mut nulls) = (None, None);
     while c.eat('.') {
         let at = c.pos;
@@ -972,7 +979,7 @@ fn order_term(c: &mut Cursor) -> Result<OrderTerm, Fail> {
         }
     }
     c.skip_ws();
-    Ok(OrderTerm { field, direction, nulls })
+    Ok(OrderTerm { embedded, field, direction, nulls })
 }
 
 fn order_modifier(c: &mut Cursor) -> Result<OrderModifier, Fail> {
@@ -1873,7 +1880,15 @@ mod tests {
     #[test]
     fn order_terms() {
         let p = q("order=name.desc,age,data->>k.asc.nullslast,%22x%20y%22.nullsfirst&clients.order=id.desc");
-        let term = |field, direction, nulls| OrderTerm { field, direction, nulls };
+        let term = |field, direction, nulls| OrderTerm { embedded: None, field, direction, nulls };
+        let related = parse_order("clients(name).desc.nullsfirst").unwrap();
+        assert_eq!(
+            related,
+            vec![OrderTerm {
+                embedded: Some("clients".into()),
+                ..term(f("name"), Some(Direction::Desc), Some(Nulls::First))
+            }]
+        );
         assert_eq!(
             p.order,
             vec![
@@ -2019,7 +2034,10 @@ mod tests {
                     ],
                 ),
             }],
-            order: vec![(vec![], vec![OrderTerm { field: f("id"), direction: Some(Direction::Desc), nulls: None }])],
+            order: vec![(
+                vec![],
+                vec![OrderTerm { embedded: None, field: f("id"), direction: Some(Direction::Desc), nulls: None }],
+            )],
             limits: vec![(vec![], Range { offset: Some(20), limit: Some(10) })],
             columns: None,
             on_conflict: None,

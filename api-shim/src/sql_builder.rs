@@ -277,7 +277,7 @@ fn level_query(source: &Source, level: &Level, depth: usize, p: &mut Params, joi
         "SELECT {} FROM {from} WHERE {filter}{}{}",
         projection(&level.select, &a, depth, p),
         group_by(&level.select, &a),
-        order(&level.order, &a)
+        order(&level.order, &a, depth, p)
     );
     if let Some(limit) = level.limit {
         sql.push_str(&format!(" LIMIT {}", p.bind(&limit.to_string(), "bigint")));
@@ -288,20 +288,29 @@ fn level_query(source: &Source, level: &Level, depth: usize, p: &mut Params, joi
     sql
 }
 
-fn order(items: &[Ordering], a: &str) -> String {
+fn order(items: &[Ordering], a: &str, depth: usize, p: &mut Params) -> String {
     if items.is_empty() {
         return String::new();
     }
     let terms: Vec<String> = items
         .iter()
         .map(|o| {
+            let value = match &o.embedded {
+                None => expr(&o.expr, a),
+                // The embedded to-one row's column, as a scalar subquery of the parent row.
+                Some(embed) => {
+                    let column = Projection::Field { expr: o.expr.clone(), alias: "v".into(), cast: None };
+                    let query = Level { select: vec![column], order: vec![], ..embed.query.clone() };
+                    format!("({})", embedded_rows(&Embed { query, ..(**embed).clone() }, a, depth, p))
+                }
+            };
             let direction = if o.descending { " DESC" } else { " ASC" };
             let nulls = match o.nulls_first {
                 Some(true) => " NULLS FIRST",
                 Some(false) => " NULLS LAST",
                 None => "",
             };
-            format!("{}{direction}{nulls}", expr(&o.expr, a))
+            format!("{value}{direction}{nulls}")
         })
         .collect();
     format!(" ORDER BY {}", terms.join(", "))

@@ -124,6 +124,11 @@ golden!(embed_spread, "GET", "/hrms.employees?select=first_name,...departments(d
 golden!(embed_hint, "GET", "/chat.messages?select=body,author:users!messages_tenant_id_author_id_fkey(display_name)");
 golden!(embed_nested, "GET", "/chat.messages?select=body,users(email,user_profiles(locale))");
 golden!(
+    embed_order_by_to_one,
+    "GET",
+    "/hrms.employees?select=first_name,departments(name)&order=departments(name).desc.nullslast,first_name"
+);
+golden!(
     embed_null_filter,
     "GET",
     "/hrms.departments?select=name,employees()&employees.status=eq.left&employees=not.is.null"

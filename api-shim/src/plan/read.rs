@@ -45,11 +45,7 @@ impl<'a> Planner<'a> {
         let mut order = vec![];
         for (_, terms) in self.params.order.iter().filter(|(p, _)| p == path) {
             for t in terms {
-                order.push(Ordering {
-                    expr: expr(relation, &t.field)?,
-                    descending: t.direction == Some(g::Direction::Desc),
-                    nulls_first: t.nulls.map(|n| n == g::Nulls::First),
-                });
+                order.push(self.ordering(relation, &related, t)?);
             }
         }
         let range = self.params.limits.iter().find(|(p, _)| p == path).map(|(_, r)| *r).unwrap_or_default();
@@ -58,6 +54,30 @@ impl<'a> Planner<'a> {
             limit = Some(limit.map_or(max, |l| l.min(max)));
         }
         Ok(Level { select, filter: Condition::And(filter), order, offset: range.offset.unwrap_or(0), limit })
+    }
+
+    /// One `order` term: a column of the level, or `rel(col)` of an embedded to-one resource.
+    fn ordering(&self, relation: &Relation, related: &[Embed], t: &g::OrderTerm) -> Result<Ordering, ApiError> {
+        let (expr, embedded) = match &t.embedded {
+            None => (expr(relation, &t.field)?, None),
+            Some(name) => {
+                let embed =
+                    related.iter().find(|e| &e.name == name).ok_or_else(|| ApiError::NotEmbedded(name.clone()))?;
+                if embed.many {
+                    return Err(ApiError::RelatedOrderNotToOne { parent: relation.name.clone(), name: name.clone() });
+                }
+                let child = self.cache.relation(&embed.target.schema, &embed.target.name).ok_or_else(|| {
+                    ApiError::UnknownRelation { schema: embed.target.schema.clone(), name: embed.target.name.clone() }
+                })?;
+                (expr(child, &t.field)?, Some(Box::new(embed.clone())))
+            }
+        };
+        Ok(Ordering {
+            expr,
+            embedded,
+            descending: t.direction == Some(g::Direction::Desc),
+            nulls_first: t.nulls.map(|n| n == g::Nulls::First),
+        })
     }
 
     /// The select list; `!inner` embeds also add their existence to `filter`.
