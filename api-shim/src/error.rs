@@ -444,29 +444,34 @@ impl ApiError {
     /// refused for the same reason replies.
     pub fn body(&self) -> (StatusCode, Value) {
         let mut p = self.parts();
-        let mut body = json!({"code": p.code, "message": p.message, "details": p.details, "hint": p.hint});
-        let label = match p.code.as_ref() {
-            "TN010" => Some("Module not enabled"),
-            "TN071" => Some("Permission denied"),
-            code if code.starts_with("TN") => p.status.canonical_reason(),
-            _ => None,
-        };
-        let fields = body.as_object_mut().expect("a JSON object");
-        if let Some(label) = label {
-            fields.insert("error".into(), json!(label));
-        }
-        fields.extend(std::mem::take(&mut p.extra));
-        (p.status, body)
+        (p.status, body_of(&mut p))
     }
+}
+
+/// The body of these parts (their `extra` fields move into it).
+fn body_of(p: &mut Parts) -> Value {
+    let mut body = json!({"code": p.code, "message": p.message, "details": p.details, "hint": p.hint});
+    let label = match p.code.as_ref() {
+        "TN010" => Some("Module not enabled"),
+        "TN071" => Some("Permission denied"),
+        code if code.starts_with("TN") => p.status.canonical_reason(),
+        _ => None,
+    };
+    let fields = body.as_object_mut().expect("a JSON object");
+    if let Some(label) = label {
+        fields.insert("error".into(), json!(label));
+    }
+    fields.extend(std::mem::take(&mut p.extra));
+    body
 }
 
 /// The request's id is the `X-Request-ID` header, not a body field.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let p = self.parts();
-        let (status, body) = self.body();
+        let mut p = self.parts();
+        let body = body_of(&mut p);
         let mut response =
-            (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response();
+            (p.status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response();
         if let Some(challenge) = self.challenge(&p) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
         }

@@ -135,6 +135,19 @@ pub fn empty(status: StatusCode, range: Option<String>) -> Response {
     response
 }
 
+/// What every REST answer gets last: `Preference-Applied`, `Content-Profile`, then what the
+/// statement set in `response.headers` / `response.status`.
+pub fn finish(
+    response: &mut Response,
+    applied: Option<String>,
+    profile: Option<String>,
+    overrides: &Overrides,
+) -> Result<(), ApiError> {
+    prefer_applied(response, applied);
+    content_profile(response, profile);
+    overrides.apply(response)
+}
+
 /// `Content-Profile` beside a body's `Content-Type` (PostgREST's answer to a negotiated schema).
 pub fn content_profile(response: &mut Response, profile: Option<String>) {
     let has_body = response.headers().contains_key(header::CONTENT_TYPE);
@@ -144,7 +157,7 @@ pub fn content_profile(response: &mut Response, profile: Option<String>) {
 }
 
 /// `Preference-Applied`, when the request honoured any preference.
-pub fn prefer_applied(response: &mut Response, applied: Option<String>) {
+fn prefer_applied(response: &mut Response, applied: Option<String>) {
     if let Some(value) = applied.and_then(|v| HeaderValue::from_str(&v).ok()) {
         response.headers_mut().insert("preference-applied", value);
     }

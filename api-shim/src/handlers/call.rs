@@ -62,9 +62,7 @@ pub async fn rpc(
             response::build(StatusCode::OK, content_type, Some(range), body)
         }
     };
-    response::prefer_applied(&mut response, applied);
-    response::content_profile(&mut response, profile);
-    overrides.apply(&mut response)?;
+    response::finish(&mut response, applied, profile, &overrides)?;
     Ok(response)
 }
 

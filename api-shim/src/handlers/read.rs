@@ -36,8 +36,6 @@ pub async fn read(
     let body = if head { None } else { outcome.body };
     let range = response::content_range(offset, outcome.page, outcome.total);
     let mut response = response::build(status, content_type(media), Some(range), body);
-    response::prefer_applied(&mut response, applied);
-    response::content_profile(&mut response, profile);
-    overrides.apply(&mut response)?;
+    response::finish(&mut response, applied, profile, &overrides)?;
     Ok(response)
 }

@@ -83,9 +83,7 @@ async fn write(
     let outcome = execute(state, req, sql_builder::write(&plan, media), expect).await?;
     let overrides = outcome.overrides.clone();
     let mut response = written(action, resource, &prefs, media, outcome)?;
-    response::prefer_applied(&mut response, prefs.applied(action, state.config.tx_end.overridable()));
-    response::content_profile(&mut response, profile);
-    overrides.apply(&mut response)?;
+    response::finish(&mut response, prefs.applied(action, state.config.tx_end.overridable()), profile, &overrides)?;
     Ok(response)
 }
 

@@ -116,9 +116,7 @@ impl<'a> Planner<'a> {
                     }
                     let inner = *join == Some(g::JoinType::Inner);
                     if inner {
-                        // Existence needs the embedded rows' filter, not their columns or order.
-                        let query = Level { select: vec![], order: vec![], ..embed.query.clone() };
-                        filter.push(Condition::EmbedExists(Box::new(Embed { query, ..embed.clone() })));
+                        filter.push(exists(&embed));
                     }
                     related.push(embed.clone());
                     // `rel()` embeds nothing: it is there to filter the parent.
@@ -170,6 +168,13 @@ impl<'a> Planner<'a> {
     }
 }
 
+/// That the parent has a related row passing the embed's filters (`!inner`, `rel=not.is.null`):
+/// existence needs the embedded rows' filter, not their columns or order.
+fn exists(embed: &Embed) -> Condition {
+    let query = Level { select: vec![], order: vec![], ..embed.query.clone() };
+    Condition::EmbedExists(Box::new(Embed { query, ..embed.clone() }))
+}
+
 /// `rel=is.null` / `rel=not.is.null` on an embedded resource (not a column): whether the
 /// parent has a related row that passes the embed's filters, as PostgREST 12 reads it.
 fn embedded_null_check(relation: &Relation, related: &[Embed], f: &g::Filter) -> Option<Condition> {
@@ -181,10 +186,7 @@ fn embedded_null_check(relation: &Relation, related: &[Embed], f: &g::Filter) ->
     if relation.column(&f.field.name).is_some() || !f.field.json_path.is_empty() {
         return None;
     }
-    let embed = related.iter().find(|e| e.name == f.field.name)?;
-    // Existence needs the embedded rows' filter, not their columns or order.
-    let query = Level { select: vec![], order: vec![], ..embed.query.clone() };
-    let exists = Condition::EmbedExists(Box::new(Embed { query, ..embed.clone() }));
+    let exists = exists(related.iter().find(|e| e.name == f.field.name)?);
     Some(if null != f.negated { Condition::Not(Box::new(exists)) } else { exists })
 }
 

@@ -8,9 +8,10 @@ use super::hub::{Event, Outbox};
 use super::message::{self, Message, Vsn};
 use super::Realtime;
 use crate::auth::{self, Identity};
+use crate::error::ApiError;
+use crate::query_grammar::GrammarError;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
@@ -33,8 +34,8 @@ pub async fn upgrade(
     let vsn = match Vsn::parse(query.get("vsn").map(String::as_str)) {
         Ok(vsn) => vsn,
         Err(why) => {
-            let body = json!({"code": "PGRST100", "message": why, "details": null, "hint": null});
-            return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+            let vsn = query.get("vsn").map_or("", String::as_str);
+            return ApiError::Grammar(GrammarError::new(why, vsn)).into_response();
         }
     };
     let bearer = query.get("apikey").map(|key| format!("Bearer {key}"));
