@@ -17,7 +17,7 @@ GRANT EXECUTE ON FUNCTION
     tenancy.protect(regclass, text, jsonb), tenancy._declare_analytics_columns(regclass, jsonb),
     tenancy.unprotect(regclass), tenancy._require_protect_rights(regclass),
     tenancy._register_protected(regclass, text, text), tenancy._unregister_protected(regclass),
-    tenancy._policy_check(text), tenancy._module(text), tenancy.unprotected_tables(),
+    tenancy._policy_check(text), tenancy._citus(), tenancy._module(text), tenancy.unprotected_tables(),
     tenancy.set_user(text, text[]), tenancy.current_tenant_roles(), tenancy.current_permissions(),
     tenancy.has_permission(text), tenancy.require_permission(text), tenancy.record_writes(regclass, bool)
 TO PUBLIC;

@@ -8,10 +8,22 @@
 -- InitPlan per statement, and `tenant_id = $param` keeps the tenant_id index usable. The
 -- entitlement lives in the same subquery because RLS quals are never one-time filters: a
 -- separate check would only run when some row reached it.
+-- On Citus the policies differ in two ways. Citus refuses subqueries in the policies of
+-- distributed tables: there the function is compared directly (stable, so still evaluated once
+-- per index scan). And Citus copies policies to the shards without AS RESTRICTIVE (13.2): there
+-- the tenancy_* policies are the permissive ones, alone, which is the same rule as long as no
+-- other permissive policy is added (unprotected_tables reports one that is).
+CREATE FUNCTION tenancy._citus() RETURNS bool
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus');
+$$;
+
 CREATE FUNCTION tenancy._policy_check(module text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN module IS NULL THEN 'tenant_id = (SELECT tenancy.current_tenant_id())'
-                ELSE format('tenant_id = (SELECT tenancy.module_tenant_id(%L))', module) END;
+LANGUAGE sql STABLE AS $$
+    SELECT format(CASE WHEN tenancy._citus() THEN 'tenant_id = %s'
+                       ELSE 'tenant_id = (SELECT %s)' END,
+                  CASE WHEN module IS NULL THEN 'tenancy.current_tenant_id()'
+                       ELSE format('tenancy.module_tenant_id(%L)', module) END);
 $$;
 
 -- Registered tables are written by delete_tenant with the extension owner's rights, so only
@@ -60,6 +72,7 @@ DECLARE
     tenant_col record;
     bad text;
     policy name;
+    distributed bool;
     check_expr text := tenancy._policy_check(module);
 BEGIN
     SELECT c.relkind, n.nspname INTO rel
@@ -113,14 +126,25 @@ BEGIN
             ('tenancy_rows', 'tenancy_select', 'tenancy_insert', 'tenancy_update', 'tenancy_delete') LOOP
         EXECUTE format('DROP POLICY %I ON %s', policy, tbl);
     END LOOP;
-    EXECUTE format('CREATE POLICY tenancy_rows ON %1$s AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
-                    CREATE POLICY tenancy_select ON %1$s AS RESTRICTIVE FOR SELECT USING (%2$s);
-                    CREATE POLICY tenancy_insert ON %1$s AS RESTRICTIVE FOR INSERT WITH CHECK (%2$s);
-                    CREATE POLICY tenancy_update ON %1$s AS RESTRICTIVE FOR UPDATE USING (%2$s) WITH CHECK (%2$s);
-                    CREATE POLICY tenancy_delete ON %1$s AS RESTRICTIVE FOR DELETE USING (%2$s);
-                    COMMENT ON POLICY tenancy_rows ON %1$s IS %3$L;',
-                   tbl, check_expr,
-                   'Lets rows through to the restrictive tenancy_* policies, which confine them to the current tenant.');
+    IF NOT tenancy._citus() THEN
+        EXECUTE format('CREATE POLICY tenancy_rows ON %1$s AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
+                        COMMENT ON POLICY tenancy_rows ON %1$s IS %2$L;',
+                       tbl, 'Lets rows through to the restrictive tenancy_* policies, which confine them to the current tenant.');
+    END IF;
+    EXECUTE format('CREATE POLICY tenancy_select ON %1$s AS %3$s FOR SELECT USING (%2$s);
+                    CREATE POLICY tenancy_insert ON %1$s AS %3$s FOR INSERT WITH CHECK (%2$s);
+                    CREATE POLICY tenancy_update ON %1$s AS %3$s FOR UPDATE USING (%2$s) WITH CHECK (%2$s);
+                    CREATE POLICY tenancy_delete ON %1$s AS %3$s FOR DELETE USING (%2$s);',
+                   tbl, check_expr, CASE WHEN tenancy._citus() THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END);
+
+    -- On Citus the table is spread over the workers by tenant, co-located with the other
+    -- protected tables: each request of a tenant reads one shard of each.
+    IF tenancy._citus() THEN
+        EXECUTE 'SELECT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = $1)' INTO distributed USING tbl;
+        IF NOT distributed THEN
+            EXECUTE 'SELECT create_distributed_table($1, ''tenant_id'')' USING tbl;
+        END IF;
+    END IF;
 
     IF NOT EXISTS (
         SELECT FROM pg_index i WHERE i.indrelid = tbl AND i.indkey[0] = (
@@ -173,8 +197,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
         UNION ALL SELECT c.oid, format('unique index %s does not include tenant_id', i.indexrelid::regclass)
             FROM candidates c JOIN pg_index i ON i.indrelid = c.oid
             WHERE i.indisunique AND NOT coalesce((c.col).attnum = ANY (i.indkey), false)
+        UNION ALL SELECT c.oid, format('policy %s widens the tenancy policies', p.polname)
+            FROM candidates c JOIN pg_policy p ON p.polrelid = c.oid
+            WHERE tenancy._citus() AND p.polpermissive AND p.polname NOT LIKE 'tenancy\_%'
         UNION ALL SELECT c.oid, format('policy tenancy_rows is missing or was changed')
-            FROM candidates c WHERE NOT EXISTS (
+            FROM candidates c WHERE NOT tenancy._citus() AND NOT EXISTS (
                 SELECT FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenancy_rows' AND p.polpermissive
                   AND p.polcmd = '*' AND p.polroles = '{0}'
                   AND pg_get_expr(p.polqual, p.polrelid) = 'true' AND pg_get_expr(p.polwithcheck, p.polrelid) = 'true')
@@ -182,7 +209,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
             FROM candidates c CROSS JOIN expected e
             WHERE c.policy_check IS NOT NULL AND NOT EXISTS (
                 SELECT FROM pg_policy p
-                WHERE p.polrelid = c.oid AND p.polname = e.polname AND NOT p.polpermissive
+                WHERE p.polrelid = c.oid AND p.polname = e.polname AND p.polpermissive = tenancy._citus()
                   AND p.polcmd = e.polcmd AND p.polroles = '{0}'
                   AND (NOT e.has_qual OR pg_get_expr(p.polqual, p.polrelid) = c.policy_check)
                   AND (NOT e.has_check OR pg_get_expr(p.polwithcheck, p.polrelid) = c.policy_check))

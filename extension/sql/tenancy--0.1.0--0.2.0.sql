@@ -1540,3 +1540,174 @@ REVOKE EXECUTE ON FUNCTION tenancy._require_not_scheduled(uuid), tenancy.delete_
     tenancy.restore_tenant(uuid), tenancy.erase_tenant(uuid), tenancy.erase_due_tenants() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenancy.delete_tenant(uuid, interval), tenancy.restore_tenant(uuid),
     tenancy.erase_tenant(uuid), tenancy.erase_due_tenants() TO tenancy_admin;
+
+-- Citus (sql/protect.sql): on Citus the policies differ in two ways. Citus refuses subqueries in the policies of
+-- distributed tables: there the function is compared directly (stable, so still evaluated once
+-- per index scan). And Citus copies policies to the shards without AS RESTRICTIVE (13.2): there
+-- the tenancy_* policies are the permissive ones, alone, which is the same rule as long as no
+-- other permissive policy is added (unprotected_tables reports one that is).
+CREATE FUNCTION tenancy._citus() RETURNS bool
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus');
+$$;
+
+CREATE OR REPLACE FUNCTION tenancy._policy_check(module text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format(CASE WHEN tenancy._citus() THEN 'tenant_id = %s'
+                       ELSE 'tenant_id = (SELECT %s)' END,
+                  CASE WHEN module IS NULL THEN 'tenancy.current_tenant_id()'
+                       ELSE format('tenancy.module_tenant_id(%L)', module) END);
+$$;
+
+CREATE OR REPLACE FUNCTION tenancy.protect(tbl regclass, module text DEFAULT NULL, analytics jsonb DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    rel record;
+    tenant_col record;
+    bad text;
+    policy name;
+    distributed bool;
+    check_expr text := tenancy._policy_check(module);
+BEGIN
+    SELECT c.relkind, n.nspname INTO rel
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
+    IF rel.relkind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION 'cannot protect %: only tables can be protected', tbl USING ERRCODE = 'TN030';
+    END IF;
+    IF rel.nspname IN ('pg_catalog', 'information_schema', 'tenancy') THEN
+        RAISE EXCEPTION 'cannot protect %: it is not in an application schema', tbl USING ERRCODE = 'TN030';
+    END IF;
+    IF module IS NOT NULL THEN
+        PERFORM tenancy._module(module);
+    END IF;
+    SELECT a.attnum, a.atttypid INTO tenant_col
+    FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
+    IF FOUND AND tenant_col.atttypid <> 'uuid'::regtype THEN
+        RAISE EXCEPTION 'cannot protect %: tenant_id is %, not uuid', tbl, tenant_col.atttypid::regtype
+            USING ERRCODE = 'TN030';
+    END IF;
+
+    -- Keys that leave out tenant_id would let one tenant's row block (or point at) another's.
+    SELECT string_agg(i.indexrelid::regclass::text, ', ') INTO bad
+    FROM pg_index i
+    WHERE i.indrelid = tbl AND i.indisunique AND (tenant_col.attnum IS NULL OR NOT tenant_col.attnum = ANY (i.indkey));
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot protect %: primary key or unique constraint % does not include tenant_id', tbl, bad
+            USING ERRCODE = 'TN030',
+                  HINT = 'Make tenant_id part of every primary key and unique constraint, e.g. PRIMARY KEY (tenant_id, id).';
+    END IF;
+    SELECT string_agg(c.conname, ', ') INTO bad
+    FROM pg_constraint c
+    WHERE c.contype = 'f' AND c.conrelid = tbl
+      AND EXISTS (SELECT FROM tenancy.protected_tables p WHERE p.tbl = c.confrelid)
+      AND (tenant_col.attnum IS NULL OR NOT tenant_col.attnum = ANY (c.conkey));
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot protect %: foreign key % to a tenant table does not include tenant_id', tbl, bad
+            USING ERRCODE = 'TN030',
+                  HINT = 'Reference (tenant_id, id) so a row can only point at rows of its own tenant.';
+    END IF;
+
+    PERFORM tenancy._unregister_protected(tbl);  -- registered again at the end
+    IF tenant_col.attnum IS NULL THEN
+        EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id()', tbl);
+    ELSE
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT tenancy.current_tenant_id(), '
+                       'ALTER COLUMN tenant_id SET NOT NULL', tbl);
+    END IF;
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', tbl);
+
+    FOR policy IN SELECT p.polname FROM pg_policy p WHERE p.polrelid = tbl AND p.polname IN
+            ('tenancy_rows', 'tenancy_select', 'tenancy_insert', 'tenancy_update', 'tenancy_delete') LOOP
+        EXECUTE format('DROP POLICY %I ON %s', policy, tbl);
+    END LOOP;
+    IF NOT tenancy._citus() THEN
+        EXECUTE format('CREATE POLICY tenancy_rows ON %1$s AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
+                        COMMENT ON POLICY tenancy_rows ON %1$s IS %2$L;',
+                       tbl, 'Lets rows through to the restrictive tenancy_* policies, which confine them to the current tenant.');
+    END IF;
+    EXECUTE format('CREATE POLICY tenancy_select ON %1$s AS %3$s FOR SELECT USING (%2$s);
+                    CREATE POLICY tenancy_insert ON %1$s AS %3$s FOR INSERT WITH CHECK (%2$s);
+                    CREATE POLICY tenancy_update ON %1$s AS %3$s FOR UPDATE USING (%2$s) WITH CHECK (%2$s);
+                    CREATE POLICY tenancy_delete ON %1$s AS %3$s FOR DELETE USING (%2$s);',
+                   tbl, check_expr, CASE WHEN tenancy._citus() THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END);
+
+    -- On Citus the table is spread over the workers by tenant, co-located with the other
+    -- protected tables: each request of a tenant reads one shard of each.
+    IF tenancy._citus() THEN
+        EXECUTE 'SELECT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = $1)' INTO distributed USING tbl;
+        IF NOT distributed THEN
+            EXECUTE 'SELECT create_distributed_table($1, ''tenant_id'')' USING tbl;
+        END IF;
+    END IF;
+
+    IF NOT EXISTS (
+        SELECT FROM pg_index i WHERE i.indrelid = tbl AND i.indkey[0] = (
+            SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id')
+    ) THEN
+        EXECUTE format('CREATE INDEX ON %s (tenant_id)', tbl);
+    END IF;
+
+    PERFORM tenancy._register_protected(tbl, module,
+        (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'tenancy_select'));
+    IF analytics IS NOT NULL THEN
+        PERFORM tenancy._declare_analytics_columns(tbl, analytics);  -- sql/analytics_privacy.sql
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION tenancy.unprotected_tables() RETURNS TABLE (table_name regclass, problem text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    WITH candidates AS (
+        SELECT c.oid, c.relrowsecurity, c.relforcerowsecurity, p.policy_check,
+               (SELECT a FROM pg_attribute a
+                WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS col
+        FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN tenancy.protected_tables p ON p.tbl = c.oid
+        WHERE c.relkind IN ('r', 'p')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'tenancy', 'pg_toast')
+          AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast_temp%'
+          AND (p.tbl IS NOT NULL OR EXISTS (
+                SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
+    ),
+    expected (polname, polcmd, has_qual, has_check) AS (
+        VALUES ('tenancy_select', 'r', true, false), ('tenancy_insert', 'a', false, true),
+               ('tenancy_update', 'w', true, true), ('tenancy_delete', 'd', true, false)
+    )
+    SELECT oid::regclass, problem FROM (
+        SELECT oid, 'not registered: call tenancy.protect' AS problem FROM candidates WHERE policy_check IS NULL
+        UNION ALL SELECT oid, 'row level security is not enabled' FROM candidates WHERE NOT relrowsecurity
+        UNION ALL SELECT oid, 'row level security is not forced' FROM candidates WHERE NOT relforcerowsecurity
+        UNION ALL SELECT oid, 'tenant_id column is missing' FROM candidates WHERE (col).attnum IS NULL
+        UNION ALL SELECT oid, 'tenant_id is not uuid' FROM candidates WHERE (col).atttypid <> 'uuid'::regtype
+        UNION ALL SELECT oid, 'tenant_id is nullable' FROM candidates WHERE NOT (col).attnotnull
+        UNION ALL SELECT oid, 'tenant_id does not default to tenancy.current_tenant_id()' FROM candidates c
+            WHERE (c.col).attnum IS NOT NULL AND coalesce((
+                SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
+                WHERE d.adrelid = c.oid AND d.adnum = (c.col).attnum), '') <> 'tenancy.current_tenant_id()'
+        UNION ALL SELECT oid, 'no index led by tenant_id' FROM candidates c
+            WHERE NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indkey[0] = (c.col).attnum)
+        UNION ALL SELECT c.oid, format('unique index %s does not include tenant_id', i.indexrelid::regclass)
+            FROM candidates c JOIN pg_index i ON i.indrelid = c.oid
+            WHERE i.indisunique AND NOT coalesce((c.col).attnum = ANY (i.indkey), false)
+        UNION ALL SELECT c.oid, format('policy %s widens the tenancy policies', p.polname)
+            FROM candidates c JOIN pg_policy p ON p.polrelid = c.oid
+            WHERE tenancy._citus() AND p.polpermissive AND p.polname NOT LIKE 'tenancy\_%'
+        UNION ALL SELECT c.oid, format('policy tenancy_rows is missing or was changed')
+            FROM candidates c WHERE NOT tenancy._citus() AND NOT EXISTS (
+                SELECT FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenancy_rows' AND p.polpermissive
+                  AND p.polcmd = '*' AND p.polroles = '{0}'
+                  AND pg_get_expr(p.polqual, p.polrelid) = 'true' AND pg_get_expr(p.polwithcheck, p.polrelid) = 'true')
+        UNION ALL SELECT c.oid, format('policy %s is missing or was changed', e.polname)
+            FROM candidates c CROSS JOIN expected e
+            WHERE c.policy_check IS NOT NULL AND NOT EXISTS (
+                SELECT FROM pg_policy p
+                WHERE p.polrelid = c.oid AND p.polname = e.polname AND p.polpermissive = tenancy._citus()
+                  AND p.polcmd = e.polcmd AND p.polroles = '{0}'
+                  AND (NOT e.has_qual OR pg_get_expr(p.polqual, p.polrelid) = c.policy_check)
+                  AND (NOT e.has_check OR pg_get_expr(p.polwithcheck, p.polrelid) = c.policy_check))
+    ) problems
+    ORDER BY 1::text, 2;
+$$;
+REVOKE EXECUTE ON FUNCTION tenancy._citus() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy._citus() TO PUBLIC;

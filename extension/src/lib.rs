@@ -6,6 +6,7 @@ mod config_merge;
 mod entitlements;
 mod manifest;
 mod saved_query;
+mod sealed_context;
 mod tenant_context;
 
 pgrx::pg_module_magic!();
@@ -46,6 +47,7 @@ extension_sql_file!("../../sql/privileges.sql", finalize);
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     tenant_context::init();
+    sealed_context::init();
     entitlements::init();
 }
 

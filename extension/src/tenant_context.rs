@@ -5,6 +5,7 @@
 //! for one transaction: cleared at commit and abort, and unwound when a subtransaction that
 //! set it rolls back, so a pooled connection can never carry one tenant into the next request.
 use crate::entitlements::enterable;
+use crate::sealed_context;
 use pgrx::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -55,6 +56,7 @@ unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut s
             | XACT_EVENT_PREPARE
     ) {
         STACK.with_borrow_mut(|stack| stack.clear());
+        sealed_context::clear();
     }
 }
 
@@ -85,7 +87,21 @@ fn outer() -> pg_sys::Oid {
     unsafe { pg_sys::GetOuterUserId() }
 }
 
+/// Puts `context` in force and, on a Citus coordinator, sends it to the workers.
 fn push(context: Context) {
+    if let (Some(tenant), Some(modules)) = (context.tenant, context.modules.as_deref()) {
+        sealed_context::propagate(
+            tenant,
+            context.company,
+            modules,
+            context.user.as_deref(),
+            context.claimed_roles.as_deref(),
+        );
+    }
+    push_local(context);
+}
+
+fn push_local(context: Context) {
     let level = unsafe { pg_sys::GetCurrentTransactionNestLevel() };
     STACK.with_borrow_mut(|stack| {
         if stack.last().is_some_and(|f| f.level == level) {
@@ -98,10 +114,27 @@ fn push(context: Context) {
 /// Reads the context in force for the caller: entered explicitly, or resolved from the
 /// binding of the role the caller now acts as (`None` when there is none of either).
 fn with_in_force<T>(read: impl FnOnce(Option<&Context>) -> T) -> T {
+    adopt_sealed();
     let role = outer();
     STACK.with_borrow(|stack| {
         read(stack.last().map(|f| &f.context).filter(|c| c.bound_role.is_none() || c.bound_role == Some(role)))
     })
+}
+
+/// On a Citus worker: the context the coordinator sealed for this transaction, once its seal
+/// is checked, becomes the context here (as if entered: for whichever role the coordinator
+/// switched to).
+fn adopt_sealed() {
+    if let Some(sealed) = sealed_context::arrived() {
+        push_local(Context {
+            tenant: Some(sealed.tenant()),
+            company: sealed.company(),
+            modules: Some(sealed.modules.into()),
+            bound_role: None,
+            user: sealed.user.map(Into::into),
+            claimed_roles: sealed.roles.map(Into::into),
+        });
+    }
 }
 
 fn is_service_member() -> bool {
@@ -186,11 +219,14 @@ fn context_get() -> TableIterator<
 /// module was enabled or disabled in this transaction).
 #[pg_extern(name = "_context_set_modules", volatile, parallel_unsafe)]
 fn context_set_modules(modules: Vec<String>) {
-    STACK.with_borrow_mut(|stack| {
-        if let Some(top) = stack.last_mut() {
-            top.context.modules = Some(modules.into());
-        }
+    let loaded = STACK.with_borrow_mut(|stack| {
+        let top = stack.last_mut()?;
+        top.context.modules = Some(modules.into());
+        Some(top.context.clone())
     });
+    if let Some(Context { tenant: Some(tenant), company, modules: Some(modules), user, claimed_roles, .. }) = loaded {
+        sealed_context::propagate(tenant, company, &modules, user.as_deref(), claimed_roles.as_deref());
+    }
 }
 
 /// `set_user`'s work: names who acts and the tenant roles their token claims, for the rest of

@@ -176,6 +176,7 @@ where
 }
 
 pub mod api;
+pub mod citus;
 pub mod console;
 pub mod demo_tenants;
 pub mod fuzz;

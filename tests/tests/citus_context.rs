@@ -1,0 +1,201 @@
+//! The tenant context on Citus (scripts/up-citus): a tenant entered on the coordinator reads and
+//! writes its own rows on the workers' shards and nothing else; the sealed context that carries
+//! it cannot be forged or altered, on the coordinator or on a worker reached directly.
+use tenancy_e2e::citus::{connect, COORDINATOR, WORKERS};
+use tenancy_e2e::{message, sqlstate, unique, INSUFFICIENT_PRIVILEGE};
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+/// A protected (so distributed) table with rows of two tenants, a service role that may enter
+/// tenants and a member role it switches to, both able to log in on every node as Citus needs.
+struct Cluster {
+    table: String,
+    service: String,
+    member: String,
+    a: Uuid,
+    b: Uuid,
+}
+
+async fn setup() -> Cluster {
+    let db = connect(COORDINATOR, "postgres").await;
+    let slug = unique("c");
+    let name = slug.replace('-', "_");
+    let (table, service, member) = (format!("public.notes_{name}"), format!("svc_{name}"), format!("member_{name}"));
+    let tenant = |slug: String| {
+        let db = &db;
+        async move {
+            db.query_one("SELECT tenancy.create_tenant($1, $1, 'free', '{}', '{}')", &[&slug]).await.unwrap().get(0)
+        }
+    };
+    let (a, b): (Uuid, Uuid) = (tenant(format!("a-{slug}")).await, tenant(format!("b-{slug}")).await);
+    // One statement at a time: Citus creates roles over one connection per node, which a
+    // transaction that already wrote to shards in parallel cannot give it.
+    for statement in [
+        format!("CREATE ROLE {member} LOGIN"),
+        format!("CREATE ROLE {service} LOGIN IN ROLE tenancy_service"),
+        format!("GRANT {member} TO {service}"),
+        format!(
+            "CREATE TABLE {table} (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, body text,
+                                   PRIMARY KEY (tenant_id, id))"
+        ),
+        format!("SELECT tenancy.protect('{table}')"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {member}"),
+        format!("INSERT INTO {table} (tenant_id, body) VALUES ('{a}', 'a1'), ('{a}', 'a2'), ('{b}', 'b1'), ('{b}', 'b2'), ('{b}', 'b3')"),
+    ] {
+        db.batch_execute(&statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    Cluster { table, service, member, a, b }
+}
+
+impl Cluster {
+    /// The bodies `sql` returns in a transaction that entered `tenant` and switched to the member.
+    async fn as_tenant(&self, tenant: Uuid, sql: &str) -> Result<Vec<String>, tokio_postgres::Error> {
+        let mut db = connect(COORDINATOR, &self.service).await;
+        let tx = db.transaction().await?;
+        tx.execute("SELECT tenancy.enter_tenant($1)", &[&tenant]).await?;
+        tx.batch_execute(&format!("SET LOCAL ROLE {}", self.member)).await?;
+        let rows = tx.query(sql, &[]).await?;
+        tx.commit().await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// A sealed context the coordinator made for `tenant`, as the service role could read it.
+    async fn sealed_for(&self, tenant: Uuid) -> String {
+        let mut db = connect(COORDINATOR, &self.service).await;
+        let tx = db.transaction().await.unwrap();
+        tx.execute("SELECT tenancy.enter_tenant($1)", &[&tenant]).await.unwrap();
+        tx.query_one("SELECT current_setting('tenancy.context')", &[]).await.unwrap().get(0)
+    }
+
+    async fn count_as_superuser(&self, tenant: Uuid) -> i64 {
+        let db = connect(COORDINATOR, "postgres").await;
+        let sql = format!("SELECT count(*) FROM {} WHERE tenant_id = $1", self.table);
+        db.query_one(&sql, &[&tenant]).await.unwrap().get(0)
+    }
+}
+
+/// `sql` run by `db` as the member after setting `tenancy.context` to `value` by hand.
+async fn with_context(db: &mut Client, member: &str, value: &str, sql: &str) -> Result<i64, tokio_postgres::Error> {
+    let tx = db.transaction().await?;
+    tx.batch_execute(&format!(
+        "SET LOCAL ROLE {member}; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL tenancy.context = '{value}'"
+    ))
+    .await?;
+    let count = tx.query_one(sql, &[]).await?.get(0);
+    tx.commit().await?;
+    Ok(count)
+}
+
+/// The same sealed value with another tenant in its payload and the original seal.
+fn with_tenant_swapped(sealed: &str, from: Uuid, to: Uuid) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use base64::Engine;
+    let (payload, seal) = sealed.split_once('.').expect("payload.seal");
+    let json = String::from_utf8(B64.decode(payload).unwrap()).unwrap();
+    let bytes = |id: Uuid| format!("{:?}", id.as_bytes()).replace(' ', "");
+    assert!(json.contains(&bytes(from)), "the payload names the tenant: {json}");
+    format!("{}.{seal}", B64.encode(json.replace(&bytes(from), &bytes(to))))
+}
+
+#[tokio::test]
+async fn the_table_is_spread_over_the_workers_and_a_tenant_sees_only_its_rows() {
+    let c = setup().await;
+    let db = connect(COORDINATOR, "postgres").await;
+    let ports: Vec<i32> = db
+        .query(&format!("SELECT DISTINCT nodeport FROM citus_shards WHERE table_name = '{}'::regclass", c.table), &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ports.len(), 2, "shards on both workers: {ports:?}");
+
+    let mut a = c.as_tenant(c.a, &format!("SELECT body FROM {} ORDER BY body", c.table)).await.unwrap();
+    a.sort();
+    assert_eq!(a, ["a1", "a2"]);
+    let b = c.as_tenant(c.b, &format!("SELECT body FROM {} ORDER BY body", c.table)).await.unwrap();
+    assert_eq!(b, ["b1", "b2", "b3"]);
+    // Asking for the other tenant's rows by key finds none.
+    let sql = format!("SELECT body FROM {} WHERE tenant_id = '{}'", c.table, c.b);
+    assert!(c.as_tenant(c.a, &sql).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn writes_land_in_the_entered_tenant_and_cannot_reach_another() {
+    let c = setup().await;
+    let inserted =
+        c.as_tenant(c.a, &format!("INSERT INTO {} (body) VALUES ('a3') RETURNING tenant_id::text", c.table)).await;
+    assert_eq!(inserted.unwrap(), [c.a.to_string()]);
+    assert_eq!(c.count_as_superuser(c.a).await, 3);
+
+    let into_b = format!("INSERT INTO {} (tenant_id, body) VALUES ('{}', 'x') RETURNING body", c.table, c.b);
+    assert_eq!(sqlstate(c.as_tenant(c.a, &into_b).await), INSUFFICIENT_PRIVILEGE);
+    let changed = c.as_tenant(c.a, &format!("UPDATE {} SET body = 'gone' RETURNING body", c.table)).await.unwrap();
+    assert_eq!(changed.len(), 3, "only a's rows");
+    let deleted = c.as_tenant(c.a, &format!("DELETE FROM {} WHERE body LIKE 'b%' RETURNING body", c.table)).await;
+    assert!(deleted.unwrap().is_empty());
+    assert_eq!(c.count_as_superuser(c.b).await, 3, "b's rows are all there");
+}
+
+#[tokio::test]
+async fn without_a_context_the_shards_show_nothing() {
+    let c = setup().await;
+    let mut db = connect(COORDINATOR, &c.service).await;
+    let tx = db.transaction().await.unwrap();
+    tx.batch_execute(&format!("SET LOCAL ROLE {}", c.member)).await.unwrap();
+    let count: i64 = tx.query_one(&format!("SELECT count(*) FROM {}", c.table), &[]).await.unwrap().get(0);
+    assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn a_forged_or_altered_context_is_refused_through_the_coordinator() {
+    let c = setup().await;
+    let count = format!("SELECT count(*) FROM {}", c.table);
+    let mut db = connect(COORDINATOR, &c.service).await;
+
+    let forged = with_context(&mut db, &c.member, "eyJ0ZW5hbnQiOltdfQ.AAAA", &count).await;
+    assert_eq!(sqlstate(forged), INSUFFICIENT_PRIVILEGE);
+
+    let altered = with_tenant_swapped(&c.sealed_for(c.a).await, c.a, c.b);
+    let refused = with_context(&mut db, &c.member, &altered, &count).await;
+    assert!(message(refused).contains("its seal does not match"));
+    assert_eq!(c.count_as_superuser(c.b).await, 3);
+}
+
+#[tokio::test]
+async fn a_worker_reached_directly_shows_nothing_and_refuses_a_forged_context() {
+    let c = setup().await;
+    let count = format!("SELECT count(*) FROM {}", c.table);
+    let altered = with_tenant_swapped(&c.sealed_for(c.a).await, c.a, c.b);
+    for worker in WORKERS {
+        // Citus lets any node route a query (the workers have the metadata): as the member,
+        // without the coordinator's context, nothing is visible.
+        let mut db = connect(worker, &c.member).await;
+        let seen: i64 = db.query_one(&count, &[]).await.unwrap().get(0);
+        assert_eq!(seen, 0, "worker {worker}");
+        // The shards themselves, by name.
+        let shards: Vec<String> = connect(worker, "postgres")
+            .await
+            .query(
+                "SELECT shard_name FROM citus_shards WHERE table_name = $1::text::regclass AND nodeport = inet_server_port()",
+                &[&c.table],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(!shards.is_empty());
+        for shard in &shards {
+            let sql = format!("SET citus.override_table_visibility = false; SELECT count(*) FROM {shard}");
+            let rows = db.simple_query(&sql).await.unwrap();
+            let counted = rows.iter().find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                _ => None,
+            });
+            assert_eq!(counted.as_deref(), Some("0"), "shard {shard} on worker {worker}");
+        }
+        let refused = with_context(&mut db, &c.member, &altered, &count).await;
+        assert_eq!(sqlstate(refused), INSUFFICIENT_PRIVILEGE, "worker {worker}");
+    }
+}
