@@ -245,10 +245,13 @@ COMMENT ON FUNCTION tenancy.unprotect(regclass) IS
 -- before and after each statement, so a restore, which builds a registered table's policies
 -- after its data and registry row, is not refused. Dropped indexes are not seen here
 -- (sql_drop does not say whose they were); unprotected_tables() and `tenancy doctor` find them.
+-- Nothing registered, nothing to check: a Citus worker (whose registry is empty) creates and
+-- alters shards without scanning every table, which deadlocked two concurrent shard splits.
 CREATE FUNCTION tenancy._registered_problems() RETURNS text[]
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(array_agg(u.table_name::oid || ' ' || u.problem), '{}')
-    FROM tenancy.unprotected_tables() u JOIN tenancy.protected_tables p ON p.tbl = u.table_name;
+    SELECT CASE WHEN NOT EXISTS (SELECT FROM tenancy.protected_tables) THEN '{}'::text[] ELSE (
+        SELECT coalesce(array_agg(u.table_name::oid || ' ' || u.problem), '{}')
+        FROM tenancy.unprotected_tables() u JOIN tenancy.protected_tables p ON p.tbl = u.table_name) END;
 $$;
 
 CREATE FUNCTION tenancy._guard_before() RETURNS event_trigger

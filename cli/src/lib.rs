@@ -1,4 +1,5 @@
 //! The `tenancy` command's modules: its commands, the linter, and the tenant archive.
+pub mod citus;
 pub mod commands;
 pub mod connection;
 pub mod lint;

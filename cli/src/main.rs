@@ -51,6 +51,11 @@ enum DatabaseCommand {
     Import(commands::import::ImportArgs),
     /// Erase a tenant and every row it owns now (tenancy.erase_tenant), and report what went.
     Erase(commands::erase::EraseArgs),
+    /// On Citus: give a tenant shards of its own in every group of protected tables and, with
+    /// --to, move them to that worker; online, with progress.
+    Isolate(commands::isolate::IsolateArgs),
+    /// On Citus: spread the shards evenly over the workers; online, with progress.
+    Rebalance,
 }
 
 #[tokio::main]
@@ -79,6 +84,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         DatabaseCommand::Export(args) => commands::export::run(&mut client, args).await.map(|()| true),
         DatabaseCommand::Import(args) => commands::import::run(&mut client, args).await.map(|()| true),
         DatabaseCommand::Erase(args) => commands::erase::run(&mut client, args).await.map(|()| true),
+        DatabaseCommand::Isolate(args) => {
+            commands::isolate::run(&client, cli.database_url.as_deref(), args).await.map(|()| true)
+        }
+        DatabaseCommand::Rebalance => {
+            commands::rebalance::run(&client, cli.database_url.as_deref()).await.map(|()| true)
+        }
     }?;
     Ok(if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -65,6 +65,7 @@ DECLARE
     tenant_col record;
     bad text;
     policy name;
+    distributed bool;
     check_expr text := tenancy._policy_check(module);
 BEGIN
     SELECT c.relkind, n.nspname INTO rel
@@ -118,14 +119,25 @@ BEGIN
             ('tenancy_rows', 'tenancy_select', 'tenancy_insert', 'tenancy_update', 'tenancy_delete') LOOP
         EXECUTE format('DROP POLICY %I ON %s', policy, tbl);
     END LOOP;
-    EXECUTE format('CREATE POLICY tenancy_rows ON %1$s AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
-                    CREATE POLICY tenancy_select ON %1$s AS RESTRICTIVE FOR SELECT USING (%2$s);
-                    CREATE POLICY tenancy_insert ON %1$s AS RESTRICTIVE FOR INSERT WITH CHECK (%2$s);
-                    CREATE POLICY tenancy_update ON %1$s AS RESTRICTIVE FOR UPDATE USING (%2$s) WITH CHECK (%2$s);
-                    CREATE POLICY tenancy_delete ON %1$s AS RESTRICTIVE FOR DELETE USING (%2$s);
-                    COMMENT ON POLICY tenancy_rows ON %1$s IS %3$L;',
-                   tbl, check_expr,
-                   'Lets rows through to the restrictive tenancy_* policies, which confine them to the current tenant.');
+    IF NOT tenancy._citus() THEN
+        EXECUTE format('CREATE POLICY tenancy_rows ON %1$s AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
+                        COMMENT ON POLICY tenancy_rows ON %1$s IS %2$L;',
+                       tbl, 'Lets rows through to the restrictive tenancy_* policies, which confine them to the current tenant.');
+    END IF;
+    EXECUTE format('CREATE POLICY tenancy_select ON %1$s AS %3$s FOR SELECT USING (%2$s);
+                    CREATE POLICY tenancy_insert ON %1$s AS %3$s FOR INSERT WITH CHECK (%2$s);
+                    CREATE POLICY tenancy_update ON %1$s AS %3$s FOR UPDATE USING (%2$s) WITH CHECK (%2$s);
+                    CREATE POLICY tenancy_delete ON %1$s AS %3$s FOR DELETE USING (%2$s);',
+                   tbl, check_expr, CASE WHEN tenancy._citus() THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END);
+
+    -- On Citus the table is spread over the workers by tenant, co-located with the other
+    -- protected tables: each request of a tenant reads one shard of each.
+    IF tenancy._citus() THEN
+        EXECUTE 'SELECT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = $1)' INTO distributed USING tbl;
+        IF NOT distributed THEN
+            EXECUTE 'SELECT create_distributed_table($1, ''tenant_id'')' USING tbl;
+        END IF;
+    END IF;
 
     IF NOT EXISTS (
         SELECT FROM pg_index i WHERE i.indrelid = tbl AND i.indkey[0] = (
@@ -172,10 +184,13 @@ COMMENT ON FUNCTION tenancy.unprotect(regclass) IS
 -- before and after each statement, so a restore, which builds a registered table's policies
 -- after its data and registry row, is not refused. Dropped indexes are not seen here
 -- (sql_drop does not say whose they were); unprotected_tables() and `tenancy doctor` find them.
+-- Nothing registered, nothing to check: a Citus worker (whose registry is empty) creates and
+-- alters shards without scanning every table, which deadlocked two concurrent shard splits.
 CREATE FUNCTION tenancy._registered_problems() RETURNS text[]
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(array_agg(u.table_name::oid || ' ' || u.problem), '{}')
-    FROM tenancy.unprotected_tables() u JOIN tenancy.protected_tables p ON p.tbl = u.table_name;
+    SELECT CASE WHEN NOT EXISTS (SELECT FROM tenancy.protected_tables) THEN '{}'::text[] ELSE (
+        SELECT coalesce(array_agg(u.table_name::oid || ' ' || u.problem), '{}')
+        FROM tenancy.unprotected_tables() u JOIN tenancy.protected_tables p ON p.tbl = u.table_name) END;
 $$;
 
 CREATE FUNCTION tenancy._guard_before() RETURNS event_trigger
@@ -1558,102 +1573,6 @@ LANGUAGE sql STABLE AS $$
                   CASE WHEN module IS NULL THEN 'tenancy.current_tenant_id()'
                        ELSE format('tenancy.module_tenant_id(%L)', module) END);
 $$;
-
-CREATE OR REPLACE FUNCTION tenancy.protect(tbl regclass, module text DEFAULT NULL, analytics jsonb DEFAULT NULL) RETURNS void
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-#variable_conflict use_variable
-DECLARE
-    rel record;
-    tenant_col record;
-    bad text;
-    policy name;
-    distributed bool;
-    check_expr text := tenancy._policy_check(module);
-BEGIN
-    SELECT c.relkind, n.nspname INTO rel
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
-    IF rel.relkind NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION 'cannot protect %: only tables can be protected', tbl USING ERRCODE = 'TN030';
-    END IF;
-    IF rel.nspname IN ('pg_catalog', 'information_schema', 'tenancy') THEN
-        RAISE EXCEPTION 'cannot protect %: it is not in an application schema', tbl USING ERRCODE = 'TN030';
-    END IF;
-    IF module IS NOT NULL THEN
-        PERFORM tenancy._module(module);
-    END IF;
-    SELECT a.attnum, a.atttypid INTO tenant_col
-    FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
-    IF FOUND AND tenant_col.atttypid <> 'uuid'::regtype THEN
-        RAISE EXCEPTION 'cannot protect %: tenant_id is %, not uuid', tbl, tenant_col.atttypid::regtype
-            USING ERRCODE = 'TN030';
-    END IF;
-
-    -- Keys that leave out tenant_id would let one tenant's row block (or point at) another's.
-    SELECT string_agg(i.indexrelid::regclass::text, ', ') INTO bad
-    FROM pg_index i
-    WHERE i.indrelid = tbl AND i.indisunique AND (tenant_col.attnum IS NULL OR NOT tenant_col.attnum = ANY (i.indkey));
-    IF bad IS NOT NULL THEN
-        RAISE EXCEPTION 'cannot protect %: primary key or unique constraint % does not include tenant_id', tbl, bad
-            USING ERRCODE = 'TN030',
-                  HINT = 'Make tenant_id part of every primary key and unique constraint, e.g. PRIMARY KEY (tenant_id, id).';
-    END IF;
-    SELECT string_agg(c.conname, ', ') INTO bad
-    FROM pg_constraint c
-    WHERE c.contype = 'f' AND c.conrelid = tbl
-      AND EXISTS (SELECT FROM tenancy.protected_tables p WHERE p.tbl = c.confrelid)
-      AND (tenant_col.attnum IS NULL OR NOT tenant_col.attnum = ANY (c.conkey));
-    IF bad IS NOT NULL THEN
-        RAISE EXCEPTION 'cannot protect %: foreign key % to a tenant table does not include tenant_id', tbl, bad
-            USING ERRCODE = 'TN030',
-                  HINT = 'Reference (tenant_id, id) so a row can only point at rows of its own tenant.';
-    END IF;
-
-    PERFORM tenancy._unregister_protected(tbl);  -- registered again at the end
-    IF tenant_col.attnum IS NULL THEN
-        EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id()', tbl);
-    ELSE
-        EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT tenancy.current_tenant_id(), '
-                       'ALTER COLUMN tenant_id SET NOT NULL', tbl);
-    END IF;
-    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', tbl);
-
-    FOR policy IN SELECT p.polname FROM pg_policy p WHERE p.polrelid = tbl AND p.polname IN
-            ('tenancy_rows', 'tenancy_select', 'tenancy_insert', 'tenancy_update', 'tenancy_delete') LOOP
-        EXECUTE format('DROP POLICY %I ON %s', policy, tbl);
-    END LOOP;
-    IF NOT tenancy._citus() THEN
-        EXECUTE format('CREATE POLICY tenancy_rows ON %1$s AS PERMISSIVE FOR ALL USING (true) WITH CHECK (true);
-                        COMMENT ON POLICY tenancy_rows ON %1$s IS %2$L;',
-                       tbl, 'Lets rows through to the restrictive tenancy_* policies, which confine them to the current tenant.');
-    END IF;
-    EXECUTE format('CREATE POLICY tenancy_select ON %1$s AS %3$s FOR SELECT USING (%2$s);
-                    CREATE POLICY tenancy_insert ON %1$s AS %3$s FOR INSERT WITH CHECK (%2$s);
-                    CREATE POLICY tenancy_update ON %1$s AS %3$s FOR UPDATE USING (%2$s) WITH CHECK (%2$s);
-                    CREATE POLICY tenancy_delete ON %1$s AS %3$s FOR DELETE USING (%2$s);',
-                   tbl, check_expr, CASE WHEN tenancy._citus() THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END);
-
-    -- On Citus the table is spread over the workers by tenant, co-located with the other
-    -- protected tables: each request of a tenant reads one shard of each.
-    IF tenancy._citus() THEN
-        EXECUTE 'SELECT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = $1)' INTO distributed USING tbl;
-        IF NOT distributed THEN
-            EXECUTE 'SELECT create_distributed_table($1, ''tenant_id'')' USING tbl;
-        END IF;
-    END IF;
-
-    IF NOT EXISTS (
-        SELECT FROM pg_index i WHERE i.indrelid = tbl AND i.indkey[0] = (
-            SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id')
-    ) THEN
-        EXECUTE format('CREATE INDEX ON %s (tenant_id)', tbl);
-    END IF;
-
-    PERFORM tenancy._register_protected(tbl, module,
-        (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'tenancy_select'));
-    IF analytics IS NOT NULL THEN
-        PERFORM tenancy._declare_analytics_columns(tbl, analytics);  -- sql/analytics_privacy.sql
-    END IF;
-END $$;
 
 CREATE OR REPLACE FUNCTION tenancy.unprotected_tables() RETURNS TABLE (table_name regclass, problem text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

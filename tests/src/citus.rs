@@ -1,6 +1,8 @@
 //! The Citus cluster `scripts/up-citus` brings up: a coordinator on `TENANCY_CITUS_PORT`
 //! (54331) and workers on the next two ports, database `tenancy`, trusted loopback logins.
+use crate::unique;
 use tokio_postgres::{Client, Config, NoTls};
+use uuid::Uuid;
 
 pub const COORDINATOR: u16 = 0;
 pub const WORKERS: [u16; 2] = [1, 2];
@@ -19,4 +21,75 @@ pub async fn connect(node: u16, user: &str) -> Client {
         .unwrap_or_else(|e| panic!("connect to Citus node {node} as {user} (is scripts/up-citus up?): {e}"));
     tokio::spawn(connection);
     client
+}
+
+/// A protected (so distributed) table with rows of two tenants `a` (2 rows) and `b` (3 rows), a
+/// service role that may enter tenants and a member role it switches to, both able to log in on
+/// every node as Citus needs.
+pub struct TenantTable {
+    pub table: String,
+    pub service: String,
+    pub member: String,
+    pub a: Uuid,
+    pub b: Uuid,
+}
+
+impl TenantTable {
+    /// Made for one test: unique names, so tests run in parallel and again.
+    pub async fn create() -> TenantTable {
+        let db = connect(COORDINATOR, "postgres").await;
+        let slug = unique("c");
+        let name = slug.replace('-', "_");
+        let (table, service, member) =
+            (format!("public.notes_{name}"), format!("svc_{name}"), format!("member_{name}"));
+        let tenant = |slug: String| {
+            let db = &db;
+            async move {
+                db.query_one("SELECT tenancy.create_tenant($1, $1, 'free', '{}', '{}')", &[&slug]).await.unwrap().get(0)
+            }
+        };
+        let (a, b): (Uuid, Uuid) = (tenant(format!("a-{slug}")).await, tenant(format!("b-{slug}")).await);
+        // One statement at a time: Citus creates roles over one connection per node, which a
+        // transaction that already wrote to shards in parallel cannot give it.
+        for statement in [
+            format!("CREATE ROLE {member} LOGIN"),
+            format!("CREATE ROLE {service} LOGIN IN ROLE tenancy_service"),
+            format!("GRANT {member} TO {service}"),
+            format!(
+                "CREATE TABLE {table} (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, body text,
+                                       PRIMARY KEY (tenant_id, id))"
+            ),
+            format!("SELECT tenancy.protect('{table}')"),
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {member}"),
+            format!("INSERT INTO {table} (tenant_id, body) VALUES ('{a}', 'a1'), ('{a}', 'a2'), ('{b}', 'b1'), ('{b}', 'b2'), ('{b}', 'b3')"),
+        ] {
+            db.batch_execute(&statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        TenantTable { table, service, member, a, b }
+    }
+
+    /// The bodies `sql` returns in a transaction that entered `tenant` and switched to the member.
+    pub async fn as_tenant(&self, tenant: Uuid, sql: &str) -> Result<Vec<String>, tokio_postgres::Error> {
+        let mut db = connect(COORDINATOR, &self.service).await;
+        let tx = db.transaction().await?;
+        tx.execute("SELECT tenancy.enter_tenant($1)", &[&tenant]).await?;
+        tx.batch_execute(&format!("SET LOCAL ROLE {}", self.member)).await?;
+        let rows = tx.query(sql, &[]).await?;
+        tx.commit().await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// A sealed context the coordinator made for `tenant`, as the service role could read it.
+    pub async fn sealed_for(&self, tenant: Uuid) -> String {
+        let mut db = connect(COORDINATOR, &self.service).await;
+        let tx = db.transaction().await.unwrap();
+        tx.execute("SELECT tenancy.enter_tenant($1)", &[&tenant]).await.unwrap();
+        tx.query_one("SELECT current_setting('tenancy.context')", &[]).await.unwrap().get(0)
+    }
+
+    pub async fn count_as_superuser(&self, tenant: Uuid) -> i64 {
+        let db = connect(COORDINATOR, "postgres").await;
+        let sql = format!("SELECT count(*) FROM {} WHERE tenant_id = $1", self.table);
+        db.query_one(&sql, &[&tenant]).await.unwrap().get(0)
+    }
 }

@@ -1,78 +1,10 @@
 //! The tenant context on Citus (scripts/up-citus): a tenant entered on the coordinator reads and
 //! writes its own rows on the workers' shards and nothing else; the sealed context that carries
 //! it cannot be forged or altered, on the coordinator or on a worker reached directly.
-use tenancy_e2e::citus::{connect, COORDINATOR, WORKERS};
-use tenancy_e2e::{message, sqlstate, unique, INSUFFICIENT_PRIVILEGE};
+use tenancy_e2e::citus::{connect, TenantTable, COORDINATOR, WORKERS};
+use tenancy_e2e::{message, sqlstate, INSUFFICIENT_PRIVILEGE};
 use tokio_postgres::Client;
 use uuid::Uuid;
-
-/// A protected (so distributed) table with rows of two tenants, a service role that may enter
-/// tenants and a member role it switches to, both able to log in on every node as Citus needs.
-struct Cluster {
-    table: String,
-    service: String,
-    member: String,
-    a: Uuid,
-    b: Uuid,
-}
-
-async fn setup() -> Cluster {
-    let db = connect(COORDINATOR, "postgres").await;
-    let slug = unique("c");
-    let name = slug.replace('-', "_");
-    let (table, service, member) = (format!("public.notes_{name}"), format!("svc_{name}"), format!("member_{name}"));
-    let tenant = |slug: String| {
-        let db = &db;
-        async move {
-            db.query_one("SELECT tenancy.create_tenant($1, $1, 'free', '{}', '{}')", &[&slug]).await.unwrap().get(0)
-        }
-    };
-    let (a, b): (Uuid, Uuid) = (tenant(format!("a-{slug}")).await, tenant(format!("b-{slug}")).await);
-    // One statement at a time: Citus creates roles over one connection per node, which a
-    // transaction that already wrote to shards in parallel cannot give it.
-    for statement in [
-        format!("CREATE ROLE {member} LOGIN"),
-        format!("CREATE ROLE {service} LOGIN IN ROLE tenancy_service"),
-        format!("GRANT {member} TO {service}"),
-        format!(
-            "CREATE TABLE {table} (tenant_id uuid NOT NULL, id bigint GENERATED ALWAYS AS IDENTITY, body text,
-                                   PRIMARY KEY (tenant_id, id))"
-        ),
-        format!("SELECT tenancy.protect('{table}')"),
-        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {member}"),
-        format!("INSERT INTO {table} (tenant_id, body) VALUES ('{a}', 'a1'), ('{a}', 'a2'), ('{b}', 'b1'), ('{b}', 'b2'), ('{b}', 'b3')"),
-    ] {
-        db.batch_execute(&statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
-    }
-    Cluster { table, service, member, a, b }
-}
-
-impl Cluster {
-    /// The bodies `sql` returns in a transaction that entered `tenant` and switched to the member.
-    async fn as_tenant(&self, tenant: Uuid, sql: &str) -> Result<Vec<String>, tokio_postgres::Error> {
-        let mut db = connect(COORDINATOR, &self.service).await;
-        let tx = db.transaction().await?;
-        tx.execute("SELECT tenancy.enter_tenant($1)", &[&tenant]).await?;
-        tx.batch_execute(&format!("SET LOCAL ROLE {}", self.member)).await?;
-        let rows = tx.query(sql, &[]).await?;
-        tx.commit().await?;
-        Ok(rows.iter().map(|r| r.get(0)).collect())
-    }
-
-    /// A sealed context the coordinator made for `tenant`, as the service role could read it.
-    async fn sealed_for(&self, tenant: Uuid) -> String {
-        let mut db = connect(COORDINATOR, &self.service).await;
-        let tx = db.transaction().await.unwrap();
-        tx.execute("SELECT tenancy.enter_tenant($1)", &[&tenant]).await.unwrap();
-        tx.query_one("SELECT current_setting('tenancy.context')", &[]).await.unwrap().get(0)
-    }
-
-    async fn count_as_superuser(&self, tenant: Uuid) -> i64 {
-        let db = connect(COORDINATOR, "postgres").await;
-        let sql = format!("SELECT count(*) FROM {} WHERE tenant_id = $1", self.table);
-        db.query_one(&sql, &[&tenant]).await.unwrap().get(0)
-    }
-}
 
 /// `sql` run by `db` as the member after setting `tenancy.context` to `value` by hand.
 async fn with_context(db: &mut Client, member: &str, value: &str, sql: &str) -> Result<i64, tokio_postgres::Error> {
@@ -99,7 +31,7 @@ fn with_tenant_swapped(sealed: &str, from: Uuid, to: Uuid) -> String {
 
 #[tokio::test]
 async fn the_table_is_spread_over_the_workers_and_a_tenant_sees_only_its_rows() {
-    let c = setup().await;
+    let c = TenantTable::create().await;
     let db = connect(COORDINATOR, "postgres").await;
     let ports: Vec<i32> = db
         .query(&format!("SELECT DISTINCT nodeport FROM citus_shards WHERE table_name = '{}'::regclass", c.table), &[])
@@ -122,7 +54,7 @@ async fn the_table_is_spread_over_the_workers_and_a_tenant_sees_only_its_rows() 
 
 #[tokio::test]
 async fn writes_land_in_the_entered_tenant_and_cannot_reach_another() {
-    let c = setup().await;
+    let c = TenantTable::create().await;
     let inserted =
         c.as_tenant(c.a, &format!("INSERT INTO {} (body) VALUES ('a3') RETURNING tenant_id::text", c.table)).await;
     assert_eq!(inserted.unwrap(), [c.a.to_string()]);
@@ -139,7 +71,7 @@ async fn writes_land_in_the_entered_tenant_and_cannot_reach_another() {
 
 #[tokio::test]
 async fn without_a_context_the_shards_show_nothing() {
-    let c = setup().await;
+    let c = TenantTable::create().await;
     let mut db = connect(COORDINATOR, &c.service).await;
     let tx = db.transaction().await.unwrap();
     tx.batch_execute(&format!("SET LOCAL ROLE {}", c.member)).await.unwrap();
@@ -149,7 +81,7 @@ async fn without_a_context_the_shards_show_nothing() {
 
 #[tokio::test]
 async fn a_forged_or_altered_context_is_refused_through_the_coordinator() {
-    let c = setup().await;
+    let c = TenantTable::create().await;
     let count = format!("SELECT count(*) FROM {}", c.table);
     let mut db = connect(COORDINATOR, &c.service).await;
 
@@ -164,7 +96,7 @@ async fn a_forged_or_altered_context_is_refused_through_the_coordinator() {
 
 #[tokio::test]
 async fn a_worker_reached_directly_shows_nothing_and_refuses_a_forged_context() {
-    let c = setup().await;
+    let c = TenantTable::create().await;
     let count = format!("SELECT count(*) FROM {}", c.table);
     let altered = with_tenant_swapped(&c.sealed_for(c.a).await, c.a, c.b);
     for worker in WORKERS {

@@ -2,7 +2,7 @@
 //! migrations, unprotected tables, the real-time replication slots. True when nothing needs
 //! doing.
 use super::migrate::Scripts;
-use crate::tenant_tables;
+use crate::{citus, tenant_tables};
 use std::collections::HashSet;
 use tokio_postgres::Client;
 
@@ -65,7 +65,40 @@ pub async fn run(client: &Client) -> anyhow::Result<bool> {
         up_to_date &= holes.is_empty();
     }
     realtime_slots(client).await?;
+    if installed.is_some() && citus::installed(client).await? {
+        tenant_placement(client).await?;
+    }
     Ok(up_to_date)
+}
+
+/// On Citus: how many tenants each worker holds, and which of them have shards of their own,
+/// in the co-location group of the first protected table (`tenancy isolate` shows every group).
+async fn tenant_placement(client: &Client) -> anyhow::Result<()> {
+    let rows = client
+        .query(
+            "WITH anchor AS (
+                 SELECT p.logicalrelid FROM pg_dist_partition p JOIN tenancy.protected_tables t ON t.tbl = p.logicalrelid
+                 WHERE p.partmethod = 'h' ORDER BY p.colocationid, p.logicalrelid::text LIMIT 1
+             )
+             SELECT format('%s:%s', n.nodename, n.nodeport), count(*),
+                    string_agg(t.slug, ', ' ORDER BY t.slug) FILTER (WHERE s.shardminvalue = s.shardmaxvalue)
+             FROM tenancy.tenants t CROSS JOIN anchor a
+             JOIN pg_dist_shard s ON s.shardid = get_shard_id_for_distribution_column(a.logicalrelid, t.id)
+             JOIN pg_dist_placement pl ON pl.shardid = s.shardid
+             JOIN pg_dist_node n ON n.groupid = pl.groupid AND n.noderole = 'primary'
+             GROUP BY 1 ORDER BY 1",
+            &[],
+        )
+        .await?;
+    println!("tenants on the Citus workers:");
+    if rows.is_empty() {
+        println!("  none: no protected table is distributed");
+    }
+    for row in &rows {
+        let (node, tenants, isolated): (String, i64, Option<String>) = (row.get(0), row.get(1), row.get(2));
+        println!("  {node}: {tenants} tenants; isolated: {}", isolated.as_deref().unwrap_or("none"));
+    }
+    Ok(())
 }
 
 /// The logical slots the real-time servers read (`pgoutput`, one per server instance), and how

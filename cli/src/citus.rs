@@ -1,0 +1,90 @@
+//! Where tenants live on Citus. The protected tables are distributed by `tenant_id` in one or
+//! more co-location groups (all of them in one, unless a table was distributed by hand); in each
+//! group a tenant's rows sit in one shard, on one node, alone there once isolated.
+use anyhow::bail;
+use std::fmt;
+use tokio_postgres::GenericClient;
+use uuid::Uuid;
+
+pub async fn installed(db: &impl GenericClient) -> anyhow::Result<bool> {
+    Ok(db.query_one("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')", &[]).await?.get(0))
+}
+
+pub async fn require(db: &impl GenericClient) -> anyhow::Result<()> {
+    if !installed(db).await? {
+        bail!("this database is not on Citus (no citus extension): there is one node and nothing to place");
+    }
+    Ok(())
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Node {
+    pub host: String,
+    pub port: i32,
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+impl std::str::FromStr for Node {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Node> {
+        match s.rsplit_once(':').map(|(h, p)| (h, p.parse::<i32>())) {
+            Some((host, Ok(port))) if !host.is_empty() => Ok(Node { host: host.to_string(), port }),
+            _ => bail!("{s:?} is not HOST:PORT"),
+        }
+    }
+}
+
+/// The workers that may hold shards.
+pub async fn workers(db: &impl GenericClient) -> anyhow::Result<Vec<Node>> {
+    let rows = db
+        .query(
+            "SELECT nodename, nodeport FROM pg_dist_node
+             WHERE isactive AND noderole = 'primary' AND shouldhaveshards ORDER BY nodename, nodeport",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| Node { host: r.get(0), port: r.get(1) }).collect())
+}
+
+/// A tenant's shard in one co-location group (named by one of its tables).
+pub struct Placement {
+    pub table: String,
+    pub shard: i64,
+    pub node: Node,
+    pub isolated: bool,
+}
+
+/// The tenant's shard in every co-location group of protected tables.
+pub async fn placements(db: &impl GenericClient, tenant: Uuid) -> anyhow::Result<Vec<Placement>> {
+    let rows = db
+        .query(
+            "WITH groups AS (
+                 SELECT DISTINCT ON (p.colocationid) p.logicalrelid
+                 FROM pg_dist_partition p JOIN tenancy.protected_tables t ON t.tbl = p.logicalrelid
+                 WHERE p.partmethod = 'h'
+                 ORDER BY p.colocationid, p.logicalrelid::text
+             )
+             SELECT g.logicalrelid::text, s.shardid, n.nodename, n.nodeport, s.shardminvalue = s.shardmaxvalue
+             FROM groups g
+             JOIN pg_dist_shard s ON s.shardid = get_shard_id_for_distribution_column(g.logicalrelid, $1::uuid)
+             JOIN pg_dist_placement pl ON pl.shardid = s.shardid
+             JOIN pg_dist_node n ON n.groupid = pl.groupid AND n.noderole = 'primary'
+             ORDER BY 1",
+            &[&tenant],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Placement {
+            table: r.get(0),
+            shard: r.get(1),
+            node: Node { host: r.get(2), port: r.get(3) },
+            isolated: r.get(4),
+        })
+        .collect())
+}

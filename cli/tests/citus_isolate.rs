@@ -1,0 +1,115 @@
+//! `tenancy isolate` and `tenancy rebalance` on the Citus cluster (scripts/up-citus): a tenant
+//! gets shards of its own and moves to another worker while it keeps writing through the
+//! coordinator, and no acknowledged write is lost.
+mod common;
+
+use common::{assert_ok, stdout, tenancy};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tenancy_e2e::citus::{connect, TenantTable, COORDINATOR};
+
+fn coordinator_url() -> String {
+    let port = std::env::var("TENANCY_CITUS_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54331u16);
+    format!("postgres://postgres@127.0.0.1:{port}/tenancy")
+}
+
+/// The node (host:port) and isolation of the tenant's shard of `table`.
+async fn placement(table: &str, tenant: uuid::Uuid) -> (String, bool) {
+    let db = connect(COORDINATOR, "postgres").await;
+    let row = db
+        .query_one(
+            "SELECT format('%s:%s', n.nodename, n.nodeport), s.shardminvalue = s.shardmaxvalue
+             FROM pg_dist_shard s JOIN pg_dist_placement pl USING (shardid)
+             JOIN pg_dist_node n ON n.groupid = pl.groupid AND n.noderole = 'primary'
+             WHERE s.shardid = get_shard_id_for_distribution_column($1::text::regclass, $2::uuid)",
+            &[&table, &tenant],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+#[tokio::test]
+async fn a_tenant_isolated_and_moved_online_keeps_every_acknowledged_write() {
+    let t = Arc::new(TenantTable::create().await);
+    let (before, isolated) = placement(&t.table, t.a).await;
+    assert!(!isolated);
+    let workers = connect(COORDINATOR, "postgres")
+        .await
+        .query("SELECT format('%s:%s', nodename, nodeport) FROM pg_dist_node WHERE shouldhaveshards ORDER BY 1", &[])
+        .await
+        .unwrap();
+    let target: String = workers.iter().map(|r| r.get(0)).find(|n: &String| *n != before).unwrap();
+
+    // The tenant writes through the coordinator for as long as the isolation and the move take.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = tokio::spawn({
+        let (t, stop) = (t.clone(), stop.clone());
+        async move {
+            let (mut acknowledged, mut failed) = (Vec::new(), Vec::new());
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let sql = format!("INSERT INTO {} (body) VALUES ('w{n}') RETURNING body", t.table);
+                match t.as_tenant(t.a, &sql).await {
+                    Ok(bodies) => acknowledged.extend(bodies),
+                    Err(e) => failed.push(e.to_string()),
+                }
+            }
+            (acknowledged, failed)
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let url = coordinator_url();
+    let slug: String = connect(COORDINATOR, "postgres")
+        .await
+        .query_one("SELECT slug FROM tenancy.tenants WHERE id = $1", &[&t.a])
+        .await
+        .unwrap()
+        .get(0);
+    let isolate = tokio::task::spawn_blocking({
+        let (url, slug, target) = (url.clone(), slug.clone(), target.clone());
+        move || tenancy(&url, &["isolate", "--tenant", &slug, "--to", &target])
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (acknowledged, failed) = writer.await.unwrap();
+    assert_ok(&isolate);
+    assert!(stdout(&isolate).contains(&format!("on {target} (isolated)")), "{}", stdout(&isolate));
+
+    assert_eq!(placement(&t.table, t.a).await, (target.clone(), true));
+    assert!(!placement(&t.table, t.b).await.1, "b still shares a shard");
+    assert!(acknowledged.len() > 2, "the tenant wrote during the move: {acknowledged:?} / {failed:?}");
+    // Every acknowledged write is there, and the tenant reads exactly its rows.
+    let mut rows = t.as_tenant(t.a, &format!("SELECT body FROM {}", t.table)).await.unwrap();
+    rows.sort();
+    let mut expected: Vec<String> = ["a1", "a2"].iter().map(|s| s.to_string()).chain(acknowledged).collect();
+    expected.sort();
+    assert_eq!(rows, expected, "failed writes (not acknowledged): {failed:?}");
+    assert_eq!(t.count_as_superuser(t.b).await, 3);
+
+    let status = tenancy(&url, &["status"]);
+    assert!(stdout(&status).contains(&slug), "{}", stdout(&status));
+}
+
+#[tokio::test]
+async fn isolate_refuses_an_unknown_worker_or_tenant_and_changes_nothing() {
+    let t = TenantTable::create().await;
+    let before = placement(&t.table, t.a).await;
+    let slug: String = connect(COORDINATOR, "postgres")
+        .await
+        .query_one("SELECT slug FROM tenancy.tenants WHERE id = $1", &[&t.a])
+        .await
+        .unwrap()
+        .get(0);
+    let url = coordinator_url();
+    let wrong_node = tenancy(&url, &["isolate", "--tenant", &slug, "--to", "127.0.0.1:9"]);
+    common::assert_refused(&wrong_node, "is not a worker that holds shards");
+    let not_host_port = tenancy(&url, &["isolate", "--tenant", &slug, "--to", "somewhere"]);
+    assert!(!not_host_port.status.success());
+    let unknown = tenancy(&url, &["isolate", "--tenant", "no-such-tenant"]);
+    common::assert_refused(&unknown, "no tenant");
+    assert_eq!(placement(&t.table, t.a).await, before);
+}
