@@ -25,6 +25,8 @@ pub enum AuthError {
     NotMember,
     /// The tenant is suspended (TA002).
     TenantSuspended,
+    /// A platform account may not join a tenant (TA012: an invitation of its email).
+    PlatformAccount,
     UserDisabled,
     RefreshTokenNotFound,
     /// A spent refresh token came back: its session is now ended.
@@ -71,6 +73,9 @@ impl AuthError {
             ),
             NotMember => (StatusCode::FORBIDDEN, "tenant_not_allowed", "Not a member of this tenant".into()),
             TenantSuspended => (StatusCode::FORBIDDEN, "tenant_suspended", "The tenant is suspended".into()),
+            PlatformAccount => {
+                (StatusCode::FORBIDDEN, "tenant_not_allowed", "A platform account cannot join a tenant".into())
+            }
             UserDisabled => (StatusCode::BAD_REQUEST, "user_banned", "User is banned".into()),
             RefreshTokenNotFound => (
                 StatusCode::BAD_REQUEST,
@@ -130,6 +135,7 @@ impl AuthError {
             Some("TA009") => AuthError::NotAdmin,
             Some("TA010") => AuthError::UserDisabled,
             Some("TA011") => AuthError::UnknownTenantRole,
+            Some("TA012") => AuthError::PlatformAccount,
             _ if error.is_closed() || error.as_db_error().is_none() => AuthError::Unavailable(error.to_string()),
             _ => AuthError::Internal(format!("{error:?}")),
         }
