@@ -228,3 +228,19 @@ async fn a_removed_platform_account_can_no_longer_refresh_nor_sign_in() {
     let (status, body) = password_grant(&server, &email, json!({})).await;
     assert_eq!((status, &body["error_code"]), (StatusCode::FORBIDDEN, &json!("tenant_not_allowed")), "{body}");
 }
+
+#[tokio::test]
+async fn a_platform_account_recovers_its_password_by_mail_and_stays_in_no_tenant() {
+    let server = sign_in::start().await;
+    let db = superuser().await;
+    let (email, _, _) = signed_in_platform_admin(&server, &db).await;
+    let (status, _) = post(&server, "/recover", json!({"email": email})).await;
+    assert_eq!(status, 200);
+    let code = server.sink.mail_to(&email).await.code();
+    let (status, session) = post(&server, "/verify", json!({"type": "recovery", "email": email, "token": code})).await;
+    assert_eq!(status, 200, "{session}");
+    let token = claims(access_token(&session));
+    assert_eq!(token["role"], "platform_admin");
+    assert!(token.get("tenant_id").is_none(), "{token}");
+    assert_eq!(count(&db, MEMBERSHIPS, &email).await, 0);
+}
