@@ -49,34 +49,16 @@ BEGIN
         'tenant_roles', '[]'::jsonb, 'user', auth._identity_json(identity));
 END $$;
 
--- V13's, with platform accounts: asked for no tenant, a platform account gets the platform's
--- grant; everyone else (and a platform account asking for a tenant) as before.
-CREATE OR REPLACE FUNCTION auth._grant(identity uuid, wanted uuid) RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-#variable_conflict use_variable
-DECLARE
-    m record;
-BEGIN
-    IF wanted IS NULL AND EXISTS (SELECT FROM auth.platform_admins p WHERE p.identity_id = identity) THEN
-        RETURN auth._platform_grant(identity);
-    END IF;
-    SELECT ms.tenant, ms.company, t.status, i.status AS identity_status INTO m
-    FROM auth.memberships ms
-    JOIN tenancy.tenants t ON t.id = ms.tenant
-    JOIN auth.identities i ON i.id = ms.identity_id
-    WHERE ms.identity_id = identity AND ms.tenant = wanted;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'not a member of this tenant' USING ERRCODE = 'TA001';
-    ELSIF m.identity_status <> 'active' THEN
-        RAISE EXCEPTION 'this user is disabled' USING ERRCODE = 'TA010';
-    ELSIF m.status <> 'active' THEN
-        RAISE EXCEPTION 'the tenant is suspended' USING ERRCODE = 'TA002';
-    END IF;
-    RETURN jsonb_build_object('tenant_id', m.tenant, 'company_id', m.company,
-        'tenant_roles', ARRAY(SELECT r.role_name FROM tenancy.tenant_role_members r
-                              WHERE r.tenant_id = m.tenant AND r.member = identity::text ORDER BY 1),
-        'user', auth._identity_json(identity));
-END $$;
+-- V13's grant becomes the members' one; auth._grant (which sign-in, refresh and the session
+-- checks call by name) now asks first whether the identity is a platform account asking for no
+-- tenant. Everyone else, and a platform account asking for a tenant (TA001), as before.
+ALTER FUNCTION auth._grant(uuid, uuid) RENAME TO _member_grant;
+CREATE FUNCTION auth._grant(identity uuid, wanted uuid) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN wanted IS NULL AND EXISTS (SELECT FROM auth.platform_admins p WHERE p.identity_id = identity)
+                THEN auth._platform_grant(identity)
+                ELSE auth._member_grant(identity, wanted) END;
+$$;
 
 CREATE FUNCTION auth.add_platform_admin(email text) RETURNS uuid
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -104,7 +86,8 @@ $$;
 COMMENT ON FUNCTION auth.remove_platform_admin(uuid) IS 'Ends a platform account and its sessions at once (their access tokens last until they expire); the identity stays. For the database owner.';
 
 RESET ROLE;
-REVOKE EXECUTE ON FUNCTION auth._no_platform_member(), auth._platform_grant(uuid), auth.add_platform_admin(text),
+REVOKE EXECUTE ON FUNCTION auth._no_platform_member(), auth._platform_grant(uuid), auth._grant(uuid, uuid),
+    auth.add_platform_admin(text),
     auth.remove_platform_admin(uuid) FROM PUBLIC;
 -- add_platform_admin and remove_platform_admin: for the database owner only, as add_member
 -- (not tenancy_admin: platform_admin, a request's role, is its member).
