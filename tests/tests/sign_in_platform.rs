@@ -5,6 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tenancy_e2e::api::json;
+use tenancy_e2e::node::drive;
 use tenancy_e2e::sign_in::{self, claims, member, new_email, platform_admin, SignInApi};
 use tenancy_e2e::*;
 use uuid::Uuid;
@@ -86,6 +87,37 @@ async fn a_platform_account_signs_in_as_platform_admin_in_no_tenant_and_refreshe
     let user = server.api.http().get(format!("{}/user", server.auth_url)).bearer_auth(access_token(&refreshed));
     let (status, user) = json(user.send().await.unwrap()).await;
     assert_eq!((status, &user["email"], &user["role"]), (StatusCode::OK, &json!(email), &json!("platform_admin")));
+}
+
+#[tokio::test]
+async fn auth_js_signs_a_platform_account_in_refreshes_and_signs_out() {
+    let server = sign_in::start().await;
+    let db = superuser().await;
+    let email = new_email();
+    platform_admin(&db, &email, PASSWORD).await;
+    let steps = json!([
+        {"op": "signInWithPassword", "email": email, "password": PASSWORD},
+        {"op": "refreshSession"},
+        {"op": "getUser"},
+        {"op": "signOut", "scope": "local"},
+    ]);
+    let out = drive("auth_steps.mjs", &json!({"url": server.auth_url, "steps": steps})).await;
+    let answers = out.as_array().unwrap();
+    for answer in answers {
+        assert!(answer["error"].is_null(), "{answer}");
+    }
+    let refreshed = &answers[1]["data"]["session"];
+    assert_eq!(claims(access_token(refreshed))["role"], "platform_admin");
+    assert_eq!(
+        (&answers[2]["data"]["user"]["email"], &answers[2]["data"]["user"]["role"]),
+        (&json!(email), &json!("platform_admin"))
+    );
+    // Signed out: its last refresh token is dead; its access token lives until it expires.
+    let again = json!({"refresh_token": refreshed["refresh_token"]});
+    let (status, body) = post(&server, "/token?grant_type=refresh_token", again).await;
+    assert_eq!((status, &body["error_code"]), (StatusCode::FORBIDDEN, &json!("session_not_found")), "{body}");
+    let (status, body) = rest(&server, "/stats", access_token(refreshed), "platform", &[]).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]
