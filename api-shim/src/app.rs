@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::schema_cache::SchemaCache;
 use crate::state::AppState;
-use crate::{console, handlers, health, keep_alive, observe, request_id, sign_in};
+use crate::{console, handlers, health, keep_alive, observe, request_id, server_status, sign_in};
 use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::get;
@@ -31,11 +31,12 @@ fn cors(origins: Option<&[String]>) -> CorsLayer {
 
 pub fn app(state: Arc<AppState>) -> Router {
     let cors = cors(state.config.cors_origins.as_deref());
+    let realtime = crate::realtime::start(state.clone());
     Router::new()
         .route("/", get(handlers::openapi))
         .route("/health", get(health::health))
         .route("/rpc/{function}", get(handlers::rpc).head(handlers::rpc).post(handlers::rpc))
-        .nest_service("/realtime/v1", crate::realtime::router(state.clone()))
+        .nest_service("/realtime/v1", crate::realtime::router(realtime.clone()))
         .route(
             "/{resource}",
             get(handlers::read)
@@ -47,6 +48,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .nest("/auth/v1", sign_in::router(&state))
         .merge(console::router(state.config.console_dir.as_deref()))
+        .merge(server_status::router(realtime))
         .method_not_allowed_fallback(keep_alive::unsupported_method)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe::track))
         .fallback(keep_alive::unknown_path)

@@ -28,6 +28,7 @@ pub mod request;
 pub mod request_id;
 pub mod response;
 pub mod schema_cache;
+pub mod server_status;
 pub mod sign_in;
 pub mod sql_builder;
 pub mod state;

@@ -5,7 +5,7 @@
 //! waits for its answer. The work runs in its own task, so a client that goes away cannot leave a
 //! connection inside a transaction.
 use crate::auth::Identity;
-use crate::error::ApiError;
+use crate::error::{ApiError, Authenticated};
 use deadpool_postgres::Pool;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
@@ -103,6 +103,22 @@ pub enum TxError {
     Db(tokio_postgres::Error),
     /// The rows failed `Options::check`: rolled back.
     Refused(ApiError),
+}
+
+impl TxError {
+    /// The answer to a request whose transaction failed (`authenticated`: whether a token came,
+    /// which decides 401 or 403 for a refused privilege).
+    pub fn into_api_error(self, authenticated: Authenticated) -> ApiError {
+        match self {
+            TxError::Pool(why) => ApiError::Unavailable(why),
+            TxError::Refused(refusal) => refusal,
+            TxError::Db(e) => match e.as_db_error() {
+                Some(db) => ApiError::Database(Box::new(db.clone()), authenticated),
+                // No answer from PostgreSQL: the connection broke or the server is gone.
+                None => ApiError::Unavailable(e.to_string()),
+            },
+        }
+    }
 }
 
 /// Runs `sql` with text parameters in the request's transaction and returns its rows.

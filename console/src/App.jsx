@@ -12,6 +12,7 @@ import { TenantShow } from './platform/TenantShow';
 import { TenantCreate, TenantEdit } from './platform/TenantForms';
 import { BulkCreate } from './platform/BulkCreate';
 import { Overview } from './platform/Overview';
+import { ServerStatus } from './platform/ServerStatus';
 import { ModuleList } from './tenant/ModuleList';
 import { AuditLog } from './tenant/AuditLog';
 import { Configuration } from './tenant/Configuration';
@@ -28,6 +29,7 @@ function platformPages() {
         <Resource key="events" name="events" />,
         <CustomRoutes key="routes">
             <Route path="/tenants/bulk" element={<BulkCreate />} />
+            <Route path="/status" element={<ServerStatus />} />
         </CustomRoutes>,
     ];
 }

@@ -1,39 +1,16 @@
-// The sign-in screen: a tenant administrator's email and password, or the platform
-// administrator's token. A refused sign-in shows the API's message in the form.
+// The sign-in screen: email and password, for the platform's and the tenants' administrators
+// alike (the token says which). A refused sign-in shows the API's message in the form; a
+// session that ended by itself (a refused refresh) says so above it.
 import { useState } from 'react';
 import { useLogin } from 'react-admin';
-import { Alert, Box, Button, Card, CardContent, Tab, Tabs, TextField, Typography } from '@mui/material';
-
-function TenantAdminFields() {
-    return (
-        <>
-            <TextField name="email" label="Email" type="email" autoComplete="username" required fullWidth margin="normal" autoFocus />
-            <TextField name="password" label="Password" type="password" autoComplete="current-password" required fullWidth margin="normal" />
-        </>
-    );
-}
-
-function PlatformAdminFields() {
-    return (
-        <TextField
-            name="token"
-            label="Platform administrator's token"
-            helperText="tenancy-api token - platform_admin"
-            required
-            fullWidth
-            multiline
-            minRows={3}
-            margin="normal"
-            autoFocus
-        />
-    );
-}
+import { Alert, Box, Button, Card, CardContent, TextField, Typography } from '@mui/material';
+import { whySessionEnded } from './session';
 
 export function SignIn() {
     const login = useLogin();
-    const [who, setWho] = useState('tenant');
     const [error, setError] = useState(null);
     const [busy, setBusy] = useState(false);
+    const ended = whySessionEnded();
 
     const submit = async (event) => {
         event.preventDefault();
@@ -56,12 +33,17 @@ export function SignIn() {
                     <Typography component="h1" variant="h5" gutterBottom>
                         Tenancy console
                     </Typography>
-                    <Tabs value={who} onChange={(_, value) => { setWho(value); setError(null); }} variant="fullWidth">
-                        <Tab value="tenant" label="Tenant administrator" id="sign-in-tenant" />
-                        <Tab value="platform" label="Platform" id="sign-in-platform" />
-                    </Tabs>
-                    <form onSubmit={submit} aria-label="Sign in" key={who}>
-                        {who === 'tenant' ? <TenantAdminFields /> : <PlatformAdminFields />}
+                    <Typography variant="body2" color="text.secondary">
+                        Platform administrators and tenant administrators sign in here.
+                    </Typography>
+                    {ended && !error && (
+                        <Alert severity="info" role="status" className="session-ended" sx={{ mt: 2 }}>
+                            {ended}
+                        </Alert>
+                    )}
+                    <form onSubmit={submit} aria-label="Sign in">
+                        <TextField name="email" label="Email" type="email" autoComplete="username" required fullWidth margin="normal" autoFocus />
+                        <TextField name="password" label="Password" type="password" autoComplete="current-password" required fullWidth margin="normal" />
                         {error && (
                             <Alert severity="error" role="alert" sx={{ mt: 1 }}>
                                 {error}

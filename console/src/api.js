@@ -1,14 +1,16 @@
-// Every call the console makes goes through `send`: it adds the signed-in token, and turns the
-// API's own error body into the error shown (its message, then its hint and code); a TN042
-// report's items stay readable in `error.body.details`.
+// Every call the console makes goes through `send`: it adds the signed-in token (refreshed
+// first when it expires soon: refresh.js), and turns the API's own error body into the error
+// shown (its message, then its hint and code); a TN042 report's items stay readable in
+// `error.body.details`.
 import { HttpError } from 'react-admin';
-import { apiUrl, currentSession } from './session';
+import { apiUrl } from './session';
+import { freshSession } from './refresh';
 
 /** fetch with the session's token; rejects with the API's message. Also react-admin's httpClient. */
 export async function send(url, { method = 'GET', headers, body } = {}) {
     const sent = new Headers(headers);
     if (!sent.has('Accept')) sent.set('Accept', 'application/json');
-    const session = currentSession();
+    const session = await freshSession();
     if (session) sent.set('Authorization', `Bearer ${session.token}`);
     const response = await fetch(url, { method, headers: sent, body });
     const text = await response.text();

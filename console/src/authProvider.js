@@ -1,48 +1,36 @@
-// Signing in and out. A tenant administrator signs in with email and password through
-// /auth/v1 (the token grant auth-js uses); the console accepts only a token whose tenant roles
-// include tenant_admin. The platform administrator's token is checked against the platform API.
-import { apiUrl, claimsOf, currentSession, forgetSession, isPlatform, saveSession } from './session';
-import { call, send } from './api';
+// Signing in and out through /auth/v1 (the password grant auth-js uses). The token says who
+// signed in: a platform account's has role platform_admin; anyone else is admitted only when
+// their tenant roles include tenant_admin, and signed out again otherwise.
+import { apiUrl, currentSession, forgetSession, isPlatform, saveSession, sessionFrom } from './session';
+import { freshSession } from './refresh';
+import { send } from './api';
 
-async function signInTenantAdmin({ email, password }) {
+async function signIn({ email, password }) {
     const { json } = await send(`${apiUrl}/auth/v1/token?grant_type=password`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ email, password }),
     });
-    const claims = claimsOf(json.access_token);
-    const roles = [].concat(claims.tenant_role ?? claims.tenant_roles ?? []);
-    const session = { kind: 'tenant', token: json.access_token, claims, email: json.user?.email ?? email };
-    if (!roles.includes('tenant_admin')) {
-        saveSession(session); // to sign the session out again
+    const session = sessionFrom(json);
+    saveSession(session);
+    const roles = [].concat(session.claims.tenant_role ?? session.claims.tenant_roles ?? []);
+    if (!isPlatform(session) && !roles.includes('tenant_admin')) {
         await signOut();
         throw new Error('This account is not an administrator of its tenant (tenant role tenant_admin).');
-    }
-    saveSession(session);
-}
-
-async function signInPlatformAdmin({ token }) {
-    const claims = claimsOf(token.trim());
-    saveSession({ kind: 'platform', token: token.trim(), claims });
-    try {
-        await call('/stats', { schema: 'platform' });
-    } catch (e) {
-        forgetSession();
-        throw e;
     }
 }
 
 async function signOut() {
-    const session = currentSession();
+    const session = await freshSession();
     forgetSession();
-    if (session?.kind === 'tenant') {
+    if (session) {
         const headers = { Authorization: `Bearer ${session.token}` };
         await fetch(`${apiUrl}/auth/v1/logout`, { method: 'POST', headers }).catch(() => {});
     }
 }
 
 export const authProvider = {
-    login: (form) => (form.token ? signInPlatformAdmin(form) : signInTenantAdmin(form)),
+    login: (form) => signIn(form),
     logout: () => signOut(),
     checkAuth: () => (currentSession() ? Promise.resolve() : Promise.reject()),
     checkError: (error) => {
@@ -56,7 +44,7 @@ export const authProvider = {
     getIdentity: () => {
         const session = currentSession();
         if (!session) return Promise.reject();
-        const fullName = isPlatform(session) ? 'Platform administrator' : session.email;
-        return Promise.resolve({ id: session.claims.sub ?? 'platform', fullName });
+        const fullName = isPlatform(session) ? `${session.email} (platform)` : session.email;
+        return Promise.resolve({ id: session.claims.sub, fullName });
     },
 };

@@ -22,8 +22,16 @@ pub fn dist_dir() -> PathBuf {
 }
 
 pub async fn start() -> SignInApi {
+    start_with(&[]).await
+}
+
+/// The console's server with more settings (a short token lifetime, real-time's slot, a rate
+/// limit).
+pub async fn start_with(extra: &[(&str, &str)]) -> SignInApi {
     let dist = dist_dir().display().to_string();
-    sign_in::start_with(sign_in::key_file(), &[("TENANCY_CONSOLE_DIR", dist.as_str())]).await
+    let mut vars = vec![("TENANCY_CONSOLE_DIR", dist.as_str())];
+    vars.extend_from_slice(extra);
+    sign_in::start_with(sign_in::key_file(), &vars).await
 }
 
 /// What the browser saw running `steps` against `server`: `values` the steps read, `responses`
@@ -33,18 +41,24 @@ pub async fn browse(server: &SignInApi, steps: Value) -> Value {
     drive("console_steps.mjs", &json!({"url": server.api.url, "screenshots": screenshots, "steps": steps})).await
 }
 
-/// The steps that sign the platform administrator in with `token`, until the tenants list shows.
-pub fn sign_in_platform(token: &str) -> Value {
-    json!([
-        {"goto": "/console/"},
-        {"click": "#sign-in-platform"},
-        {"fill": "textarea[name=token]", "value": token},
-        {"click": "button[type=submit]"},
-        {"wait": "td.column-slug"},
-    ])
+/// The password of the platform accounts the console tests make.
+pub const PLATFORM_PASSWORD: &str = "console platform password";
+
+/// A new platform account (made as the database owner makes one, `auth.add_platform_admin`):
+/// its email; its password is `PLATFORM_PASSWORD`.
+pub async fn platform_account() -> String {
+    let email = sign_in::new_email();
+    sign_in::platform_admin(&crate::superuser().await, &email, PLATFORM_PASSWORD).await;
+    email
 }
 
-/// The steps that sign a tenant administrator in with email and password.
+/// The steps that sign a platform account in, until the tenants list shows.
+pub fn sign_in_platform(email: &str) -> Value {
+    then(sign_in_tenant(email, PLATFORM_PASSWORD), json!([{"wait": "td.column-slug"}]))
+}
+
+/// The steps that sign an administrator in with email and password (the platform's and the
+/// tenants' use the same form).
 pub fn sign_in_tenant(email: &str, password: &str) -> Value {
     json!([
         {"goto": "/console/"},

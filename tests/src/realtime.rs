@@ -35,12 +35,18 @@ pub async fn drop_stale_slots() {
         .unwrap();
 }
 
-/// The server with Postgres Changes read from `slot`.
-pub async fn start_with_slot(slot: &str) -> Api {
+/// The settings that turn Postgres Changes on, read from `slot` (stale test slots dropped first).
+pub async fn changes_settings(slot: &str) -> [(&'static str, String); 2] {
     drop_stale_slots().await;
     let port = std::env::var("PGPORT").unwrap_or_else(|_| "54329".into());
     let uri = format!("postgres://tenancy_realtime@127.0.0.1:{port}/tenancy");
-    let api = api::start_with(&[("TENANCY_REALTIME_REPLICATION_URI", &uri), ("TENANCY_REALTIME_SLOT", slot)]).await;
+    [("TENANCY_REALTIME_REPLICATION_URI", uri), ("TENANCY_REALTIME_SLOT", slot.to_string())]
+}
+
+/// The server with Postgres Changes read from `slot`.
+pub async fn start_with_slot(slot: &str) -> Api {
+    let settings = changes_settings(slot).await;
+    let api = api::start_with(&settings.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
     wait_for_stream(slot).await;
     api
 }

@@ -1,6 +1,7 @@
 //! Sign-in under test: the server with its own signing keys (a file in the temp directory)
 //! mailing through a local SMTP sink, and people made the way an operator makes them
-//! (`auth.add_member`, `auth.set_password_hash` as the database owner).
+//! (`auth.add_member`, `auth.add_platform_admin`, `auth.set_password_hash` as the database
+//! owner).
 use crate::api::{self, Api};
 use crate::smtp_sink::SmtpSink;
 use std::path::PathBuf;
@@ -52,9 +53,21 @@ pub fn new_email() -> String {
 pub async fn member(db: &Client, tenant: Uuid, email: &str, password: &str, roles: &[&str]) -> Uuid {
     let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
     let id: Uuid = db.query_one("SELECT auth.add_member($1, $2, $3)", &[&tenant, &email, &roles]).await.unwrap().get(0);
-    let hash = tenancy_api::sign_in::passwords::hash(password.to_string()).await.unwrap();
-    db.execute("SELECT auth.set_password_hash($1, $2)", &[&id, &hash]).await.unwrap();
+    set_password(db, id, password).await;
     id
+}
+
+/// Makes `email` a platform account (role platform_admin, no tenant) with the password
+/// `password`, as the database owner does; its id.
+pub async fn platform_admin(db: &Client, email: &str, password: &str) -> Uuid {
+    let id: Uuid = db.query_one("SELECT auth.add_platform_admin($1)", &[&email]).await.unwrap().get(0);
+    set_password(db, id, password).await;
+    id
+}
+
+async fn set_password(db: &Client, identity: Uuid, password: &str) {
+    let hash = tenancy_api::sign_in::passwords::hash(password.to_string()).await.unwrap();
+    db.execute("SELECT auth.set_password_hash($1, $2)", &[&identity, &hash]).await.unwrap();
 }
 
 /// The JSON claims of a JWT (not verified: for reading what the server issued).

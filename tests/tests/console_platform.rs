@@ -46,11 +46,10 @@ async fn module_over_rest(
 async fn platform_admin_creates_a_tenant_enables_a_module_sees_a_locked_one_and_changes_configuration() {
     let server = console::start().await;
     let slug = unique("console");
-    let token = api::platform_token();
     let out = browse(
         &server,
         then(
-            sign_in_platform(&token),
+            sign_in_platform(&console::platform_account().await),
             json!([
                 {"screenshot": "platform-tenants"},
                 {"goto": "/console/tenants/create"},
@@ -105,7 +104,7 @@ async fn platform_admin_sets_a_company_configuration_and_sees_the_merge_of_three
     let out = browse(
         &server,
         then(
-            sign_in_platform(&api::platform_token()),
+            sign_in_platform(&console::platform_account().await),
             json!([
                 {"goto": format!("/console/tenants/{}/show/modules", t.id)},
                 {"wait": "[data-module=chat][data-state=enabled]"},
@@ -138,7 +137,7 @@ async fn platform_admin_suspends_and_reactivates_a_tenant_after_confirming() {
     let out = browse(
         &server,
         then(
-            sign_in_platform(&api::platform_token()),
+            sign_in_platform(&console::platform_account().await),
             json!([
                 {"goto": show},
                 {"click": "button::-p-text(Suspend)"},
@@ -163,7 +162,7 @@ async fn platform_admin_suspends_and_reactivates_a_tenant_after_confirming() {
     let out = browse(
         &server,
         then(
-            sign_in_platform(&api::platform_token()),
+            sign_in_platform(&console::platform_account().await),
             json!([
                 {"goto": format!("/console/tenants/{}/show", t.id)},
                 {"click": "button::-p-text(Activate)"},
@@ -197,7 +196,7 @@ async fn tenants_are_searched_filtered_sorted_and_paged() {
     let out = browse(
         &server,
         then(
-            sign_in_platform(&api::platform_token()),
+            sign_in_platform(&console::platform_account().await),
             json!([
                 {"fill": "input[name='name@ilike']", "value": prefix},
                 {"gone": "td.column-slug::-p-text(acme)"},
@@ -236,7 +235,7 @@ async fn bulk_creation_shows_each_refused_item_and_creates_none_then_all() {
     let out = browse(
         &server,
         then(
-            sign_in_platform(&api::platform_token()),
+            sign_in_platform(&console::platform_account().await),
             json!([
                 {"click": "a::-p-text(Bulk create)"},
                 {"fill": "textarea[name=tenants]", "value": lines},
@@ -273,7 +272,7 @@ async fn editing_a_tenant_previews_its_theme_and_shows_a_refusal_as_the_api_says
     let out = browse(
         &server,
         then(
-            sign_in_platform(&api::platform_token()),
+            sign_in_platform(&console::platform_account().await),
             json!([
                 {"goto": format!("/console/tenants/{}/edit", t.id)},
                 {"fill": "input[name=name]", "value": "Renamed Ltd"},
@@ -311,7 +310,7 @@ async fn editing_a_tenant_previews_its_theme_and_shows_a_refusal_as_the_api_says
     let out = browse(
         &server,
         then(
-            sign_in_platform(&api::platform_token()),
+            sign_in_platform(&console::platform_account().await),
             json!([
                 {"goto": format!("/console/tenants/{}/edit", t.id)},
                 {"fill": "input[name=name]", "value": "Renamed Ltd"},
@@ -336,7 +335,7 @@ async fn the_overview_charts_tenants_by_plan_and_module_adoption_as_the_api_coun
     let out = browse(
         &server,
         then(
-            sign_in_platform(&api::platform_token()),
+            sign_in_platform(&console::platform_account().await),
             json!([
                 {"click": "a::-p-text(Overview)"},
                 {"wait": "[aria-label='Module adoption'] [data-bar=Payroll]"},
@@ -364,25 +363,35 @@ async fn the_overview_charts_tenants_by_plan_and_module_adoption_as_the_api_coun
 }
 
 #[tokio::test]
-async fn a_tenant_users_token_is_refused_on_the_platform_tab_with_the_apis_message() {
+async fn a_tenant_administrator_who_tampers_with_the_console_session_gets_no_platform_data() {
     let server = console::start().await;
     let db = superuser().await;
     let t = create_tenant(&db, "free", &[]).await;
+    let email = tenancy_e2e::sign_in::new_email();
+    tenancy_e2e::sign_in::member(&db, t.id, &email, "console password 2", &["tenant_admin"]).await;
+    let tamper = "(() => { const s = JSON.parse(sessionStorage.getItem('tenancy.console.session')); \
+                  s.kind = 'platform'; sessionStorage.setItem('tenancy.console.session', JSON.stringify(s)); return s.claims.role })()";
     let out = browse(
         &server,
-        json!([
-            {"goto": "/console/"},
-            {"click": "#sign-in-platform"},
-            {"fill": "textarea[name=token]", "value": api::token(t.id)},
-            {"click": "button[type=submit]"},
-            {"text": "[role=alert]", "as": "refused"},
-            {"eval": "sessionStorage.getItem('tenancy.console.session')", "as": "kept"},
-            {"absent": "td.column-slug", "as": "no_list"},
-        ]),
+        then(
+            console::sign_in_tenant(&email, "console password 2"),
+            json!([
+                {"wait": "td.column-name::-p-text(Payroll)"},
+                {"eval": tamper, "as": "role"},
+                {"goto": "/console/tenants"},
+                {"wait": "::-p-text(permission denied)"},
+                {"eval": "document.body.innerText", "as": "page"},
+                {"absent": "td.column-slug", "as": "no_list"},
+            ]),
+        ),
     )
     .await;
     assert_clean(&out);
-    let refused = out["values"]["refused"].as_str().unwrap();
-    assert!(refused.contains("42501") && refused.contains("permission denied"), "{refused}");
-    assert_eq!((out["values"]["kept"].clone(), out["values"]["no_list"].clone()), (Value::Null, json!(true)));
+    assert_eq!(out["values"]["role"], "tenant_member");
+    let page = out["values"]["page"].as_str().unwrap();
+    assert!(page.contains("42501") && !page.contains(&t.slug), "{page}");
+    assert_eq!(out["values"]["no_list"], json!(true));
+    let refused =
+        out["responses"].as_array().unwrap().iter().filter(|r| r["path"].as_str().unwrap().starts_with("/tenants"));
+    assert!(refused.clone().count() > 0 && refused.into_iter().all(|r| r["status"] == 403), "{}", out["responses"]);
 }

@@ -19,7 +19,7 @@ use crate::response::{self, Expectation, Outcome};
 use crate::schema_cache::{Relation, SchemaCache};
 use crate::sql_builder::{self, Media, Statement};
 use crate::state::AppState;
-use crate::tx::{self, End, TxError};
+use crate::tx::{self, End};
 use serde_json::Value;
 
 fn relation<'a>(cache: &'a SchemaCache, schema: &str, name: &str) -> Result<&'a Relation, ApiError> {
@@ -100,14 +100,6 @@ async fn run(
     let authenticated = req.identity.authenticated;
     let ran = tx::run(&state.pool, &state.setup_sql, req.settings, statement.sql, statement.params, options)
         .await
-        .map_err(|e| match e {
-            TxError::Pool(why) => ApiError::Unavailable(why),
-            TxError::Refused(refusal) => refusal,
-            TxError::Db(e) => match e.as_db_error() {
-                Some(db) => ApiError::Database(Box::new(db.clone()), authenticated),
-                // No answer from PostgreSQL: the connection broke or the server is gone.
-                None => ApiError::Unavailable(e.to_string()),
-            },
-        })?;
+        .map_err(|e| e.into_api_error(authenticated))?;
     Ok((Outcome::from_rows(&ran.rows)?, ran.plan))
 }

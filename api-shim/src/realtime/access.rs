@@ -59,14 +59,7 @@ pub fn settings(app: &AppState, identity: &Identity) -> RequestSettings {
 }
 
 pub fn api_error(e: TxError, identity: &Identity) -> ApiError {
-    match e {
-        TxError::Db(e) => match e.as_db_error() {
-            Some(db) => ApiError::Database(Box::new(db.clone()), identity.authenticated),
-            None => ApiError::Unavailable(e.to_string()),
-        },
-        TxError::Pool(why) => ApiError::Unavailable(why),
-        TxError::Refused(e) => e,
-    }
+    e.into_api_error(identity.authenticated)
 }
 
 pub async fn subscribe(

@@ -157,6 +157,15 @@ impl Hub {
             .collect()
     }
 
+    /// What is joined now: channels (a topic of a tenant), socket memberships of them, and the
+    /// tenants they belong to (none: a tenantless role's).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let scopes = self.scopes.lock().expect("hub lock");
+        let topics = scopes.values().flat_map(|topics| topics.values());
+        let (channels, members) = topics.fold((0, 0), |(c, m), t| (c + 1, m + t.members.len()));
+        (channels, members, scopes.keys().filter(|s| s.is_some()).count())
+    }
+
     /// Every member of a tenant's channel (for the rights watcher).
     pub fn tenant_members(&self) -> Vec<Subscriber> {
         let scopes = self.scopes.lock().expect("hub lock");

@@ -26,7 +26,8 @@ mod wal;
 use crate::state::AppState;
 use axum::routing::get;
 use axum::Router;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub struct Realtime {
@@ -35,6 +36,8 @@ pub struct Realtime {
     next_conn: AtomicU64,
     /// Whether the replication stream is being read now (health, and the tests' wait).
     streaming: AtomicBool,
+    /// Sockets open now (a socket may have joined no channel yet).
+    sockets: AtomicUsize,
 }
 
 impl Realtime {
@@ -50,6 +53,25 @@ impl Realtime {
         self.streaming.store(on, Ordering::Relaxed);
     }
 
+    /// What this server's real-time holds now, for the platform's status page: its slot (when
+    /// Postgres Changes are on), whether it streams, its sockets and channels.
+    pub fn status(&self) -> Value {
+        let (channels, memberships, tenants) = self.hub.counts();
+        json!({
+            "changes": self.changes_enabled(),
+            "slot": self.changes_enabled().then(|| self.app.config.realtime.slot.clone()),
+            "streaming": self.streaming.load(Ordering::Relaxed),
+            "sockets": self.sockets.load(Ordering::Relaxed),
+            "channels": channels, "memberships": memberships, "tenants": tenants,
+        })
+    }
+
+    /// Counts a socket open until the guard drops.
+    fn socket_opened(self: &Arc<Self>) -> OpenSocket {
+        self.sockets.fetch_add(1, Ordering::Relaxed);
+        OpenSocket(self.clone())
+    }
+
     /// Waits (a while) for the replication stream: a join that asks for changes is answered
     /// once every later commit will reach it.
     async fn stream_ready(&self) -> bool {
@@ -63,17 +85,32 @@ impl Realtime {
     }
 }
 
-/// The routes under `/realtime/v1`.
-pub fn router(app: Arc<AppState>) -> Router {
+/// An open socket, counted in `Realtime::sockets` for as long as it lives.
+struct OpenSocket(Arc<Realtime>);
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.sockets.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Real-time's state, and its tasks started: the replication stream and the rights watcher.
+pub fn start(app: Arc<AppState>) -> Arc<Realtime> {
     let rt = Arc::new(Realtime {
         app,
         hub: hub::Hub::default(),
         next_conn: AtomicU64::new(1),
         streaming: AtomicBool::new(false),
+        sockets: AtomicUsize::new(0),
     });
     if rt.changes_enabled() {
         tokio::spawn(wal::run(rt.clone()));
     }
     tokio::spawn(rights::watch(rt.clone()));
+    rt
+}
+
+/// The routes under `/realtime/v1`.
+pub fn router(rt: Arc<Realtime>) -> Router {
     Router::new().route("/websocket", get(socket::upgrade)).with_state(rt)
 }

@@ -57,6 +57,7 @@ pub struct Socket {
 }
 
 async fn serve(ws: WebSocket, rt: Arc<Realtime>, vsn: Vsn, identity: Arc<Identity>) {
+    let _open = rt.socket_opened();
     let (mut sink, mut stream) = ws.split();
     let (events_tx, mut events) = mpsc::channel(OUTBOX);
     let overflowed = Arc::new(AtomicBool::new(false));

@@ -1,6 +1,6 @@
 //! Sign-in's errors in GoTrue's body shape — `{"code": <status>, "error_code": "...", "msg":
 //! "..."}` — with GoTrue's statuses and codes (auth-js branches on `error_code`). The
-//! database's refusals arrive as SQLSTATEs of class TA (V13__sign_in.sql). A 5xx body is
+//! database's refusals arrive as SQLSTATEs of class TA (V13__sign_in.sql, V17). A 5xx body is
 //! generic; its cause goes to the request log.
 use crate::error::ErrorCause;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -25,6 +25,8 @@ pub enum AuthError {
     NotMember,
     /// The tenant is suspended (TA002).
     TenantSuspended,
+    /// A platform account may not join a tenant (TA012: an invitation of its email).
+    PlatformAccount,
     UserDisabled,
     RefreshTokenNotFound,
     /// A spent refresh token came back: its session is now ended.
@@ -71,6 +73,9 @@ impl AuthError {
             ),
             NotMember => (StatusCode::FORBIDDEN, "tenant_not_allowed", "Not a member of this tenant".into()),
             TenantSuspended => (StatusCode::FORBIDDEN, "tenant_suspended", "The tenant is suspended".into()),
+            PlatformAccount => {
+                (StatusCode::FORBIDDEN, "tenant_not_allowed", "A platform account cannot join a tenant".into())
+            }
             UserDisabled => (StatusCode::BAD_REQUEST, "user_banned", "User is banned".into()),
             RefreshTokenNotFound => (
                 StatusCode::BAD_REQUEST,
@@ -117,7 +122,7 @@ impl AuthError {
         (status, code, msg)
     }
 
-    /// A database refusal by its SQLSTATE (class TA: V13__sign_in.sql); anything else is ours.
+    /// A database refusal by its SQLSTATE (class TA: V13__sign_in.sql, V17); anything else is ours.
     pub fn from_db(error: tokio_postgres::Error) -> AuthError {
         match error.code().map(|c| c.code()) {
             Some("TA001") => AuthError::NotMember,
@@ -130,6 +135,7 @@ impl AuthError {
             Some("TA009") => AuthError::NotAdmin,
             Some("TA010") => AuthError::UserDisabled,
             Some("TA011") => AuthError::UnknownTenantRole,
+            Some("TA012") => AuthError::PlatformAccount,
             _ if error.is_closed() || error.as_db_error().is_none() => AuthError::Unavailable(error.to_string()),
             _ => AuthError::Internal(format!("{error:?}")),
         }

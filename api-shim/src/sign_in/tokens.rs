@@ -19,6 +19,9 @@ pub fn audience(config: &Config) -> String {
 /// What the database granted a session (`auth.sign_in`, `auth.refresh`, `auth.session`).
 pub struct Grant {
     pub session_id: String,
+    /// The role of a platform account's session (`platform_admin`, V17); none for a tenant
+    /// member's, whose role is TENANCY_AUTH_ROLE.
+    pub role: Option<String>,
     pub tenant: Value,
     pub company: Value,
     pub tenant_roles: Value,
@@ -30,6 +33,7 @@ impl Grant {
         let mut take = |name: &str| grant.get_mut(name).map(Value::take).unwrap_or(Value::Null);
         Grant {
             session_id: take("session_id").as_str().unwrap_or_default().to_string(),
+            role: take("role").as_str().map(str::to_string),
             tenant: take("tenant_id"),
             company: take("company_id"),
             tenant_roles: take("tenant_roles"),
@@ -39,6 +43,10 @@ impl Grant {
 
     pub fn user_id(&self) -> &str {
         self.user["id"].as_str().unwrap_or_default()
+    }
+
+    pub fn role<'a>(&'a self, sign_in: &'a SignInConfig) -> &'a str {
+        self.role.as_deref().unwrap_or(&sign_in.role)
     }
 }
 
@@ -58,10 +66,13 @@ pub fn access_token(config: &Config, sign_in: &SignInConfig, grant: &Grant) -> (
     claims.insert("email".into(), grant.user["email"].clone());
     claims.insert("session_id".into(), grant.session_id.clone().into());
     claims.insert("is_anonymous".into(), false.into());
-    claims.insert(config.tenant_claim.clone(), grant.tenant.clone());
-    claims.insert(config.company_claim.clone(), grant.company.clone());
-    claims.insert(config.tenant_role_claim.clone(), grant.tenant_roles.clone());
-    set_role(&mut claims, &config.role_claim_path, &sign_in.role);
+    // A platform account's session is in no tenant: its token names none.
+    if !grant.tenant.is_null() {
+        claims.insert(config.tenant_claim.clone(), grant.tenant.clone());
+        claims.insert(config.company_claim.clone(), grant.company.clone());
+        claims.insert(config.tenant_role_claim.clone(), grant.tenant_roles.clone());
+    }
+    set_role(&mut claims, &config.role_claim_path, grant.role(sign_in));
     (sign(&sign_in.keys, &Value::Object(claims)), exp)
 }
 
@@ -98,7 +109,7 @@ pub fn digest(secret: &str) -> Vec<u8> {
 pub fn user_json(config: &Config, sign_in: &SignInConfig, grant: &Grant) -> Value {
     let u = &grant.user;
     json!({
-        "id": u["id"], "aud": audience(config), "role": sign_in.role, "email": u["email"],
+        "id": u["id"], "aud": audience(config), "role": grant.role(sign_in), "email": u["email"],
         "email_confirmed_at": u["created_at"], "confirmed_at": u["created_at"], "phone": "",
         "last_sign_in_at": u["last_sign_in_at"],
         "app_metadata": {"provider": "email", "providers": ["email"], "tenant_id": grant.tenant,
