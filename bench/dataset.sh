@@ -2,11 +2,12 @@
 # tenancy_bench with 1,000 tenants x 1,000 rows in one protected table `bench.items` (module
 # `catalog`), a tenant's rows spread over the whole heap. Sourced after scripts/env.sh;
 # sets create_secs (the time to create the 1,000 tenants with their module).
+# BENCH_DB_READY=1: the (empty) database exists already, e.g. on every node of a Citus cluster.
 DB=tenancy_bench
 psql() { PGOPTIONS="-c client_min_messages=warning" command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-psql -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+[ "${BENCH_DB_READY:-0}" = 1 ] || psql -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 psql -d $DB <<'SQL'
-CREATE EXTENSION tenancy;
+CREATE EXTENSION IF NOT EXISTS tenancy;
 DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_service') THEN
         CREATE ROLE bench_service LOGIN NOINHERIT;

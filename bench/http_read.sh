@@ -20,6 +20,7 @@ TENANCY_API=0 "$ROOT/scripts/up" >/dev/null
 # run and take CPU from both sides of the comparison. Stopped for the run (scripts/up restarts it).
 if [ -f "$DEV/api.pid" ]; then kill "$(cat "$DEV/api.pid")" 2>/dev/null || true; fi
 source "$ROOT/bench/dataset.sh"
+source "$ROOT/bench/wrk_scripts.sh"
 cargo build -q --release -p tenancy-api
 
 SECRET=bench-secret-bench-secret-bench-secret
@@ -29,35 +30,7 @@ export PGRST_DB_URI="postgres://bench_service@127.0.0.1:$PGPORT/$DB" PGRST_DB_SC
 API_PID=$!
 until curl -sf "http://127.0.0.1:$BENCH_PORT/health" >/dev/null; do sleep 0.2; done
 
-{
-    echo "tokens = {"
-    for id in $(psql -X -Atd $DB -c "SELECT id FROM bench.tenant_numbers ORDER BY n"); do
-        printf '"%s",\n' "$("$ROOT/target/release/tenancy-api" token "$id" bench_reader)"
-    done
-    cat <<'LUA'
-}
-LUA
-} >"$WORK/tokens.lua"
-cat "$WORK/tokens.lua" - >"$WORK/read.lua" <<'LUA'
-request = function()
-    local path = "/items?select=id,title,amount&category=eq." .. math.random(0, 9) .. "&order=id&limit=50"
-    return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
-                                      ["Accept-Profile"] = "bench" })
-end
-LUA
-cat "$WORK/tokens.lua" - >"$WORK/write.lua" <<'LUA'
--- each wrk thread its own random sequence, and ids from a space where collisions are negligible
-init = function(args)
-    math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16))
-end
-request = function()
-    local id = 1000000000000 + math.random(0, 999999999) * 1000 + math.random(0, 999)
-    local body = '{"id": ' .. id .. ', "category": ' .. math.random(0, 9) .. ', "title": "new", "amount": 1}'
-    return wrk.format("POST", "/items", { ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
-                                           ["Content-Profile"] = "bench", ["Content-Type"] = "application/json",
-                                           ["Prefer"] = "return=minimal" }, body)
-end
-LUA
+wrk_scripts "$WORK" "$DB"
 
 for pipelined in 0 1; do
     {

@@ -1,0 +1,35 @@
+# wrk's request scripts for the reference workload (bench/dataset.sh): read.lua (50 rows of one
+# tenant by category) and write.lua (one row, return=minimal), each request with the token of a
+# random tenant. Sourced after scripts/env.sh; the tenant ids are read with psql (PG* settings).
+wrk_scripts() { # directory, database
+local dir=$1 db=$2
+{
+    echo "tokens = {"
+    for id in $(psql -X -Atd "$db" -c "SELECT id FROM bench.tenant_numbers ORDER BY n"); do
+        printf '"%s",\n' "$("$ROOT/target/release/tenancy-api" token "$id" bench_reader)"
+    done
+    cat <<'LUA'
+}
+LUA
+} >"$dir/tokens.lua"
+cat "$dir/tokens.lua" - >"$dir/read.lua" <<'LUA'
+request = function()
+    local path = "/items?select=id,title,amount&category=eq." .. math.random(0, 9) .. "&order=id&limit=50"
+    return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
+                                      ["Accept-Profile"] = "bench" })
+end
+LUA
+cat "$dir/tokens.lua" - >"$dir/write.lua" <<'LUA'
+-- each wrk thread its own random sequence, and ids from a space where collisions are negligible
+init = function(args)
+    math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16))
+end
+request = function()
+    local id = 1000000000000 + math.random(0, 999999999) * 1000 + math.random(0, 999)
+    local body = '{"id": ' .. id .. ', "category": ' .. math.random(0, 9) .. ', "title": "new", "amount": 1}'
+    return wrk.format("POST", "/items", { ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
+                                           ["Content-Profile"] = "bench", ["Content-Type"] = "application/json",
+                                           ["Prefer"] = "return=minimal" }, body)
+end
+LUA
+}
