@@ -50,16 +50,18 @@ wrk_run() { # name, http port, script -> "req/s p50 p99"
          $1 == "50%" || $1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else { sub(/s/, "", v); v *= 1000 } p[$1] = v }
          END { printf "%.0f %.2f %.2f", rps, p["50%"], p["99%"] }' "$WORK/wrk"
 }
-pgbench_run() { # database port, read|write -> tps
+pgbench_run() { # database port, read|read_by_tenant|write -> tps
     {
         echo '\set t random(1, 1000)'
         echo '\set c random(0, 9)'
         echo '\set id random(1000000000000, 999999999999999)'
         echo 'BEGIN;'
-        echo 'SELECT tenancy.enter_tenant(id) FROM bench.tenant_numbers WHERE n = :t;'
+        echo 'SELECT t.id AS tenant FROM bench.tenant_numbers t, tenancy.enter_tenant(t.id) WHERE t.n = :t \gset'
         echo 'SET LOCAL ROLE bench_reader;'
         if [ "$2" = read ]; then
             echo 'SELECT json_agg(r) FROM (SELECT id, title, amount FROM bench.items WHERE category = :c ORDER BY id LIMIT 50) r;'
+        elif [ "$2" = read_by_tenant ]; then
+            echo 'SELECT json_agg(r) FROM (SELECT id, title, amount FROM bench.items WHERE tenant_id = :tenant AND category = :c ORDER BY id LIMIT 50) r;'
         else
             echo "INSERT INTO bench.items (id, category, title, amount) VALUES (:id, :c, 'new', 1);"
         fi
@@ -70,13 +72,13 @@ pgbench_run() { # database port, read|write -> tps
 }
 
 printf '\nCitus (coordinator + 2 workers) against one node, %ss per run, %s connections\n' "$SECONDS_PER_RUN" "$C"
-printf '%-6s %-34s %9s %9s %7s %7s %7s\n' what path "one node" Citus ratio "p50 1" "p50 C"
-for what in read write; do
+printf '%-14s %-34s %9s %9s %7s %7s %7s\n' what path "one node" Citus ratio "p50 1" "p50 C"
+for what in read read_by_tenant write; do
     read -r s_rps s_p50 _ <<<"$(wrk_run single "$BENCH_PORT" "$what")"
     read -r c_rps c_p50 _ <<<"$(wrk_run citus $((BENCH_PORT + 1)) "$what")"
-    printf '%-6s %-34s %9.0f %9.0f %7.2f %7s %7s\n' "$what" "GET/POST over HTTP (wrk)" "$s_rps" "$c_rps" \
+    printf '%-14s %-34s %9.0f %9.0f %7.2f %7s %7s\n' "$what" "GET/POST over HTTP (wrk)" "$s_rps" "$c_rps" \
         "$(awk -v a="$c_rps" -v b="$s_rps" 'BEGIN { print a / b }')" "$s_p50" "$c_p50"
     s_tps=$(pgbench_run "$PGPORT" "$what"); c_tps=$(pgbench_run "$CITUS_PORT" "$what")
-    printf '%-6s %-34s %9.0f %9.0f %7.2f\n' "$what" "the transaction in SQL (pgbench)" "$s_tps" "$c_tps" \
+    printf '%-14s %-34s %9.0f %9.0f %7.2f\n' "$what" "the transaction in SQL (pgbench)" "$s_tps" "$c_tps" \
         "$(awk -v a="$c_tps" -v b="$s_tps" 'BEGIN { print a / b }')"
 done

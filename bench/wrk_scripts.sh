@@ -1,22 +1,33 @@
 # wrk's request scripts for the reference workload (bench/dataset.sh): read.lua (50 rows of one
-# tenant by category) and write.lua (one row, return=minimal), each request with the token of a
-# random tenant. Sourced after scripts/env.sh; the tenant ids are read with psql (PG* settings).
+# tenant by category), read_by_tenant.lua (the same, naming the tenant in a filter too, as Citus
+# needs to send it to one shard) and write.lua (one row, return=minimal), each request with the
+# token of a random tenant. Sourced after scripts/env.sh; the tenant ids are read with psql.
 wrk_scripts() { # directory, database
 local dir=$1 db=$2
+local ids; ids=$(psql -X -Atd "$db" -c "SELECT id FROM bench.tenant_numbers ORDER BY n")
 {
     echo "tokens = {"
-    for id in $(psql -X -Atd "$db" -c "SELECT id FROM bench.tenant_numbers ORDER BY n"); do
+    for id in $ids; do
         printf '"%s",\n' "$("$ROOT/target/release/tenancy-api" token "$id" bench_reader)"
     done
-    cat <<'LUA'
-}
-LUA
+    echo "}"
+    echo "tenants = {"
+    printf '"%s",\n' $ids
+    echo "}"
 } >"$dir/tokens.lua"
 cat "$dir/tokens.lua" - >"$dir/read.lua" <<'LUA'
 request = function()
     local path = "/items?select=id,title,amount&category=eq." .. math.random(0, 9) .. "&order=id&limit=50"
     return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
                                       ["Accept-Profile"] = "bench" })
+end
+LUA
+cat "$dir/tokens.lua" - >"$dir/read_by_tenant.lua" <<'LUA'
+request = function()
+    local i = math.random(#tokens)
+    local path = "/items?select=id,title,amount&tenant_id=eq." .. tenants[i] .. "&category=eq." .. math.random(0, 9)
+                 .. "&order=id&limit=50"
+    return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. tokens[i], ["Accept-Profile"] = "bench" })
 end
 LUA
 cat "$dir/tokens.lua" - >"$dir/write.lua" <<'LUA'
