@@ -355,7 +355,9 @@ BEGIN
     END IF;
     where_sql := CASE WHEN cardinality(conds) > 0 THEN ' WHERE ' || array_to_string(conds, ' AND ') ELSE '' END;
 
-    IF NOT per_tenant AND NOT filtered THEN
+    -- (Not on Citus, which runs no recursive CTE over a distributed table: there the grouped
+    -- path below goes to the workers, grouped by tenant, the distribution column.)
+    IF NOT per_tenant AND NOT filtered AND NOT tenancy._citus() THEN
         -- An index to skip-scan: btree, whole, valid, leading with tenant_id then exactly the
         -- group_by columns in any order, each NOT NULL (a NULL would end the row comparison),
         -- ascending, with its default operator class and its own collation (so that the

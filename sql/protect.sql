@@ -86,7 +86,9 @@ BEGIN
     IF module IS NOT NULL THEN
         PERFORM tenancy._module(module);
     END IF;
-    SELECT a.attnum, a.atttypid INTO tenant_col
+    SELECT a.attnum, a.atttypid, a.attnotnull,
+           (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = tbl AND d.adnum = a.attnum) AS def
+    INTO tenant_col
     FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
     IF FOUND AND tenant_col.atttypid <> 'uuid'::regtype THEN
         RAISE EXCEPTION 'cannot protect %: tenant_id is %, not uuid', tbl, tenant_col.atttypid::regtype
@@ -116,7 +118,8 @@ BEGIN
     PERFORM tenancy._unregister_protected(tbl);  -- registered again at the end
     IF tenant_col.attnum IS NULL THEN
         EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id()', tbl);
-    ELSE
+    -- Only when needed: Citus refuses any ALTER of a distributed table's distribution column.
+    ELSIF NOT tenant_col.attnotnull OR tenant_col.def IS DISTINCT FROM 'tenancy.current_tenant_id()' THEN
         EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT tenancy.current_tenant_id(), '
                        'ALTER COLUMN tenant_id SET NOT NULL', tbl);
     END IF;

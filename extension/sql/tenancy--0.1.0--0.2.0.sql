@@ -79,7 +79,9 @@ BEGIN
     IF module IS NOT NULL THEN
         PERFORM tenancy._module(module);
     END IF;
-    SELECT a.attnum, a.atttypid INTO tenant_col
+    SELECT a.attnum, a.atttypid, a.attnotnull,
+           (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = tbl AND d.adnum = a.attnum) AS def
+    INTO tenant_col
     FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = 'tenant_id' AND NOT a.attisdropped;
     IF FOUND AND tenant_col.atttypid <> 'uuid'::regtype THEN
         RAISE EXCEPTION 'cannot protect %: tenant_id is %, not uuid', tbl, tenant_col.atttypid::regtype
@@ -109,7 +111,8 @@ BEGIN
     PERFORM tenancy._unregister_protected(tbl);  -- registered again at the end
     IF tenant_col.attnum IS NULL THEN
         EXECUTE format('ALTER TABLE %s ADD COLUMN tenant_id uuid NOT NULL DEFAULT tenancy.current_tenant_id()', tbl);
-    ELSE
+    -- Only when needed: Citus refuses any ALTER of a distributed table's distribution column.
+    ELSIF NOT tenant_col.attnotnull OR tenant_col.def IS DISTINCT FROM 'tenancy.current_tenant_id()' THEN
         EXECUTE format('ALTER TABLE %s ALTER COLUMN tenant_id SET DEFAULT tenancy.current_tenant_id(), '
                        'ALTER COLUMN tenant_id SET NOT NULL', tbl);
     END IF;
@@ -894,7 +897,9 @@ BEGIN
     END IF;
     where_sql := CASE WHEN cardinality(conds) > 0 THEN ' WHERE ' || array_to_string(conds, ' AND ') ELSE '' END;
 
-    IF NOT per_tenant AND NOT filtered THEN
+    -- (Not on Citus, which runs no recursive CTE over a distributed table: there the grouped
+    -- path below goes to the workers, grouped by tenant, the distribution column.)
+    IF NOT per_tenant AND NOT filtered AND NOT tenancy._citus() THEN
         -- An index to skip-scan: btree, whole, valid, leading with tenant_id then exactly the
         -- group_by columns in any order, each NOT NULL (a NULL would end the row comparison),
         -- ascending, with its default operator class and its own collation (so that the
