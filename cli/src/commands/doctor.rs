@@ -7,6 +7,8 @@ const FINDINGS: &str = include_str!("doctor.sql");
 const ANALYTICS_FINDINGS: &str = include_str!("doctor_analytics.sql");
 /// Sign-in's schema `auth` (migration V13): checked where it exists.
 const SIGN_IN_FINDINGS: &str = include_str!("doctor_sign_in.sql");
+/// The nodes of a Citus cluster: checked where the citus extension is installed.
+const CITUS_FINDINGS: &str = include_str!("doctor_citus.sql");
 
 /// Prints every finding; true when none is an error.
 pub async fn run(client: &Client, service_roles: &[String]) -> anyhow::Result<bool> {
@@ -19,6 +21,9 @@ pub async fn run(client: &Client, service_roles: &[String]) -> anyhow::Result<bo
     let has_sign_in: bool = client.query_one("SELECT to_regnamespace('auth') IS NOT NULL", &[]).await?.get(0);
     if has_sign_in {
         rows.extend(client.query(SIGN_IN_FINDINGS, &[]).await?);
+    }
+    if crate::citus::installed(client).await? {
+        rows.extend(client.query(CITUS_FINDINGS, &[]).await?);
     }
     rows.sort_by(|a, b| (a.get::<_, &str>(0), a.get::<_, &str>(2)).cmp(&(b.get(0), b.get(2))));
     for row in &rows {
