@@ -22,6 +22,7 @@ const RULES: &[&str] = &[
     "security-definer-without-search-path",
     "bypassrls-granted",
     "tenant-context-set-by-hand",
+    "restrictive-policy",
     "index-without-concurrently",
     "not-null-column-without-default",
     "constraint-without-not-valid",

@@ -19,6 +19,7 @@ mod index_without_concurrently;
 mod key_without_tenant_id;
 mod not_null_column_without_default;
 mod policy_outside_policies;
+mod restrictive_policy;
 mod rls_disabled;
 mod security_definer_without_search_path;
 mod tenant_context_set_by_hand;
@@ -42,6 +43,7 @@ pub const ALL: &[Rule] = &[
     security_definer_without_search_path::RULE,
     bypassrls_granted::RULE,
     tenant_context_set_by_hand::RULE,
+    restrictive_policy::RULE,
     // Lock safety: each of these can stall a busy table while the migration runs.
     index_without_concurrently::RULE,
     not_null_column_without_default::RULE,
