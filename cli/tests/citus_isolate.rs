@@ -4,9 +4,8 @@
 mod common;
 
 use common::{assert_ok, stdout, tenancy};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tenancy_e2e::citus::{connect, TenantTable, COORDINATOR};
+use tenancy_e2e::citus::{connect, TenantTable, Writer, COORDINATOR};
 
 fn coordinator_url() -> String {
     let port = std::env::var("TENANCY_CITUS_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54331u16);
@@ -42,31 +41,10 @@ async fn a_tenant_isolated_and_moved_online_keeps_every_acknowledged_write() {
     let target: String = workers.iter().map(|r| r.get(0)).find(|n: &String| *n != before).unwrap();
 
     // The tenant writes through the coordinator for as long as the isolation and the move take.
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = tokio::spawn({
-        let (t, stop) = (t.clone(), stop.clone());
-        async move {
-            let (mut acknowledged, mut failed) = (Vec::new(), Vec::new());
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                let sql = format!("INSERT INTO {} (body) VALUES ('w{n}') RETURNING body", t.table);
-                match t.as_tenant(t.a, &sql).await {
-                    Ok(bodies) => acknowledged.extend(bodies),
-                    Err(e) => failed.push(e.to_string()),
-                }
-            }
-            (acknowledged, failed)
-        }
-    });
+    let writer = Writer::start(t.clone(), t.a);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let url = coordinator_url();
-    let slug: String = connect(COORDINATOR, "postgres")
-        .await
-        .query_one("SELECT slug FROM tenancy.tenants WHERE id = $1", &[&t.a])
-        .await
-        .unwrap()
-        .get(0);
+    let slug = t.slug(t.a).await;
     let isolate = tokio::task::spawn_blocking({
         let (url, slug, target) = (url.clone(), slug.clone(), target.clone());
         move || tenancy(&url, &["isolate", "--tenant", &slug, "--to", &target])
@@ -74,8 +52,7 @@ async fn a_tenant_isolated_and_moved_online_keeps_every_acknowledged_write() {
     .await
     .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    stop.store(true, Ordering::Relaxed);
-    let (acknowledged, failed) = writer.await.unwrap();
+    let (acknowledged, failed) = writer.finish().await;
     assert_ok(&isolate);
     assert!(stdout(&isolate).contains(&format!("on {target} (isolated)")), "{}", stdout(&isolate));
 
@@ -98,12 +75,7 @@ async fn a_tenant_isolated_and_moved_online_keeps_every_acknowledged_write() {
 async fn isolate_refuses_an_unknown_worker_or_tenant_and_changes_nothing() {
     let t = TenantTable::create().await;
     let before = placement(&t.table, t.a).await;
-    let slug: String = connect(COORDINATOR, "postgres")
-        .await
-        .query_one("SELECT slug FROM tenancy.tenants WHERE id = $1", &[&t.a])
-        .await
-        .unwrap()
-        .get(0);
+    let slug = t.slug(t.a).await;
     let url = coordinator_url();
     let wrong_node = tenancy(&url, &["isolate", "--tenant", &slug, "--to", "127.0.0.1:9"]);
     common::assert_refused(&wrong_node, "is not a worker that holds shards");

@@ -87,9 +87,50 @@ impl TenantTable {
         tx.query_one("SELECT current_setting('tenancy.context')", &[]).await.unwrap().get(0)
     }
 
+    pub async fn slug(&self, tenant: Uuid) -> String {
+        let db = connect(COORDINATOR, "postgres").await;
+        db.query_one("SELECT slug FROM tenancy.tenants WHERE id = $1", &[&tenant]).await.unwrap().get(0)
+    }
+
     pub async fn count_as_superuser(&self, tenant: Uuid) -> i64 {
         let db = connect(COORDINATOR, "postgres").await;
         let sql = format!("SELECT count(*) FROM {} WHERE tenant_id = $1", self.table);
         db.query_one(&sql, &[&tenant]).await.unwrap().get(0)
+    }
+}
+
+/// Inserts rows for one tenant through the coordinator, one transaction each, until stopped:
+/// the rows a test may then look for.
+pub struct Writer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<(Vec<String>, Vec<String>)>,
+}
+
+impl Writer {
+    pub fn start(table: std::sync::Arc<TenantTable>, tenant: Uuid) -> Writer {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let task = tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                let (mut acknowledged, mut failed) = (Vec::new(), Vec::new());
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    n += 1;
+                    let sql = format!("INSERT INTO {} (body) VALUES ('w{n}') RETURNING body", table.table);
+                    match table.as_tenant(tenant, &sql).await {
+                        Ok(bodies) => acknowledged.extend(bodies),
+                        Err(e) => failed.push(e.to_string()),
+                    }
+                }
+                (acknowledged, failed)
+            }
+        });
+        Writer { stop, task }
+    }
+
+    /// Stops writing: the bodies of the acknowledged inserts, and the errors of the others.
+    pub async fn finish(self) -> (Vec<String>, Vec<String>) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.task.await.expect("the writer does not panic")
     }
 }

@@ -2,10 +2,9 @@
 //! coordinator: writes fail while it is down, none that was acknowledged is lost, and writing
 //! resumes when it is back.
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tenancy_e2e::citus::{connect, TenantTable, COORDINATOR};
+use tenancy_e2e::citus::{connect, TenantTable, Writer, COORDINATOR};
 
 /// The data directory of the worker holding `tenant`'s shard of `table` (scripts/up-citus:
 /// .dev/citus/worker1 and worker2 on the coordinator's port + 1 and + 2).
@@ -28,23 +27,7 @@ async fn worker_of(table: &str, tenant: uuid::Uuid) -> String {
 async fn a_worker_restarted_under_load_loses_no_acknowledged_write() {
     let t = Arc::new(TenantTable::create().await);
     let data = worker_of(&t.table, t.a).await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = tokio::spawn({
-        let (t, stop) = (t.clone(), stop.clone());
-        async move {
-            let (mut acknowledged, mut failed) = (Vec::new(), 0);
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                let sql = format!("INSERT INTO {} (body) VALUES ('w{n}') RETURNING body", t.table);
-                match t.as_tenant(t.a, &sql).await {
-                    Ok(bodies) => acknowledged.extend(bodies),
-                    Err(_) => failed += 1,
-                }
-            }
-            (acknowledged, failed)
-        }
-    });
+    let writer = Writer::start(t.clone(), t.a);
     tokio::time::sleep(Duration::from_millis(500)).await;
     // -l: the server's output goes to its log, not to this pipe (which `output` reads to its end).
     let log = format!("{data}/server.log");
@@ -64,9 +47,8 @@ async fn a_worker_restarted_under_load_loses_no_acknowledged_write() {
             break;
         }
     }
-    stop.store(true, Ordering::Relaxed);
-    let (acknowledged, failed) = writer.await.unwrap();
-    assert!(resumed, "writes resumed after the restart ({failed} failed)");
+    let (acknowledged, failed) = writer.finish().await;
+    assert!(resumed, "writes resumed after the restart ({} failed)", failed.len());
 
     let mut rows = t.as_tenant(t.a, &format!("SELECT body FROM {}", t.table)).await.unwrap();
     rows.sort();
