@@ -27,6 +27,7 @@ pub mod reload;
 pub mod request;
 pub mod request_id;
 pub mod response;
+pub mod routing;
 pub mod schema_cache;
 pub mod server_status;
 pub mod sign_in;

@@ -1,7 +1,7 @@
 //! What the exposed schemas hold, read once at start-up (and on `NOTIFY pgrst, 'reload
 //! schema'`): identifiers in a request are checked here before they reach SQL.
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Column {
@@ -125,6 +125,8 @@ impl Function {
 pub struct SchemaCache {
     relations: HashMap<(String, String), Relation>,
     functions: Vec<Function>,
+    /// On Citus, the tables distributed by `tenant_id` (see `routing`).
+    distributed_by_tenant: HashSet<(String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +137,11 @@ struct Introspection {
 
 pub const INTROSPECT_SQL: &str = include_str!("../sql/introspect.sql");
 
+/// Citus's hash-distributed tables whose distribution column is `tenant_id`, in the exposed schemas.
+const DISTRIBUTED_BY_TENANT_SQL: &str = "SELECT n.nspname::text, c.relname::text
+    FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE p.partmethod = 'h' AND column_to_column_name(p.logicalrelid, p.partkey) = 'tenant_id' AND n.nspname = ANY ($1)";
+
 impl SchemaCache {
     /// Builds the cache from the JSON document `sql/introspect.sql` returns.
     pub fn from_json(json: &str) -> serde_json::Result<SchemaCache> {
@@ -142,6 +149,7 @@ impl SchemaCache {
         Ok(SchemaCache {
             relations: doc.relations.into_iter().map(|r| ((r.schema.clone(), r.name.clone()), r)).collect(),
             functions: doc.functions,
+            distributed_by_tenant: HashSet::new(),
         })
     }
 
@@ -150,7 +158,20 @@ impl SchemaCache {
         schemas: &[String],
     ) -> Result<SchemaCache, tokio_postgres::Error> {
         let json: String = client.query_one(INTROSPECT_SQL, &[&schemas]).await?.get(0);
-        Ok(SchemaCache::from_json(&json).expect("sql/introspect.sql returns the document Introspection reads"))
+        let mut cache =
+            SchemaCache::from_json(&json).expect("sql/introspect.sql returns the document Introspection reads");
+        let citus: bool =
+            client.query_one("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')", &[]).await?.get(0);
+        if citus {
+            let rows = client.query(DISTRIBUTED_BY_TENANT_SQL, &[&schemas]).await?;
+            cache.distributed_by_tenant = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        }
+        Ok(cache)
+    }
+
+    /// Whether `relation` is a Citus table distributed by `tenant_id`.
+    pub fn distributed_by_tenant(&self, relation: &Relation) -> bool {
+        self.distributed_by_tenant.contains(&(relation.schema.clone(), relation.name.clone()))
     }
 
     /// The overload of `schema.name` these argument names call, if one does.

@@ -5,6 +5,7 @@ use crate::plan;
 use crate::prefer::Action;
 use crate::request::ApiRequest;
 use crate::response::{self, Expectation};
+use crate::routing;
 use crate::sql_builder::Media;
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -19,7 +20,8 @@ pub async fn read(
 ) -> Result<Response, ApiError> {
     let cache = state.schema();
     let relation = relation(&cache, &req.schema, &resource)?;
-    let plan = plan::read(&cache, relation, &req.query, &req.prefs, req.range, state.config.max_rows)?;
+    let query = routing::to_tenant(&req.query, &cache, relation, req.identity.tenant);
+    let plan = plan::read(&cache, relation, &query, &req.prefs, req.range, state.config.max_rows)?;
     let (media, head) = (req.media, req.method == Method::HEAD);
     let applied = req.prefs.applied(Action::Read, state.config.tx_end.overridable());
     let profile = req.answer_profile();

@@ -9,6 +9,7 @@ use crate::prefer::{Action, Preferences, Return};
 use crate::query_grammar::QueryParams;
 use crate::request::ApiRequest;
 use crate::response::{self, Expectation, Outcome};
+use crate::routing;
 use crate::schema_cache::{Relation, SchemaCache};
 use crate::sql_builder::{self, Media};
 use crate::state::AppState;
@@ -16,6 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 type Planner = fn(&SchemaCache, &Relation, &QueryParams, &Preferences, Option<Value>) -> Result<WritePlan, ApiError>;
@@ -65,10 +67,22 @@ async fn write(
 ) -> Result<Response, ApiError> {
     let cache = state.schema();
     let relation = relation(&cache, &req.schema, resource)?;
+    // On Citus, an update or delete names the caller's tenant so that it goes to one shard;
+    // whether the request itself names rows is decided before that filter is added.
+    let routed = match action {
+        Action::Update | Action::Delete => Some(routing::to_tenant(&req.query, &cache, relation, req.identity.tenant))
+            .filter(|q| matches!(q, Cow::Owned(_))),
+        _ => None,
+    };
+    let routed_body = routed.as_ref().map(|_| body.clone());
     let plan = planner(&cache, relation, &req.query, &req.prefs, body)?;
     if state.config.safe_updates && plan.changes_every_row() {
         return Err(ApiError::UnfilteredWrite(req.method.to_string()));
     }
+    let plan = match (routed, routed_body) {
+        (Some(query), Some(body)) => planner(&cache, relation, &query, &req.prefs, body)?,
+        _ => plan,
+    };
     let action = match action {
         Action::Insert { .. } => {
             Action::Insert { keyed: !relation.primary_key.is_empty() || req.query.on_conflict.is_some() }

@@ -1,0 +1,61 @@
+//! The REST server against the Citus coordinator (scripts/up-citus): a tenant's reads name the
+//! tenant, so each goes to the tenant's shard alone (Citus counts it in `citus_stat_tenants`,
+//! which only single-shard reads reach); reads, updates and deletes stay in the tenant.
+use serde_json::{json, Value};
+use tenancy_e2e::api::{self, Api};
+use tenancy_e2e::citus::{connect, TenantTable, COORDINATOR};
+use uuid::Uuid;
+
+async fn api_on_citus(t: &TenantTable) -> Api {
+    let port = std::env::var("TENANCY_CITUS_PORT").unwrap_or_else(|_| "54331".into());
+    api::start_with(&[
+        ("PGRST_DB_URI", &format!("postgres://{}@127.0.0.1:{port}/tenancy", t.service)),
+        ("PGRST_DB_SCHEMAS", "public"),
+        ("PGRST_DB_ANON_ROLE", &t.member),
+    ])
+    .await
+}
+
+/// The single-shard reads Citus attributed to `tenant` so far.
+async fn routed_reads(tenant: Uuid) -> i64 {
+    let db = connect(COORDINATOR, "postgres").await;
+    db.query_one(
+        "SELECT coalesce(sum(read_count_in_this_period + read_count_in_last_period), 0)::bigint
+         FROM citus_stat_tenants WHERE tenant_attribute = $1",
+        &[&tenant.to_string()],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+#[tokio::test]
+async fn a_tenants_requests_go_to_its_shard_and_stay_in_the_tenant() {
+    let t = TenantTable::create().await;
+    let api = api_on_citus(&t).await;
+    let token = api::token_with(json!({"role": t.member, "tenant_id": t.a, "sub": "tests"}));
+    let resource = format!("{}/{}", api.url, t.table.trim_start_matches("public."));
+    let before = routed_reads(t.a).await;
+    for _ in 0..3 {
+        let read = api.http().get(&resource).query(&[("select", "body"), ("order", "body")]).bearer_auth(&token).send();
+        let (status, body) = api::json(read.await.unwrap()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body, json!([{"body": "a1"}, {"body": "a2"}]));
+    }
+    assert_eq!(routed_reads(t.a).await, before + 3, "each read went to the tenant's shard alone");
+    // Asking for the other tenant's rows finds none.
+    let other = api.http().get(&resource).query(&[("tenant_id", format!("eq.{}", t.b))]).bearer_auth(&token).send();
+    assert_eq!(api::json(other.await.unwrap()).await.1, json!([]));
+
+    let patch = api.http().patch(&resource).bearer_auth(&token).header("Prefer", "return=representation");
+    let (status, changed) = api::json(patch.json(&json!({"body": "changed"})).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed.as_array().map(Vec::len), Some(2), "only a's rows: {changed}");
+    let delete = api.http().delete(&resource).query(&[("body", "eq.changed")]).bearer_auth(&token).send();
+    assert_eq!(delete.await.unwrap().status(), 204);
+
+    assert_eq!(t.count_as_superuser(t.a).await, 0);
+    assert_eq!(t.count_as_superuser(t.b).await, 3, "b's rows untouched");
+    let b_rows: Value = t.as_tenant(t.b, &format!("SELECT body FROM {} ORDER BY body", t.table)).await.unwrap().into();
+    assert_eq!(b_rows, json!(["b1", "b2", "b3"]));
+}
