@@ -3,12 +3,16 @@
 # refresh-token grant (each connection follows its own rotating chain: a token is never sent
 # twice), and a REST read with the issued token (10 rows of employees) for comparison; every
 # run with one request in flight per connection. Prints req/s, p50 and p99, and the ratios
-# refresh/read and sign-in/read. Against a running server with sign-in on: the dev stack's
-# (scripts/up: its demo admin and .dev/demo_password) or BENCH_URL, BENCH_EMAIL, BENCH_PASSWORD.
+# refresh/read and sign-in/read. Refresh and read take turns ROUNDS times (default 5) and
+# each reports its median: on a machine shared with other work the load moves between runs
+# of a few seconds, and a refresh measured apart from its read says nothing.
+# Against a running server with sign-in on: the dev stack's (scripts/up: its demo admin and
+# .dev/demo_password) or BENCH_URL, BENCH_EMAIL, BENCH_PASSWORD.
 # usage: bench/sign_in.sh [seconds per run, default 10] [connections, default 2]
 source "$(dirname "$0")/../scripts/env.sh"
 SECONDS_PER_RUN=${1:-10}
 CONNECTIONS=${2:-2}
+ROUNDS=${ROUNDS:-5}
 URL=${BENCH_URL:-http://127.0.0.1:$API_PORT}
 EMAIL=${BENCH_EMAIL:-admin@acme.example}
 PASSWORD=${BENCH_PASSWORD:-$(cat "$DEV/demo_password")}
@@ -21,13 +25,17 @@ sign_in() { curl -sf "$URL/auth/v1/token?grant_type=password" -H "Content-Type: 
 field() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/"; }
 ACCESS=$(sign_in | field access_token) || { echo "cannot sign in as $EMAIL at $URL" >&2; exit 1; }
 
-# One session per connection: its refresh token goes to one wrk thread.
-{
-    echo "chains = {"
-    for _ in $(seq "$CONNECTIONS"); do printf '"%s",\n' "$(sign_in | field refresh_token)"; done
-    echo "}"
-} >"$WORK/chains.lua"
-cat "$WORK/chains.lua" - >"$WORK/refresh.lua" <<'LUA'
+# One session per connection and round (a chain's tokens are spent): its refresh token goes to
+# one wrk thread.
+new_chains() {
+    {
+        echo "chains = {"
+        for _ in $(seq "$CONNECTIONS"); do printf '"%s",\n' "$(sign_in | field refresh_token)"; done
+        echo "}"
+    } >"$WORK/chains.lua"
+    cat "$WORK/chains.lua" "$WORK/refresh_chain.lua" >"$WORK/refresh.lua"
+}
+cat >"$WORK/refresh_chain.lua" <<'LUA'
 local next_chain = 1
 setup = function(thread)
     thread:set("token", chains[next_chain])
@@ -64,11 +72,29 @@ run() {
         /Non-2xx/ { bad = $NF }
         END { printf "%.1f %.2f %.2f %d\n", rps, p50, p99, bad }' "$WORK/$1.out"
 }
-printf '%-10s %10s %10s %10s %8s\n' run req/s p50_ms p99_ms non-2xx
-for name in sign_in refresh read; do
-    read -r rps p50 p99 bad < <(run $name)
-    printf '%-10s %10s %10s %10s %8s\n' $name "$rps" "$p50" "$p99" "$bad"
-    eval "${name}_p50=$p50"
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+show() { printf '%-14s %10s %10s %10s %8s\n' "$@"; }
+show run req/s p50_ms p99_ms non-2xx
+read -r rps p50 p99 bad < <(run sign_in)
+show sign_in "$rps" "$p50" "$p99" "$bad"
+sign_in_p50=$p50
+for round in $(seq "$ROUNDS"); do
+    new_chains
+    for name in refresh read; do
+        read -r rps p50 p99 bad < <(run $name)
+        show "$name $round" "$rps" "$p50" "$p99" "$bad"
+        echo "$rps $p50 $p99" >>"$WORK/$name.rounds"
+        eval "${name}_round_p50=$p50"
+    done
+    awk -v r="$refresh_round_p50" -v q="$read_round_p50" 'BEGIN { printf "%.2f\n", r / q }' >>"$WORK/ratio.rounds"
 done
-awk -v s="$sign_in_p50" -v r="$refresh_p50" -v q="$read_p50" \
-    'BEGIN { printf "p50 ratios: refresh/read %.2f, sign-in/read %.2f\n", r / q, s / q }'
+for name in refresh read; do
+    for column in 1 2 3; do
+        eval "${name}_$column=$(cut -d' ' -f$column "$WORK/$name.rounds" | median)"
+    done
+    eval 'show "$name median" "$'"${name}"'_1" "$'"${name}"'_2" "$'"${name}"'_3" ""'
+done
+awk -v s="$sign_in_p50" -v r="$refresh_2" -v q="$read_2" -v rr="$refresh_1" -v qr="$read_1" \
+    -v paired="$(median <"$WORK/ratio.rounds")" -v rounds="$(sort -n "$WORK/ratio.rounds" | paste -sd' ')" \
+    'BEGIN { printf "p50 refresh/read: %.2f, median of each round'"'"'s ratio (%s)\n", paired, rounds
+             printf "medians: p50 refresh/read %.2f, req/s refresh/read %.2f; p50 sign-in/read %.2f\n", r / q, rr / qr, s / q }'
