@@ -88,13 +88,12 @@ for round in $(seq "$ROUNDS"); do
     done
     awk -v r="$refresh_round_p50" -v q="$read_round_p50" 'BEGIN { printf "%.2f\n", r / q }' >>"$WORK/ratio.rounds"
 done
-for name in refresh read; do
-    for column in 1 2 3; do
-        eval "${name}_$column=$(cut -d' ' -f$column "$WORK/$name.rounds" | median)"
-    done
-    eval 'show "$name median" "$'"${name}"'_1" "$'"${name}"'_2" "$'"${name}"'_3" ""'
-done
-awk -v s="$sign_in_p50" -v r="$refresh_2" -v q="$read_2" -v rr="$refresh_1" -v qr="$read_1" \
+medians() { for column in 1 2 3; do cut -d' ' -f$column "$WORK/$1.rounds" | median; done | paste -sd' '; }
+read -r refresh_rps refresh_p50 refresh_p99 < <(medians refresh)
+read -r read_rps read_p50 read_p99 < <(medians read)
+show "refresh median" "$refresh_rps" "$refresh_p50" "$refresh_p99" ""
+show "read median" "$read_rps" "$read_p50" "$read_p99" ""
+awk -v s="$sign_in_p50" -v r="$refresh_p50" -v q="$read_p50" -v rr="$refresh_rps" -v qr="$read_rps" \
     -v paired="$(median <"$WORK/ratio.rounds")" -v rounds="$(sort -n "$WORK/ratio.rounds" | paste -sd' ')" \
-    'BEGIN { printf "p50 refresh/read: %.2f, median of each round'"'"'s ratio (%s)\n", paired, rounds
+    'BEGIN { printf "p50 refresh/read: %.2f, the median of the rounds'"'"' ratios (%s)\n", paired, rounds
              printf "medians: p50 refresh/read %.2f, req/s refresh/read %.2f; p50 sign-in/read %.2f\n", r / q, rr / qr, s / q }'
