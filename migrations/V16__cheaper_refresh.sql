@@ -64,13 +64,14 @@ CREATE OR REPLACE FUNCTION auth.refresh(spent_digest bytea, new_digest bytea, wa
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
+    -- Not waiting for the WAL flush: a crash can lose the last rotations (their clients sign
+    -- in again, see the README), never grant anything. (An initializer is evaluated without
+    -- the executor a PERFORM starts.)
+    commit_mode text := set_config('synchronous_commit', 'off', true);
     spent_session uuid;
     s auth.sessions;
     g record;
 BEGIN
-    -- Not waiting for the WAL flush: a crash can lose the last rotations (their clients sign
-    -- in again, see the README), never grant anything.
-    PERFORM set_config('synchronous_commit', 'off', true);
     UPDATE auth.refresh_tokens r SET spent_at = now() WHERE r.digest = spent_digest AND r.spent_at IS NULL
     RETURNING r.session_id INTO spent_session;
     IF NOT FOUND THEN
