@@ -132,7 +132,7 @@ fn keys(action: KeysAction) -> anyhow::Result<()> {
             println!(
                 "{}: {} signs; {} key(s) verify (restart the server to use them)",
                 file.display(),
-                keys.newest().0,
+                keys.signing_kid(),
                 keys.kids().count()
             );
         }

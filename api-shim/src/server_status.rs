@@ -1,6 +1,6 @@
 //! `GET /platform/v1/status`: what this server knows that the database does not, for the
 //! platform administrator's status page: its real-time slot (with the slot's lag from
-//! `platform.replication_slots`, V17), sockets and channels, and the rate limit (its settings
+//! `platform.replication_slots`, V16), sockets and channels, and the rate limit (its settings
 //! and recent 429s). Who may see it is PostgreSQL's to say: the view is read as the caller's
 //! role, granted to platform_admin only, so anyone else gets the database's refusal (403, or
 //! 401 without a token) and none of the server's numbers.

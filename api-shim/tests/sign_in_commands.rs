@@ -22,15 +22,15 @@ fn keys_are_generated_once_and_rotated() {
     let file = std::env::temp_dir().join(format!("tenancy-cmd-keys-{}.json", std::process::id()));
     let path = file.to_str().unwrap();
     assert!(tenancy_api(&["keys", "generate", path], "").0);
-    let first = SigningKeys::read(&file).unwrap().newest().0.to_string();
+    let first = SigningKeys::read(&file).unwrap().signing_kid().to_string();
     assert!(tenancy_api(&["keys", "generate", path], "").0);
-    assert_eq!(SigningKeys::read(&file).unwrap().newest().0, first, "an existing file is kept");
+    assert_eq!(SigningKeys::read(&file).unwrap().signing_kid(), first, "an existing file is kept");
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "private keys readable by their owner only");
     assert!(tenancy_api(&["keys", "rotate", path], "").0);
     let rotated = SigningKeys::read(&file).unwrap();
     assert_eq!(rotated.kids().collect::<Vec<_>>()[0], first, "the old key still verifies");
-    assert_ne!(rotated.newest().0, first, "the new key signs");
+    assert_ne!(rotated.signing_kid(), first, "the new key signs");
     std::fs::remove_file(&file).unwrap();
 }
 

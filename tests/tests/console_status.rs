@@ -1,4 +1,4 @@
-//! The platform administrator's server status (`GET /platform/v1/status`, V17's
+//! The platform administrator's server status (`GET /platform/v1/status`, V16's
 //! `platform.replication_slots`): this server's real-time slot with its lag, its sockets and
 //! channels, the rate limit and its recent 429s — over HTTP and on the console's page, in a
 //! real browser with a real WebSocket open. Attacks: a tenant administrator's token, a tenant

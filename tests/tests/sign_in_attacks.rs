@@ -124,6 +124,29 @@ async fn a_spent_refresh_token_used_again_ends_the_whole_session() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+/// The rotation claims the token in the UPDATE that spends it: of two refreshes with one token
+/// at once, whichever order the database takes them in, one gets the new pair and the other
+/// ends the family; the loser stores no token.
+#[tokio::test]
+async fn the_same_refresh_token_sent_twice_at_once_rotates_once_and_ends_the_session() {
+    let server = sign_in::start().await;
+    let db = superuser().await;
+    let (_, _, first) = signed_in_member(&server, &db, &["employee"]).await;
+    let (a, b) = tokio::join!(refresh(&server, &first["refresh_token"]), refresh(&server, &first["refresh_token"]));
+    let (won, lost) = if a.0 == StatusCode::OK { (a, b) } else { (b, a) };
+    assert_eq!(won.0, StatusCode::OK, "{}", won.1);
+    assert_eq!((lost.0, &lost.1["error_code"]), (StatusCode::BAD_REQUEST, &json!("refresh_token_already_used")));
+    let (status, body) = refresh(&server, &won.1["refresh_token"]).await;
+    assert_eq!((status, &body["error_code"]), (StatusCode::FORBIDDEN, &json!("session_not_found")));
+    let session = claims(first["access_token"].as_str().unwrap())["session_id"].as_str().unwrap().to_string();
+    let tokens: i64 = db
+        .query_one("SELECT count(*) FROM auth.refresh_tokens WHERE session_id = $1::text::uuid", &[&session])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tokens, 2, "the first token and the winner's, nothing from the loser");
+}
+
 #[tokio::test]
 async fn a_signed_out_or_revoked_session_is_refused() {
     let server = sign_in::start().await;
@@ -230,21 +253,18 @@ async fn tampered_forged_and_expired_tokens_are_refused_on_rest_and_sign_in() {
     // A key of the attacker's own, under the server's kid.
     let forged = {
         let attacker = sign_in::key_file();
+        let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&attacker).unwrap()).unwrap();
+        file["keys"][0]["kid"] = json!(jsonwebtoken::decode_header(token).unwrap().kid);
+        std::fs::write(&attacker, file.to_string()).unwrap();
         let keys = tenancy_api::sign_in::keys::SigningKeys::read(&attacker).unwrap();
         std::fs::remove_file(attacker).unwrap();
-        let kid = jsonwebtoken::decode_header(token).unwrap().kid;
-        let header = jsonwebtoken::Header { kid, ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256) };
-        jsonwebtoken::encode(&header, &moved, keys.newest().1).unwrap()
+        keys.sign(&serde_json::to_vec(&moved).unwrap())
     };
     let expired = {
         let keys = tenancy_api::sign_in::keys::SigningKeys::read(&server.keys_file).unwrap();
         let mut old = claims(token);
         old["exp"] = json!(old["iat"].as_u64().unwrap() - 120);
-        let header = jsonwebtoken::Header {
-            kid: Some(keys.newest().0.to_string()),
-            ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256)
-        };
-        jsonwebtoken::encode(&header, &old, keys.newest().1).unwrap()
+        keys.sign(&serde_json::to_vec(&old).unwrap())
     };
     for (name, bad) in [("tampered", &tampered), ("forged", &forged), ("expired", &expired)] {
         let (status, body) = get(&server, &employees, bad, "hrms").await;

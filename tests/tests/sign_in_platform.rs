@@ -1,4 +1,4 @@
-//! Platform accounts (V17): the platform administrator signs in at /auth/v1 like anyone and
+//! Platform accounts (V16): the platform administrator signs in at /auth/v1 like anyone and
 //! gets a token of role platform_admin in no tenant. Attacks: sign-up and invitations cannot
 //! make one or a token of its role, a tenant member's token is not one, a platform token
 //! enters no tenant on REST, and only the database owner makes platform accounts.

@@ -1,6 +1,6 @@
 //! Sign-in's errors in GoTrue's body shape — `{"code": <status>, "error_code": "...", "msg":
 //! "..."}` — with GoTrue's statuses and codes (auth-js branches on `error_code`). The
-//! database's refusals arrive as SQLSTATEs of class TA (V13__sign_in.sql, V17). A 5xx body is
+//! database's refusals arrive as SQLSTATEs of class TA (V13__sign_in.sql, V16). A 5xx body is
 //! generic; its cause goes to the request log.
 use crate::error::ErrorCause;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -122,7 +122,7 @@ impl AuthError {
         (status, code, msg)
     }
 
-    /// A database refusal by its SQLSTATE (class TA: V13__sign_in.sql, V17); anything else is ours.
+    /// A database refusal by its SQLSTATE (class TA: V13__sign_in.sql, V16); anything else is ours.
     pub fn from_db(error: tokio_postgres::Error) -> AuthError {
         match error.code().map(|c| c.code()) {
             Some("TA001") => AuthError::NotMember,

@@ -3,10 +3,12 @@
 //! valid until they expire. `tenancy-api keys generate|rotate FILE` writes it (mode 0600).
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{jwk::JwkSet, EncodingKey};
+use jsonwebtoken::jwk::JwkSet;
 use p256::pkcs8::EncodePrivateKey;
 use p256::SecretKey;
 use rand::RngCore;
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -15,7 +17,11 @@ pub struct SigningKey {
     /// When the key was made (seconds since the epoch): it retires its predecessor then.
     pub created: u64,
     secret: SecretKey,
-    encoding: EncodingKey,
+    /// Parsed once: parsing derives the public key, which costs as much as a signature
+    /// (jsonwebtoken 9 parses its key on every signature).
+    pair: EcdsaKeyPair,
+    /// `{"typ":"JWT","alg":"ES256","kid":…}` in base64url, the same for every token of the key.
+    header: String,
 }
 
 pub struct SigningKeys {
@@ -40,7 +46,10 @@ fn now() -> u64 {
 impl SigningKey {
     fn new(kid: String, created: u64, secret: SecretKey) -> Result<SigningKey, String> {
         let der = secret.to_pkcs8_der().map_err(|e| format!("key {kid}: {e}"))?;
-        Ok(SigningKey { encoding: EncodingKey::from_ec_der(der.as_bytes()), kid, created, secret })
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.as_bytes(), &SystemRandom::new())
+            .map_err(|e| format!("key {kid}: {e}"))?;
+        let header = URL_SAFE_NO_PAD.encode(json!({"typ": "JWT", "alg": "ES256", "kid": kid}).to_string());
+        Ok(SigningKey { pair, header, kid, created, secret })
     }
 
     fn generate() -> SigningKey {
@@ -142,9 +151,24 @@ impl SigningKeys {
         std::fs::rename(tmp, path)
     }
 
-    pub fn newest(&self) -> (&str, &EncodingKey) {
-        let key = self.keys.last().expect("never empty");
-        (&key.kid, &key.encoding)
+    fn newest(&self) -> &SigningKey {
+        self.keys.last().expect("never empty")
+    }
+
+    /// The kid of the key that signs.
+    pub fn signing_kid(&self) -> &str {
+        &self.newest().kid
+    }
+
+    /// A JWS (compact, ES256) of `payload` by the newest key.
+    pub fn sign(&self, payload: &[u8]) -> String {
+        let key = self.newest();
+        let mut jws = format!("{}.{}", key.header, URL_SAFE_NO_PAD.encode(payload));
+        let signature =
+            key.pair.sign(&SystemRandom::new(), jws.as_bytes()).expect("ES256 signing with a parsed key cannot fail");
+        jws.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.as_ref(), &mut jws);
+        jws
     }
 
     pub fn kids(&self) -> impl Iterator<Item = &str> {
@@ -170,15 +194,27 @@ mod tests {
         let path = std::env::temp_dir().join(format!("tenancy-keys-{}.json", uuid::Uuid::new_v4()));
         let keys = SigningKeys::generate();
         keys.write(&path).unwrap();
-        let first = keys.newest().0.to_string();
+        let first = keys.signing_kid().to_string();
         let read = SigningKeys::read(&path).unwrap();
-        assert_eq!(read.newest().0, first);
+        assert_eq!(read.signing_kid(), first);
         let rotated = read.rotate(3600);
         assert_eq!(rotated.kids().count(), 2, "the old key verifies until its tokens expire");
-        assert_ne!(rotated.newest().0, first, "the new key signs");
+        assert_ne!(rotated.signing_kid(), first, "the new key signs");
         let rotated = rotated.rotate(0);
         assert_eq!(rotated.kids().count(), 1, "keys retired longer ago than tokens live are dropped");
         assert!(rotated.public_set()["keys"][0].get("d").is_none(), "the public set has no private part");
         std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn a_signed_token_verifies_with_the_public_set_and_a_tampered_one_does_not() {
+        let keys = SigningKeys::generate().rotate(3600);
+        let token = keys.sign(br#"{"sub":"someone","exp":4102444800}"#);
+        assert_eq!(crate::jwt::kid(&token).as_deref(), Some(keys.signing_kid()));
+        let claims = crate::jwt::verify(keys.verifying(), &token, None, 0).expect("a genuine token");
+        assert_eq!(claims["sub"], "someone");
+        let [header, _, signature] = <[&str; 3]>::try_from(token.split('.').collect::<Vec<_>>()).unwrap();
+        let forged = format!("{header}.{}.{signature}", URL_SAFE_NO_PAD.encode(br#"{"sub":"admin","exp":4102444800}"#));
+        assert!(crate::jwt::verify(keys.verifying(), &forged, None, 0).is_err(), "another payload, same signature");
     }
 }

@@ -1,11 +1,9 @@
 //! What sign-in hands out: access tokens (ES256 JWTs with exactly the claims the REST server
 //! and `tenancy.set_user` read) and opaque refresh tokens, of which only a SHA-256 digest is
 //! stored.
-use super::keys::SigningKeys;
 use crate::config::{Config, SignInConfig};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, Header};
 use rand::RngCore;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -19,7 +17,7 @@ pub fn audience(config: &Config) -> String {
 /// What the database granted a session (`auth.sign_in`, `auth.refresh`, `auth.session`).
 pub struct Grant {
     pub session_id: String,
-    /// The role of a platform account's session (`platform_admin`, V17); none for a tenant
+    /// The role of a platform account's session (`platform_admin`, V16); none for a tenant
     /// member's, whose role is TENANCY_AUTH_ROLE.
     pub role: Option<String>,
     pub tenant: Value,
@@ -73,7 +71,7 @@ pub fn access_token(config: &Config, sign_in: &SignInConfig, grant: &Grant) -> (
         claims.insert(config.tenant_role_claim.clone(), grant.tenant_roles.clone());
     }
     set_role(&mut claims, &config.role_claim_path, grant.role(sign_in));
-    (sign(&sign_in.keys, &Value::Object(claims)), exp)
+    (sign_in.keys.sign(&serde_json::to_vec(&claims).expect("claims serialize")), exp)
 }
 
 /// The role at PGRST_JWT_ROLE_CLAIM_KEY's path (`role`, or e.g. `app.role`).
@@ -84,12 +82,6 @@ fn set_role(claims: &mut Map<String, Value>, path: &[String], role: &str) {
         at = at.entry(key.clone()).or_insert_with(|| json!({})).as_object_mut().expect("an object we made");
     }
     at.insert(last.clone(), role.into());
-}
-
-fn sign(keys: &SigningKeys, claims: &Value) -> String {
-    let (kid, key) = keys.newest();
-    let header = Header { kid: Some(kid.to_string()), ..Header::new(Algorithm::ES256) };
-    jsonwebtoken::encode(&header, claims, key).expect("ES256 signing with a loaded key cannot fail")
 }
 
 /// A fresh secret for a refresh token or a mailed code (256 bits, base64url) and its digest.
