@@ -7,6 +7,18 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
+/// One of the relationships an ambiguous embed could mean, in PostgREST's words.
+#[derive(Debug)]
+pub struct RelationshipChoice {
+    pub cardinality: &'static str,
+    /// `fk using parent(cols) and child(cols)`, or `junction using fk1(cols) and fk2(cols)`.
+    pub relationship: String,
+    /// `parent with child`.
+    pub embedding: String,
+    /// What to write instead: `child!fk` or `child!junction`.
+    pub hint: String,
+}
+
 #[derive(Debug)]
 pub enum ApiError {
     /// The query string does not parse.
@@ -23,10 +35,10 @@ pub enum ApiError {
     /// A column the relation does not have, in `select`, a filter or `order` (PostgreSQL's
     /// 42703, which PostgREST passes on).
     UndefinedColumn { relation: String, column: String },
-    /// `select=rel(...)` names a relation with no foreign key to (or from) the target.
-    NoRelationship { parent: String, name: String },
-    /// Several foreign keys could embed it: a hint (`rel!fk_name(...)`) must choose.
-    AmbiguousRelationship { parent: String, name: String, candidates: Vec<String> },
+    /// `select=rel!hint(...)` names no relationship of the parent (searched in `schema`).
+    NoRelationship { parent: String, name: String, hint: Option<String>, schema: String },
+    /// Several relationships could embed it: a hint (`rel!fk_name(...)`) must choose.
+    AmbiguousRelationship { parent: String, name: String, choices: Vec<RelationshipChoice> },
     /// `...rel(...)` on a to-many relationship: there is no one row to lift columns from.
     SpreadNotToOne { parent: String, name: String },
     /// `order=rel(col)` on a to-many embedded resource: there is no one value to order by.
@@ -281,22 +293,36 @@ impl ApiError {
             ApiError::UndefinedColumn { relation, column } => {
                 parts(StatusCode::BAD_REQUEST, "42703", format!("column {relation}.{column} does not exist"))
             }
-            ApiError::NoRelationship { parent, name } => parts(
-                StatusCode::BAD_REQUEST,
-                "PGRST200",
-                format!("Could not find a relationship between '{parent}' and '{name}' in the schema cache"),
-            )
-            .hint(
-                "Embedding follows foreign keys, or for many-to-many a junction table whose primary key holds the \
-                 columns of its foreign keys to both.",
-            ),
-            ApiError::AmbiguousRelationship { parent, name, candidates } => parts(
-                StatusCode::MULTIPLE_CHOICES,
-                "PGRST201",
-                format!("Could not embed because more than one relationship was found for '{parent}' and '{name}'"),
-            )
-            .details(candidates.join(", "))
-            .hint(format!("Name one: {name}!<foreign key>(...), or {name}!<junction table>(...)")),
+            ApiError::NoRelationship { parent, name, hint, schema } => {
+                let using = hint.as_ref().map(|h| format!("' using the hint '{h}")).unwrap_or_default();
+                parts(
+                    StatusCode::BAD_REQUEST,
+                    "PGRST200",
+                    format!("Could not find a relationship between '{parent}' and '{name}' in the schema cache"),
+                )
+                .details(format!(
+                    "Searched for a foreign key relationship between '{parent}' and '{name}{using}' in the schema \
+                     '{schema}', but no matches were found."
+                ))
+            }
+            ApiError::AmbiguousRelationship { parent, name, choices } => {
+                let mut p = parts(
+                    StatusCode::MULTIPLE_CHOICES,
+                    "PGRST201",
+                    format!("Could not embed because more than one relationship was found for '{parent}' and '{name}'"),
+                );
+                p.details = Some(Value::Array(
+                    choices
+                        .iter()
+                        .map(|c| json!({"cardinality": c.cardinality, "relationship": c.relationship, "embedding": c.embedding}))
+                        .collect(),
+                ));
+                let hints: Vec<String> = choices.iter().map(|c| format!("'{}'", c.hint)).collect();
+                p.hint(format!(
+                    "Try changing '{name}' to one of the following: {}. Find the desired relationship in the 'details' key.",
+                    hints.join(", ")
+                ))
+            }
             ApiError::SpreadNotToOne { parent, name } => {
                 parts(StatusCode::BAD_REQUEST, "PGRST119", format!("A spread operation on '{name}' is not possible"))
                     .details(format!("'{parent}' and '{name}' do not form a many-to-one or one-to-one relationship"))

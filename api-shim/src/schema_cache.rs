@@ -46,6 +46,9 @@ pub struct ForeignKey {
     pub ref_schema: String,
     pub ref_table: String,
     pub ref_columns: Vec<String>,
+    /// Its columns are the owner's primary key or a unique key (of the table, for a view's).
+    #[serde(default)]
+    pub one_to_one: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,10 +58,6 @@ pub struct Relation {
     pub is_view: bool,
     pub columns: Vec<Column>,
     pub primary_key: Vec<String>,
-    /// The columns of each unique constraint: a foreign key on one of them (or on the
-    /// primary key) makes a one-to-one relationship.
-    #[serde(default)]
-    pub unique_keys: Vec<Vec<String>>,
     pub foreign_keys: Vec<ForeignKey>,
     #[serde(default)]
     pub computed: Vec<ComputedColumn>,

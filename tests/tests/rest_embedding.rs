@@ -290,9 +290,19 @@ async fn two_junction_tables_are_ambiguous_until_a_hint_names_one() {
     let f = fixture().await;
     let (status, body) = f.get(&f.a, "festival", "/films?select=title,actors(name)").await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::MULTIPLE_CHOICES, Some("PGRST201")), "{body}");
-    let details = body["details"].as_str().unwrap();
-    assert!(details.contains("cast_members") && details.contains("stunt_doubles"), "{body}");
-    assert!(body["hint"].as_str().unwrap().contains("actors!<junction table>"), "{body}");
+    // PostgREST's details: each relationship, its cardinality and the tables it joins.
+    let relationships: Vec<&str> =
+        body["details"].as_array().unwrap().iter().map(|d| d["relationship"].as_str().unwrap()).collect();
+    assert_eq!(relationships.len(), 2, "{body}");
+    assert!(
+        relationships[0].starts_with("cast_members using ") && relationships[1].starts_with("stunt_doubles using ")
+    );
+    assert!(body["details"].as_array().unwrap().iter().all(|d| d["cardinality"] == "many-to-many"), "{body}");
+    assert_eq!(
+        body["hint"],
+        "Try changing 'actors' to one of the following: 'actors!cast_members', 'actors!stunt_doubles'. \
+         Find the desired relationship in the 'details' key."
+    );
 
     let festival = f.api.client(Some(&token(f.a.id))).schema("festival");
     let cast = rows(festival.from("films").select("title,actors!cast_members(name)")).await;

@@ -91,7 +91,6 @@ pub fn call(
                 is_view: true,
                 columns: function.out_columns.clone(),
                 primary_key: vec![],
-                unique_keys: vec![],
                 foreign_keys: vec![],
                 computed: vec![],
                 computed_relationships: vec![],
