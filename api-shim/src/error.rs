@@ -39,8 +39,6 @@ pub enum ApiError {
     NoRelationship { parent: String, name: String, hint: Option<String>, schema: String },
     /// Several relationships could embed it: a hint (`rel!fk_name(...)`) must choose.
     AmbiguousRelationship { parent: String, name: String, choices: Vec<RelationshipChoice> },
-    /// `...rel(...)` on a to-many relationship: there is no one row to lift columns from.
-    SpreadNotToOne { parent: String, name: String },
     /// `order=rel(col)` on a to-many embedded resource: there is no one value to order by.
     RelatedOrderNotToOne { parent: String, name: String },
     /// A filter, order or limit on a path that is not embedded in `select`.
@@ -322,10 +320,6 @@ impl ApiError {
                     "Try changing '{name}' to one of the following: {}. Find the desired relationship in the 'details' key.",
                     hints.join(", ")
                 ))
-            }
-            ApiError::SpreadNotToOne { parent, name } => {
-                parts(StatusCode::BAD_REQUEST, "PGRST119", format!("A spread operation on '{name}' is not possible"))
-                    .details(format!("'{parent}' and '{name}' do not form a many-to-one or one-to-one relationship"))
             }
             ApiError::RelatedOrderNotToOne { parent, name } => {
                 parts(StatusCode::BAD_REQUEST, "PGRST118", format!("A related order on '{name}' is not possible"))

@@ -65,9 +65,23 @@ pub enum Projection {
     },
     /// A related resource, as a JSON object (many-to-one) or array (one-to-many, many-to-many).
     Embed(Box<Embed>),
-    /// `...rel(...)`: a to-one related resource whose selected keys are lifted into this
-    /// object (all null when there is no related row).
+    /// `...rel(...)`: a related resource whose selected keys are lifted into this object: a
+    /// to-one one's values (all null when there is no related row), a to-many one's as arrays
+    /// of its rows' values (PostgREST 13). Its level names every key (no `All`).
     Spread(Box<Embed>),
+}
+
+impl Projection {
+    /// The keys this item puts in the object (`All` names none: the planner spells it out
+    /// where keys must be known, in spreads).
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            Projection::All => vec![],
+            Projection::Field { alias, .. } | Projection::Aggregate { alias, .. } => vec![alias],
+            Projection::Embed(embed) => vec![&embed.name],
+            Projection::Spread(embed) => embed.query.select.iter().flat_map(Projection::keys).collect(),
+        }
+    }
 }
 
 /// A resource embedded through a foreign key.

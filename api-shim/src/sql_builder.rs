@@ -133,13 +133,22 @@ fn junction_alias(depth: usize) -> String {
     format!("\"_pgrst_j{depth}\"")
 }
 
-/// ` LEFT JOIN LATERAL (…) AS … ON true` for each spread of the select list: at most one row
-/// (the relationship is to-one), its columns the spread's keys, all null without a match.
+/// ` LEFT JOIN LATERAL (…) AS … ON true` for each spread of the select list, its columns the
+/// spread's keys: a to-one relationship's one row (all null without a match); a to-many one's
+/// rows aggregated, each key an array of their values in the embed's order (`[]` without rows).
 fn spread_joins(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> String {
     let mut sql = String::new();
     for (n, item) in items.iter().enumerate() {
         if let Projection::Spread(embed) = item {
-            let rows = embedded_rows(embed, a, depth, p);
+            let mut rows = embedded_rows(embed, a, depth, p);
+            if embed.many {
+                let arrays: Vec<String> = item
+                    .keys()
+                    .iter()
+                    .map(|k| format!("coalesce(json_agg(_pgrst_e.{0}), '[]') AS {0}", ident(k)))
+                    .collect();
+                rows = format!("SELECT {} FROM ({rows}) AS _pgrst_e", arrays.join(", "));
+            }
             sql.push_str(&format!(" LEFT JOIN LATERAL ({rows}) AS {} ON true", spread_alias(depth, n)));
         }
     }

@@ -109,10 +109,10 @@ impl<'a> Planner<'a> {
                     });
                 }
                 g::SelectItem::Embed { alias, relation: name, hint, join, select, spread } => {
-                    let embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
-                    // Only one related row can lend its columns to the parent object.
-                    if *spread && embed.many {
-                        return Err(ApiError::SpreadNotToOne { parent: relation.name.clone(), name: name.clone() });
+                    let mut embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
+                    if *spread {
+                        let select = std::mem::take(&mut embed.query.select);
+                        embed.query.select = self.spelled_out(&embed.target, select)?;
                     }
                     let inner = *join == Some(g::JoinType::Inner);
                     if inner {
@@ -146,6 +146,27 @@ impl<'a> Planner<'a> {
         self.paths.borrow_mut().push(child_path.clone());
         let query = self.level(child, Some(select), &child_path, None)?;
         Ok(Embed { name: key, target: target(child), join, many, inner: false, query })
+    }
+
+    /// A spread's select list with `*` as the embedded relation's columns: its keys are lifted
+    /// into the parent, and a to-many spread's SQL names each one.
+    fn spelled_out(&self, child: &Target, select: Vec<Projection>) -> Result<Vec<Projection>, ApiError> {
+        let child = self
+            .cache
+            .relation(&child.schema, &child.name)
+            .ok_or_else(|| ApiError::UnknownRelation { schema: child.schema.clone(), name: child.name.clone() })?;
+        let mut out = vec![];
+        for item in select {
+            if item != Projection::All {
+                out.push(item);
+                continue;
+            }
+            for column in &child.columns {
+                let field = g::Field { name: column.name.clone(), json_path: vec![] };
+                out.push(Projection::Field { expr: expr(child, &field)?, alias: column.name.clone(), cast: None });
+            }
+        }
+        Ok(out)
     }
 
     /// Every filter, order and limit must belong to the target or an embedded resource.

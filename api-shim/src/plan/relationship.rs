@@ -372,7 +372,7 @@ mod tests {
     }
 
     #[test]
-    fn spread_is_for_to_one_relationships() {
+    fn a_spread_lifts_a_to_one_row_or_a_to_many_relationship_as_arrays() {
         let spread = plan("select=title,...directors(director:name)").unwrap();
         assert!(matches!(&spread.level.select[1], Projection::Spread(e) if !e.many));
         let sql = crate::sql_builder::read(&spread, crate::sql_builder::Media::Json).sql;
@@ -390,12 +390,18 @@ mod tests {
         let one_to_one = plan("select=title,...technical_specs(film_id)").unwrap();
         assert!(!first_embed(&one_to_one).many, "a foreign key on the child's primary key is one-to-one");
 
-        for query in ["select=title,...actors(name)", "select=title,...screenings(id)"] {
-            assert!(
-                matches!(plan(query), Err(ApiError::SpreadNotToOne { ref parent, .. }) if parent == "films"),
-                "{query}"
-            );
-        }
+        // To-many (PostgREST 13): each key an array of the related rows' values, `*` spelled out.
+        let to_many = plan("select=title,...actors(*)").unwrap();
+        assert!(first_embed(&to_many).many);
+        let sql = crate::sql_builder::read(&to_many, crate::sql_builder::Media::Json).sql;
+        assert!(
+            sql.contains(
+                "LEFT JOIN LATERAL (SELECT coalesce(json_agg(_pgrst_e.\"tenant_id\"), '[]') AS \"tenant_id\", \
+                 coalesce(json_agg(_pgrst_e.\"id\"), '[]') AS \"id\", \
+                 coalesce(json_agg(_pgrst_e.\"name\"), '[]') AS \"name\" FROM (SELECT \"_pgrst_1\".\"tenant_id\" AS"
+            ),
+            "{sql}"
+        );
     }
 
     /// Tables without tenant keys, as PostgREST's fixtures have them: a family tree (a foreign
