@@ -36,13 +36,14 @@ impl Expr {
         }
     }
 
-    /// The JSON key it is returned under when no alias is given (PostgREST: the last key).
+    /// The JSON key it is returned under when no alias is given, as PostgREST names it: the
+    /// path's last key that is not an array index, else the column.
     pub fn default_name(&self) -> String {
-        match self.path.last() {
-            None => self.column.clone(),
-            Some(JsonStep { key: JsonKey::Name(n), .. }) => n.clone(),
-            Some(JsonStep { key: JsonKey::Index(_), .. }) => self.column.clone(),
-        }
+        let key = self.path.iter().rev().find_map(|step| match &step.key {
+            JsonKey::Name(n) => Some(n.clone()),
+            JsonKey::Index(_) => None,
+        });
+        key.unwrap_or_else(|| self.column.clone())
     }
 }
 

@@ -527,19 +527,50 @@ fn arrow(c: &mut Cursor) -> Option<Arrow> {
     }
 }
 
-/// Unquoted digits (optionally negative) index an array; anything else is an object key.
+/// A JSON key or array index, as PostgREST reads them: quoted, or parts of any chars but
+/// `(-:.,>)` joined by single dashes (a dash before `>` starts an arrow); digits, negative or
+/// not, followed by an arrow, a cast, `.`, `,` or the end are an index.
 fn json_key(c: &mut Cursor) -> Result<JsonKey, Fail> {
     c.skip_ws();
     if c.peek() == Some('"') {
         return ident(c).map(JsonKey::Name);
     }
-    let at = c.pos;
-    let key = bare_name(c)?;
-    let digits = key.strip_prefix('-').unwrap_or(&key);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(JsonKey::Name(key));
+    if let Some(index) = json_index(c)? {
+        return Ok(JsonKey::Index(index));
     }
-    key.parse().map(JsonKey::Index).map_err(|_| Fail::new(at, "JSON array index out of range"))
+    let part = |c: &mut Cursor| {
+        let text = c.take_while(|ch, _| !matches!(ch, '(' | '-' | ':' | '.' | ',' | '>' | ')'));
+        match text.trim() {
+            "" => Err(c.unexpected("any non reserved character different from: .,>()")),
+            trimmed => Ok(trimmed.to_string()),
+        }
+    };
+    let mut key = part(c)?;
+    while c.peek() == Some('-') && c.peek_at(1) != Some('>') {
+        c.bump();
+        key.push('-');
+        key.push_str(&part(c)?);
+    }
+    Ok(JsonKey::Name(key))
+}
+
+/// `-?digits` where an index may end (see [`json_key`]); nothing consumed otherwise.
+fn json_index(c: &mut Cursor) -> Result<Option<i64>, Fail> {
+    let sign = usize::from(c.peek() == Some('-'));
+    let digits = (sign..).take_while(|&i| c.peek_at(i).is_some_and(|d| d.is_ascii_digit())).count();
+    let end = sign + digits;
+    let ends = match c.peek_at(end) {
+        None | Some('.' | ',') => true,
+        Some('-') => c.peek_at(end + 1) == Some('>'),
+        Some(':') => c.peek_at(end + 1) == Some(':'),
+        _ => false,
+    };
+    if digits == 0 || !ends {
+        return Ok(None);
+    }
+    let at = c.pos;
+    let text: String = (0..end).filter_map(|_| c.bump()).collect();
+    text.parse().map(Some).map_err(|_| Fail::new(at, "JSON array index out of range"))
 }
 
 fn json_path(c: &mut Cursor) -> Result<Vec<JsonStep>, Fail> {
@@ -1138,23 +1169,18 @@ fn param_path(key: &str, path: &str) -> Result<EmbedPath, GrammarError> {
     run(path, "\".\"", embed_path).map_err(|f| GrammarError::at("embedded path", key, 0, f))
 }
 
-/// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte, and the bytes must be
-/// UTF-8. `pair` is the raw `key=value`, for the error.
+/// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte (a `%` without two hex
+/// digits stays itself, as PostgREST's decoder leaves it), and the bytes must be UTF-8. `pair`
+/// is the raw `key=value`, for the error.
 fn decode(pair: &str, raw: &str) -> Result<String, GrammarError> {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let escaped = bytes.get(i + 1..i + 3).and_then(hex_byte);
-                out.push(escaped.ok_or_else(|| {
-                    GrammarError::new(
-                        format!("failed to parse query string ({pair}): invalid percent-encoding at byte {i}"),
-                        pair,
-                    )
-                })?);
+        match (b, bytes.get(i + 1..i + 3).and_then(hex_byte)) {
+            (b'+', _) => out.push(b' '),
+            (b'%', Some(escaped)) => {
+                out.push(escaped);
                 i += 2;
             }
             _ => out.push(b),
@@ -1986,13 +2012,12 @@ mod tests {
     }
 
     #[test]
-    fn bad_escapes_and_utf8_are_errors() {
-        assert_eq!(err("a=%zz"), "failed to parse query string (a=%zz): invalid percent-encoding at byte 0");
-        assert_eq!(err("a=x%4"), "failed to parse query string (a=x%4): invalid percent-encoding at byte 1");
-        assert_eq!(err("a=%+1"), "failed to parse query string (a=%+1): invalid percent-encoding at byte 0");
-        assert_eq!(err("a%=1"), "failed to parse query string (a%=1): invalid percent-encoding at byte 1");
+    fn a_percent_without_hex_digits_stays_and_bad_utf8_is_an_error() {
+        assert_eq!(only_filter("a=eq.%zz").value, single("%zz"));
+        assert_eq!(only_filter("a=eq.x%4").value, single("x%4"));
+        assert_eq!(only_filter("a=eq.%+1").value, single("% 1"));
         assert_eq!(err("a=%C3%28"), "failed to parse query string (a=%C3%28): not valid UTF-8 once decoded");
-        assert_eq!(parse_query("a=%zz").unwrap_err().details(), Some("a=%zz"));
+        assert_eq!(parse_query("a=%C3%28").unwrap_err().details(), Some("a=%C3%28"));
     }
 
     #[test]

@@ -42,6 +42,10 @@ fn expr(e: &Expr, a: &str) -> String {
         Some((function, row_type)) => format!("{}({a}::{})", target(function), target(row_type)),
         None => format!("{a}.{}", ident(&e.column)),
     };
+    // A path into anything but JSON (an array, a composite) goes through its JSON, as PostgREST.
+    if !e.path.is_empty() && !matches!(e.column_type.as_str(), "json" | "jsonb") {
+        sql = format!("to_jsonb({sql})");
+    }
     for step in &e.path {
         sql.push_str(match step.arrow {
             Arrow::Json => "->",
@@ -155,26 +159,25 @@ fn spread_joins(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> 
     sql
 }
 
+/// `(sql)::type`: the parentheses keep the cast on the whole expression (`(x->>'k')::int`, not
+/// `x->>('k'::int)`). The planner admits only type names of letters, digits, `_`, spaces, `[]`.
+fn cast_to(sql: String, cast: &Option<String>) -> String {
+    match cast {
+        Some(type_name) => format!("({sql})::{type_name}"),
+        None => sql,
+    }
+}
+
 fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> String {
     items
         .iter()
         .enumerate()
         .map(|(n, item)| match item {
             Projection::All => format!("{a}.*"),
-            Projection::Field { expr: e, alias, cast } => {
-                // The planner admits only type names of letters, digits, `_`, spaces and `[]`.
-                let cast = cast.as_ref().map(|c| format!("::{c}")).unwrap_or_default();
-                format!("{}{cast} AS {}", expr(e, a), ident(alias))
-            }
+            Projection::Field { expr: e, alias, cast } => format!("{} AS {}", cast_to(expr(e, a), cast), ident(alias)),
             Projection::Aggregate { function, expr: e, input_cast, cast, alias } => {
-                let input = match e {
-                    None => "*".to_string(),
-                    Some(e) => {
-                        format!("{}{}", expr(e, a), input_cast.as_ref().map(|c| format!("::{c}")).unwrap_or_default())
-                    }
-                };
-                let cast = cast.as_ref().map(|c| format!("::{c}")).unwrap_or_default();
-                format!("{}({input}){cast} AS {}", function.name(), ident(alias))
+                let input = e.as_ref().map_or_else(|| "*".to_string(), |e| cast_to(expr(e, a), input_cast));
+                format!("{} AS {}", cast_to(format!("{}({input})", function.name()), cast), ident(alias))
             }
             Projection::Embed(embed) => {
                 let rows = embedded_rows(embed, a, depth, p);
