@@ -41,7 +41,8 @@ pub enum ApiError {
     AmbiguousRelationship { parent: String, name: String, choices: Vec<RelationshipChoice> },
     /// `order=rel(col)` on a to-many embedded resource: there is no one value to order by.
     RelatedOrderNotToOne { parent: String, name: String },
-    /// A filter, order or limit on a path that is not embedded in `select`.
+    /// A filter, order or limit on a path that is not embedded in `select`: its first step
+    /// that is not.
     NotEmbedded(String),
     /// A body that is not the JSON the request needs.
     InvalidBody(String),
@@ -325,11 +326,12 @@ impl ApiError {
                 parts(StatusCode::BAD_REQUEST, "PGRST118", format!("A related order on '{name}' is not possible"))
                     .details(format!("'{parent}' and '{name}' do not form a many-to-one or one-to-one relationship"))
             }
-            ApiError::NotEmbedded(path) => parts(
+            ApiError::NotEmbedded(name) => parts(
                 StatusCode::BAD_REQUEST,
                 "PGRST108",
-                format!("'{path}' is not an embedded resource in this request"),
-            ),
+                format!("'{name}' is not an embedded resource in this request"),
+            )
+            .hint(format!("Verify that '{name}' is included in the 'select' query parameter.")),
             ApiError::InvalidBody(why) => parts(StatusCode::BAD_REQUEST, "PGRST102", why.clone()),
             ApiError::NotSingular(rows) => {
                 parts(StatusCode::NOT_ACCEPTABLE, "PGRST116", "JSON object requested, multiple (or no) rows returned")

@@ -29,7 +29,7 @@ pub type EmbedPath = Vec<String>;
 /// endpoint has no arguments and must refuse them with [`QueryParams::reject_other`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueryParams {
-    /// `select=`; `None` when absent (PostgREST then selects `*`).
+    /// `select=`; `None` when absent or empty (PostgREST then selects `*`).
     pub select: Option<Vec<SelectItem>>,
     /// Horizontal filters in the order given; several on one column are all kept.
     pub filters: Vec<EmbeddedFilter>,
@@ -1120,7 +1120,7 @@ impl QueryParams {
     /// Adds one decoded parameter; a repeated `select`, `columns` or `on_conflict` replaces.
     fn add(&mut self, key: &str, value: String) -> Result<(), GrammarError> {
         match classify(key) {
-            Param::Select => self.select = Some(parse_select(&value)?),
+            Param::Select => self.select = Some(parse_select(&value)?).filter(|items| !items.is_empty()),
             Param::Columns => self.columns = Some(parse_columns("columns", &value)?),
             Param::OnConflict => self.on_conflict = Some(parse_columns("on_conflict", &value)?),
             Param::Order(path) => self.order.push((param_path(key, path)?, parse_order(&value)?)),
@@ -1454,7 +1454,7 @@ mod tests {
             parse_select("  id ,\tname , rel ( a , b ) ").unwrap(),
             vec![col("id"), col("name"), embed("rel", vec![col("a"), col("b")])]
         );
-        assert_eq!(q("select=").select, Some(vec![]));
+        assert_eq!(q("select=").select, None, "an empty list selects `*`, as in PostgREST");
         assert_eq!(q("").select, None);
     }
 

@@ -119,8 +119,8 @@ impl<'a> Planner<'a> {
                         filter.push(exists(&embed));
                     }
                     related.push(embed.clone());
-                    // `rel()` embeds nothing: it is there to filter the parent.
-                    if !select.is_empty() {
+                    // `rel()` embeds nothing (nor `rel(other())`): it is there to filter the parent.
+                    if !embed.query.select.is_empty() {
                         let embed = Box::new(Embed { inner, ..embed });
                         out.push(if *spread { Projection::Spread(embed) } else { Projection::Embed(embed) });
                     }
@@ -180,10 +180,10 @@ impl<'a> Planner<'a> {
             .chain(self.params.logic.iter().map(|t| &t.path))
             .chain(self.params.order.iter().map(|(p, _)| p))
             .chain(self.params.limits.iter().map(|(p, _)| p));
-        for path in used {
-            if !known.contains(path) {
-                return Err(ApiError::NotEmbedded(path.join(".")));
-            }
+        for path in used.filter(|path| !known.contains(path)) {
+            // PostgREST names the first step that is not embedded.
+            let embedded = (0..path.len()).rev().find(|&n| known.contains(&path[..n].to_vec())).unwrap_or(0);
+            return Err(ApiError::NotEmbedded(path[embedded].clone()));
         }
         Ok(())
     }
