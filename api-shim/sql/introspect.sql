@@ -79,6 +79,24 @@ key_sides AS (
     UNION ALL
     SELECT fk, side, view, names FROM view_keys WHERE ord = width
 ),
+representations AS (
+    -- Data representations, as PostgREST reads them: implicit casts through a function between a
+    -- domain and json or text. `to_json` writes a column of the domain into a body, `from_json`
+    -- reads one from a body, `from_text` from the query string.
+    SELECT CASE WHEN c.casttarget = 'json'::regtype THEN c.castsource ELSE c.casttarget END AS domain,
+           CASE WHEN c.casttarget = 'json'::regtype THEN 'to_json'
+                WHEN c.castsource = 'json'::regtype THEN 'from_json'
+                ELSE 'from_text' END AS direction,
+           format('%I.%I', fn.nspname, f.proname) AS function
+    FROM pg_cast c
+    JOIN pg_type s ON s.oid = c.castsource
+    JOIN pg_type t ON t.oid = c.casttarget
+    JOIN pg_proc f ON f.oid = c.castfunc
+    JOIN pg_namespace fn ON fn.oid = f.pronamespace
+    WHERE c.castcontext = 'i' AND c.castmethod = 'f' AND has_function_privilege(c.castfunc, 'execute')
+      AND ((s.typtype = 'd' AND c.casttarget = 'json'::regtype)
+           OR (t.typtype = 'd' AND c.castsource IN ('json'::regtype, 'text'::regtype)))
+),
 foreign_keys AS (
     -- table to table, view to table, table to view, view to view; one-to-one when the key's
     -- columns are the table's primary key or a unique key
@@ -142,7 +160,11 @@ SELECT json_build_object(
                             FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
                             WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid
                               AND dep.refobjsubid = a.attnum AND dep.deptype = 'i')
-                        ELSE pg_get_expr(d.adbin, d.adrelid) END) ORDER BY a.attnum)
+                        ELSE pg_get_expr(d.adbin, d.adrelid) END,
+                    'to_json', (SELECT function FROM representations WHERE domain = a.atttypid AND direction = 'to_json'),
+                    'from_json', (SELECT function FROM representations WHERE domain = a.atttypid AND direction = 'from_json'),
+                    'from_text', (SELECT function FROM representations WHERE domain = a.atttypid AND direction = 'from_text'))
+                    ORDER BY a.attnum)
                 FROM pg_attribute a
                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'),

@@ -23,6 +23,10 @@ pub struct Expr {
     /// The column's type, to cast request values to.
     pub column_type: String,
     pub path: Vec<JsonStep>,
+    /// Data representations of the column's domain (no path): the function that writes it
+    /// into a body, and the one that reads a query-string value into it.
+    pub to_json: Option<String>,
+    pub from_text: Option<String>,
 }
 
 impl Expr {
@@ -258,16 +262,26 @@ pub enum Mutation {
         /// `Prefer: missing=default`: (column, default SQL from the catalog) of each written
         /// column that has a default, which a row that leaves the column out gets.
         defaults: Vec<(String, String)>,
+        parsers: Vec<Parser>,
     },
     /// These columns set from one JSON object, on the rows the filter selects.
     Update {
         columns: Vec<String>,
         row_json: String,
         filter: Condition,
+        parsers: Vec<Parser>,
     },
     Delete {
         filter: Condition,
     },
+}
+
+/// A written column whose domain reads its JSON through a data representation: the column,
+/// and the function (from the catalog) its body value goes through.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parser {
+    pub column: String,
+    pub function: String,
 }
 
 /// An upsert: what a row that collides on `columns` does instead.

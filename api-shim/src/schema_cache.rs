@@ -16,6 +16,15 @@ pub struct Column {
     /// for `Prefer: missing=default`; catalog text, never request text.
     #[serde(default)]
     pub default: Option<String>,
+    /// Data representations (PostgREST's): the functions of the implicit casts between the
+    /// column's domain and json or text, as `schema.name` from the catalog. `to_json` writes
+    /// the column into a body, `from_json` reads it from one, `from_text` from the query string.
+    #[serde(default)]
+    pub to_json: Option<String>,
+    #[serde(default)]
+    pub from_json: Option<String>,
+    #[serde(default)]
+    pub from_text: Option<String>,
 }
 
 /// A computed column: a function of the relation's row type, read like a column in `select`,

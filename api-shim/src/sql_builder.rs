@@ -59,6 +59,15 @@ fn expr(e: &Expr, a: &str) -> String {
     sql
 }
 
+/// A query-string value compared with `e`: bound as the expression's type, or as text read
+/// through the data representation of the column's domain.
+fn value(e: &Expr, value: &str, p: &mut Params) -> String {
+    match &e.from_text {
+        Some(function) => format!("{function}({})", p.bind(value, "text")),
+        None => p.bind(value, e.value_type()),
+    }
+}
+
 /// The SQL of a comparison (the planner only makes `Compare`/`Quantified` of operators that have one).
 fn compare_op(op: Operator) -> &'static str {
     op.binary_sql().expect("a comparison operator")
@@ -80,7 +89,7 @@ fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
             format!("{}::text {} {}", expr(e, a), compare_op(*op), p.bind(value, "text"))
         }
         Condition::Compare { expr: e, op, value } => {
-            format!("{} {} {}", expr(e, a), compare_op(*op), p.bind(value, e.value_type()))
+            format!("{} {} {}", expr(e, a), compare_op(*op), self::value(e, value, p))
         }
         Condition::Quantified { expr: e, op, quantifier, array } => {
             let (lhs, element) =
@@ -89,11 +98,17 @@ fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
                 Quantifier::Any => "ANY",
                 Quantifier::All => "ALL",
             };
-            format!("{lhs} {} {q}({})", compare_op(*op), p.bind(array, &format!("{element}[]")))
+            let array = match &e.from_text {
+                Some(function) if !op.is_pattern() => {
+                    format!("ARRAY(SELECT {function}(unnest({})))", p.bind(array, "text[]"))
+                }
+                _ => p.bind(array, &format!("{element}[]")),
+            };
+            format!("{lhs} {} {q}({array})", compare_op(*op))
         }
         Condition::In { values, .. } if values.is_empty() => "false".into(),
         Condition::In { expr: e, values } => {
-            let list: Vec<String> = values.iter().map(|v| p.bind(v, e.value_type())).collect();
+            let list: Vec<String> = values.iter().map(|v| value(e, v, p)).collect();
             format!("{} IN ({})", expr(e, a), list.join(", "))
         }
         Condition::Is { expr: e, value } => format!(
@@ -174,7 +189,14 @@ fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> St
         .enumerate()
         .map(|(n, item)| match item {
             Projection::All => format!("{a}.*"),
-            Projection::Field { expr: e, alias, cast } => format!("{} AS {}", cast_to(expr(e, a), cast), ident(alias)),
+            Projection::Field { expr: e, alias, cast } => {
+                // A domain with a data representation is written through its function.
+                let value = match &e.to_json {
+                    Some(function) => format!("{function}({})", expr(e, a)),
+                    None => expr(e, a),
+                };
+                format!("{} AS {}", cast_to(value, cast), ident(alias))
+            }
             Projection::Aggregate { function, expr: e, input_cast, cast, alias } => {
                 let input = e.as_ref().map_or_else(|| "*".to_string(), |e| cast_to(expr(e, a), input_cast));
                 format!("{} AS {}", cast_to(format!("{}({input})", function.name()), cast), ident(alias))
@@ -414,13 +436,32 @@ fn wrap(total: &str, rows: &str, media: Option<Media>) -> String {
     format!("SELECT {total} AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS} FROM ({rows}) AS _pgrst_t")
 }
 
+/// A string literal of catalog text (a column name): quotes doubled.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The record of `table` that the written columns not read through a data representation are
+/// populated from: only their keys of the JSON object `json` (a parsed key's raw JSON is no
+/// value of its column's type, and a key that is not written is not read, as in PostgREST).
+fn plain_record(json: &str, table: &Target, columns: &[String], parsers: &[Parser]) -> String {
+    let plain: Vec<String> =
+        columns.iter().filter(|c| !parsers.iter().any(|parser| &parser.column == *c)).map(|c| literal(c)).collect();
+    format!(
+        "jsonb_populate_record(NULL::{}, (SELECT coalesce(jsonb_object_agg(_pgrst_kv.k, _pgrst_kv.v), '{{}}') \
+         FROM jsonb_each({json}::jsonb) AS _pgrst_kv (k, v) WHERE _pgrst_kv.k = ANY (ARRAY[{}]::text[])))",
+        target(table),
+        plain.join(", ")
+    )
+}
+
 pub fn write(plan: &WritePlan, media: Media) -> Statement {
     let mut p = Params::default();
     let a = alias(0);
     let table = format!("{} AS {a}", target(&plan.target));
     let returning = if plan.returning.is_some() { format!("{a}.*") } else { "1".into() };
     let cte = match &plan.mutation {
-        Mutation::Insert { columns, rows_json, on_conflict, defaults } => {
+        Mutation::Insert { columns, rows_json, on_conflict, defaults, parsers } => {
             let cols = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
             let upsert = match on_conflict {
                 None => String::new(),
@@ -438,7 +479,25 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
                 let rows = p.bind(rows_json, "json");
                 format!("INSERT INTO {table} SELECT FROM json_array_elements({rows}){upsert} RETURNING {returning}")
             } else {
-                let rows = if defaults.is_empty() {
+                let rows = if !parsers.is_empty() {
+                    // Each row's parsed keys go through their functions; the rest populate the record.
+                    let values: Vec<String> = columns
+                        .iter()
+                        .map(|c| match parsers.iter().find(|parser| &parser.column == c) {
+                            Some(parser) => {
+                                format!("{}(_pgrst_e.elem -> {}) AS {}", parser.function, literal(c), ident(c))
+                            }
+                            None => format!("_pgrst_r.{}", ident(c)),
+                        })
+                        .collect();
+                    format!(
+                        "(SELECT {} FROM json_array_elements({}) AS _pgrst_e (elem) CROSS JOIN LATERAL {} AS _pgrst_r) \
+                         AS _pgrst_rows",
+                        values.join(", "),
+                        p.bind(rows_json, "json"),
+                        plain_record("_pgrst_e.elem", &plan.target, columns, parsers)
+                    )
+                } else if defaults.is_empty() {
                     format!("json_populate_recordset(NULL::{}, {})", target(&plan.target), p.bind(rows_json, "json"))
                 } else {
                     // `missing=default`, as PostgREST: under each row, an object of the defaults
@@ -466,16 +525,22 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
         Mutation::Update { columns, .. } if columns.is_empty() => {
             format!("SELECT {returning} FROM {table} WHERE false")
         }
-        Mutation::Update { columns, row_json, filter } => {
+        Mutation::Update { columns, row_json, filter, parsers } => {
             let body = p.bind(row_json, "json");
             let set = columns
                 .iter()
-                .map(|c| format!("{} = _pgrst_body.{}", ident(c), ident(c)))
+                .map(|c| match parsers.iter().find(|parser| &parser.column == c) {
+                    Some(parser) => format!("{} = {}({body} -> {})", ident(c), parser.function, literal(c)),
+                    None => format!("{} = _pgrst_body.{}", ident(c), ident(c)),
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
+            let record = match parsers.is_empty() {
+                true => format!("json_populate_record(NULL::{}, {body})", target(&plan.target)),
+                false => plain_record(&body, &plan.target, columns, parsers),
+            };
             format!(
-                "UPDATE {table} SET {set} FROM json_populate_record(NULL::{}, {body}) AS _pgrst_body WHERE {} RETURNING {returning}",
-                target(&plan.target),
+                "UPDATE {table} SET {set} FROM {record} AS _pgrst_body WHERE {} RETURNING {returning}",
                 condition(filter, &a, 0, &mut p)
             )
         }

@@ -1,6 +1,6 @@
 //! Writes: POST (insert, upsert), PUT, PATCH and DELETE.
 use super::read::Planner;
-use super::{expr, target, unknown_column};
+use super::{expr, parsers, target, unknown_column};
 use crate::error::ApiError;
 use crate::plan_types::*;
 use crate::prefer::{Missing, Preferences, Resolution, Return};
@@ -127,6 +127,7 @@ pub fn insert(
     Ok(WritePlan {
         target: target(relation),
         mutation: Mutation::Insert {
+            parsers: parsers(relation, &columns),
             columns,
             rows_json: Value::Array(rows.clone()).to_string(),
             on_conflict,
@@ -190,6 +191,7 @@ pub fn put(
     Ok(WritePlan {
         target: target(relation),
         mutation: Mutation::Insert {
+            parsers: parsers(relation, &columns),
             columns,
             rows_json: Value::Array(vec![Value::Object(object)]).to_string(),
             on_conflict: Some(OnConflict { columns: relation.primary_key.clone(), merge: true }),
@@ -213,7 +215,12 @@ pub fn update(
     let (returning, filter) = write_level(cache, relation, params, prefs)?;
     Ok(WritePlan {
         target: target(relation),
-        mutation: Mutation::Update { columns, row_json: Value::Object(object).to_string(), filter },
+        mutation: Mutation::Update {
+            parsers: parsers(relation, &columns),
+            columns,
+            row_json: Value::Object(object).to_string(),
+            filter,
+        },
         returning,
     })
 }

@@ -31,7 +31,10 @@ impl<'a> Planner<'a> {
         max_rows: Option<u64>,
     ) -> Result<Level, ApiError> {
         let (mut filter, mut related) = (vec![], vec![]);
-        let select = self.projections(relation, select, path, &mut filter, &mut related)?;
+        let mut select = self.projections(relation, select, path, &mut filter, &mut related)?;
+        if relation.columns.iter().any(|c| c.to_json.is_some()) {
+            select = spelled_out(relation, select)?;
+        }
         for f in self.params.filters.iter().filter(|f| f.path == path) {
             let condition = match embedded_null_check(relation, &related, &f.filter) {
                 Some(exists) => exists,
@@ -111,8 +114,13 @@ impl<'a> Planner<'a> {
                 g::SelectItem::Embed { alias, relation: name, hint, join, select, spread } => {
                     let mut embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
                     if *spread {
-                        let select = std::mem::take(&mut embed.query.select);
-                        embed.query.select = self.spelled_out(&embed.target, select)?;
+                        let child = self.cache.relation(&embed.target.schema, &embed.target.name).ok_or_else(|| {
+                            ApiError::UnknownRelation {
+                                schema: embed.target.schema.clone(),
+                                name: embed.target.name.clone(),
+                            }
+                        })?;
+                        embed.query.select = spelled_out(child, std::mem::take(&mut embed.query.select))?;
                     }
                     let inner = *join == Some(g::JoinType::Inner);
                     if inner {
@@ -148,27 +156,6 @@ impl<'a> Planner<'a> {
         Ok(Embed { name: key, target: target(child), join, many, inner: false, query })
     }
 
-    /// A spread's select list with `*` as the embedded relation's columns: its keys are lifted
-    /// into the parent, and a to-many spread's SQL names each one.
-    fn spelled_out(&self, child: &Target, select: Vec<Projection>) -> Result<Vec<Projection>, ApiError> {
-        let child = self
-            .cache
-            .relation(&child.schema, &child.name)
-            .ok_or_else(|| ApiError::UnknownRelation { schema: child.schema.clone(), name: child.name.clone() })?;
-        let mut out = vec![];
-        for item in select {
-            if item != Projection::All {
-                out.push(item);
-                continue;
-            }
-            for column in &child.columns {
-                let field = g::Field { name: column.name.clone(), json_path: vec![] };
-                out.push(Projection::Field { expr: expr(child, &field)?, alias: column.name.clone(), cast: None });
-            }
-        }
-        Ok(out)
-    }
-
     /// Every filter, order and limit must belong to the target or an embedded resource.
     pub(super) fn check_paths(&self) -> Result<(), ApiError> {
         let known = self.paths.borrow();
@@ -180,13 +167,33 @@ impl<'a> Planner<'a> {
             .chain(self.params.logic.iter().map(|t| &t.path))
             .chain(self.params.order.iter().map(|(p, _)| p))
             .chain(self.params.limits.iter().map(|(p, _)| p));
-        for path in used.filter(|path| !known.contains(path)) {
+        match used.into_iter().find(|path| !known.contains(path)) {
             // PostgREST names the first step that is not embedded.
-            let embedded = (0..path.len()).rev().find(|&n| known.contains(&path[..n].to_vec())).unwrap_or(0);
-            return Err(ApiError::NotEmbedded(path[embedded].clone()));
+            Some(path) => {
+                let embedded = (0..path.len()).rev().find(|&n| known.contains(&path[..n].to_vec())).unwrap_or(0);
+                Err(ApiError::NotEmbedded(path[embedded].clone()))
+            }
+            None => Ok(()),
         }
-        Ok(())
     }
+}
+
+/// A select list with `*` as the relation's columns, where each key must be named: a spread's
+/// keys are lifted into the parent (a to-many spread's SQL names each one), and a column whose
+/// domain has a data representation is written through its function.
+fn spelled_out(relation: &Relation, select: Vec<Projection>) -> Result<Vec<Projection>, ApiError> {
+    let mut out = vec![];
+    for item in select {
+        if item != Projection::All {
+            out.push(item);
+            continue;
+        }
+        for column in &relation.columns {
+            let field = g::Field { name: column.name.clone(), json_path: vec![] };
+            out.push(Projection::Field { expr: expr(relation, &field)?, alias: column.name.clone(), cast: None });
+        }
+    }
+    Ok(out)
 }
 
 /// That the parent has a related row passing the embed's filters (`!inner`, `rel=not.is.null`):
