@@ -220,5 +220,6 @@ SELECT json_build_object(
                 WHERE fk.rel = c.oid), '[]')))
         FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')), '[]')
+        -- partitions are reached through their parent, as in PostgREST
+        WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition), '[]')
 )::text

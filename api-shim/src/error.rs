@@ -25,18 +25,26 @@ pub enum ApiError {
     Grammar(GrammarError),
     /// `Accept-Profile` / `Content-Profile` names a schema that is not exposed.
     UnacceptableSchema(String),
-    /// No table or view of that name in the exposed schema.
-    UnknownRelation { schema: String, name: String },
-    /// No function of that name takes these arguments.
+    /// No table or view of that name in the exposed schema; `perhaps` the one meant.
+    UnknownRelation { schema: String, name: String, perhaps: Option<String> },
+    /// No function of that name takes these arguments; `perhaps` the one meant (a name, or
+    /// the name and parameters of an overload).
     /// `post`: a POST, which may also have called a function of one unnamed json parameter.
-    UnknownFunction { schema: String, name: String, args: Vec<String>, post: bool },
+    UnknownFunction { schema: String, name: String, args: Vec<String>, post: bool, perhaps: Option<String> },
     /// A column the relation does not have, in a body or `columns=` (PostgREST's PGRST204).
     UnknownColumn { relation: String, column: String },
     /// A column the relation does not have, in `select`, a filter or `order` (PostgreSQL's
     /// 42703, which PostgREST passes on).
     UndefinedColumn { relation: String, column: String },
-    /// `select=rel!hint(...)` names no relationship of the parent (searched in `schema`).
-    NoRelationship { parent: String, name: String, hint: Option<String>, schema: String },
+    /// `select=rel!hint(...)` names no relationship of the parent (searched in `schema`);
+    /// `perhaps` a relation name meant instead: (meant, written).
+    NoRelationship {
+        parent: String,
+        name: String,
+        hint: Option<String>,
+        schema: String,
+        perhaps: Option<Box<(String, String)>>,
+    },
     /// Several relationships could embed it: a hint (`rel!fk_name(...)`) must choose.
     AmbiguousRelationship { parent: String, name: String, choices: Vec<RelationshipChoice> },
     /// `order=rel(col)` on a to-many embedded resource: there is no one value to order by.
@@ -257,23 +265,32 @@ impl ApiError {
                 parts(StatusCode::NOT_ACCEPTABLE, "PGRST106", "The schema must be one of the exposed schemas")
                     .details(format!("requested schema: {schema}"))
             }
-            ApiError::UnknownRelation { schema, name } => parts(
-                StatusCode::NOT_FOUND,
-                "PGRST205",
-                format!("Could not find the table '{schema}.{name}' in the schema cache"),
-            )
-            .hint("Check the path and the Accept-Profile header; after a migration the cache reloads by itself."),
-            ApiError::UnknownFunction { schema, name, args, post } => {
+            ApiError::UnknownRelation { schema, name, perhaps } => {
+                let p = parts(
+                    StatusCode::NOT_FOUND,
+                    "PGRST205",
+                    format!("Could not find the table '{schema}.{name}' in the schema cache"),
+                );
+                match perhaps {
+                    Some(table) => p.hint(format!("Perhaps you meant the table '{schema}.{table}'")),
+                    None => p,
+                }
+            }
+            ApiError::UnknownFunction { schema, name, args, post, perhaps } => {
                 let (listed, searched) = match args.as_slice() {
                     [] => (" without parameters".to_string(), " without parameters".to_string()),
                     [one] => (format!("({one})"), format!(" with parameter {one}")),
                     many => (format!("({})", many.join(", ")), format!(" with parameters {}", many.join(", "))),
                 };
                 let unnamed = if *post { " or with a single unnamed json/jsonb parameter" } else { "" };
-                parts(StatusCode::NOT_FOUND, "PGRST202", format!("Could not find the function {schema}.{name}{listed} in the schema cache"))
+                let p = parts(StatusCode::NOT_FOUND, "PGRST202", format!("Could not find the function {schema}.{name}{listed} in the schema cache"))
                     .details(format!(
                         "Searched for the function {schema}.{name}{searched}{unnamed}, but no matches were found in the schema cache."
-                    ))
+                    ));
+                match perhaps {
+                    Some(function) => p.hint(format!("Perhaps you meant to call the function {schema}.{function}")),
+                    None => p,
+                }
             }
             ApiError::UnknownColumn { relation, column } => parts(
                 StatusCode::BAD_REQUEST,
@@ -292,9 +309,9 @@ impl ApiError {
             ApiError::UndefinedColumn { relation, column } => {
                 parts(StatusCode::BAD_REQUEST, "42703", format!("column {relation}.{column} does not exist"))
             }
-            ApiError::NoRelationship { parent, name, hint, schema } => {
+            ApiError::NoRelationship { parent, name, hint, schema, perhaps } => {
                 let using = hint.as_ref().map(|h| format!("' using the hint '{h}")).unwrap_or_default();
-                parts(
+                let p = parts(
                     StatusCode::BAD_REQUEST,
                     "PGRST200",
                     format!("Could not find a relationship between '{parent}' and '{name}' in the schema cache"),
@@ -302,7 +319,11 @@ impl ApiError {
                 .details(format!(
                     "Searched for a foreign key relationship between '{parent}' and '{name}{using}' in the schema \
                      '{schema}', but no matches were found."
-                ))
+                ));
+                match perhaps {
+                    Some(names) => p.hint(format!("Perhaps you meant '{}' instead of '{}'.", names.0, names.1)),
+                    None => p,
+                }
             }
             ApiError::AmbiguousRelationship { parent, name, choices } => {
                 let mut p = parts(
@@ -334,7 +355,7 @@ impl ApiError {
             .hint(format!("Verify that '{name}' is included in the 'select' query parameter.")),
             ApiError::InvalidBody(why) => parts(StatusCode::BAD_REQUEST, "PGRST102", why.clone()),
             ApiError::NotSingular(rows) => {
-                parts(StatusCode::NOT_ACCEPTABLE, "PGRST116", "JSON object requested, multiple (or no) rows returned")
+                parts(StatusCode::NOT_ACCEPTABLE, "PGRST116", "Cannot coerce the result to a single JSON object")
                     .details(format!("The result contains {rows} rows"))
             }
             ApiError::MaxAffectedExceeded(rows) => {
@@ -496,6 +517,10 @@ impl IntoResponse for ApiError {
             (p.status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response();
         if let Some(challenge) = self.challenge(&p) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        // PostgREST 13 names the error for proxies and logs (RFC 9209).
+        if let Ok(status) = HeaderValue::from_str(&format!("PostgREST; error={}", p.code)) {
+            response.headers_mut().insert("proxy-status", status);
         }
         if let ApiError::RangeNotSatisfiable { total: Some(total), .. } = &self {
             response

@@ -3,6 +3,7 @@
 use super::{check_offset, content_type, execute, execute_read};
 use crate::body::Payload;
 use crate::error::ApiError;
+use crate::fuzzy::FuzzySet;
 use crate::plan::{self, CallInput, CallPlan};
 use crate::prefer::Action;
 use crate::request::ApiRequest;
@@ -93,5 +94,28 @@ fn function<'c>(
         name: name.to_string(),
         args: names.iter().map(|n| n.to_string()).collect(),
         post,
+        perhaps: function_meant(cache, &req.schema, name, &names),
     })
+}
+
+/// What PostgREST suggests for a call that matches no function: another function's name when
+/// none has this one, else the overload whose parameters are closest to the arguments given.
+fn function_meant(cache: &SchemaCache, schema: &str, name: &str, args: &[&str]) -> Option<String> {
+    let parameters = |names: &mut dyn Iterator<Item = &str>| {
+        let mut names: Vec<&str> = names.collect();
+        names.sort_unstable();
+        format!("({})", names.join(", "))
+    };
+    let overloads: Vec<String> = cache
+        .functions_in(schema)
+        .filter(|f| f.name == name)
+        .map(|f| parameters(&mut f.args.iter().map(|a| a.name.as_str())))
+        .collect();
+    if overloads.is_empty() {
+        let set = FuzzySet::new(cache.functions_in(schema).map(|f| f.name.as_str()));
+        return set.best(name, 0.75).map(str::to_string);
+    }
+    let given = parameters(&mut args.iter().copied());
+    let best = FuzzySet::new(overloads.iter().map(String::as_str)).best(&given, 0.33)?;
+    Some(format!("{name}{best}"))
 }

@@ -12,6 +12,7 @@ pub use write::{create, remove, replace, update};
 
 use crate::config::TxEnd;
 use crate::error::ApiError;
+use crate::fuzzy::FuzzySet;
 use crate::plan_types::ReadPlan;
 use crate::prefer::{Preferences, Tx};
 use crate::request::ApiRequest;
@@ -23,7 +24,15 @@ use crate::tx::{self, End, TxError};
 use serde_json::Value;
 
 fn relation<'a>(cache: &'a SchemaCache, schema: &str, name: &str) -> Result<&'a Relation, ApiError> {
-    cache.relation(schema, name).ok_or_else(|| ApiError::UnknownRelation { schema: schema.into(), name: name.into() })
+    cache.relation(schema, name).ok_or_else(|| {
+        let tables = cache.relations_in(schema);
+        // As PostgREST: no suggestion from a schema of 500 tables or more.
+        let perhaps = match tables.len() < 500 {
+            true => FuzzySet::new(tables.iter().map(|t| t.name.as_str())).best(name, 0.75).map(str::to_string),
+            false => None,
+        };
+        ApiError::UnknownRelation { schema: schema.into(), name: name.into(), perhaps }
+    })
 }
 
 fn content_type(media: Media) -> &'static str {

@@ -81,9 +81,11 @@ pub fn call(
     }
     let synthesized;
     let relation = match &function.return_relation {
-        Some(r) => cache
-            .relation(&r.schema, &r.name)
-            .ok_or_else(|| ApiError::UnknownRelation { schema: r.schema.clone(), name: r.name.clone() })?,
+        Some(r) => cache.relation(&r.schema, &r.name).ok_or_else(|| ApiError::UnknownRelation {
+            schema: r.schema.clone(),
+            name: r.name.clone(),
+            perhaps: None,
+        })?,
         None => {
             synthesized = Relation {
                 schema: function.schema.clone(),

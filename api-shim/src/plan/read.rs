@@ -70,7 +70,11 @@ impl<'a> Planner<'a> {
                     return Err(ApiError::RelatedOrderNotToOne { parent: relation.name.clone(), name: name.clone() });
                 }
                 let child = self.cache.relation(&embed.target.schema, &embed.target.name).ok_or_else(|| {
-                    ApiError::UnknownRelation { schema: embed.target.schema.clone(), name: embed.target.name.clone() }
+                    ApiError::UnknownRelation {
+                        schema: embed.target.schema.clone(),
+                        name: embed.target.name.clone(),
+                        perhaps: None,
+                    }
                 })?;
                 (expr(child, &t.field)?, Some(Box::new(embed.clone())))
             }
@@ -93,6 +97,39 @@ impl<'a> Planner<'a> {
         related: &mut Vec<Embed>,
     ) -> Result<Vec<Projection>, ApiError> {
         let Some(items) = select else { return Ok(vec![Projection::All]) };
+        // Relationships first: PostgREST finds them before PostgreSQL sees any column, so an
+        // unknown embed is PGRST200 even beside an unknown column.
+        let mut embedded = vec![];
+        for item in items {
+            if let g::SelectItem::Embed { alias, relation: name, hint, join, select, spread } = item {
+                let mut embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
+                if *spread {
+                    let child = self.cache.relation(&embed.target.schema, &embed.target.name).ok_or_else(|| {
+                        ApiError::UnknownRelation {
+                            schema: embed.target.schema.clone(),
+                            name: embed.target.name.clone(),
+                            perhaps: None,
+                        }
+                    })?;
+                    embed.query.select = spelled_out(child, std::mem::take(&mut embed.query.select))?;
+                }
+                let inner = *join == Some(g::JoinType::Inner);
+                if inner {
+                    filter.push(exists(&embed));
+                }
+                related.push(embed.clone());
+                // `rel()` embeds nothing (nor `rel(other())`): it is there to filter the parent.
+                embedded.push((!embed.query.select.is_empty()).then(|| {
+                    let embed = Box::new(Embed { inner, ..embed });
+                    if *spread {
+                        Projection::Spread(embed)
+                    } else {
+                        Projection::Embed(embed)
+                    }
+                }));
+            }
+        }
+        let mut embedded = embedded.into_iter();
         let mut out = vec![];
         for item in items {
             match item {
@@ -111,28 +148,7 @@ impl<'a> Planner<'a> {
                         alias: alias.clone().unwrap_or_else(|| function.name().to_string()),
                     });
                 }
-                g::SelectItem::Embed { alias, relation: name, hint, join, select, spread } => {
-                    let mut embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
-                    if *spread {
-                        let child = self.cache.relation(&embed.target.schema, &embed.target.name).ok_or_else(|| {
-                            ApiError::UnknownRelation {
-                                schema: embed.target.schema.clone(),
-                                name: embed.target.name.clone(),
-                            }
-                        })?;
-                        embed.query.select = spelled_out(child, std::mem::take(&mut embed.query.select))?;
-                    }
-                    let inner = *join == Some(g::JoinType::Inner);
-                    if inner {
-                        filter.push(exists(&embed));
-                    }
-                    related.push(embed.clone());
-                    // `rel()` embeds nothing (nor `rel(other())`): it is there to filter the parent.
-                    if !embed.query.select.is_empty() {
-                        let embed = Box::new(Embed { inner, ..embed });
-                        out.push(if *spread { Projection::Spread(embed) } else { Projection::Embed(embed) });
-                    }
-                }
+                g::SelectItem::Embed { .. } => out.extend(embedded.next().flatten()),
             }
         }
         Ok(out)

@@ -3,6 +3,7 @@
 //! request's name and hint pick (`findRel` in PostgREST's `Plan.hs`).
 use super::target;
 use crate::error::{ApiError, RelationshipChoice};
+use crate::fuzzy::FuzzySet;
 use crate::plan_types::{Join, Target};
 use crate::schema_cache::{ForeignKey, Relation, SchemaCache};
 
@@ -231,6 +232,28 @@ fn picks(candidate: &Candidate, name: &str, hint: Option<&str>) -> bool {
     }
 }
 
+/// What PostgREST suggests when nothing is found: a relation `parent` has relationships with
+/// that is close to `name` (not `name` itself: then the hint was wrong); or, when `parent` has
+/// none, a relation with relationships close to the parent's name.
+fn relation_meant(
+    cache: &SchemaCache,
+    parent: &Relation,
+    all: &[Candidate],
+    name: &str,
+) -> Option<Box<(String, String)>> {
+    let related =
+        all.iter().map(|c| c.child.name.as_str()).chain(parent.computed_relationships.iter().map(|r| r.name.as_str()));
+    let related: Vec<&str> = related.collect();
+    if related.is_empty() {
+        let with_relationships = cache.relations().filter(|r| !r.foreign_keys.is_empty()).map(|r| r.name.as_str());
+        let meant = FuzzySet::new(with_relationships).best(&parent.name, 0.33)?;
+        return Some(Box::new((meant.to_string(), parent.name.clone())));
+    }
+    let close = FuzzySet::new(related).matches(name, 0.33);
+    let meant = close.into_iter().find(|(score, _)| *score < 1.0)?.1;
+    Some(Box::new((meant.to_string(), name.to_string())))
+}
+
 /// The one relationship `select=name!hint(...)` names from `parent`: a computed relationship of
 /// that name first (it hides the foreign keys to a relation named like it, as in PostgREST),
 /// else the one relationship through keys that `name` and `hint` pick. None is 400
@@ -242,14 +265,19 @@ pub(super) fn relationship<'a>(
     hint: Option<&str>,
 ) -> Result<Relationship<'a>, ApiError> {
     if let Some(computed) = parent.computed_relationships.iter().find(|r| r.name == name) {
-        let child = cache.relation(&computed.ref_schema, &computed.ref_table).ok_or_else(|| {
-            ApiError::UnknownRelation { schema: computed.ref_schema.clone(), name: computed.ref_table.clone() }
-        })?;
+        let child =
+            cache.relation(&computed.ref_schema, &computed.ref_table).ok_or_else(|| ApiError::UnknownRelation {
+                schema: computed.ref_schema.clone(),
+                name: computed.ref_table.clone(),
+                perhaps: None,
+            })?;
         let function = Target { schema: computed.schema.clone(), name: computed.name.clone() };
         let join = Join::Computed { function, row_type: target(parent) };
         return Ok(Relationship { child, join, many: computed.many });
     }
-    let mut found: Vec<Candidate> = candidates(cache, parent).into_iter().filter(|c| picks(c, name, hint)).collect();
+    let all = candidates(cache, parent);
+    let perhaps = || relation_meant(cache, parent, &all, name);
+    let mut found: Vec<&Candidate> = all.iter().filter(|c| picks(c, name, hint)).collect();
     found.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     match found.as_slice() {
         [one] => Ok(Relationship {
@@ -262,6 +290,7 @@ pub(super) fn relationship<'a>(
             name: name.to_string(),
             hint: hint.map(str::to_string),
             schema: parent.schema.clone(),
+            perhaps: perhaps(),
         }),
         many => Err(ApiError::AmbiguousRelationship {
             parent: parent.name.clone(),
