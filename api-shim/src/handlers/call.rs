@@ -1,6 +1,6 @@
 //! `/rpc/<function>`: GET (arguments in the query string, a read-only transaction) or POST
 //! (arguments in the body).
-use super::{check_offset, content_type, execute, execute_read};
+use super::{check_offset, content_type, execute, execute_read, status_of_page};
 use crate::body::Payload;
 use crate::error::ApiError;
 use crate::fuzzy::FuzzySet;
@@ -30,7 +30,8 @@ pub async fn rpc(
     let profile = req.answer_profile();
     let max_affected = req.prefs.strict_max_affected();
     let overrides;
-    let mut response = match plan::call(&cache, f, input, &req.query, &req.prefs, state.config.max_rows)? {
+    let counted = req.prefs.count.is_some();
+    let mut response = match plan::call(&cache, f, input, &req.query, &req.prefs, req.range, state.config.max_rows)? {
         CallPlan::Scalar(call) => {
             if max_affected.is_some() && !call.returns_set {
                 return Err(ApiError::MaxAffectedNeedsSet);
@@ -42,7 +43,9 @@ pub async fn rpc(
                 response::empty(StatusCode::NO_CONTENT, None)
             } else {
                 let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
-                response::build(StatusCode::OK, response::JSON, None, body)
+                // One value: the first and last item of one, as PostgREST counts it.
+                let range = response::content_range(0, 1, counted.then_some(1));
+                response::build(StatusCode::OK, response::JSON, Some(range), body)
             }
         }
         CallPlan::Rows { plan, single: one_row } => {
@@ -55,12 +58,14 @@ pub async fn rpc(
             // the answer is an error.
             let expect = Expectation { singular: media == Media::Object && !one_row, max_affected };
             let outcome = execute_read(&state, req, &plan, media, expect).await?;
-            check_offset(plan.level.offset, outcome.total)?;
-            let range = response::content_range(plan.level.offset, outcome.page, outcome.total);
+            let offset = plan.level.offset;
+            check_offset(offset, outcome.total)?;
+            let range = response::content_range(offset, outcome.page, outcome.total);
+            let status = if one_row { StatusCode::OK } else { status_of_page(offset, outcome.page, outcome.total) };
             overrides = outcome.overrides;
             let content_type = if one_row { response::JSON } else { content_type(media) };
             let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
-            response::build(StatusCode::OK, content_type, Some(range), body)
+            response::build(status, content_type, Some(range), body)
         }
     };
     response::finish(&mut response, applied, profile, &overrides)?;

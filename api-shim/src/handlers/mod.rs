@@ -21,6 +21,7 @@ use crate::schema_cache::{Relation, SchemaCache};
 use crate::sql_builder::{self, Media, Statement};
 use crate::state::AppState;
 use crate::tx::{self, End, TxError};
+use axum::http::StatusCode;
 use serde_json::Value;
 
 fn relation<'a>(cache: &'a SchemaCache, schema: &str, name: &str) -> Result<&'a Relation, ApiError> {
@@ -44,6 +45,16 @@ fn content_type(media: Media) -> &'static str {
 }
 
 /// PostgREST's 416: the rows were counted and the first one asked for is past the last.
+/// 206 when the rows are a part of the counted whole, as PostgREST answers; else 200.
+fn status_of_page(offset: u64, page: i64, total: Option<i64>) -> StatusCode {
+    let partial = total.is_some_and(|t| (offset as i64 + page) < t || offset > 0);
+    if partial {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    }
+}
+
 fn check_offset(offset: u64, total: Option<i64>) -> Result<(), ApiError> {
     match total {
         Some(total) if offset as i64 > total => Err(ApiError::RangeNotSatisfiable {

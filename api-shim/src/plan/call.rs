@@ -1,5 +1,5 @@
 //! `/rpc/<function>`: the arguments, and the rows or value it answers.
-use super::read::{total, Planner};
+use super::read::{apply_range, total, Planner};
 use crate::error::ApiError;
 use crate::plan_types::*;
 use crate::prefer::Preferences;
@@ -66,6 +66,7 @@ pub fn call(
     input: CallInput,
     params: &g::QueryParams,
     prefs: &Preferences,
+    range: Option<(u64, Option<u64>)>,
     max_rows: Option<u64>,
 ) -> Result<CallPlan, ApiError> {
     let target = Target { schema: function.schema.clone(), name: function.name.clone() };
@@ -101,7 +102,8 @@ pub fn call(
         }
     };
     let planner = Planner::new(cache, params);
-    let level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
+    let mut level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
+    apply_range(&mut level, range);
     planner.check_paths()?;
     let count = total(prefs, max_rows);
     Ok(CallPlan::Rows {
