@@ -75,6 +75,8 @@ pub enum ApiError {
     RangeNotSatisfiable { details: String, total: Option<i64> },
     /// PUT's filters must be exactly `eq` on every primary key column.
     InvalidPut,
+    /// PUT replaces one row: `limit` and `offset` make no sense on it.
+    PutLimit,
     /// PUT's body disagrees with the primary key its URL names.
     PutKeyMismatch,
     /// An upsert on a relation with no primary key and no `on_conflict=`.
@@ -386,6 +388,11 @@ impl ApiError {
                 parts(StatusCode::RANGE_NOT_SATISFIABLE, "PGRST103", "Requested range not satisfiable")
                     .details(details.clone())
             }
+            ApiError::PutLimit => parts(
+                StatusCode::BAD_REQUEST,
+                "PGRST114",
+                "limit/offset querystring parameters are not allowed for PUT",
+            ),
             ApiError::InvalidPut => parts(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "PGRST105",

@@ -27,7 +27,7 @@ pub struct ApiRequest {
     pub prefs: Preferences,
     /// What the `Accept` header asks the answer to be.
     pub media: Media,
-    /// The `Range` header's first and last row.
+    /// The `Range` header's first and last row (a GET's; other methods ignore it).
     pub range: Option<(u64, Option<u64>)>,
     /// The request as PostgreSQL sees it (`request.*` settings, tenant, role).
     pub settings: RequestSettings,
@@ -72,7 +72,11 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
     }
     let prefs = preferences(headers)?;
     let media = media(header(headers, "accept"))?;
-    let range = header(headers, "range").map(prefer::parse_range_header).transpose()?;
+    // RFC 9110, as PostgREST reads it: the Range header counts for GET only.
+    let range = match parts.method {
+        Method::GET => header(headers, "range").map(prefer::parse_range_header).transpose()?,
+        _ => None,
+    };
     let settings = RequestSettings::new(
         &identity,
         parts.method.as_str(),

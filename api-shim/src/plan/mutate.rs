@@ -158,6 +158,9 @@ pub fn put(
     prefs: &Preferences,
     body: Option<Value>,
 ) -> Result<WritePlan, ApiError> {
+    if params.limits.iter().any(|(path, _)| path.is_empty()) {
+        return Err(ApiError::PutLimit);
+    }
     let body = required(body)?;
     let not_one = || ApiError::InvalidBody("The body of a PUT must be one JSON object".into());
     let object = one_object(&body, "PUT")?.ok_or_else(not_one)?;
