@@ -117,7 +117,9 @@ SELECT json_build_object(
                 SELECT json_agg(json_build_object(
                     'name', coalesce(a.name, ''),
                     'type_name', format_type(a.type, NULL),
-                    'has_default', a.ord > p.pronargs - p.pronargdefaults) ORDER BY a.ord)
+                    'has_default', a.ord > p.pronargs - p.pronargdefaults,
+                    -- VARIADIC: always the last parameter
+                    'variadic', p.provariadic <> 0 AND a.ord = p.pronargs) ORDER BY a.ord)
                 FROM unnest(p.proargtypes::oid[], (
                          SELECT array_agg(x.name ORDER BY x.i)
                          FROM unnest(coalesce(p.proargnames, '{}'), coalesce(p.proargmodes, array_fill('i'::"char", ARRAY[p.pronargs])))

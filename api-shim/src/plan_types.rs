@@ -198,10 +198,12 @@ pub struct Ordering {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallArgs {
     /// From a JSON object (POST): (name, type) of each argument, read with `json_to_record`,
-    /// so JSON arrays and objects become PostgreSQL arrays and records.
-    Json { object: String, args: Vec<(String, String)> },
-    /// From the query string (GET): (name, type, value).
-    Text(Vec<(String, String, String)>),
+    /// so JSON arrays and objects become PostgreSQL arrays and records; `variadic` names the
+    /// argument passed as `VARIADIC`.
+    Json { object: String, args: Vec<(String, String)>, variadic: Option<String> },
+    /// From the query string (GET): (name, type, value); a variadic argument's values as one
+    /// array literal.
+    Text { args: Vec<(String, String, String)>, variadic: Option<String> },
     /// The whole body, the one unnamed argument of its type (`json` or `jsonb`).
     Whole { value: String, type_name: String },
 }

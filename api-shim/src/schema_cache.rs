@@ -89,6 +89,9 @@ pub struct Argument {
     pub name: String,
     pub type_name: String,
     pub has_default: bool,
+    /// `VARIADIC`: its type is an array, whose elements a call may give one by one.
+    #[serde(default)]
+    pub variadic: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -243,17 +243,32 @@ fn embedded_rows(embed: &Embed, parent: &str, depth: usize, p: &mut Params) -> S
     level_query(&Source::Relation(embed.target.clone()), &embed.query, depth + 1, p, &join)
 }
 
+/// `VARIADIC ` before the variadic argument: its array is passed whole.
+fn variadic_keyword(name: &str, variadic: &Option<String>) -> &'static str {
+    if variadic.as_deref() == Some(name) {
+        "VARIADIC "
+    } else {
+        ""
+    }
+}
+
 /// `"schema"."function"(name => value, ...)`, values bound; with JSON arguments, the
 /// `json_to_record` they are read from comes first, joined laterally.
 fn call(function: &Target, args: &CallArgs, p: &mut Params) -> (String, String) {
     match args {
-        CallArgs::Text(args) => {
-            let named: Vec<String> = args.iter().map(|(n, t, v)| format!("{} => {}", ident(n), p.bind(v, t))).collect();
+        CallArgs::Text { args, variadic } => {
+            let named: Vec<String> = args
+                .iter()
+                .map(|(n, t, v)| format!("{}{} => {}", variadic_keyword(n, variadic), ident(n), p.bind(v, t)))
+                .collect();
             (String::new(), format!("{}({})", target(function), named.join(", ")))
         }
-        CallArgs::Json { object, args } => {
+        CallArgs::Json { object, args, variadic } => {
             let columns: Vec<String> = args.iter().map(|(n, t)| format!("{} {t}", ident(n))).collect();
-            let named: Vec<String> = args.iter().map(|(n, _)| format!("{0} => _pgrst_args.{0}", ident(n))).collect();
+            let named: Vec<String> = args
+                .iter()
+                .map(|(n, _)| format!("{}{1} => _pgrst_args.{1}", variadic_keyword(n, variadic), ident(n)))
+                .collect();
             let record = if args.is_empty() {
                 String::new()
             } else {
