@@ -27,6 +27,12 @@ pub fn status_for_sqlstate(code: &str, authenticated: Authenticated) -> StatusCo
         // The tenant's state forbids it: disabling a module that is not enabled, activating or
         // deleting a tenant scheduled for deletion, restoring one that is not.
         "TN025" | "TN043" | "TN044" => StatusCode::CONFLICT,
+        // `RAISE SQLSTATE 'PT402'`: a function's own status (500 for what is not one).
+        _ if class == "PT" => code[2..]
+            .parse()
+            .ok()
+            .and_then(|n| StatusCode::from_u16(n).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         _ => match class {
             "08" | "53" => StatusCode::SERVICE_UNAVAILABLE,
             "0L" | "0P" | "28" => StatusCode::FORBIDDEN,
@@ -144,6 +150,13 @@ mod tests {
 
     fn refusal<'a>(code: &'a str, message: &'a str, detail: Option<&'a str>, hint: Option<&'a str>) -> Parts {
         refusal_parts(&Refusal { code, message, detail, hint }, Authenticated::Yes)
+    }
+
+    #[test]
+    fn a_pt_sqlstate_is_the_status_it_names() {
+        assert_eq!(status_for_sqlstate("PT402", Authenticated::Yes), StatusCode::PAYMENT_REQUIRED);
+        assert_eq!(status_for_sqlstate("PT40A", Authenticated::Yes), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(status_for_sqlstate("PT999", Authenticated::Yes), StatusCode::from_u16(999).unwrap());
     }
 
     #[test]
