@@ -84,7 +84,8 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
         headers_json(headers),
         state.config.statement_timeout_ms,
         auth::subdomain(header(headers, "host"), state.config.base_domain.as_deref()),
-    );
+    )
+    .in_schema(&schema);
     Ok(ApiRequest {
         method: parts.method.clone(),
         identity,

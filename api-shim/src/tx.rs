@@ -26,6 +26,9 @@ pub struct RequestSettings {
     pub statement_timeout: String,
     /// The tenant slug of the request's subdomain: it must be the token's tenant.
     pub subdomain: Option<String>,
+    /// `search_path` for the transaction: the request's schema, then `public`, as PostgREST
+    /// sets it (functions may name objects of their schema unqualified); none: left as is.
+    pub search_path: Option<String>,
 }
 
 impl RequestSettings {
@@ -49,7 +52,14 @@ impl RequestSettings {
             tenant_roles: identity.tenant_roles.clone(),
             statement_timeout: statement_timeout_ms.to_string(),
             subdomain,
+            search_path: None,
         }
+    }
+
+    /// The request's schema first on the `search_path`, then `public`.
+    pub fn in_schema(self, schema: &str) -> Self {
+        let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
+        RequestSettings { search_path: Some(format!("{quoted}, public")), ..self }
     }
 }
 
@@ -67,7 +77,8 @@ const SETUP_SQL: &str = "SELECT set_config('request.jwt.claims', $1, true), set_
         CASE WHEN $5::uuid IS NOT NULL THEN tenancy.enter_tenant($5::uuid, $6::uuid) END,
         CASE WHEN $5::uuid IS NOT NULL AND ($10::text IS NOT NULL OR $11::text[] IS NOT NULL)
              THEN tenancy.set_user($10::text, $11::text[]) END,
-        set_config('role', $7, true), set_config('statement_timeout', $8, true)";
+        set_config('role', $7, true), set_config('statement_timeout', $8, true),
+        CASE WHEN $12::text IS NOT NULL THEN set_config('search_path', $12, true) END";
 
 pub enum End {
     Commit,
@@ -123,7 +134,7 @@ pub async fn run(
     tokio::spawn(async move {
         let client = pool.get().await.map_err(|e| TxError::Pool(e.to_string()))?;
         let setup = client.prepare_cached(&setup_sql).await.map_err(TxError::Db)?;
-        let setup_params: [&(dyn ToSql + Sync); 11] = [
+        let setup_params: [&(dyn ToSql + Sync); 12] = [
             &settings.claims,
             &settings.method,
             &settings.path,
@@ -135,6 +146,7 @@ pub async fn run(
             &settings.subdomain,
             &settings.user,
             &settings.tenant_roles,
+            &settings.search_path,
         ];
         let main_params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let (sent, main_sent) = tokio::sync::oneshot::channel::<()>();
