@@ -10,7 +10,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub role: String,
-    /// The token's claims as a JSON object (`{}` for anonymous requests).
+    /// The token's claims as a JSON object (`{"role": <anonymous role>}` without a token).
     pub claims: Value,
     pub authenticated: Authenticated,
     pub tenant: Option<Uuid>,
@@ -24,8 +24,9 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
     let Some(header) = authorization else {
         let role = config.anon_role.clone().ok_or(ApiError::AnonymousDisabled)?;
         return Ok(Identity {
+            // PostgREST's claims for an anonymous request: the role it runs as.
+            claims: serde_json::json!({ "role": role }),
             role,
-            claims: Value::Object(Default::default()),
             authenticated: Authenticated::No,
             tenant: None,
             company: None,

@@ -85,7 +85,8 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
         state.config.statement_timeout_ms,
         auth::subdomain(header(headers, "host"), state.config.base_domain.as_deref()),
     )
-    .in_schema(&schema);
+    .in_schema(&schema)
+    .with_cookies(cookies_json(headers));
     Ok(ApiRequest {
         method: parts.method.clone(),
         identity,
@@ -150,6 +151,19 @@ fn media(accept: Option<&str>) -> Result<Media, ApiError> {
 }
 
 /// `request.headers` for the database: every header but the token, names lower-cased.
+/// `Cookie: a=1; b=2` as `{"a":"1","b":"2"}`, for `request.cookies` as PostgREST sets it.
+fn cookies_json(headers: &HeaderMap) -> String {
+    let map: Map<String, Value> = headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(name, value)| (name.trim().to_string(), Value::String(value.trim().to_string())))
+        .collect();
+    Value::Object(map).to_string()
+}
+
 fn headers_json(headers: &HeaderMap) -> String {
     let map: Map<String, Value> = headers
         .iter()
@@ -162,6 +176,14 @@ fn headers_json(headers: &HeaderMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_as_request_cookies() {
+        let mut headers = HeaderMap::new();
+        headers.insert("cookie", "acookie=cookievalue;secondcookie=another=value; bare".parse().unwrap());
+        assert_eq!(cookies_json(&headers), r#"{"acookie":"cookievalue","secondcookie":"another=value"}"#);
+        assert_eq!(cookies_json(&HeaderMap::new()), "{}");
+    }
 
     #[test]
     fn accept_negotiation() {

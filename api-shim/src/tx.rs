@@ -17,6 +17,8 @@ pub struct RequestSettings {
     pub method: String,
     pub path: String,
     pub headers: String,
+    /// The `Cookie` header's cookies as a JSON object (`request.cookies`).
+    pub cookies: String,
     pub role: String,
     pub tenant: Option<Uuid>,
     pub company: Option<Uuid>,
@@ -45,6 +47,7 @@ impl RequestSettings {
             method: method.to_string(),
             path: path.to_string(),
             headers,
+            cookies: "{}".into(),
             role: identity.role.clone(),
             tenant: identity.tenant,
             company: identity.company,
@@ -54,6 +57,11 @@ impl RequestSettings {
             subdomain,
             search_path: None,
         }
+    }
+
+    /// The request's cookies, for `request.cookies`.
+    pub fn with_cookies(self, cookies: String) -> Self {
+        RequestSettings { cookies, ..self }
     }
 
     /// The request's schema first on the `search_path`, then `public`.
@@ -78,7 +86,8 @@ const SETUP_SQL: &str = "SELECT set_config('request.jwt.claims', $1, true), set_
         CASE WHEN $5::uuid IS NOT NULL AND ($10::text IS NOT NULL OR $11::text[] IS NOT NULL)
              THEN tenancy.set_user($10::text, $11::text[]) END,
         set_config('role', $7, true), set_config('statement_timeout', $8, true),
-        CASE WHEN $12::text IS NOT NULL THEN set_config('search_path', $12, true) END";
+        CASE WHEN $12::text IS NOT NULL THEN set_config('search_path', $12, true) END,
+        set_config('request.cookies', $13, true)";
 
 pub enum End {
     Commit,
@@ -134,7 +143,7 @@ pub async fn run(
     tokio::spawn(async move {
         let client = pool.get().await.map_err(|e| TxError::Pool(e.to_string()))?;
         let setup = client.prepare_cached(&setup_sql).await.map_err(TxError::Db)?;
-        let setup_params: [&(dyn ToSql + Sync); 12] = [
+        let setup_params: [&(dyn ToSql + Sync); 13] = [
             &settings.claims,
             &settings.method,
             &settings.path,
@@ -147,6 +156,7 @@ pub async fn run(
             &settings.user,
             &settings.tenant_roles,
             &settings.search_path,
+            &settings.cookies,
         ];
         let main_params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let (sent, main_sent) = tokio::sync::oneshot::channel::<()>();
