@@ -3,7 +3,7 @@
 //! Server-side failures get a generic body: the cause is logged.
 use crate::db_error;
 use crate::query_grammar::GrammarError;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
@@ -212,6 +212,8 @@ pub(crate) struct Parts {
     /// What the operator needs and the caller must not see (the database's hint for a
     /// suspended tenant): it goes to the request's log line.
     pub operator_note: Option<String>,
+    /// Headers the answer carries (a function's `RAISE SQLSTATE 'PGRST'`).
+    pub headers: Vec<(String, String)>,
 }
 
 pub(crate) fn parts(status: StatusCode, code: &str, message: impl Into<String>) -> Parts {
@@ -223,16 +225,17 @@ pub(crate) fn parts(status: StatusCode, code: &str, message: impl Into<String>) 
         hint: None,
         extra: Map::new(),
         operator_note: None,
+        headers: vec![],
     }
 }
 
 impl Parts {
-    fn details(mut self, details: impl Into<String>) -> Parts {
+    pub(crate) fn details(mut self, details: impl Into<String>) -> Parts {
         self.details = Some(Value::String(details.into()));
         self
     }
 
-    fn hint(mut self, hint: impl Into<String>) -> Parts {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Parts {
         self.hint = Some(hint.into());
         self
     }
@@ -524,6 +527,11 @@ impl IntoResponse for ApiError {
             (p.status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response();
         if let Some(challenge) = self.challenge(&p) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        for (name, value) in &p.headers {
+            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
+                response.headers_mut().insert(name, value);
+            }
         }
         // PostgREST 13 names the error for proxies and logs (RFC 9209).
         if let Ok(status) = HeaderValue::from_str(&format!("PostgREST; error={}", p.code)) {
