@@ -424,8 +424,10 @@ pub fn scalar_call(plan: &ScalarCall) -> Statement {
     } else {
         "(json_agg(_pgrst_v.value) -> 0)::text"
     };
+    // Called in a select list, the value stays whole: a composite or a record is one JSON object.
     let sql = format!(
-        "SELECT NULL::bigint AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS} FROM {record}{call} AS _pgrst_v (value)"
+        "SELECT NULL::bigint AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS} \
+         FROM {record}(SELECT {call} AS value) AS _pgrst_v"
     );
     Statement { sql, params: p.0 }
 }
