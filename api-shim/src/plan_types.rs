@@ -300,6 +300,8 @@ pub struct WritePlan {
     pub mutation: Mutation,
     /// What to send back: the rows (with `select`) or only their count.
     pub returning: Option<Vec<Projection>>,
+    /// `order=`: the order the rows sent back come in.
+    pub order: Vec<Ordering>,
 }
 
 impl WritePlan {

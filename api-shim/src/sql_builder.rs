@@ -568,7 +568,8 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
     let rows = match &plan.returning {
         Some(select) => {
             let joins = spread_joins(select, &a, 0, &mut p);
-            format!("SELECT {} FROM _pgrst_source AS {a}{joins}", projection(select, &a, 0, &mut p))
+            let projection = projection(select, &a, 0, &mut p);
+            format!("SELECT {projection} FROM _pgrst_source AS {a}{joins}{}", order(&plan.order, &a, 0, &mut p))
         }
         None => "SELECT 1 FROM _pgrst_source".to_string(),
     };

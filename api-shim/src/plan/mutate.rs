@@ -15,7 +15,7 @@ fn write_level(
     relation: &Relation,
     params: &g::QueryParams,
     prefs: &Preferences,
-) -> Result<(Option<Vec<Projection>>, Condition), ApiError> {
+) -> Result<(Option<Vec<Projection>>, Condition, Vec<Ordering>), ApiError> {
     params.reject_other()?;
     let planner = Planner::new(cache, params);
     let level = planner.level(relation, params.select.as_deref(), &[], None)?;
@@ -35,7 +35,7 @@ fn write_level(
         ),
         _ => None,
     };
-    Ok((returning, level.filter))
+    Ok((returning, level.filter, level.order))
 }
 
 /// The columns a body writes: `columns=` if given, else the keys of the (first) object,
@@ -116,7 +116,7 @@ pub fn insert(
         true => columns.iter().filter_map(|c| Some((c.clone(), relation.column(c)?.default.clone()?))).collect(),
         false => vec![],
     };
-    let (returning, _) = write_level(cache, relation, params, prefs)?;
+    let (returning, _, order) = write_level(cache, relation, params, prefs)?;
     let on_conflict = match prefs.resolution {
         None => None,
         Some(resolution) => Some(OnConflict {
@@ -134,6 +134,7 @@ pub fn insert(
             defaults,
         },
         returning,
+        order,
     })
 }
 
@@ -190,7 +191,8 @@ pub fn put(
     }
     let columns = columns(relation, params, &object)?;
     // The filters named the row; what comes back is shaped by `select` alone.
-    let (returning, _) = write_level(cache, relation, &g::QueryParams { filters: vec![], ..params.clone() }, prefs)?;
+    let (returning, _, order) =
+        write_level(cache, relation, &g::QueryParams { filters: vec![], ..params.clone() }, prefs)?;
     Ok(WritePlan {
         target: target(relation),
         mutation: Mutation::Insert {
@@ -201,6 +203,7 @@ pub fn put(
             defaults: vec![],
         },
         returning,
+        order,
     })
 }
 
@@ -215,7 +218,7 @@ pub fn update(
     // An empty object (or array) changes nothing: no row is touched, as in PostgREST.
     let object = one_object(&body, "PATCH")?.unwrap_or_default();
     let columns = columns(relation, params, &object)?;
-    let (returning, filter) = write_level(cache, relation, params, prefs)?;
+    let (returning, filter, order) = write_level(cache, relation, params, prefs)?;
     Ok(WritePlan {
         target: target(relation),
         mutation: Mutation::Update {
@@ -225,6 +228,7 @@ pub fn update(
             filter,
         },
         returning,
+        order,
     })
 }
 
@@ -235,6 +239,6 @@ pub fn delete(
     prefs: &Preferences,
     _body: Option<Value>,
 ) -> Result<WritePlan, ApiError> {
-    let (returning, filter) = write_level(cache, relation, params, prefs)?;
-    Ok(WritePlan { target: target(relation), mutation: Mutation::Delete { filter }, returning })
+    let (returning, filter, order) = write_level(cache, relation, params, prefs)?;
+    Ok(WritePlan { target: target(relation), mutation: Mutation::Delete { filter }, returning, order })
 }
