@@ -10,12 +10,20 @@ use serde_json::Value;
 
 /// The rows a write sends back (`return=representation`, shaped by `select`) and the filter
 /// of its target rows (PATCH, DELETE).
+/// What a write's query string says beside the body: the rows it sends back, which rows it
+/// changes, and the order they come back in.
+struct WriteLevel {
+    returning: Option<Vec<Projection>>,
+    filter: Condition,
+    order: Vec<Ordering>,
+}
+
 fn write_level(
     cache: &SchemaCache,
     relation: &Relation,
     params: &g::QueryParams,
     prefs: &Preferences,
-) -> Result<(Option<Vec<Projection>>, Condition, Vec<Ordering>), ApiError> {
+) -> Result<WriteLevel, ApiError> {
     params.reject_other()?;
     let planner = Planner::new(cache, params);
     let level = planner.level(relation, params.select.as_deref(), &[], None)?;
@@ -35,7 +43,7 @@ fn write_level(
         ),
         _ => None,
     };
-    Ok((returning, level.filter, level.order))
+    Ok(WriteLevel { returning, filter: level.filter, order: level.order })
 }
 
 /// The columns a body writes: `columns=` if given, else the keys of the (first) object,
@@ -116,7 +124,7 @@ pub fn insert(
         true => columns.iter().filter_map(|c| Some((c.clone(), relation.column(c)?.default.clone()?))).collect(),
         false => vec![],
     };
-    let (returning, _, order) = write_level(cache, relation, params, prefs)?;
+    let WriteLevel { returning, order, .. } = write_level(cache, relation, params, prefs)?;
     let on_conflict = match prefs.resolution {
         None => None,
         Some(resolution) => Some(OnConflict {
@@ -191,7 +199,7 @@ pub fn put(
     }
     let columns = columns(relation, params, &object)?;
     // The filters named the row; what comes back is shaped by `select` alone.
-    let (returning, _, order) =
+    let WriteLevel { returning, order, .. } =
         write_level(cache, relation, &g::QueryParams { filters: vec![], ..params.clone() }, prefs)?;
     Ok(WritePlan {
         target: target(relation),
@@ -218,7 +226,7 @@ pub fn update(
     // An empty object (or array) changes nothing: no row is touched, as in PostgREST.
     let object = one_object(&body, "PATCH")?.unwrap_or_default();
     let columns = columns(relation, params, &object)?;
-    let (returning, filter, order) = write_level(cache, relation, params, prefs)?;
+    let WriteLevel { returning, filter, order } = write_level(cache, relation, params, prefs)?;
     Ok(WritePlan {
         target: target(relation),
         mutation: Mutation::Update {
@@ -239,6 +247,6 @@ pub fn delete(
     prefs: &Preferences,
     _body: Option<Value>,
 ) -> Result<WritePlan, ApiError> {
-    let (returning, filter, order) = write_level(cache, relation, params, prefs)?;
+    let WriteLevel { returning, filter, order } = write_level(cache, relation, params, prefs)?;
     Ok(WritePlan { target: target(relation), mutation: Mutation::Delete { filter }, returning, order })
 }
