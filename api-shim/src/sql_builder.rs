@@ -391,7 +391,7 @@ pub fn read(plan: &ReadPlan, media: Media) -> Statement {
             p.bind(&max.saturating_add(1).to_string(), "bigint")
         ),
     };
-    Statement { sql: wrap(&total, &page, Some(media)), params: p.0 }
+    Statement { sql: wrap(&total, &page, Some(media), ""), params: p.0 }
 }
 
 /// `SELECT 1` of every row the read's filters match, regardless of its page: what is counted.
@@ -439,8 +439,8 @@ const RESPONSE_SETTINGS: &str = "nullif(current_setting('response.headers', true
      nullif(current_setting('response.status', true), '') AS response_status";
 
 /// The outer query every statement shares: counts and the body built by PostgreSQL (none
-/// when `media` is `None`). CSV lines are the rows' record text, as PostgREST makes them.
-fn wrap(total: &str, rows: &str, media: Option<Media>) -> String {
+/// when `media` is `None`), and `extra` columns. CSV lines are the rows' record text, as PostgREST makes them.
+fn wrap(total: &str, rows: &str, media: Option<Media>, extra: &str) -> String {
     let body = match media {
         None => "NULL::text",
         Some(Media::Json) => "coalesce(json_agg(_pgrst_t), '[]')::text",
@@ -450,7 +450,7 @@ fn wrap(total: &str, rows: &str, media: Option<Media>) -> String {
              coalesce(string_agg(substring(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), E'\\n'), '')"
         }
     };
-    format!("SELECT {total} AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS} FROM ({rows}) AS _pgrst_t")
+    format!("SELECT {total} AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS}{extra} FROM ({rows}) AS _pgrst_t")
 }
 
 /// A string literal of catalog text (a column name): quotes doubled.
@@ -472,6 +472,18 @@ fn plain_record(json: &str, table: &Target, columns: &[String], parsers: &[Parse
     )
 }
 
+/// `pgrst.inserted` one up (`+`, per row offered) or down (`-`, per conflict updated), as a
+/// condition that always holds.
+fn count_inserted(step: &str) -> String {
+    let floor = if step == "+" { "0" } else { "-1" };
+    format!(
+        "set_config('pgrst.inserted', (coalesce(nullif(current_setting('pgrst.inserted', true), '')::int, 0) {step} 1)::text, true) <> '{floor}'"
+    )
+}
+
+/// How many rows a merging upsert inserted, read after it ran.
+const INSERTED: &str = ", nullif(current_setting('pgrst.inserted', true), '')::bigint AS inserted";
+
 pub fn write(plan: &WritePlan, media: Media) -> Statement {
     let mut p = Params::default();
     let a = alias(0);
@@ -486,7 +498,11 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
                     let keys = keys.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
                     let set: Vec<String> = columns.iter().map(|c| format!("{0} = EXCLUDED.{0}", ident(c))).collect();
                     match merge {
-                        true if !set.is_empty() => format!(" ON CONFLICT ({keys}) DO UPDATE SET {}", set.join(", ")),
+                        true if !set.is_empty() => format!(
+                            " ON CONFLICT ({keys}) DO UPDATE SET {} WHERE {}",
+                            set.join(", "),
+                            count_inserted("-")
+                        ),
                         _ => format!(" ON CONFLICT ({keys}) DO NOTHING"),
                     }
                 }
@@ -535,7 +551,13 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
                         p.bind(rows_json, "jsonb")
                     )
                 };
-                format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}{upsert} RETURNING {returning}")
+                // A merging upsert counts its rows up and its conflicts down: what is left is how
+                // many it inserted (PostgREST's way), which makes its status.
+                let counted = match on_conflict {
+                    Some(OnConflict { merge: true, .. }) => format!(" WHERE {}", count_inserted("+")),
+                    _ => String::new(),
+                };
+                format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}{counted}{upsert} RETURNING {returning}")
             }
         }
         // Nothing to set: no row changes, none is returned.
@@ -573,9 +595,10 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
         }
         None => "SELECT 1 FROM _pgrst_source".to_string(),
     };
+    let upsert = matches!(&plan.mutation, Mutation::Insert { on_conflict: Some(OnConflict { merge: true, .. }), .. });
     let sql = format!(
         "WITH _pgrst_source AS ({cte}) {}",
-        wrap("NULL::bigint", &rows, plan.returning.is_some().then_some(media))
+        wrap("NULL::bigint", &rows, plan.returning.is_some().then_some(media), if upsert { INSERTED } else { "" })
     );
     Statement { sql, params: p.0 }
 }
