@@ -115,13 +115,18 @@ pub(super) fn filter_condition(relation: &Relation, f: &g::Filter) -> Result<Con
     Ok(if f.negated { Condition::Not(Box::new(condition)) } else { condition })
 }
 
-pub(super) fn logic(relation: &Relation, tree: &g::LogicTree) -> Result<Condition, ApiError> {
+/// A logic tree; `rel.is.null` / `rel.not.is.null` on an embedded resource in it is whether
+/// the parent has a related row, as for a filter.
+pub(super) fn logic(relation: &Relation, tree: &g::LogicTree, related: &[Embed]) -> Result<Condition, ApiError> {
     let children = tree
         .children
         .iter()
         .map(|node| match node {
-            g::LogicNode::Filter(f) => filter_condition(relation, f),
-            g::LogicNode::Tree(t) => logic(relation, t),
+            g::LogicNode::Filter(f) => match read::embedded_null_check(relation, related, f) {
+                Some(exists) => Ok(exists),
+                None => filter_condition(relation, f),
+            },
+            g::LogicNode::Tree(t) => logic(relation, t, related),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let combined = match tree.op {

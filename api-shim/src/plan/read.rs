@@ -43,7 +43,7 @@ impl<'a> Planner<'a> {
             filter.push(condition);
         }
         for t in self.params.logic.iter().filter(|t| t.path == path) {
-            filter.push(logic(relation, &t.tree)?);
+            filter.push(logic(relation, &t.tree, &related)?);
         }
         let mut order = vec![];
         for (_, terms) in self.params.order.iter().filter(|(p, _)| p == path) {
@@ -221,7 +221,7 @@ fn exists(embed: &Embed) -> Condition {
 
 /// `rel=is.null` / `rel=not.is.null` on an embedded resource (not a column): whether the
 /// parent has a related row that passes the embed's filters, as PostgREST 12 reads it.
-fn embedded_null_check(relation: &Relation, related: &[Embed], f: &g::Filter) -> Option<Condition> {
+pub(super) fn embedded_null_check(relation: &Relation, related: &[Embed], f: &g::Filter) -> Option<Condition> {
     let null = match (&f.op, &f.value) {
         (g::Operator::Is, g::FilterValue::Is(g::IsValue::Null)) => true,
         (g::Operator::Is, g::FilterValue::Is(g::IsValue::NotNull)) => false,
