@@ -153,7 +153,7 @@ SELECT json_build_object(
                     'name', a.attname,
                     'type_name', format_type(a.atttypid, NULL),
                     'nullable', NOT a.attnotnull,
-                    'has_default', a.atthasdef OR a.attidentity <> '',
+                    'has_default', a.atthasdef OR a.attidentity <> '' OR dom.typdefault IS NOT NULL,
                     'generated', a.attgenerated <> '' OR a.attidentity = 'a',
                     'default', CASE
                         WHEN a.attgenerated <> '' THEN NULL
@@ -162,13 +162,15 @@ SELECT json_build_object(
                             FROM pg_depend dep JOIN pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
                             WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid
                               AND dep.refobjsubid = a.attnum AND dep.deptype = 'i')
-                        ELSE pg_get_expr(d.adbin, d.adrelid) END,
+                        -- the column's own default, else its domain's
+                        ELSE coalesce(pg_get_expr(d.adbin, d.adrelid), dom.typdefault) END,
                     'to_json', (SELECT function FROM representations WHERE domain = a.atttypid AND direction = 'to_json'),
                     'from_json', (SELECT function FROM representations WHERE domain = a.atttypid AND direction = 'from_json'),
                     'from_text', (SELECT function FROM representations WHERE domain = a.atttypid AND direction = 'from_text'))
                     ORDER BY a.attnum)
                 FROM pg_attribute a
                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                LEFT JOIN pg_type dom ON dom.oid = a.atttypid AND dom.typtype = 'd'
                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'),
             'primary_key', coalesce((
                 SELECT json_agg(a.attname ORDER BY k.ord)

@@ -272,6 +272,9 @@ pub enum Mutation {
         row_json: String,
         filter: Condition,
         parsers: Vec<Parser>,
+        /// `Prefer: missing=default`: (column, default SQL from the catalog) of each written
+        /// column the object leaves out, which it is set to.
+        defaults: Vec<(String, String)>,
     },
     Delete {
         filter: Condition,

@@ -564,13 +564,17 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
         Mutation::Update { columns, .. } if columns.is_empty() => {
             format!("SELECT {returning} FROM {table} WHERE false")
         }
-        Mutation::Update { columns, row_json, filter, parsers } => {
+        Mutation::Update { columns, row_json, filter, parsers, defaults } => {
             let body = p.bind(row_json, "json");
             let set = columns
                 .iter()
-                .map(|c| match parsers.iter().find(|parser| &parser.column == c) {
-                    Some(parser) => format!("{} = {}({body} -> {})", ident(c), parser.function, literal(c)),
-                    None => format!("{} = _pgrst_body.{}", ident(c), ident(c)),
+                .map(|c| {
+                    match (parsers.iter().find(|parser| &parser.column == c), defaults.iter().find(|(d, _)| d == c)) {
+                        // A default is catalog text (`pg_get_expr`), never request text.
+                        (_, Some((_, default))) => format!("{} = {default}", ident(c)),
+                        (Some(parser), None) => format!("{} = {}({body} -> {})", ident(c), parser.function, literal(c)),
+                        (None, None) => format!("{} = _pgrst_body.{}", ident(c), ident(c)),
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join(", ");

@@ -227,6 +227,14 @@ pub fn update(
     let object = one_object(&body, "PATCH")?.unwrap_or_default();
     let columns = columns(relation, params, &object)?;
     let WriteLevel { returning, filter, order } = write_level(cache, relation, params, prefs)?;
+    let defaults = match prefs.missing == Some(Missing::Default) {
+        true => columns
+            .iter()
+            .filter(|c| !object.contains_key(*c))
+            .filter_map(|c| Some((c.clone(), relation.column(c)?.default.clone()?)))
+            .collect(),
+        false => vec![],
+    };
     Ok(WritePlan {
         target: target(relation),
         mutation: Mutation::Update {
@@ -234,6 +242,7 @@ pub fn update(
             columns,
             row_json: Value::Object(object).to_string(),
             filter,
+            defaults,
         },
         returning,
         order,
