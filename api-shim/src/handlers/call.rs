@@ -82,6 +82,8 @@ fn function<'c>(
     body: Value,
 ) -> Result<(&'c Function, CallInput), ApiError> {
     let post = req.method == Method::POST;
+    // No body: no arguments.
+    let body = if body.is_null() { Value::Object(Default::default()) } else { body };
     let input = match &body {
         Value::Object(object) if post => CallInput::Json(object.clone()),
         _ if post => CallInput::Whole(body.clone()),

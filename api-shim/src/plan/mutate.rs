@@ -1,6 +1,7 @@
 //! Writes: POST (insert, upsert), PUT, PATCH and DELETE.
 use super::read::Planner;
 use super::{expr, parsers, target, unknown_column};
+use crate::body::INVALID_JSON;
 use crate::error::ApiError;
 use crate::plan_types::*;
 use crate::prefer::{Missing, Preferences, Resolution, Return};
@@ -75,9 +76,9 @@ fn one_object(body: &Value, method: &str) -> Result<Option<serde_json::Map<Strin
     }
 }
 
-/// A body the request must have had (POST, PATCH, PUT).
+/// A body the request must have had (POST, PATCH, PUT): an empty one is PostgREST's refusal.
 fn required(body: Option<Value>) -> Result<Value, ApiError> {
-    body.ok_or_else(|| ApiError::InvalidBody("The request needs a JSON body".into()))
+    body.filter(|b| !b.is_null()).ok_or_else(|| ApiError::InvalidBody(INVALID_JSON.into()))
 }
 
 pub fn insert(
@@ -95,7 +96,8 @@ pub fn insert(
     let objects: Vec<&serde_json::Map<String, Value>> = rows
         .iter()
         .map(|r| {
-            r.as_object().ok_or_else(|| ApiError::InvalidBody("Every element of the array must be an object".into()))
+            // PostgREST's words for an element that is no object.
+            r.as_object().ok_or_else(|| ApiError::InvalidBody("All object keys must match".into()))
         })
         .collect::<Result<_, _>>()?;
     // `[]` inserts nothing; `{}` a row of defaults.
