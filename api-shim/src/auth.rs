@@ -116,15 +116,13 @@ fn identity(config: &Config, claims: Map<String, Value>) -> Result<Identity, Api
         Some(other) => Some(other.to_string()),
     };
     let tenant_roles = tenant_roles(&claims, &config.tenant_role_claim)?;
-    Ok(Identity {
-        role,
-        claims: Value::Object(claims),
-        authenticated: Authenticated::Yes,
-        tenant,
-        company,
-        user,
-        tenant_roles,
-    })
+    // As PostgREST: a token that leaves the request to the anonymous role is no authentication
+    // (a privilege refused is 401, not 403).
+    let authenticated = match config.anon_role.as_deref() == Some(role.as_str()) {
+        true => Authenticated::No,
+        false => Authenticated::Yes,
+    };
+    Ok(Identity { role, claims: Value::Object(claims), authenticated, tenant, company, user, tenant_roles })
 }
 
 /// Who acts in an issued token, as the server reads them back (`sub`, `tenant_role`).

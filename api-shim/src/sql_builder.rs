@@ -484,11 +484,44 @@ fn count_inserted(step: &str) -> String {
 /// How many rows a merging upsert inserted, read after it ran.
 const INSERTED: &str = ", nullif(current_setting('pgrst.inserted', true), '')::bigint AS inserted";
 
+/// What a write's `RETURNING` holds: the columns its answer reads, when they are plain columns
+/// (a role may write and read only some of a table's columns, as PostgREST lets it); else the
+/// whole row (`*`, embeds, computed columns need it).
+fn returned_columns(select: &[Projection], order: &[Ordering], a: &str) -> String {
+    let mut needed: Vec<&Expr> = vec![];
+    for item in select {
+        match item {
+            Projection::Field { expr: e, .. } => needed.push(e),
+            _ => return format!("{a}.*"),
+        }
+    }
+    for o in order {
+        match o.embedded {
+            None => needed.push(&o.expr),
+            Some(_) => return format!("{a}.*"),
+        }
+    }
+    if needed.is_empty() || needed.iter().any(|e| e.function.is_some()) {
+        return format!("{a}.*");
+    }
+    let mut columns: Vec<String> = vec![];
+    for e in needed {
+        let column = format!("{a}.{}", ident(&e.column));
+        if !columns.contains(&column) {
+            columns.push(column);
+        }
+    }
+    columns.join(", ")
+}
+
 pub fn write(plan: &WritePlan, media: Media) -> Statement {
     let mut p = Params::default();
     let a = alias(0);
     let table = format!("{} AS {a}", target(&plan.target));
-    let returning = if plan.returning.is_some() { format!("{a}.*") } else { "1".into() };
+    let returning = match &plan.returning {
+        Some(select) => returned_columns(select, &plan.order, &a),
+        None => "1".into(),
+    };
     let cte = match &plan.mutation {
         Mutation::Insert { columns, rows_json, on_conflict, defaults, parsers } => {
             let cols = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
