@@ -32,7 +32,20 @@ impl Params {
     /// the schema cache (`format_type` output) or one of ours, never request text.
     fn bind(&mut self, value: &str, type_name: &str) -> String {
         self.0.push(Some(value.to_string()));
-        format!("${}::text::{}", self.0.len(), type_name)
+        format!("${}::text::{}", self.0.len(), unsized_type(type_name))
+    }
+}
+
+/// The type a value is cast to keeping its length: `character` and `bit` without a length
+/// (`format_type` without modifiers) are one character and one bit; `bpchar` and `varbit` are
+/// any, and the column or parameter then checks its own.
+fn unsized_type(type_name: &str) -> &str {
+    match type_name {
+        "character" => "bpchar",
+        "character[]" => "bpchar[]",
+        "bit" => "varbit",
+        "bit[]" => "varbit[]",
+        other => other,
     }
 }
 
@@ -264,7 +277,7 @@ fn call(function: &Target, args: &CallArgs, p: &mut Params) -> (String, String) 
             (String::new(), format!("{}({})", target(function), named.join(", ")))
         }
         CallArgs::Json { object, args, variadic } => {
-            let columns: Vec<String> = args.iter().map(|(n, t)| format!("{} {t}", ident(n))).collect();
+            let columns: Vec<String> = args.iter().map(|(n, t)| format!("{} {}", ident(n), unsized_type(t))).collect();
             let named: Vec<String> = args
                 .iter()
                 .map(|(n, _)| format!("{}{1} => _pgrst_args.{1}", variadic_keyword(n, variadic), ident(n)))
