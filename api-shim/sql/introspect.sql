@@ -136,7 +136,7 @@ SELECT json_build_object(
                     'name', x.name, 'type_name', format_type(x.type, NULL),
                     'nullable', true, 'has_default', false, 'generated', true) ORDER BY x.i)
                 FROM unnest(p.proargnames, p.proargmodes, p.proallargtypes) WITH ORDINALITY AS x (name, mode, type, i)
-                WHERE x.mode IN ('o', 'b', 't')), '[]')))
+                WHERE x.mode IN ('o', 'b', 't')), '[]')) ORDER BY p.oid)
         FROM pg_proc p
         JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE n.nspname = ANY ($1::text[]) AND p.prokind = 'f'

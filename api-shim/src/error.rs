@@ -27,6 +27,8 @@ pub enum ApiError {
     UnacceptableSchema(String),
     /// No table or view of that name in the exposed schema; `perhaps` the one meant.
     UnknownRelation { schema: String, name: String, perhaps: Option<String> },
+    /// Several overloads take these arguments (each as `schema.name(arg => type, ...)`).
+    AmbiguousFunction(Vec<String>),
     /// No function of that name takes these arguments; `perhaps` the one meant (a name, or
     /// the name and parameters of an overload).
     /// `post`: a POST, which may also have called a function of one unnamed json parameter.
@@ -297,6 +299,12 @@ impl ApiError {
                     None => p,
                 }
             }
+            ApiError::AmbiguousFunction(candidates) => parts(
+                StatusCode::MULTIPLE_CHOICES,
+                "PGRST203",
+                format!("Could not choose the best candidate function between: {}", candidates.join(", ")),
+            )
+            .hint("Try renaming the parameters or the function itself in the database so function overloading can be resolved"),
             ApiError::UnknownColumn { relation, column } => parts(
                 StatusCode::BAD_REQUEST,
                 "PGRST204",

@@ -164,14 +164,14 @@ impl SchemaCache {
         Ok(SchemaCache::from_json(&json).expect("sql/introspect.sql returns the document Introspection reads"))
     }
 
-    /// The overload of `schema.name` these argument names call, if one does.
-    pub fn function(&self, schema: &str, name: &str, arg_names: &[&str]) -> Option<&Function> {
-        self.functions.iter().find(|f| f.schema == schema && f.name == name && f.accepts(arg_names))
+    /// The overloads of `schema.name` these argument names call (more than one: ambiguous).
+    pub fn functions_called(&self, schema: &str, name: &str, arg_names: &[&str]) -> Vec<&Function> {
+        self.functions.iter().filter(|f| f.schema == schema && f.name == name && f.accepts(arg_names)).collect()
     }
 
-    /// The function `schema.name` that takes a POST's whole body, if there is one.
-    pub fn function_taking_body(&self, schema: &str, name: &str) -> Option<&Function> {
-        self.functions.iter().find(|f| f.schema == schema && f.name == name && f.takes_whole_body())
+    /// The functions `schema.name` that take a POST's whole body (`json` and `jsonb` both: ambiguous).
+    pub fn functions_taking_body(&self, schema: &str, name: &str) -> Vec<&Function> {
+        self.functions.iter().filter(|f| f.schema == schema && f.name == name && f.takes_whole_body()).collect()
     }
 
     pub fn relation(&self, schema: &str, name: &str) -> Option<&Relation> {

@@ -27,7 +27,7 @@ fn sql(method: &str, url: &str, prefer: &str, body: Option<Value>, media: Media)
                 _ => CallInput::Query(params.other.clone()),
             };
             let names = input.names();
-            let f = cache.function(schema, function, &names).expect("the function exists");
+            let f = cache.functions_called(schema, function, &names)[0];
             match plan::call(&cache, f, input, &params, &prefs, None, None).expect("the call plans") {
                 CallPlan::Scalar(call) => sql_builder::scalar_call(&call),
                 CallPlan::Rows { plan, .. } => sql_builder::read(&plan, media),

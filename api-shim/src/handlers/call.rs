@@ -90,11 +90,15 @@ fn function<'c>(
         _ => CallInput::Query(req.query.other.clone()),
     };
     let names = input.names();
-    if let Some(f) = cache.function(&req.schema, name, &names).filter(|_| !matches!(input, CallInput::Whole(_))) {
-        return Ok((f, input));
+    if !matches!(input, CallInput::Whole(_)) {
+        if let Some(f) = one_of(cache.functions_called(&req.schema, name, &names))? {
+            return Ok((f, input));
+        }
     }
-    if let Some(f) = cache.function_taking_body(&req.schema, name).filter(|_| post) {
-        return Ok((f, CallInput::Whole(body)));
+    if post {
+        if let Some(f) = one_of(cache.functions_taking_body(&req.schema, name))? {
+            return Ok((f, CallInput::Whole(body)));
+        }
     }
     Err(ApiError::UnknownFunction {
         schema: req.schema.clone(),
@@ -103,6 +107,23 @@ fn function<'c>(
         post,
         perhaps: function_meant(cache, &req.schema, name, &names),
     })
+}
+
+/// The one function a call names; several are 300 `PGRST203`, as PostgREST cannot choose either.
+fn one_of(found: Vec<&Function>) -> Result<Option<&Function>, ApiError> {
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        several => Err(ApiError::AmbiguousFunction(
+            several
+                .iter()
+                .map(|f| {
+                    let args: Vec<String> = f.args.iter().map(|a| format!("{} => {}", a.name, a.type_name)).collect();
+                    format!("{}.{}({})", f.schema, f.name, args.join(", "))
+                })
+                .collect(),
+        )),
+    }
 }
 
 /// What PostgREST suggests for a call that matches no function: another function's name when
