@@ -85,6 +85,8 @@ pub enum ApiError {
     NoConflictColumns(String),
     /// The path names nothing this server serves (more than one segment, outside `/rpc/`).
     UnknownPath,
+    /// `PUT`, `PATCH` or `DELETE` of `/rpc/<function>`.
+    RpcMethod(String),
     /// The path exists but does not take this method.
     UnsupportedMethod(String),
     /// The bearer token cannot be trusted or used (PostgREST's PGRST30x).
@@ -419,6 +421,9 @@ impl ApiError {
             )
             .hint("Add on_conflict=<columns of a unique key>."),
             ApiError::UnknownPath => parts(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL"),
+            ApiError::RpcMethod(method) => {
+                parts(StatusCode::METHOD_NOT_ALLOWED, "PGRST101", format!("Cannot use the {method} method on RPC"))
+            }
             ApiError::UnsupportedMethod(method) => {
                 parts(StatusCode::METHOD_NOT_ALLOWED, "PGRST117", format!("Unsupported HTTP method: {method}"))
             }
