@@ -82,10 +82,14 @@ fn function<'c>(
     body: Value,
 ) -> Result<(&'c Function, CallInput), ApiError> {
     let post = req.method == Method::POST;
+    if post {
+        // A POST's other query parameters are filters of its rows, never arguments.
+        req.query.reject_other()?;
+    }
     // No body: no arguments.
     let body = if body.is_null() { Value::Object(Default::default()) } else { body };
-    let input = match &body {
-        Value::Object(object) if post => CallInput::Json(object.clone()),
+    let input = match arguments(&body, req.query.columns.as_deref()) {
+        Some(object) if post => CallInput::Json(object),
         _ if post => CallInput::Whole(body.clone()),
         _ => CallInput::Query(req.query.other.clone()),
     };
@@ -107,6 +111,20 @@ fn function<'c>(
         post,
         perhaps: function_meant(cache, &req.schema, name, &names),
     })
+}
+
+/// A POST's named arguments, as PostgREST reads them: the object (of an array, the first), only
+/// the keys `columns=` names when it is given.
+fn arguments(body: &Value, columns: Option<&[String]>) -> Option<serde_json::Map<String, Value>> {
+    let mut object = match body {
+        Value::Object(object) => object.clone(),
+        Value::Array(items) => items.first()?.as_object()?.clone(),
+        _ => return None,
+    };
+    if let Some(columns) = columns {
+        object.retain(|key, _| columns.contains(key));
+    }
+    Some(object)
 }
 
 /// The one function a call names; several are 300 `PGRST203`, as PostgREST cannot choose either.
