@@ -1042,8 +1042,11 @@ pub(crate) fn non_negative(s: &str) -> Option<u64> {
 }
 
 fn count_param(key: &str, value: &str) -> Result<u64, GrammarError> {
-    if key.ends_with("limit") && value.strip_prefix('-').and_then(non_negative).is_some() {
-        return Err(GrammarError::negative_limit());
+    match value.strip_prefix('-').and_then(non_negative) {
+        Some(_) if key.ends_with("limit") => return Err(GrammarError::negative_limit()),
+        // A negative offset skips nothing, as PostgREST reads it.
+        Some(_) => return Ok(0),
+        None => {}
     }
     non_negative(value).ok_or_else(|| {
         GrammarError::new(format!("failed to parse {key} parameter ({value}): expected a non-negative integer"), value)
@@ -1959,7 +1962,7 @@ mod tests {
     fn limit_errors() {
         let negative = parse_query("limit=-1").unwrap_err();
         assert!(negative.is_unsatisfiable_range() && negative.message().contains("Limit"), "{negative:?}");
-        assert_eq!(err("offset=-1"), "failed to parse offset parameter (-1): expected a non-negative integer");
+        assert_eq!(q("offset=-1").limits[0].1.offset, Some(0), "a negative offset skips nothing");
         assert_eq!(err("offset=abc"), "failed to parse offset parameter (abc): expected a non-negative integer");
         assert_eq!(err("limit=%2B1"), "failed to parse limit parameter (+1): expected a non-negative integer");
         assert_eq!(err("limit="), "failed to parse limit parameter (): expected a non-negative integer");
