@@ -121,6 +121,12 @@ golden!(
 );
 golden!(embed_inner, "GET", "/hrms.departments?select=name,employees!inner(first_name)&employees.status=eq.left");
 golden!(embed_spread, "GET", "/hrms.employees?select=first_name,...departments(department:name)");
+golden!(
+    embed_spread_to_many,
+    "GET",
+    "/hrms.departments?select=name,...employees(first_name)&employees.order=first_name"
+);
+golden!(embed_by_constraint, "GET", "/chat.messages?select=body,messages_tenant_id_author_id_fkey(display_name)");
 golden!(embed_hint, "GET", "/chat.messages?select=body,author:users!messages_tenant_id_author_id_fkey(display_name)");
 golden!(embed_nested, "GET", "/chat.messages?select=body,users(email,user_profiles(locale))");
 golden!(
