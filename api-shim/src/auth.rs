@@ -10,7 +10,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub role: String,
-    /// The token's claims as a JSON object (`{}` for anonymous requests).
+    /// The token's claims as a JSON object (`{"role": <anonymous role>}` without a token).
     pub claims: Value,
     pub authenticated: Authenticated,
     pub tenant: Option<Uuid>,
@@ -24,8 +24,9 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
     let Some(header) = authorization else {
         let role = config.anon_role.clone().ok_or(ApiError::AnonymousDisabled)?;
         return Ok(Identity {
+            // PostgREST's claims for an anonymous request: the role it runs as.
+            claims: serde_json::json!({ "role": role }),
             role,
-            claims: Value::Object(Default::default()),
             authenticated: Authenticated::No,
             tenant: None,
             company: None,
@@ -115,15 +116,13 @@ fn identity(config: &Config, claims: Map<String, Value>) -> Result<Identity, Api
         Some(other) => Some(other.to_string()),
     };
     let tenant_roles = tenant_roles(&claims, &config.tenant_role_claim)?;
-    Ok(Identity {
-        role,
-        claims: Value::Object(claims),
-        authenticated: Authenticated::Yes,
-        tenant,
-        company,
-        user,
-        tenant_roles,
-    })
+    // As PostgREST: a token that leaves the request to the anonymous role is no authentication
+    // (a privilege refused is 401, not 403).
+    let authenticated = match config.anon_role.as_deref() == Some(role.as_str()) {
+        true => Authenticated::No,
+        false => Authenticated::Yes,
+    };
+    Ok(Identity { role, claims: Value::Object(claims), authenticated, tenant, company, user, tenant_roles })
 }
 
 /// Who acts in an issued token, as the server reads them back (`sub`, `tenant_role`).

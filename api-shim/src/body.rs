@@ -5,7 +5,7 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// The decoded body: an object or an array of objects for writes, an object of arguments
@@ -51,12 +51,19 @@ fn decode(format: Format, bytes: &[u8]) -> Result<Value, ApiError> {
     }
 }
 
-/// JSON; an empty body is `{}`.
+/// PostgREST's refusal of a body that is not JSON (or none where a table write needs one).
+pub const INVALID_JSON: &str = "Empty or invalid json";
+
+/// PostgREST's refusal of CSV lines of different lengths.
+const UNEQUAL_LINES: &str = "All lines must have same number of fields";
+
+/// JSON; an empty body is `null` (a function call reads it as no arguments, a table write
+/// refuses it).
 fn json(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(Map::new()));
+        return Ok(Value::Null);
     }
-    serde_json::from_slice(bytes).map_err(|e| ApiError::InvalidBody(format!("Invalid JSON body: {e}")))
+    serde_json::from_slice(bytes).map_err(|_| ApiError::InvalidBody(INVALID_JSON.into()))
 }
 
 /// A form is one object of text values, as PostgREST reads it (the last of a repeated key).
@@ -73,9 +80,8 @@ fn csv(bytes: &[u8]) -> Result<Value, ApiError> {
     let bad = |e: csv::Error| {
         let line = |p: Option<&csv::Position>| p.map_or(String::new(), |p| format!("line {}: ", p.line()));
         let why = match e.kind() {
-            csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
-                format!("{}{len} fields where the header has {expected_len}", line(pos.as_ref()))
-            }
+            // PostgREST's words.
+            csv::ErrorKind::UnequalLengths { .. } => return ApiError::InvalidBody(UNEQUAL_LINES.into()),
             csv::ErrorKind::Utf8 { pos, .. } => format!("{}not UTF-8", line(pos.as_ref())),
             _ => e.to_string(),
         };
@@ -131,7 +137,7 @@ mod tests {
 
     #[test]
     fn bad_csv_is_named() {
-        assert_eq!(message(b"a,b\n1,2\n3\n"), "Invalid CSV body: line 3: 1 fields where the header has 2");
+        assert_eq!(message(b"a,b\n1,2\n3\n"), "All lines must have same number of fields");
         assert_eq!(message(b"a,a\n1,2\n"), "Invalid CSV body: the header names \"a\" twice");
         assert_eq!(message(b"a\n\xff\n"), "Invalid CSV body: line 2: not UTF-8");
         assert_eq!(message(b"a\n\"open\n"), "Invalid CSV body: a quoted field is not closed");
@@ -153,8 +159,8 @@ mod tests {
     }
 
     #[test]
-    fn empty_json_is_an_empty_object() {
-        assert_eq!(json(b"  \n").unwrap(), json!({}));
-        assert!(matches!(json(b"{"), Err(ApiError::InvalidBody(_))));
+    fn empty_json_is_null_and_bad_json_is_refused_in_postgrest_words() {
+        assert_eq!(json(b"  \n").unwrap(), Value::Null);
+        assert!(matches!(json(b"{"), Err(ApiError::InvalidBody(m)) if m == INVALID_JSON));
     }
 }

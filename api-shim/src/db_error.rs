@@ -27,6 +27,12 @@ pub fn status_for_sqlstate(code: &str, authenticated: Authenticated) -> StatusCo
         // The tenant's state forbids it: disabling a module that is not enabled, activating or
         // deleting a tenant scheduled for deletion, restoring one that is not.
         "TN025" | "TN043" | "TN044" => StatusCode::CONFLICT,
+        // `RAISE SQLSTATE 'PT402'`: a function's own status (500 for what is not one).
+        _ if class == "PT" => code[2..]
+            .parse()
+            .ok()
+            .and_then(|n| StatusCode::from_u16(n).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         _ => match class {
             "08" | "53" => StatusCode::SERVICE_UNAVAILABLE,
             "0L" | "0P" | "28" => StatusCode::FORBIDDEN,
@@ -52,6 +58,49 @@ pub(crate) fn response_parts(db: &DbError, authenticated: Authenticated) -> Part
     refusal_parts(&refusal, authenticated)
 }
 
+/// `RAISE SQLSTATE 'PGRST'`: the function writes the whole answer, as in PostgREST. MESSAGE is
+/// the body (a JSON object: `code`, `message`, optional `details` and `hint`), DETAIL the status
+/// and headers (`{"status": 332, "headers": {...}}`); 500 `PGRST121` when either is not that.
+fn raised_answer(r: &Refusal) -> Parts {
+    let unparsable = |details: String, hint: &str| {
+        parts(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "PGRST121",
+            "Could not parse JSON in the \"RAISE SQLSTATE 'PGRST'\" error",
+        )
+        .details(details)
+        .hint(hint)
+    };
+    let message_hint =
+        "MESSAGE must be a JSON object with obligatory keys: 'code', 'message' and optional keys: 'details', 'hint'.";
+    let detail_hint =
+        "DETAIL must be a JSON object with obligatory keys: 'status', 'headers' and optional key: 'status_text'.";
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+    let body: Option<Value> = serde_json::from_str(r.message).ok();
+    let Some((code, message, body)) = body.and_then(|b| Some((text(&b, "code")?, text(&b, "message")?, b))) else {
+        return unparsable(format!("Invalid JSON value for MESSAGE: '{}'", r.message), message_hint);
+    };
+    let Some(detail) = r.detail else {
+        return unparsable("DETAIL is missing in the RAISE statement".into(), detail_hint);
+    };
+    let Some((status, headers)) = raised_status(detail) else {
+        return unparsable(format!("Invalid JSON value for DETAIL: '{detail}'"), detail_hint);
+    };
+    let mut p = parts(status, &code, message);
+    p.details = text(&body, "details").map(Value::String);
+    p.hint = text(&body, "hint");
+    p.headers = headers;
+    p
+}
+
+/// A raised answer's DETAIL: `{"status": 332, "headers": {"X-Header": "str"}}`.
+fn raised_status(detail: &str) -> Option<(StatusCode, Vec<(String, String)>)> {
+    let detail: Value = serde_json::from_str(detail).ok()?;
+    let status = StatusCode::from_u16(u16::try_from(detail.get("status")?.as_u64()?).ok()?).ok()?;
+    let headers = detail.get("headers")?.as_object()?;
+    Some((status, headers.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()))
+}
+
 /// The token's role is not a role of the database (`SET ROLE` says so as 22023): the token is
 /// at fault, 401 as in PostgREST.
 fn unknown_role(r: &Refusal) -> bool {
@@ -59,6 +108,9 @@ fn unknown_role(r: &Refusal) -> bool {
 }
 
 fn refusal_parts(r: &Refusal, authenticated: Authenticated) -> Parts {
+    if r.code == "PGRST" {
+        return raised_answer(r);
+    }
     let status = match unknown_role(r) {
         true => StatusCode::UNAUTHORIZED,
         false => status_for_sqlstate(r.code, authenticated),
@@ -144,6 +196,30 @@ mod tests {
 
     fn refusal<'a>(code: &'a str, message: &'a str, detail: Option<&'a str>, hint: Option<&'a str>) -> Parts {
         refusal_parts(&Refusal { code, message, detail, hint }, Authenticated::Yes)
+    }
+
+    #[test]
+    fn a_raised_pgrst_error_is_the_answer_it_describes() {
+        let message = r#"{"code":"123","message":"ABC","details":"DEF","hint":"XYZ"}"#;
+        let p = refusal("PGRST", message, Some(r#"{"status":332,"headers":{"X-Header":"str"}}"#), None);
+        assert_eq!((p.status.as_u16(), p.code.as_str(), p.message.as_str()), (332, "123", "ABC"));
+        assert_eq!((p.details, p.hint), (Some(json!("DEF")), Some("XYZ".into())));
+        assert_eq!(p.headers, vec![("X-Header".to_string(), "str".to_string())]);
+        for (message, detail, why) in [
+            ("INVALID", Some("{}"), "Invalid JSON value for MESSAGE: 'INVALID'"),
+            (message, None, "DETAIL is missing in the RAISE statement"),
+            (message, Some("INVALID"), "Invalid JSON value for DETAIL: 'INVALID'"),
+        ] {
+            let p = refusal("PGRST", message, detail, None);
+            assert_eq!((p.status.as_u16(), p.code.as_str(), p.details), (500, "PGRST121", Some(json!(why))));
+        }
+    }
+
+    #[test]
+    fn a_pt_sqlstate_is_the_status_it_names() {
+        assert_eq!(status_for_sqlstate("PT402", Authenticated::Yes), StatusCode::PAYMENT_REQUIRED);
+        assert_eq!(status_for_sqlstate("PT40A", Authenticated::Yes), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(status_for_sqlstate("PT999", Authenticated::Yes), StatusCode::from_u16(999).unwrap());
     }
 
     #[test]

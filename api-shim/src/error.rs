@@ -3,9 +3,21 @@
 //! Server-side failures get a generic body: the cause is logged.
 use crate::db_error;
 use crate::query_grammar::GrammarError;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
+
+/// One of the relationships an ambiguous embed could mean, in PostgREST's words.
+#[derive(Debug)]
+pub struct RelationshipChoice {
+    pub cardinality: &'static str,
+    /// `fk using parent(cols) and child(cols)`, or `junction using fk1(cols) and fk2(cols)`.
+    pub relationship: String,
+    /// `parent with child`.
+    pub embedding: String,
+    /// What to write instead: `child!fk` or `child!junction`.
+    pub hint: String,
+}
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -13,25 +25,34 @@ pub enum ApiError {
     Grammar(GrammarError),
     /// `Accept-Profile` / `Content-Profile` names a schema that is not exposed.
     UnacceptableSchema(String),
-    /// No table or view of that name in the exposed schema.
-    UnknownRelation { schema: String, name: String },
-    /// No function of that name takes these arguments.
+    /// No table or view of that name in the exposed schema; `perhaps` the one meant.
+    UnknownRelation { schema: String, name: String, perhaps: Option<String> },
+    /// Several overloads take these arguments (each as `schema.name(arg => type, ...)`).
+    AmbiguousFunction(Vec<String>),
+    /// No function of that name takes these arguments; `perhaps` the one meant (a name, or
+    /// the name and parameters of an overload).
     /// `post`: a POST, which may also have called a function of one unnamed json parameter.
-    UnknownFunction { schema: String, name: String, args: Vec<String>, post: bool },
+    UnknownFunction { schema: String, name: String, args: Vec<String>, post: bool, perhaps: Option<String> },
     /// A column the relation does not have, in a body or `columns=` (PostgREST's PGRST204).
     UnknownColumn { relation: String, column: String },
     /// A column the relation does not have, in `select`, a filter or `order` (PostgreSQL's
     /// 42703, which PostgREST passes on).
     UndefinedColumn { relation: String, column: String },
-    /// `select=rel(...)` names a relation with no foreign key to (or from) the target.
-    NoRelationship { parent: String, name: String },
-    /// Several foreign keys could embed it: a hint (`rel!fk_name(...)`) must choose.
-    AmbiguousRelationship { parent: String, name: String, candidates: Vec<String> },
-    /// `...rel(...)` on a to-many relationship: there is no one row to lift columns from.
-    SpreadNotToOne { parent: String, name: String },
+    /// `select=rel!hint(...)` names no relationship of the parent (searched in `schema`);
+    /// `perhaps` a relation name meant instead: (meant, written).
+    NoRelationship {
+        parent: String,
+        name: String,
+        hint: Option<String>,
+        schema: String,
+        perhaps: Option<Box<(String, String)>>,
+    },
+    /// Several relationships could embed it: a hint (`rel!fk_name(...)`) must choose.
+    AmbiguousRelationship { parent: String, name: String, choices: Vec<RelationshipChoice> },
     /// `order=rel(col)` on a to-many embedded resource: there is no one value to order by.
     RelatedOrderNotToOne { parent: String, name: String },
-    /// A filter, order or limit on a path that is not embedded in `select`.
+    /// A filter, order or limit on a path that is not embedded in `select`: its first step
+    /// that is not.
     NotEmbedded(String),
     /// A body that is not the JSON the request needs.
     InvalidBody(String),
@@ -56,12 +77,16 @@ pub enum ApiError {
     RangeNotSatisfiable { details: String, total: Option<i64> },
     /// PUT's filters must be exactly `eq` on every primary key column.
     InvalidPut,
+    /// PUT replaces one row: `limit` and `offset` make no sense on it.
+    PutLimit,
     /// PUT's body disagrees with the primary key its URL names.
     PutKeyMismatch,
     /// An upsert on a relation with no primary key and no `on_conflict=`.
     NoConflictColumns(String),
     /// The path names nothing this server serves (more than one segment, outside `/rpc/`).
     UnknownPath,
+    /// `PUT`, `PATCH` or `DELETE` of `/rpc/<function>`.
+    RpcMethod(String),
     /// The path exists but does not take this method.
     UnsupportedMethod(String),
     /// The bearer token cannot be trusted or used (PostgREST's PGRST30x).
@@ -191,6 +216,8 @@ pub(crate) struct Parts {
     /// What the operator needs and the caller must not see (the database's hint for a
     /// suspended tenant): it goes to the request's log line.
     pub operator_note: Option<String>,
+    /// Headers the answer carries (a function's `RAISE SQLSTATE 'PGRST'`).
+    pub headers: Vec<(String, String)>,
 }
 
 pub(crate) fn parts(status: StatusCode, code: &str, message: impl Into<String>) -> Parts {
@@ -202,16 +229,17 @@ pub(crate) fn parts(status: StatusCode, code: &str, message: impl Into<String>) 
         hint: None,
         extra: Map::new(),
         operator_note: None,
+        headers: vec![],
     }
 }
 
 impl Parts {
-    fn details(mut self, details: impl Into<String>) -> Parts {
+    pub(crate) fn details(mut self, details: impl Into<String>) -> Parts {
         self.details = Some(Value::String(details.into()));
         self
     }
 
-    fn hint(mut self, hint: impl Into<String>) -> Parts {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Parts {
         self.hint = Some(hint.into());
         self
     }
@@ -246,24 +274,39 @@ impl ApiError {
                 parts(StatusCode::NOT_ACCEPTABLE, "PGRST106", "The schema must be one of the exposed schemas")
                     .details(format!("requested schema: {schema}"))
             }
-            ApiError::UnknownRelation { schema, name } => parts(
-                StatusCode::NOT_FOUND,
-                "PGRST205",
-                format!("Could not find the table '{schema}.{name}' in the schema cache"),
-            )
-            .hint("Check the path and the Accept-Profile header; after a migration the cache reloads by itself."),
-            ApiError::UnknownFunction { schema, name, args, post } => {
+            ApiError::UnknownRelation { schema, name, perhaps } => {
+                let p = parts(
+                    StatusCode::NOT_FOUND,
+                    "PGRST205",
+                    format!("Could not find the table '{schema}.{name}' in the schema cache"),
+                );
+                match perhaps {
+                    Some(table) => p.hint(format!("Perhaps you meant the table '{schema}.{table}'")),
+                    None => p,
+                }
+            }
+            ApiError::UnknownFunction { schema, name, args, post, perhaps } => {
                 let (listed, searched) = match args.as_slice() {
                     [] => (" without parameters".to_string(), " without parameters".to_string()),
                     [one] => (format!("({one})"), format!(" with parameter {one}")),
                     many => (format!("({})", many.join(", ")), format!(" with parameters {}", many.join(", "))),
                 };
                 let unnamed = if *post { " or with a single unnamed json/jsonb parameter" } else { "" };
-                parts(StatusCode::NOT_FOUND, "PGRST202", format!("Could not find the function {schema}.{name}{listed} in the schema cache"))
+                let p = parts(StatusCode::NOT_FOUND, "PGRST202", format!("Could not find the function {schema}.{name}{listed} in the schema cache"))
                     .details(format!(
                         "Searched for the function {schema}.{name}{searched}{unnamed}, but no matches were found in the schema cache."
-                    ))
+                    ));
+                match perhaps {
+                    Some(function) => p.hint(format!("Perhaps you meant to call the function {schema}.{function}")),
+                    None => p,
+                }
             }
+            ApiError::AmbiguousFunction(candidates) => parts(
+                StatusCode::MULTIPLE_CHOICES,
+                "PGRST203",
+                format!("Could not choose the best candidate function between: {}", candidates.join(", ")),
+            )
+            .hint("Try renaming the parameters or the function itself in the database so function overloading can be resolved"),
             ApiError::UnknownColumn { relation, column } => parts(
                 StatusCode::BAD_REQUEST,
                 "PGRST204",
@@ -281,38 +324,53 @@ impl ApiError {
             ApiError::UndefinedColumn { relation, column } => {
                 parts(StatusCode::BAD_REQUEST, "42703", format!("column {relation}.{column} does not exist"))
             }
-            ApiError::NoRelationship { parent, name } => parts(
-                StatusCode::BAD_REQUEST,
-                "PGRST200",
-                format!("Could not find a relationship between '{parent}' and '{name}' in the schema cache"),
-            )
-            .hint(
-                "Embedding follows foreign keys, or for many-to-many a junction table whose primary key holds the \
-                 columns of its foreign keys to both.",
-            ),
-            ApiError::AmbiguousRelationship { parent, name, candidates } => parts(
-                StatusCode::MULTIPLE_CHOICES,
-                "PGRST201",
-                format!("Could not embed because more than one relationship was found for '{parent}' and '{name}'"),
-            )
-            .details(candidates.join(", "))
-            .hint(format!("Name one: {name}!<foreign key>(...), or {name}!<junction table>(...)")),
-            ApiError::SpreadNotToOne { parent, name } => {
-                parts(StatusCode::BAD_REQUEST, "PGRST119", format!("A spread operation on '{name}' is not possible"))
-                    .details(format!("'{parent}' and '{name}' do not form a many-to-one or one-to-one relationship"))
+            ApiError::NoRelationship { parent, name, hint, schema, perhaps } => {
+                let using = hint.as_ref().map(|h| format!("' using the hint '{h}")).unwrap_or_default();
+                let p = parts(
+                    StatusCode::BAD_REQUEST,
+                    "PGRST200",
+                    format!("Could not find a relationship between '{parent}' and '{name}' in the schema cache"),
+                )
+                .details(format!(
+                    "Searched for a foreign key relationship between '{parent}' and '{name}{using}' in the schema \
+                     '{schema}', but no matches were found."
+                ));
+                match perhaps {
+                    Some(names) => p.hint(format!("Perhaps you meant '{}' instead of '{}'.", names.0, names.1)),
+                    None => p,
+                }
+            }
+            ApiError::AmbiguousRelationship { parent, name, choices } => {
+                let mut p = parts(
+                    StatusCode::MULTIPLE_CHOICES,
+                    "PGRST201",
+                    format!("Could not embed because more than one relationship was found for '{parent}' and '{name}'"),
+                );
+                p.details = Some(Value::Array(
+                    choices
+                        .iter()
+                        .map(|c| json!({"cardinality": c.cardinality, "relationship": c.relationship, "embedding": c.embedding}))
+                        .collect(),
+                ));
+                let hints: Vec<String> = choices.iter().map(|c| format!("'{}'", c.hint)).collect();
+                p.hint(format!(
+                    "Try changing '{name}' to one of the following: {}. Find the desired relationship in the 'details' key.",
+                    hints.join(", ")
+                ))
             }
             ApiError::RelatedOrderNotToOne { parent, name } => {
                 parts(StatusCode::BAD_REQUEST, "PGRST118", format!("A related order on '{name}' is not possible"))
                     .details(format!("'{parent}' and '{name}' do not form a many-to-one or one-to-one relationship"))
             }
-            ApiError::NotEmbedded(path) => parts(
+            ApiError::NotEmbedded(name) => parts(
                 StatusCode::BAD_REQUEST,
                 "PGRST108",
-                format!("'{path}' is not an embedded resource in this request"),
-            ),
+                format!("'{name}' is not an embedded resource in this request"),
+            )
+            .hint(format!("Verify that '{name}' is included in the 'select' query parameter.")),
             ApiError::InvalidBody(why) => parts(StatusCode::BAD_REQUEST, "PGRST102", why.clone()),
             ApiError::NotSingular(rows) => {
-                parts(StatusCode::NOT_ACCEPTABLE, "PGRST116", "JSON object requested, multiple (or no) rows returned")
+                parts(StatusCode::NOT_ACCEPTABLE, "PGRST116", "Cannot coerce the result to a single JSON object")
                     .details(format!("The result contains {rows} rows"))
             }
             ApiError::MaxAffectedExceeded(rows) => {
@@ -343,6 +401,11 @@ impl ApiError {
                 parts(StatusCode::RANGE_NOT_SATISFIABLE, "PGRST103", "Requested range not satisfiable")
                     .details(details.clone())
             }
+            ApiError::PutLimit => parts(
+                StatusCode::BAD_REQUEST,
+                "PGRST114",
+                "limit/offset querystring parameters are not allowed for PUT",
+            ),
             ApiError::InvalidPut => parts(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "PGRST105",
@@ -358,6 +421,9 @@ impl ApiError {
             )
             .hint("Add on_conflict=<columns of a unique key>."),
             ApiError::UnknownPath => parts(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL"),
+            ApiError::RpcMethod(method) => {
+                parts(StatusCode::METHOD_NOT_ALLOWED, "PGRST101", format!("Cannot use the {method} method on RPC"))
+            }
             ApiError::UnsupportedMethod(method) => {
                 parts(StatusCode::METHOD_NOT_ALLOWED, "PGRST117", format!("Unsupported HTTP method: {method}"))
             }
@@ -474,6 +540,15 @@ impl IntoResponse for ApiError {
             (p.status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string()).into_response();
         if let Some(challenge) = self.challenge(&p) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        for (name, value) in &p.headers {
+            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        // PostgREST 13 names the error for proxies and logs (RFC 9209).
+        if let Ok(status) = HeaderValue::from_str(&format!("PostgREST; error={}", p.code)) {
+            response.headers_mut().insert("proxy-status", status);
         }
         if let ApiError::RangeNotSatisfiable { total: Some(total), .. } = &self {
             response

@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method, Version};
+use axum::http::{header, HeaderValue, Method, Uri, Version};
 use axum::middleware::Next;
 use axum::response::Response;
 use http_body::{Frame, SizeHint};
@@ -62,7 +62,12 @@ pub async fn unknown_path(_body: Result<Bytes, BytesRejection>) -> ApiError {
     ApiError::UnknownPath
 }
 
-/// 405 for a method the path does not take, once its body is read.
-pub async fn unsupported_method(method: Method, _body: Result<Bytes, BytesRejection>) -> ApiError {
-    ApiError::UnsupportedMethod(method.to_string())
+/// 405 for a method the path does not take, once its body is read; a function takes no
+/// write of a table's (PostgREST's `PGRST101`).
+pub async fn unsupported_method(method: Method, uri: Uri, _body: Result<Bytes, BytesRejection>) -> ApiError {
+    let writes_a_table = matches!(method, Method::PUT | Method::PATCH | Method::DELETE);
+    match uri.path().starts_with("/rpc/") && writes_a_table {
+        true => ApiError::RpcMethod(method.to_string()),
+        false => ApiError::UnsupportedMethod(method.to_string()),
+    }
 }

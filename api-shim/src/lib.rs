@@ -8,6 +8,7 @@ pub mod config;
 pub mod console;
 pub mod db_error;
 pub mod error;
+pub mod fuzzy;
 pub mod handlers;
 pub mod health;
 pub mod housekeeping;

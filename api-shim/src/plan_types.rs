@@ -23,6 +23,10 @@ pub struct Expr {
     /// The column's type, to cast request values to.
     pub column_type: String,
     pub path: Vec<JsonStep>,
+    /// Data representations of the column's domain (no path): the function that writes it
+    /// into a body, and the one that reads a query-string value into it.
+    pub to_json: Option<String>,
+    pub from_text: Option<String>,
 }
 
 impl Expr {
@@ -36,13 +40,14 @@ impl Expr {
         }
     }
 
-    /// The JSON key it is returned under when no alias is given (PostgREST: the last key).
+    /// The JSON key it is returned under when no alias is given, as PostgREST names it: the
+    /// path's last key that is not an array index, else the column.
     pub fn default_name(&self) -> String {
-        match self.path.last() {
-            None => self.column.clone(),
-            Some(JsonStep { key: JsonKey::Name(n), .. }) => n.clone(),
-            Some(JsonStep { key: JsonKey::Index(_), .. }) => self.column.clone(),
-        }
+        let key = self.path.iter().rev().find_map(|step| match &step.key {
+            JsonKey::Name(n) => Some(n.clone()),
+            JsonKey::Index(_) => None,
+        });
+        key.unwrap_or_else(|| self.column.clone())
     }
 }
 
@@ -65,9 +70,23 @@ pub enum Projection {
     },
     /// A related resource, as a JSON object (many-to-one) or array (one-to-many, many-to-many).
     Embed(Box<Embed>),
-    /// `...rel(...)`: a to-one related resource whose selected keys are lifted into this
-    /// object (all null when there is no related row).
+    /// `...rel(...)`: a related resource whose selected keys are lifted into this object: a
+    /// to-one one's values (all null when there is no related row), a to-many one's as arrays
+    /// of its rows' values (PostgREST 13). Its level names every key (no `All`).
     Spread(Box<Embed>),
+}
+
+impl Projection {
+    /// The keys this item puts in the object (`All` names none: the planner spells it out
+    /// where keys must be known, in spreads).
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            Projection::All => vec![],
+            Projection::Field { alias, .. } | Projection::Aggregate { alias, .. } => vec![alias],
+            Projection::Embed(embed) => vec![&embed.name],
+            Projection::Spread(embed) => embed.query.select.iter().flat_map(Projection::keys).collect(),
+        }
+    }
 }
 
 /// A resource embedded through a foreign key.
@@ -179,10 +198,12 @@ pub struct Ordering {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallArgs {
     /// From a JSON object (POST): (name, type) of each argument, read with `json_to_record`,
-    /// so JSON arrays and objects become PostgreSQL arrays and records.
-    Json { object: String, args: Vec<(String, String)> },
-    /// From the query string (GET): (name, type, value).
-    Text(Vec<(String, String, String)>),
+    /// so JSON arrays and objects become PostgreSQL arrays and records; `variadic` names the
+    /// argument passed as `VARIADIC`.
+    Json { object: String, args: Vec<(String, String)>, variadic: Option<String> },
+    /// From the query string (GET): (name, type, value); a variadic argument's values as one
+    /// array literal.
+    Text { args: Vec<(String, String, String)>, variadic: Option<String> },
     /// The whole body, the one unnamed argument of its type (`json` or `jsonb`).
     Whole { value: String, type_name: String },
 }
@@ -243,16 +264,29 @@ pub enum Mutation {
         /// `Prefer: missing=default`: (column, default SQL from the catalog) of each written
         /// column that has a default, which a row that leaves the column out gets.
         defaults: Vec<(String, String)>,
+        parsers: Vec<Parser>,
     },
     /// These columns set from one JSON object, on the rows the filter selects.
     Update {
         columns: Vec<String>,
         row_json: String,
         filter: Condition,
+        parsers: Vec<Parser>,
+        /// `Prefer: missing=default`: (column, default SQL from the catalog) of each written
+        /// column the object leaves out, which it is set to.
+        defaults: Vec<(String, String)>,
     },
     Delete {
         filter: Condition,
     },
+}
+
+/// A written column whose domain reads its JSON through a data representation: the column,
+/// and the function (from the catalog) its body value goes through.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parser {
+    pub column: String,
+    pub function: String,
 }
 
 /// An upsert: what a row that collides on `columns` does instead.
@@ -269,6 +303,8 @@ pub struct WritePlan {
     pub mutation: Mutation,
     /// What to send back: the rows (with `select`) or only their count.
     pub returning: Option<Vec<Projection>>,
+    /// `order=`: the order the rows sent back come in.
+    pub order: Vec<Ordering>,
 }
 
 impl WritePlan {

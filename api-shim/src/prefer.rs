@@ -130,7 +130,7 @@ impl Preferences {
                 Resolution::MergeDuplicates => "resolution=merge-duplicates".to_string(),
                 Resolution::IgnoreDuplicates => "resolution=ignore-duplicates".to_string(),
             }),
-            self.missing.filter(|_| matches!(action, Insert { .. })).map(|m| match m {
+            self.missing.filter(|_| matches!(action, Insert { .. } | Update)).map(|m| match m {
                 Missing::Default => "missing=default".to_string(),
                 Missing::Null => "missing=null".to_string(),
             }),

@@ -27,7 +27,7 @@ pub struct ApiRequest {
     pub prefs: Preferences,
     /// What the `Accept` header asks the answer to be.
     pub media: Media,
-    /// The `Range` header's first and last row.
+    /// The `Range` header's first and last row (a GET's; other methods ignore it).
     pub range: Option<(u64, Option<u64>)>,
     /// The request as PostgreSQL sees it (`request.*` settings, tenant, role).
     pub settings: RequestSettings,
@@ -72,7 +72,11 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
     }
     let prefs = preferences(headers)?;
     let media = media(header(headers, "accept"))?;
-    let range = header(headers, "range").map(prefer::parse_range_header).transpose()?;
+    // RFC 9110, as PostgREST reads it: the Range header counts for GET only.
+    let range = match parts.method {
+        Method::GET => header(headers, "range").map(prefer::parse_range_header).transpose()?,
+        _ => None,
+    };
     let settings = RequestSettings::new(
         &identity,
         parts.method.as_str(),
@@ -80,7 +84,9 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
         headers_json(headers),
         state.config.statement_timeout_ms,
         auth::subdomain(header(headers, "host"), state.config.base_domain.as_deref()),
-    );
+    )
+    .in_schema(&schema)
+    .with_cookies(cookies_json(headers));
     Ok(ApiRequest {
         method: parts.method.clone(),
         identity,
@@ -145,6 +151,19 @@ fn media(accept: Option<&str>) -> Result<Media, ApiError> {
 }
 
 /// `request.headers` for the database: every header but the token, names lower-cased.
+/// `Cookie: a=1; b=2` as `{"a":"1","b":"2"}`, for `request.cookies` as PostgREST sets it.
+fn cookies_json(headers: &HeaderMap) -> String {
+    let map: Map<String, Value> = headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(name, value)| (name.trim().to_string(), Value::String(value.trim().to_string())))
+        .collect();
+    Value::Object(map).to_string()
+}
+
 fn headers_json(headers: &HeaderMap) -> String {
     let map: Map<String, Value> = headers
         .iter()
@@ -157,6 +176,14 @@ fn headers_json(headers: &HeaderMap) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_as_request_cookies() {
+        let mut headers = HeaderMap::new();
+        headers.insert("cookie", "acookie=cookievalue;secondcookie=another=value; bare".parse().unwrap());
+        assert_eq!(cookies_json(&headers), r#"{"acookie":"cookievalue","secondcookie":"another=value"}"#);
+        assert_eq!(cookies_json(&HeaderMap::new()), "{}");
+    }
 
     #[test]
     fn accept_negotiation() {

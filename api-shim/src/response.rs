@@ -19,6 +19,8 @@ pub struct Outcome {
     pub body: Option<String>,
     /// What the statement set `response.headers` and `response.status` to.
     pub overrides: Overrides,
+    /// How many rows a merging upsert inserted (not updated).
+    pub inserted: Option<i64>,
 }
 
 /// PostgREST's `response.headers` (`[{"Name": "value"}, ...]`) and `response.status`, which a
@@ -36,7 +38,8 @@ impl Outcome {
             headers: row.try_get("response_headers").ok().flatten(),
             status: row.try_get("response_status").ok().flatten(),
         };
-        Ok(Outcome { total: row.get("total"), page: row.get("page"), body: row.get("body"), overrides })
+        let inserted = row.try_get("inserted").ok().flatten();
+        Ok(Outcome { total: row.get("total"), page: row.get("page"), body: row.get("body"), overrides, inserted })
     }
 }
 

@@ -16,6 +16,15 @@ pub struct Column {
     /// for `Prefer: missing=default`; catalog text, never request text.
     #[serde(default)]
     pub default: Option<String>,
+    /// Data representations (PostgREST's): the functions of the implicit casts between the
+    /// column's domain and json or text, as `schema.name` from the catalog. `to_json` writes
+    /// the column into a body, `from_json` reads it from one, `from_text` from the query string.
+    #[serde(default)]
+    pub to_json: Option<String>,
+    #[serde(default)]
+    pub from_json: Option<String>,
+    #[serde(default)]
+    pub from_text: Option<String>,
 }
 
 /// A computed column: a function of the relation's row type, read like a column in `select`,
@@ -46,6 +55,9 @@ pub struct ForeignKey {
     pub ref_schema: String,
     pub ref_table: String,
     pub ref_columns: Vec<String>,
+    /// Its columns are the owner's primary key or a unique key (of the table, for a view's).
+    #[serde(default)]
+    pub one_to_one: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,10 +67,6 @@ pub struct Relation {
     pub is_view: bool,
     pub columns: Vec<Column>,
     pub primary_key: Vec<String>,
-    /// The columns of each unique constraint: a foreign key on one of them (or on the
-    /// primary key) makes a one-to-one relationship.
-    #[serde(default)]
-    pub unique_keys: Vec<Vec<String>>,
     pub foreign_keys: Vec<ForeignKey>,
     #[serde(default)]
     pub computed: Vec<ComputedColumn>,
@@ -81,6 +89,9 @@ pub struct Argument {
     pub name: String,
     pub type_name: String,
     pub has_default: bool,
+    /// `VARIADIC`: its type is an array, whose elements a call may give one by one.
+    #[serde(default)]
+    pub variadic: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -174,14 +185,14 @@ impl SchemaCache {
         self.distributed_by_tenant.contains(&(relation.schema.clone(), relation.name.clone()))
     }
 
-    /// The overload of `schema.name` these argument names call, if one does.
-    pub fn function(&self, schema: &str, name: &str, arg_names: &[&str]) -> Option<&Function> {
-        self.functions.iter().find(|f| f.schema == schema && f.name == name && f.accepts(arg_names))
+    /// The overloads of `schema.name` these argument names call (more than one: ambiguous).
+    pub fn functions_called(&self, schema: &str, name: &str, arg_names: &[&str]) -> Vec<&Function> {
+        self.functions.iter().filter(|f| f.schema == schema && f.name == name && f.accepts(arg_names)).collect()
     }
 
-    /// The function `schema.name` that takes a POST's whole body, if there is one.
-    pub fn function_taking_body(&self, schema: &str, name: &str) -> Option<&Function> {
-        self.functions.iter().find(|f| f.schema == schema && f.name == name && f.takes_whole_body())
+    /// The functions `schema.name` that take a POST's whole body (`json` and `jsonb` both: ambiguous).
+    pub fn functions_taking_body(&self, schema: &str, name: &str) -> Vec<&Function> {
+        self.functions.iter().filter(|f| f.schema == schema && f.name == name && f.takes_whole_body()).collect()
     }
 
     pub fn relation(&self, schema: &str, name: &str) -> Option<&Relation> {

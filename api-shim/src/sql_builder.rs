@@ -32,7 +32,20 @@ impl Params {
     /// the schema cache (`format_type` output) or one of ours, never request text.
     fn bind(&mut self, value: &str, type_name: &str) -> String {
         self.0.push(Some(value.to_string()));
-        format!("${}::text::{}", self.0.len(), type_name)
+        format!("${}::text::{}", self.0.len(), unsized_type(type_name))
+    }
+}
+
+/// The type a value is cast to keeping its length: `character` and `bit` without a length
+/// (`format_type` without modifiers) are one character and one bit; `bpchar` and `varbit` are
+/// any, and the column or parameter then checks its own.
+fn unsized_type(type_name: &str) -> &str {
+    match type_name {
+        "character" => "bpchar",
+        "character[]" => "bpchar[]",
+        "bit" => "varbit",
+        "bit[]" => "varbit[]",
+        other => other,
     }
 }
 
@@ -42,6 +55,10 @@ fn expr(e: &Expr, a: &str) -> String {
         Some((function, row_type)) => format!("{}({a}::{})", target(function), target(row_type)),
         None => format!("{a}.{}", ident(&e.column)),
     };
+    // A path into anything but JSON (an array, a composite) goes through its JSON, as PostgREST.
+    if !e.path.is_empty() && !matches!(e.column_type.as_str(), "json" | "jsonb") {
+        sql = format!("to_jsonb({sql})");
+    }
     for step in &e.path {
         sql.push_str(match step.arrow {
             Arrow::Json => "->",
@@ -53,6 +70,15 @@ fn expr(e: &Expr, a: &str) -> String {
         }
     }
     sql
+}
+
+/// A query-string value compared with `e`: bound as the expression's type, or as text read
+/// through the data representation of the column's domain.
+fn value(e: &Expr, value: &str, p: &mut Params) -> String {
+    match &e.from_text {
+        Some(function) => format!("{function}({})", p.bind(value, "text")),
+        None => p.bind(value, e.value_type()),
+    }
 }
 
 /// The SQL of a comparison (the planner only makes `Compare`/`Quantified` of operators that have one).
@@ -76,7 +102,7 @@ fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
             format!("{}::text {} {}", expr(e, a), compare_op(*op), p.bind(value, "text"))
         }
         Condition::Compare { expr: e, op, value } => {
-            format!("{} {} {}", expr(e, a), compare_op(*op), p.bind(value, e.value_type()))
+            format!("{} {} {}", expr(e, a), compare_op(*op), self::value(e, value, p))
         }
         Condition::Quantified { expr: e, op, quantifier, array } => {
             let (lhs, element) =
@@ -85,11 +111,17 @@ fn condition(c: &Condition, a: &str, depth: usize, p: &mut Params) -> String {
                 Quantifier::Any => "ANY",
                 Quantifier::All => "ALL",
             };
-            format!("{lhs} {} {q}({})", compare_op(*op), p.bind(array, &format!("{element}[]")))
+            let array = match &e.from_text {
+                Some(function) if !op.is_pattern() => {
+                    format!("ARRAY(SELECT {function}(unnest({})))", p.bind(array, "text[]"))
+                }
+                _ => p.bind(array, &format!("{element}[]")),
+            };
+            format!("{lhs} {} {q}({array})", compare_op(*op))
         }
         Condition::In { values, .. } if values.is_empty() => "false".into(),
         Condition::In { expr: e, values } => {
-            let list: Vec<String> = values.iter().map(|v| p.bind(v, e.value_type())).collect();
+            let list: Vec<String> = values.iter().map(|v| value(e, v, p)).collect();
             format!("{} IN ({})", expr(e, a), list.join(", "))
         }
         Condition::Is { expr: e, value } => format!(
@@ -133,17 +165,35 @@ fn junction_alias(depth: usize) -> String {
     format!("\"_pgrst_j{depth}\"")
 }
 
-/// ` LEFT JOIN LATERAL (…) AS … ON true` for each spread of the select list: at most one row
-/// (the relationship is to-one), its columns the spread's keys, all null without a match.
+/// ` LEFT JOIN LATERAL (…) AS … ON true` for each spread of the select list, its columns the
+/// spread's keys: a to-one relationship's one row (all null without a match); a to-many one's
+/// rows aggregated, each key an array of their values in the embed's order (`[]` without rows).
 fn spread_joins(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> String {
     let mut sql = String::new();
     for (n, item) in items.iter().enumerate() {
         if let Projection::Spread(embed) = item {
-            let rows = embedded_rows(embed, a, depth, p);
+            let mut rows = embedded_rows(embed, a, depth, p);
+            if embed.many {
+                let arrays: Vec<String> = item
+                    .keys()
+                    .iter()
+                    .map(|k| format!("coalesce(json_agg(_pgrst_e.{0}), '[]') AS {0}", ident(k)))
+                    .collect();
+                rows = format!("SELECT {} FROM ({rows}) AS _pgrst_e", arrays.join(", "));
+            }
             sql.push_str(&format!(" LEFT JOIN LATERAL ({rows}) AS {} ON true", spread_alias(depth, n)));
         }
     }
     sql
+}
+
+/// `(sql)::type`: the parentheses keep the cast on the whole expression (`(x->>'k')::int`, not
+/// `x->>('k'::int)`). The planner admits only type names of letters, digits, `_`, spaces, `[]`.
+fn cast_to(sql: String, cast: &Option<String>) -> String {
+    match cast {
+        Some(type_name) => format!("({sql})::{type_name}"),
+        None => sql,
+    }
 }
 
 fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> String {
@@ -153,19 +203,16 @@ fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> St
         .map(|(n, item)| match item {
             Projection::All => format!("{a}.*"),
             Projection::Field { expr: e, alias, cast } => {
-                // The planner admits only type names of letters, digits, `_`, spaces and `[]`.
-                let cast = cast.as_ref().map(|c| format!("::{c}")).unwrap_or_default();
-                format!("{}{cast} AS {}", expr(e, a), ident(alias))
+                // A domain with a data representation is written through its function.
+                let value = match &e.to_json {
+                    Some(function) => format!("{function}({})", expr(e, a)),
+                    None => expr(e, a),
+                };
+                format!("{} AS {}", cast_to(value, cast), ident(alias))
             }
             Projection::Aggregate { function, expr: e, input_cast, cast, alias } => {
-                let input = match e {
-                    None => "*".to_string(),
-                    Some(e) => {
-                        format!("{}{}", expr(e, a), input_cast.as_ref().map(|c| format!("::{c}")).unwrap_or_default())
-                    }
-                };
-                let cast = cast.as_ref().map(|c| format!("::{c}")).unwrap_or_default();
-                format!("{}({input}){cast} AS {}", function.name(), ident(alias))
+                let input = e.as_ref().map_or_else(|| "*".to_string(), |e| cast_to(expr(e, a), input_cast));
+                format!("{} AS {}", cast_to(format!("{}({input})", function.name()), cast), ident(alias))
             }
             Projection::Embed(embed) => {
                 let rows = embedded_rows(embed, a, depth, p);
@@ -209,17 +256,32 @@ fn embedded_rows(embed: &Embed, parent: &str, depth: usize, p: &mut Params) -> S
     level_query(&Source::Relation(embed.target.clone()), &embed.query, depth + 1, p, &join)
 }
 
+/// `VARIADIC ` before the variadic argument: its array is passed whole.
+fn variadic_keyword(name: &str, variadic: &Option<String>) -> &'static str {
+    if variadic.as_deref() == Some(name) {
+        "VARIADIC "
+    } else {
+        ""
+    }
+}
+
 /// `"schema"."function"(name => value, ...)`, values bound; with JSON arguments, the
 /// `json_to_record` they are read from comes first, joined laterally.
 fn call(function: &Target, args: &CallArgs, p: &mut Params) -> (String, String) {
     match args {
-        CallArgs::Text(args) => {
-            let named: Vec<String> = args.iter().map(|(n, t, v)| format!("{} => {}", ident(n), p.bind(v, t))).collect();
+        CallArgs::Text { args, variadic } => {
+            let named: Vec<String> = args
+                .iter()
+                .map(|(n, t, v)| format!("{}{} => {}", variadic_keyword(n, variadic), ident(n), p.bind(v, t)))
+                .collect();
             (String::new(), format!("{}({})", target(function), named.join(", ")))
         }
-        CallArgs::Json { object, args } => {
-            let columns: Vec<String> = args.iter().map(|(n, t)| format!("{} {t}", ident(n))).collect();
-            let named: Vec<String> = args.iter().map(|(n, _)| format!("{0} => _pgrst_args.{0}", ident(n))).collect();
+        CallArgs::Json { object, args, variadic } => {
+            let columns: Vec<String> = args.iter().map(|(n, t)| format!("{} {}", ident(n), unsized_type(t))).collect();
+            let named: Vec<String> = args
+                .iter()
+                .map(|(n, _)| format!("{}{1} => _pgrst_args.{1}", variadic_keyword(n, variadic), ident(n)))
+                .collect();
             let record = if args.is_empty() {
                 String::new()
             } else {
@@ -342,7 +404,7 @@ pub fn read(plan: &ReadPlan, media: Media) -> Statement {
             p.bind(&max.saturating_add(1).to_string(), "bigint")
         ),
     };
-    Statement { sql: wrap(&total, &page, Some(media)), params: p.0 }
+    Statement { sql: wrap(&total, &page, Some(media), ""), params: p.0 }
 }
 
 /// `SELECT 1` of every row the read's filters match, regardless of its page: what is counted.
@@ -375,8 +437,10 @@ pub fn scalar_call(plan: &ScalarCall) -> Statement {
     } else {
         "(json_agg(_pgrst_v.value) -> 0)::text"
     };
+    // Called in a select list, the value stays whole: a composite or a record is one JSON object.
     let sql = format!(
-        "SELECT NULL::bigint AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS} FROM {record}{call} AS _pgrst_v (value)"
+        "SELECT NULL::bigint AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS} \
+         FROM {record}(SELECT {call} AS value) AS _pgrst_v"
     );
     Statement { sql, params: p.0 }
 }
@@ -388,8 +452,8 @@ const RESPONSE_SETTINGS: &str = "nullif(current_setting('response.headers', true
      nullif(current_setting('response.status', true), '') AS response_status";
 
 /// The outer query every statement shares: counts and the body built by PostgreSQL (none
-/// when `media` is `None`). CSV lines are the rows' record text, as PostgREST makes them.
-fn wrap(total: &str, rows: &str, media: Option<Media>) -> String {
+/// when `media` is `None`), and `extra` columns. CSV lines are the rows' record text, as PostgREST makes them.
+fn wrap(total: &str, rows: &str, media: Option<Media>, extra: &str) -> String {
     let body = match media {
         None => "NULL::text",
         Some(Media::Json) => "coalesce(json_agg(_pgrst_t), '[]')::text",
@@ -399,16 +463,80 @@ fn wrap(total: &str, rows: &str, media: Option<Media>) -> String {
              coalesce(string_agg(substring(_pgrst_t::text, 2, length(_pgrst_t::text) - 2), E'\\n'), '')"
         }
     };
-    format!("SELECT {total} AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS} FROM ({rows}) AS _pgrst_t")
+    format!("SELECT {total} AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS}{extra} FROM ({rows}) AS _pgrst_t")
+}
+
+/// A string literal of catalog text (a column name): quotes doubled.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The record of `table` that the written columns not read through a data representation are
+/// populated from: only their keys of the JSON object `json` (a parsed key's raw JSON is no
+/// value of its column's type, and a key that is not written is not read, as in PostgREST).
+fn plain_record(json: &str, table: &Target, columns: &[String], parsers: &[Parser]) -> String {
+    let plain: Vec<String> =
+        columns.iter().filter(|c| !parsers.iter().any(|parser| &parser.column == *c)).map(|c| literal(c)).collect();
+    format!(
+        "jsonb_populate_record(NULL::{}, (SELECT coalesce(jsonb_object_agg(_pgrst_kv.k, _pgrst_kv.v), '{{}}') \
+         FROM jsonb_each({json}::jsonb) AS _pgrst_kv (k, v) WHERE _pgrst_kv.k = ANY (ARRAY[{}]::text[])))",
+        target(table),
+        plain.join(", ")
+    )
+}
+
+/// `pgrst.inserted` one up (`+`, per row offered) or down (`-`, per conflict updated), as a
+/// condition that always holds.
+fn count_inserted(step: &str) -> String {
+    let floor = if step == "+" { "0" } else { "-1" };
+    format!(
+        "set_config('pgrst.inserted', (coalesce(nullif(current_setting('pgrst.inserted', true), '')::int, 0) {step} 1)::text, true) <> '{floor}'"
+    )
+}
+
+/// How many rows a merging upsert inserted, read after it ran.
+const INSERTED: &str = ", nullif(current_setting('pgrst.inserted', true), '')::bigint AS inserted";
+
+/// What a write's `RETURNING` holds: the columns its answer reads, when they are plain columns
+/// (a role may write and read only some of a table's columns, as PostgREST lets it); else the
+/// whole row (`*`, embeds, computed columns need it).
+fn returned_columns(select: &[Projection], order: &[Ordering], a: &str) -> String {
+    let mut needed: Vec<&Expr> = vec![];
+    for item in select {
+        match item {
+            Projection::Field { expr: e, .. } => needed.push(e),
+            _ => return format!("{a}.*"),
+        }
+    }
+    for o in order {
+        match o.embedded {
+            None => needed.push(&o.expr),
+            Some(_) => return format!("{a}.*"),
+        }
+    }
+    if needed.is_empty() || needed.iter().any(|e| e.function.is_some()) {
+        return format!("{a}.*");
+    }
+    let mut columns: Vec<String> = vec![];
+    for e in needed {
+        let column = format!("{a}.{}", ident(&e.column));
+        if !columns.contains(&column) {
+            columns.push(column);
+        }
+    }
+    columns.join(", ")
 }
 
 pub fn write(plan: &WritePlan, media: Media) -> Statement {
     let mut p = Params::default();
     let a = alias(0);
     let table = format!("{} AS {a}", target(&plan.target));
-    let returning = if plan.returning.is_some() { format!("{a}.*") } else { "1".into() };
+    let returning = match &plan.returning {
+        Some(select) => returned_columns(select, &plan.order, &a),
+        None => "1".into(),
+    };
     let cte = match &plan.mutation {
-        Mutation::Insert { columns, rows_json, on_conflict, defaults } => {
+        Mutation::Insert { columns, rows_json, on_conflict, defaults, parsers } => {
             let cols = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
             let upsert = match on_conflict {
                 None => String::new(),
@@ -416,7 +544,11 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
                     let keys = keys.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
                     let set: Vec<String> = columns.iter().map(|c| format!("{0} = EXCLUDED.{0}", ident(c))).collect();
                     match merge {
-                        true if !set.is_empty() => format!(" ON CONFLICT ({keys}) DO UPDATE SET {}", set.join(", ")),
+                        true if !set.is_empty() => format!(
+                            " ON CONFLICT ({keys}) DO UPDATE SET {} WHERE {}",
+                            set.join(", "),
+                            count_inserted("-")
+                        ),
                         _ => format!(" ON CONFLICT ({keys}) DO NOTHING"),
                     }
                 }
@@ -426,7 +558,25 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
                 let rows = p.bind(rows_json, "json");
                 format!("INSERT INTO {table} SELECT FROM json_array_elements({rows}){upsert} RETURNING {returning}")
             } else {
-                let rows = if defaults.is_empty() {
+                let rows = if !parsers.is_empty() {
+                    // Each row's parsed keys go through their functions; the rest populate the record.
+                    let values: Vec<String> = columns
+                        .iter()
+                        .map(|c| match parsers.iter().find(|parser| &parser.column == c) {
+                            Some(parser) => {
+                                format!("{}(_pgrst_e.elem -> {}) AS {}", parser.function, literal(c), ident(c))
+                            }
+                            None => format!("_pgrst_r.{}", ident(c)),
+                        })
+                        .collect();
+                    format!(
+                        "(SELECT {} FROM json_array_elements({}) AS _pgrst_e (elem) CROSS JOIN LATERAL {} AS _pgrst_r) \
+                         AS _pgrst_rows",
+                        values.join(", "),
+                        p.bind(rows_json, "json"),
+                        plain_record("_pgrst_e.elem", &plan.target, columns, parsers)
+                    )
+                } else if defaults.is_empty() {
                     format!("json_populate_recordset(NULL::{}, {})", target(&plan.target), p.bind(rows_json, "json"))
                 } else {
                     // `missing=default`, as PostgREST: under each row, an object of the defaults
@@ -447,23 +597,39 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
                         p.bind(rows_json, "jsonb")
                     )
                 };
-                format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}{upsert} RETURNING {returning}")
+                // A merging upsert counts its rows up and its conflicts down: what is left is how
+                // many it inserted (PostgREST's way), which makes its status.
+                let counted = match on_conflict {
+                    Some(OnConflict { merge: true, .. }) => format!(" WHERE {}", count_inserted("+")),
+                    _ => String::new(),
+                };
+                format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}{counted}{upsert} RETURNING {returning}")
             }
         }
         // Nothing to set: no row changes, none is returned.
         Mutation::Update { columns, .. } if columns.is_empty() => {
             format!("SELECT {returning} FROM {table} WHERE false")
         }
-        Mutation::Update { columns, row_json, filter } => {
+        Mutation::Update { columns, row_json, filter, parsers, defaults } => {
             let body = p.bind(row_json, "json");
             let set = columns
                 .iter()
-                .map(|c| format!("{} = _pgrst_body.{}", ident(c), ident(c)))
+                .map(|c| {
+                    match (parsers.iter().find(|parser| &parser.column == c), defaults.iter().find(|(d, _)| d == c)) {
+                        // A default is catalog text (`pg_get_expr`), never request text.
+                        (_, Some((_, default))) => format!("{} = {default}", ident(c)),
+                        (Some(parser), None) => format!("{} = {}({body} -> {})", ident(c), parser.function, literal(c)),
+                        (None, None) => format!("{} = _pgrst_body.{}", ident(c), ident(c)),
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
+            let record = match parsers.is_empty() {
+                true => format!("json_populate_record(NULL::{}, {body})", target(&plan.target)),
+                false => plain_record(&body, &plan.target, columns, parsers),
+            };
             format!(
-                "UPDATE {table} SET {set} FROM json_populate_record(NULL::{}, {body}) AS _pgrst_body WHERE {} RETURNING {returning}",
-                target(&plan.target),
+                "UPDATE {table} SET {set} FROM {record} AS _pgrst_body WHERE {} RETURNING {returning}",
                 condition(filter, &a, 0, &mut p)
             )
         }
@@ -474,13 +640,15 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
     let rows = match &plan.returning {
         Some(select) => {
             let joins = spread_joins(select, &a, 0, &mut p);
-            format!("SELECT {} FROM _pgrst_source AS {a}{joins}", projection(select, &a, 0, &mut p))
+            let projection = projection(select, &a, 0, &mut p);
+            format!("SELECT {projection} FROM _pgrst_source AS {a}{joins}{}", order(&plan.order, &a, 0, &mut p))
         }
         None => "SELECT 1 FROM _pgrst_source".to_string(),
     };
+    let upsert = matches!(&plan.mutation, Mutation::Insert { on_conflict: Some(OnConflict { merge: true, .. }), .. });
     let sql = format!(
         "WITH _pgrst_source AS ({cte}) {}",
-        wrap("NULL::bigint", &rows, plan.returning.is_some().then_some(media))
+        wrap("NULL::bigint", &rows, plan.returning.is_some().then_some(media), if upsert { INSERTED } else { "" })
     );
     Statement { sql, params: p.0 }
 }

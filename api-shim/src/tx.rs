@@ -17,6 +17,8 @@ pub struct RequestSettings {
     pub method: String,
     pub path: String,
     pub headers: String,
+    /// The `Cookie` header's cookies as a JSON object (`request.cookies`).
+    pub cookies: String,
     pub role: String,
     pub tenant: Option<Uuid>,
     pub company: Option<Uuid>,
@@ -26,6 +28,9 @@ pub struct RequestSettings {
     pub statement_timeout: String,
     /// The tenant slug of the request's subdomain: it must be the token's tenant.
     pub subdomain: Option<String>,
+    /// `search_path` for the transaction: the request's schema, then `public`, as PostgREST
+    /// sets it (functions may name objects of their schema unqualified); none: left as is.
+    pub search_path: Option<String>,
 }
 
 impl RequestSettings {
@@ -42,6 +47,7 @@ impl RequestSettings {
             method: method.to_string(),
             path: path.to_string(),
             headers,
+            cookies: "{}".into(),
             role: identity.role.clone(),
             tenant: identity.tenant,
             company: identity.company,
@@ -49,7 +55,19 @@ impl RequestSettings {
             tenant_roles: identity.tenant_roles.clone(),
             statement_timeout: statement_timeout_ms.to_string(),
             subdomain,
+            search_path: None,
         }
+    }
+
+    /// The request's cookies, for `request.cookies`.
+    pub fn with_cookies(self, cookies: String) -> Self {
+        RequestSettings { cookies, ..self }
+    }
+
+    /// The request's schema first on the `search_path`, then `public`.
+    pub fn in_schema(self, schema: &str) -> Self {
+        let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
+        RequestSettings { search_path: Some(format!("{quoted}, public")), ..self }
     }
 }
 
@@ -67,7 +85,9 @@ const SETUP_SQL: &str = "SELECT set_config('request.jwt.claims', $1, true), set_
         CASE WHEN $5::uuid IS NOT NULL THEN tenancy.enter_tenant($5::uuid, $6::uuid) END,
         CASE WHEN $5::uuid IS NOT NULL AND ($10::text IS NOT NULL OR $11::text[] IS NOT NULL)
              THEN tenancy.set_user($10::text, $11::text[]) END,
-        set_config('role', $7, true), set_config('statement_timeout', $8, true)";
+        set_config('role', $7, true), set_config('statement_timeout', $8, true),
+        CASE WHEN $12::text IS NOT NULL THEN set_config('search_path', $12, true) END,
+        set_config('request.cookies', $13, true)";
 
 pub enum End {
     Commit,
@@ -139,7 +159,7 @@ pub async fn run(
     tokio::spawn(async move {
         let client = pool.get().await.map_err(|e| TxError::Pool(e.to_string()))?;
         let setup = client.prepare_cached(&setup_sql).await.map_err(TxError::Db)?;
-        let setup_params: [&(dyn ToSql + Sync); 11] = [
+        let setup_params: [&(dyn ToSql + Sync); 13] = [
             &settings.claims,
             &settings.method,
             &settings.path,
@@ -151,6 +171,8 @@ pub async fn run(
             &settings.subdomain,
             &settings.user,
             &settings.tenant_roles,
+            &settings.search_path,
+            &settings.cookies,
         ];
         let main_params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let (sent, main_sent) = tokio::sync::oneshot::channel::<()>();

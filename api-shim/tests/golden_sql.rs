@@ -27,8 +27,8 @@ fn sql(method: &str, url: &str, prefer: &str, body: Option<Value>, media: Media)
                 _ => CallInput::Query(params.other.clone()),
             };
             let names = input.names();
-            let f = cache.function(schema, function, &names).expect("the function exists");
-            match plan::call(&cache, f, input, &params, &prefs, None).expect("the call plans") {
+            let f = cache.functions_called(schema, function, &names)[0];
+            match plan::call(&cache, f, input, &params, &prefs, None, None).expect("the call plans") {
                 CallPlan::Scalar(call) => sql_builder::scalar_call(&call),
                 CallPlan::Rows { plan, .. } => sql_builder::read(&plan, media),
             }
@@ -121,6 +121,12 @@ golden!(
 );
 golden!(embed_inner, "GET", "/hrms.departments?select=name,employees!inner(first_name)&employees.status=eq.left");
 golden!(embed_spread, "GET", "/hrms.employees?select=first_name,...departments(department:name)");
+golden!(
+    embed_spread_to_many,
+    "GET",
+    "/hrms.departments?select=name,...employees(first_name)&employees.order=first_name"
+);
+golden!(embed_by_constraint, "GET", "/chat.messages?select=body,messages_tenant_id_author_id_fkey(display_name)");
 golden!(embed_hint, "GET", "/chat.messages?select=body,author:users!messages_tenant_id_author_id_fkey(display_name)");
 golden!(embed_nested, "GET", "/chat.messages?select=body,users(email,user_profiles(locale))");
 golden!(

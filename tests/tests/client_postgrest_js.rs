@@ -52,7 +52,8 @@ async fn postgrest_js_everyday_calls() {
     assert_eq!(call("head_count")["count"], 6);
     ok("insert", 201, json!({"first_name": "New", "salary": 500}));
     ok("update", 200, json!([{"salary": 600}]));
-    ok("upsert", 201, json!([{"first_name": "First1", "salary": 1234}]));
+    // The row existed: the upsert updated it and inserted nothing, 200 as in PostgREST.
+    ok("upsert", 200, json!([{"first_name": "First1", "salary": 1234}]));
     ok("delete", 200, json!([{"first_name": "New"}]));
     ok("rpc", 200, json!(6));
     ok("rpc_get", 200, json!([{"first_name": "First1"}, {"first_name": "First2"}]));

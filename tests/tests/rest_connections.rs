@@ -60,7 +60,7 @@ async fn a_404_or_405_to_a_request_with_a_body_keeps_the_connection_usable() {
     let body = json!({"some": "payload", "padding": "x".repeat(50_000)}).to_string();
     for (request, status, code) in [
         (with_body("POST", "/no/such/path", &body), 404, "PGRST125"),
-        (with_body("PUT", "/rpc/headcount", &body), 405, "PGRST117"),
+        (with_body("PUT", "/rpc/headcount", &body), 405, "PGRST101"),
         (with_body("POST", "/", &body), 405, "PGRST117"),
     ] {
         let [(first, headers, text), (second, _, health)] = then_health(&api.url, request.clone()).await;

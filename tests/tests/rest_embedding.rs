@@ -290,9 +290,19 @@ async fn two_junction_tables_are_ambiguous_until_a_hint_names_one() {
     let f = fixture().await;
     let (status, body) = f.get(&f.a, "festival", "/films?select=title,actors(name)").await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::MULTIPLE_CHOICES, Some("PGRST201")), "{body}");
-    let details = body["details"].as_str().unwrap();
-    assert!(details.contains("cast_members") && details.contains("stunt_doubles"), "{body}");
-    assert!(body["hint"].as_str().unwrap().contains("actors!<junction table>"), "{body}");
+    // PostgREST's details: each relationship, its cardinality and the tables it joins.
+    let relationships: Vec<&str> =
+        body["details"].as_array().unwrap().iter().map(|d| d["relationship"].as_str().unwrap()).collect();
+    assert_eq!(relationships.len(), 2, "{body}");
+    assert!(
+        relationships[0].starts_with("cast_members using ") && relationships[1].starts_with("stunt_doubles using ")
+    );
+    assert!(body["details"].as_array().unwrap().iter().all(|d| d["cardinality"] == "many-to-many"), "{body}");
+    assert_eq!(
+        body["hint"],
+        "Try changing 'actors' to one of the following: 'actors!cast_members', 'actors!stunt_doubles'. \
+         Find the desired relationship in the 'details' key."
+    );
 
     let festival = f.api.client(Some(&token(f.a.id))).schema("festival");
     let cast = rows(festival.from("films").select("title,actors!cast_members(name)")).await;
@@ -389,32 +399,42 @@ async fn spread_lifts_to_one_columns_into_the_parent() {
 }
 
 #[tokio::test]
-async fn spread_on_a_to_many_relationship_is_refused() {
+async fn spread_of_a_to_many_relationship_lifts_arrays_of_the_tenants_rows() {
     let f = fixture().await;
-    for (path, parent, name) in [
-        ("/directors?select=name,...films(title)", "directors", "films"),
-        ("/films?select=title,...actors(name)", "films", "actors"),
-        ("/films?select=title,directors(name,...films(title))", "directors", "films"),
-    ] {
-        let (status, body) = f.get(&f.a, "cinema", path).await;
-        let shape = json!({
-            "code": body["code"],
-            "message": body["message"],
-            "details": body["details"],
-            "hint": body["hint"],
-        });
-        assert_eq!(
-            (status, shape),
-            (
-                StatusCode::BAD_REQUEST,
-                json!({
-                    "code": "PGRST119",
-                    "message": format!("A spread operation on '{name}' is not possible"),
-                    "details": format!("'{parent}' and '{name}' do not form a many-to-one or one-to-one relationship"),
-                    "hint": null,
-                })
-            ),
-            "{path}: {body}"
-        );
+    let cases = [
+        // One-to-many: each key an array of the related rows' values; [] without rows.
+        (
+            &f.a,
+            "/directors?select=name,...films(title,film:id)&order=id",
+            json!([{"name": "Dee", "title": ["Alien"], "film": [1]}, {"name": "Eve", "title": ["Brazil"], "film": [2]}]),
+        ),
+        // Many-to-many, in the embed's order.
+        (
+            &f.a,
+            "/films?select=title,...actors(name)&order=id&actors.order=name.desc",
+            json!([
+                {"title": "Alien", "name": ["Bob", "Ann", "Abe"]},
+                {"title": "Brazil", "name": ["Bob"]},
+                {"title": "Casablanca", "name": []},
+            ]),
+        ),
+        // A to-one spread inside: each actor's film's director, as an array beside the titles.
+        (
+            &f.a,
+            "/actors?select=name,...films(title,...directors(director:name))&id=eq.2&films.order=id",
+            json!([{"name": "Bob", "title": ["Alien", "Brazil"], "director": ["Dee", "Eve"]}]),
+        ),
+        // `rel=is.null` on a to-many spread: the films without actors, with an empty array.
+        (&f.a, "/films?select=title,...actors(name)&actors=is.null", json!([{"title": "Casablanca", "name": []}])),
+        // Tenant B's actors share ids with A's: none of A's rows crosses into B's arrays.
+        (
+            &f.b,
+            "/films?select=title,...actors(name)&order=id&actors.order=name",
+            json!([{"title": "Zardoz", "name": ["Xi", "Zed"]}, {"title": "Yojimbo", "name": ["Yan"]}]),
+        ),
+    ];
+    for (tenant, path, expected) in cases {
+        let (status, body) = f.get(tenant, "cinema", path).await;
+        assert_eq!((status, body), (StatusCode::OK, expected), "{path}");
     }
 }

@@ -67,6 +67,11 @@ async fn paths_and_methods_the_server_does_not_serve() {
     let (status, body) = json(api.http().delete(format!("{}/rpc/headcount", api.url)).send().await.unwrap()).await;
     assert_eq!(
         (status, &body["code"], &body["message"]),
-        (StatusCode::METHOD_NOT_ALLOWED, &json!("PGRST117"), &json!("Unsupported HTTP method: DELETE"))
+        (StatusCode::METHOD_NOT_ALLOWED, &json!("PGRST101"), &json!("Cannot use the DELETE method on RPC"))
+    );
+    let (status, body) = json(api.http().post(format!("{}/", api.url)).send().await.unwrap()).await;
+    assert_eq!(
+        (status, &body["code"], &body["message"]),
+        (StatusCode::METHOD_NOT_ALLOWED, &json!("PGRST117"), &json!("Unsupported HTTP method: POST"))
     );
 }

@@ -12,6 +12,7 @@ pub use write::{create, remove, replace, update};
 
 use crate::config::TxEnd;
 use crate::error::ApiError;
+use crate::fuzzy::FuzzySet;
 use crate::plan_types::ReadPlan;
 use crate::prefer::{Preferences, Tx};
 use crate::request::ApiRequest;
@@ -20,10 +21,19 @@ use crate::schema_cache::{Relation, SchemaCache};
 use crate::sql_builder::{self, Media, Statement};
 use crate::state::AppState;
 use crate::tx::{self, End};
+use axum::http::StatusCode;
 use serde_json::Value;
 
 fn relation<'a>(cache: &'a SchemaCache, schema: &str, name: &str) -> Result<&'a Relation, ApiError> {
-    cache.relation(schema, name).ok_or_else(|| ApiError::UnknownRelation { schema: schema.into(), name: name.into() })
+    cache.relation(schema, name).ok_or_else(|| {
+        let tables = cache.relations_in(schema);
+        // As PostgREST: no suggestion from a schema of 500 tables or more.
+        let perhaps = match tables.len() < 500 {
+            true => FuzzySet::new(tables.iter().map(|t| t.name.as_str())).best(name, 0.75).map(str::to_string),
+            false => None,
+        };
+        ApiError::UnknownRelation { schema: schema.into(), name: name.into(), perhaps }
+    })
 }
 
 fn content_type(media: Media) -> &'static str {
@@ -35,6 +45,16 @@ fn content_type(media: Media) -> &'static str {
 }
 
 /// PostgREST's 416: the rows were counted and the first one asked for is past the last.
+/// 206 when the rows are a part of the counted whole, as PostgREST answers; else 200.
+fn status_of_page(offset: u64, page: i64, total: Option<i64>) -> StatusCode {
+    let partial = total.is_some_and(|t| (offset as i64 + page) < t || offset > 0);
+    if partial {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    }
+}
+
 fn check_offset(offset: u64, total: Option<i64>) -> Result<(), ApiError> {
     match total {
         Some(total) if offset as i64 > total => Err(ApiError::RangeNotSatisfiable {

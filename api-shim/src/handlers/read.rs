@@ -1,5 +1,5 @@
 //! `GET` / `HEAD /{resource}`: rows of a table or view.
-use super::{check_offset, content_type, execute_read, relation};
+use super::{check_offset, content_type, execute_read, relation, status_of_page};
 use crate::error::ApiError;
 use crate::plan;
 use crate::prefer::Action;
@@ -9,7 +9,7 @@ use crate::routing;
 use crate::sql_builder::Media;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::response::Response;
 use std::sync::Arc;
 
@@ -32,8 +32,7 @@ pub async fn read(
     }
     let offset = plan.level.offset;
     check_offset(offset, outcome.total)?;
-    let partial = outcome.total.is_some_and(|t| (offset as i64 + outcome.page) < t || offset > 0);
-    let status = if partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+    let status = status_of_page(offset, outcome.page, outcome.total);
     let overrides = outcome.overrides;
     let body = if head { None } else { outcome.body };
     let range = response::content_range(offset, outcome.page, outcome.total);

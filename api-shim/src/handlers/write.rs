@@ -5,7 +5,7 @@ use crate::body::Payload;
 use crate::error::ApiError;
 use crate::plan;
 use crate::plan_types::WritePlan;
-use crate::prefer::{Action, Preferences, Return};
+use crate::prefer::{Action, Preferences, Resolution, Return};
 use crate::query_grammar::QueryParams;
 use crate::request::ApiRequest;
 use crate::response::{self, Expectation, Outcome};
@@ -119,8 +119,14 @@ fn written(
         _ => Some(response::content_range(0, 0, total)),
     };
     let representation = prefs.return_ == Some(Return::Representation);
+    // A merging upsert that inserted nothing updated: 200; a PUT that inserted created: 201.
+    let inserted = outcome.inserted.map(|n| n > 0);
     let status = match action {
+        Action::Insert { .. } if inserted == Some(false) && prefs.resolution == Some(Resolution::MergeDuplicates) => {
+            StatusCode::OK
+        }
         Action::Insert { .. } => StatusCode::CREATED,
+        Action::Put if representation && inserted == Some(true) => StatusCode::CREATED,
         _ if representation => StatusCode::OK,
         _ => StatusCode::NO_CONTENT,
     };

@@ -1,5 +1,5 @@
 //! `/rpc/<function>`: the arguments, and the rows or value it answers.
-use super::read::{total, Planner};
+use super::read::{apply_range, total, Planner};
 use crate::error::ApiError;
 use crate::plan_types::*;
 use crate::prefer::Preferences;
@@ -40,22 +40,46 @@ fn call_args(function: &Function, input: CallInput) -> CallArgs {
     let type_of = |name: &str| {
         function.args.iter().find(|a| a.name == name).map_or_else(|| "text".into(), |a| a.type_name.clone())
     };
+    let variadic = function.args.iter().find(|a| a.variadic).map(|a| a.name.clone());
     match input {
-        CallInput::Json(object) => CallArgs::Json {
-            args: object.keys().map(|k| (k.clone(), type_of(k))).collect(),
-            object: Value::Object(object).to_string(),
-        },
-        CallInput::Query(pairs) => CallArgs::Text(
-            pairs
-                .into_iter()
-                .map(|(name, value)| {
-                    let type_name = type_of(&name);
-                    (name, type_name, value)
-                })
-                .collect(),
-        ),
+        CallInput::Json(mut object) => {
+            // One value of a variadic argument (a form's `v=hi`) is an array of one.
+            if let Some(value) = variadic.as_ref().and_then(|v| object.get_mut(v)).filter(|v| !v.is_array()) {
+                *value = Value::Array(vec![value.take()]);
+            }
+            CallArgs::Json {
+                args: object.keys().map(|k| (k.clone(), type_of(k))).collect(),
+                object: Value::Object(object).to_string(),
+                variadic,
+            }
+        }
+        CallInput::Query(pairs) => {
+            // A repeated argument: the last value counts, as in PostgREST; a variadic
+            // argument's values are its array's elements.
+            let (mut args, mut elements): (Vec<(String, String, String)>, Vec<String>) = (vec![], vec![]);
+            for (name, value) in pairs {
+                if variadic.as_ref() == Some(&name) {
+                    elements.push(value);
+                    continue;
+                }
+                args.retain(|(n, _, _)| *n != name);
+                let type_name = type_of(&name);
+                args.push((name, type_name, value));
+            }
+            if let Some(name) = variadic.as_ref().filter(|_| !elements.is_empty()) {
+                args.push((name.clone(), type_of(name), array_literal(&elements)));
+            }
+            CallArgs::Text { args, variadic }
+        }
         CallInput::Whole(body) => CallArgs::Whole { value: body.to_string(), type_name: type_of("") },
     }
+}
+
+/// `{"a","b"}`: PostgreSQL's array literal of these values, each quoted.
+fn array_literal(values: &[String]) -> String {
+    let quoted: Vec<String> =
+        values.iter().map(|v| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))).collect();
+    format!("{{{}}}", quoted.join(","))
 }
 
 /// `/rpc/<function>`: a function returning rows is read like a table (select, filters,
@@ -66,6 +90,7 @@ pub fn call(
     input: CallInput,
     params: &g::QueryParams,
     prefs: &Preferences,
+    range: Option<(u64, Option<u64>)>,
     max_rows: Option<u64>,
 ) -> Result<CallPlan, ApiError> {
     let target = Target { schema: function.schema.clone(), name: function.name.clone() };
@@ -81,9 +106,11 @@ pub fn call(
     }
     let synthesized;
     let relation = match &function.return_relation {
-        Some(r) => cache
-            .relation(&r.schema, &r.name)
-            .ok_or_else(|| ApiError::UnknownRelation { schema: r.schema.clone(), name: r.name.clone() })?,
+        Some(r) => cache.relation(&r.schema, &r.name).ok_or_else(|| ApiError::UnknownRelation {
+            schema: r.schema.clone(),
+            name: r.name.clone(),
+            perhaps: None,
+        })?,
         None => {
             synthesized = Relation {
                 schema: function.schema.clone(),
@@ -91,7 +118,6 @@ pub fn call(
                 is_view: true,
                 columns: function.out_columns.clone(),
                 primary_key: vec![],
-                unique_keys: vec![],
                 foreign_keys: vec![],
                 computed: vec![],
                 computed_relationships: vec![],
@@ -100,7 +126,8 @@ pub fn call(
         }
     };
     let planner = Planner::new(cache, params);
-    let level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
+    let mut level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
+    apply_range(&mut level, range);
     planner.check_paths()?;
     let count = total(prefs, max_rows);
     Ok(CallPlan::Rows {

@@ -20,6 +20,17 @@ pub(super) fn target(relation: &Relation) -> Target {
     Target { schema: relation.schema.clone(), name: relation.name.clone() }
 }
 
+/// The written columns whose domain reads its JSON through a data representation.
+pub(super) fn parsers(relation: &Relation, columns: &[String]) -> Vec<Parser> {
+    columns
+        .iter()
+        .filter_map(|c| {
+            let function = relation.column(c)?.from_json.clone()?;
+            Some(Parser { column: c.clone(), function })
+        })
+        .collect()
+}
+
 pub(super) fn unknown_column(relation: &Relation, column: &str) -> ApiError {
     ApiError::UnknownColumn { relation: relation.name.clone(), column: column.to_string() }
 }
@@ -27,12 +38,21 @@ pub(super) fn unknown_column(relation: &Relation, column: &str) -> ApiError {
 pub(super) fn expr(relation: &Relation, field: &g::Field) -> Result<Expr, ApiError> {
     let path = field.json_path.clone();
     if let Some(column) = relation.column(&field.name) {
-        return Ok(Expr { column: column.name.clone(), function: None, column_type: column.type_name.clone(), path });
+        let plain = path.is_empty();
+        return Ok(Expr {
+            column: column.name.clone(),
+            function: None,
+            column_type: column.type_name.clone(),
+            to_json: column.to_json.clone().filter(|_| plain),
+            from_text: column.from_text.clone().filter(|_| plain),
+            path,
+        });
     }
     if let Some(computed) = relation.computed_column(&field.name) {
         let function = Target { schema: computed.schema.clone(), name: computed.name.clone() };
         let function = Some((function, target(relation)));
-        return Ok(Expr { column: computed.name.clone(), function, column_type: computed.type_name.clone(), path });
+        let column_type = computed.type_name.clone();
+        return Ok(Expr { column: computed.name.clone(), function, column_type, path, to_json: None, from_text: None });
     }
     // A column named in select, filters or order is PostgreSQL's to refuse in PostgREST (42703).
     Err(ApiError::UndefinedColumn { relation: relation.name.clone(), column: field.name.clone() })
@@ -95,13 +115,18 @@ pub(super) fn filter_condition(relation: &Relation, f: &g::Filter) -> Result<Con
     Ok(if f.negated { Condition::Not(Box::new(condition)) } else { condition })
 }
 
-pub(super) fn logic(relation: &Relation, tree: &g::LogicTree) -> Result<Condition, ApiError> {
+/// A logic tree; `rel.is.null` / `rel.not.is.null` on an embedded resource in it is whether
+/// the parent has a related row, as for a filter.
+pub(super) fn logic(relation: &Relation, tree: &g::LogicTree, related: &[Embed]) -> Result<Condition, ApiError> {
     let children = tree
         .children
         .iter()
         .map(|node| match node {
-            g::LogicNode::Filter(f) => filter_condition(relation, f),
-            g::LogicNode::Tree(t) => logic(relation, t),
+            g::LogicNode::Filter(f) => match read::embedded_null_check(relation, related, f) {
+                Some(exists) => Ok(exists),
+                None => filter_condition(relation, f),
+            },
+            g::LogicNode::Tree(t) => logic(relation, t, related),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let combined = match tree.op {

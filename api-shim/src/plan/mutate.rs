@@ -1,6 +1,7 @@
 //! Writes: POST (insert, upsert), PUT, PATCH and DELETE.
 use super::read::Planner;
-use super::{expr, target, unknown_column};
+use super::{expr, parsers, target, unknown_column};
+use crate::body::INVALID_JSON;
 use crate::error::ApiError;
 use crate::plan_types::*;
 use crate::prefer::{Missing, Preferences, Resolution, Return};
@@ -10,12 +11,20 @@ use serde_json::Value;
 
 /// The rows a write sends back (`return=representation`, shaped by `select`) and the filter
 /// of its target rows (PATCH, DELETE).
+/// What a write's query string says beside the body: the rows it sends back, which rows it
+/// changes, and the order they come back in.
+struct WriteLevel {
+    returning: Option<Vec<Projection>>,
+    filter: Condition,
+    order: Vec<Ordering>,
+}
+
 fn write_level(
     cache: &SchemaCache,
     relation: &Relation,
     params: &g::QueryParams,
     prefs: &Preferences,
-) -> Result<(Option<Vec<Projection>>, Condition), ApiError> {
+) -> Result<WriteLevel, ApiError> {
     params.reject_other()?;
     let planner = Planner::new(cache, params);
     let level = planner.level(relation, params.select.as_deref(), &[], None)?;
@@ -35,7 +44,7 @@ fn write_level(
         ),
         _ => None,
     };
-    Ok((returning, level.filter))
+    Ok(WriteLevel { returning, filter: level.filter, order: level.order })
 }
 
 /// The columns a body writes: `columns=` if given, else the keys of the (first) object,
@@ -67,9 +76,9 @@ fn one_object(body: &Value, method: &str) -> Result<Option<serde_json::Map<Strin
     }
 }
 
-/// A body the request must have had (POST, PATCH, PUT).
+/// A body the request must have had (POST, PATCH, PUT): an empty one is PostgREST's refusal.
 fn required(body: Option<Value>) -> Result<Value, ApiError> {
-    body.ok_or_else(|| ApiError::InvalidBody("The request needs a JSON body".into()))
+    body.filter(|b| !b.is_null()).ok_or_else(|| ApiError::InvalidBody(INVALID_JSON.into()))
 }
 
 pub fn insert(
@@ -87,7 +96,8 @@ pub fn insert(
     let objects: Vec<&serde_json::Map<String, Value>> = rows
         .iter()
         .map(|r| {
-            r.as_object().ok_or_else(|| ApiError::InvalidBody("Every element of the array must be an object".into()))
+            // PostgREST's words for an element that is no object.
+            r.as_object().ok_or_else(|| ApiError::InvalidBody("All object keys must match".into()))
         })
         .collect::<Result<_, _>>()?;
     // `[]` inserts nothing; `{}` a row of defaults.
@@ -116,7 +126,7 @@ pub fn insert(
         true => columns.iter().filter_map(|c| Some((c.clone(), relation.column(c)?.default.clone()?))).collect(),
         false => vec![],
     };
-    let (returning, _) = write_level(cache, relation, params, prefs)?;
+    let WriteLevel { returning, order, .. } = write_level(cache, relation, params, prefs)?;
     let on_conflict = match prefs.resolution {
         None => None,
         Some(resolution) => Some(OnConflict {
@@ -127,12 +137,14 @@ pub fn insert(
     Ok(WritePlan {
         target: target(relation),
         mutation: Mutation::Insert {
+            parsers: parsers(relation, &columns),
             columns,
             rows_json: Value::Array(rows.clone()).to_string(),
             on_conflict,
             defaults,
         },
         returning,
+        order,
     })
 }
 
@@ -157,6 +169,9 @@ pub fn put(
     prefs: &Preferences,
     body: Option<Value>,
 ) -> Result<WritePlan, ApiError> {
+    if params.limits.iter().any(|(path, _)| path.is_empty()) {
+        return Err(ApiError::PutLimit);
+    }
     let body = required(body)?;
     let not_one = || ApiError::InvalidBody("The body of a PUT must be one JSON object".into());
     let object = one_object(&body, "PUT")?.ok_or_else(not_one)?;
@@ -186,16 +201,19 @@ pub fn put(
     }
     let columns = columns(relation, params, &object)?;
     // The filters named the row; what comes back is shaped by `select` alone.
-    let (returning, _) = write_level(cache, relation, &g::QueryParams { filters: vec![], ..params.clone() }, prefs)?;
+    let WriteLevel { returning, order, .. } =
+        write_level(cache, relation, &g::QueryParams { filters: vec![], ..params.clone() }, prefs)?;
     Ok(WritePlan {
         target: target(relation),
         mutation: Mutation::Insert {
+            parsers: parsers(relation, &columns),
             columns,
             rows_json: Value::Array(vec![Value::Object(object)]).to_string(),
             on_conflict: Some(OnConflict { columns: relation.primary_key.clone(), merge: true }),
             defaults: vec![],
         },
         returning,
+        order,
     })
 }
 
@@ -210,11 +228,26 @@ pub fn update(
     // An empty object (or array) changes nothing: no row is touched, as in PostgREST.
     let object = one_object(&body, "PATCH")?.unwrap_or_default();
     let columns = columns(relation, params, &object)?;
-    let (returning, filter) = write_level(cache, relation, params, prefs)?;
+    let WriteLevel { returning, filter, order } = write_level(cache, relation, params, prefs)?;
+    let defaults = match prefs.missing == Some(Missing::Default) {
+        true => columns
+            .iter()
+            .filter(|c| !object.contains_key(*c))
+            .filter_map(|c| Some((c.clone(), relation.column(c)?.default.clone()?)))
+            .collect(),
+        false => vec![],
+    };
     Ok(WritePlan {
         target: target(relation),
-        mutation: Mutation::Update { columns, row_json: Value::Object(object).to_string(), filter },
+        mutation: Mutation::Update {
+            parsers: parsers(relation, &columns),
+            columns,
+            row_json: Value::Object(object).to_string(),
+            filter,
+            defaults,
+        },
         returning,
+        order,
     })
 }
 
@@ -225,6 +258,6 @@ pub fn delete(
     prefs: &Preferences,
     _body: Option<Value>,
 ) -> Result<WritePlan, ApiError> {
-    let (returning, filter) = write_level(cache, relation, params, prefs)?;
-    Ok(WritePlan { target: target(relation), mutation: Mutation::Delete { filter }, returning })
+    let WriteLevel { returning, filter, order } = write_level(cache, relation, params, prefs)?;
+    Ok(WritePlan { target: target(relation), mutation: Mutation::Delete { filter }, returning, order })
 }

@@ -31,7 +31,10 @@ impl<'a> Planner<'a> {
         max_rows: Option<u64>,
     ) -> Result<Level, ApiError> {
         let (mut filter, mut related) = (vec![], vec![]);
-        let select = self.projections(relation, select, path, &mut filter, &mut related)?;
+        let mut select = self.projections(relation, select, path, &mut filter, &mut related)?;
+        if relation.columns.iter().any(|c| c.to_json.is_some()) {
+            select = spelled_out(relation, select)?;
+        }
         for f in self.params.filters.iter().filter(|f| f.path == path) {
             let condition = match embedded_null_check(relation, &related, &f.filter) {
                 Some(exists) => exists,
@@ -40,7 +43,7 @@ impl<'a> Planner<'a> {
             filter.push(condition);
         }
         for t in self.params.logic.iter().filter(|t| t.path == path) {
-            filter.push(logic(relation, &t.tree)?);
+            filter.push(logic(relation, &t.tree, &related)?);
         }
         let mut order = vec![];
         for (_, terms) in self.params.order.iter().filter(|(p, _)| p == path) {
@@ -67,7 +70,11 @@ impl<'a> Planner<'a> {
                     return Err(ApiError::RelatedOrderNotToOne { parent: relation.name.clone(), name: name.clone() });
                 }
                 let child = self.cache.relation(&embed.target.schema, &embed.target.name).ok_or_else(|| {
-                    ApiError::UnknownRelation { schema: embed.target.schema.clone(), name: embed.target.name.clone() }
+                    ApiError::UnknownRelation {
+                        schema: embed.target.schema.clone(),
+                        name: embed.target.name.clone(),
+                        perhaps: None,
+                    }
                 })?;
                 (expr(child, &t.field)?, Some(Box::new(embed.clone())))
             }
@@ -90,6 +97,39 @@ impl<'a> Planner<'a> {
         related: &mut Vec<Embed>,
     ) -> Result<Vec<Projection>, ApiError> {
         let Some(items) = select else { return Ok(vec![Projection::All]) };
+        // Relationships first: PostgREST finds them before PostgreSQL sees any column, so an
+        // unknown embed is PGRST200 even beside an unknown column.
+        let mut embedded = vec![];
+        for item in items {
+            if let g::SelectItem::Embed { alias, relation: name, hint, join, select, spread } = item {
+                let mut embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
+                if *spread {
+                    let child = self.cache.relation(&embed.target.schema, &embed.target.name).ok_or_else(|| {
+                        ApiError::UnknownRelation {
+                            schema: embed.target.schema.clone(),
+                            name: embed.target.name.clone(),
+                            perhaps: None,
+                        }
+                    })?;
+                    embed.query.select = spelled_out(child, std::mem::take(&mut embed.query.select))?;
+                }
+                let inner = *join == Some(g::JoinType::Inner);
+                if inner {
+                    filter.push(exists(&embed));
+                }
+                related.push(embed.clone());
+                // `rel()` embeds nothing (nor `rel(other())`): it is there to filter the parent.
+                embedded.push((!embed.query.select.is_empty()).then(|| {
+                    let embed = Box::new(Embed { inner, ..embed });
+                    if *spread {
+                        Projection::Spread(embed)
+                    } else {
+                        Projection::Embed(embed)
+                    }
+                }));
+            }
+        }
+        let mut embedded = embedded.into_iter();
         let mut out = vec![];
         for item in items {
             match item {
@@ -108,23 +148,7 @@ impl<'a> Planner<'a> {
                         alias: alias.clone().unwrap_or_else(|| function.name().to_string()),
                     });
                 }
-                g::SelectItem::Embed { alias, relation: name, hint, join, select, spread } => {
-                    let embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
-                    // Only one related row can lend its columns to the parent object.
-                    if *spread && embed.many {
-                        return Err(ApiError::SpreadNotToOne { parent: relation.name.clone(), name: name.clone() });
-                    }
-                    let inner = *join == Some(g::JoinType::Inner);
-                    if inner {
-                        filter.push(exists(&embed));
-                    }
-                    related.push(embed.clone());
-                    // `rel()` embeds nothing: it is there to filter the parent.
-                    if !select.is_empty() {
-                        let embed = Box::new(Embed { inner, ..embed });
-                        out.push(if *spread { Projection::Spread(embed) } else { Projection::Embed(embed) });
-                    }
-                }
+                g::SelectItem::Embed { .. } => out.extend(embedded.next().flatten()),
             }
         }
         Ok(out)
@@ -159,13 +183,33 @@ impl<'a> Planner<'a> {
             .chain(self.params.logic.iter().map(|t| &t.path))
             .chain(self.params.order.iter().map(|(p, _)| p))
             .chain(self.params.limits.iter().map(|(p, _)| p));
-        for path in used {
-            if !known.contains(path) {
-                return Err(ApiError::NotEmbedded(path.join(".")));
+        match used.into_iter().find(|path| !known.contains(path)) {
+            // PostgREST names the first step that is not embedded.
+            Some(path) => {
+                let embedded = (0..path.len()).rev().find(|&n| known.contains(&path[..n].to_vec())).unwrap_or(0);
+                Err(ApiError::NotEmbedded(path[embedded].clone()))
             }
+            None => Ok(()),
         }
-        Ok(())
     }
+}
+
+/// A select list with `*` as the relation's columns, where each key must be named: a spread's
+/// keys are lifted into the parent (a to-many spread's SQL names each one), and a column whose
+/// domain has a data representation is written through its function.
+fn spelled_out(relation: &Relation, select: Vec<Projection>) -> Result<Vec<Projection>, ApiError> {
+    let mut out = vec![];
+    for item in select {
+        if item != Projection::All {
+            out.push(item);
+            continue;
+        }
+        for column in &relation.columns {
+            let field = g::Field { name: column.name.clone(), json_path: vec![] };
+            out.push(Projection::Field { expr: expr(relation, &field)?, alias: column.name.clone(), cast: None });
+        }
+    }
+    Ok(out)
 }
 
 /// That the parent has a related row passing the embed's filters (`!inner`, `rel=not.is.null`):
@@ -177,7 +221,7 @@ fn exists(embed: &Embed) -> Condition {
 
 /// `rel=is.null` / `rel=not.is.null` on an embedded resource (not a column): whether the
 /// parent has a related row that passes the embed's filters, as PostgREST 12 reads it.
-fn embedded_null_check(relation: &Relation, related: &[Embed], f: &g::Filter) -> Option<Condition> {
+pub(super) fn embedded_null_check(relation: &Relation, related: &[Embed], f: &g::Filter) -> Option<Condition> {
     let null = match (&f.op, &f.value) {
         (g::Operator::Is, g::FilterValue::Is(g::IsValue::Null)) => true,
         (g::Operator::Is, g::FilterValue::Is(g::IsValue::NotNull)) => false,
