@@ -69,14 +69,7 @@ impl<'a> Planner<'a> {
                 if embed.many {
                     return Err(ApiError::RelatedOrderNotToOne { parent: relation.name.clone(), name: name.clone() });
                 }
-                let child = self.cache.relation(&embed.target.schema, &embed.target.name).ok_or_else(|| {
-                    ApiError::UnknownRelation {
-                        schema: embed.target.schema.clone(),
-                        name: embed.target.name.clone(),
-                        perhaps: None,
-                    }
-                })?;
-                (expr(child, &t.field)?, Some(Box::new(embed.clone())))
+                (expr(self.target(embed)?, &t.field)?, Some(Box::new(embed.clone())))
             }
         };
         Ok(Ordering {
@@ -84,6 +77,16 @@ impl<'a> Planner<'a> {
             embedded,
             descending: t.direction == Some(g::Direction::Desc),
             nulls_first: t.nulls.map(|n| n == g::Nulls::First),
+        })
+    }
+
+    /// The relation an embed reads.
+    fn target(&self, embed: &Embed) -> Result<&'a Relation, ApiError> {
+        let target = &embed.target;
+        self.cache.relation(&target.schema, &target.name).ok_or_else(|| ApiError::UnknownRelation {
+            schema: target.schema.clone(),
+            name: target.name.clone(),
+            perhaps: None,
         })
     }
 
@@ -104,13 +107,7 @@ impl<'a> Planner<'a> {
             if let g::SelectItem::Embed { alias, relation: name, hint, join, select, spread } = item {
                 let mut embed = self.embed(relation, name, hint.as_deref(), alias.as_deref(), select, path)?;
                 if *spread {
-                    let child = self.cache.relation(&embed.target.schema, &embed.target.name).ok_or_else(|| {
-                        ApiError::UnknownRelation {
-                            schema: embed.target.schema.clone(),
-                            name: embed.target.name.clone(),
-                            perhaps: None,
-                        }
-                    })?;
+                    let child = self.target(&embed)?;
                     embed.query.select = spelled_out(child, std::mem::take(&mut embed.query.select))?;
                 }
                 let inner = *join == Some(g::JoinType::Inner);
