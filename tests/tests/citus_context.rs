@@ -131,3 +131,30 @@ async fn a_worker_reached_directly_shows_nothing_and_refuses_a_forged_context() 
         assert_eq!(sqlstate(refused), INSUFFICIENT_PRIVILEGE, "worker {worker}");
     }
 }
+
+#[tokio::test]
+async fn an_analyst_bound_to_a_tenant_reads_its_rows_in_a_transaction_and_nothing_otherwise() {
+    let c = TenantTable::create().await;
+    let db = connect(COORDINATOR, "postgres").await;
+    let analyst = tenancy_e2e::unique("analyst").replace('-', "_");
+    for statement in [
+        format!("CREATE ROLE {analyst} LOGIN"),
+        format!("GRANT SELECT ON {} TO {analyst}", c.table),
+        format!("SELECT tenancy.bind_role('{analyst}', '{}')", c.a),
+    ] {
+        db.batch_execute(&statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    let count = format!("SELECT count(*) FROM {}", c.table);
+    let mut session = connect(COORDINATOR, &analyst).await;
+    // One statement on its own: the binding is resolved after Citus has sent the query out.
+    let alone: i64 = session.query_one(&count, &[]).await.unwrap().get(0);
+    assert_eq!(alone, 0, "fails closed");
+    // In a transaction, once the binding is resolved, the workers have the tenant's context.
+    let tx = session.transaction().await.unwrap();
+    let bound: Uuid = tx.query_one("SELECT tenancy.current_tenant_id()", &[]).await.unwrap().get(0);
+    assert_eq!(bound, c.a);
+    let seen: i64 = tx.query_one(&count, &[]).await.unwrap().get(0);
+    assert_eq!(seen, 2, "a's two rows, none of b's three");
+    let of_b: i64 = tx.query_one(&format!("{count} WHERE tenant_id = '{}'", c.b), &[]).await.unwrap().get(0);
+    assert_eq!(of_b, 0);
+}
