@@ -116,7 +116,11 @@ impl Writer {
                 let mut n = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     n += 1;
-                    let sql = format!("INSERT INTO {} (body) VALUES ('w{n}') RETURNING body", table.table);
+                    // Naming the tenant, as the REST server does: Citus counts the query for it.
+                    let sql = format!(
+                        "INSERT INTO {} (tenant_id, body) VALUES ('{tenant}', 'w{n}') RETURNING body",
+                        table.table
+                    );
                     match table.as_tenant(tenant, &sql).await {
                         Ok(bodies) => acknowledged.extend(bodies),
                         Err(e) => failed.push(e.to_string()),

@@ -98,6 +98,29 @@ async fn tenant_placement(client: &Client) -> anyhow::Result<()> {
         let (node, tenants, isolated): (String, i64, Option<String>) = (row.get(0), row.get(1), row.get(2));
         println!("  {node}: {tenants} tenants; isolated: {}", isolated.as_deref().unwrap_or("none"));
     }
+    busiest_tenants(client).await
+}
+
+/// The tenants Citus saw most in this period and the last (`citus_stat_tenants`, single-shard
+/// queries only; up-citus turns the tracking on): the candidates for `tenancy isolate`.
+async fn busiest_tenants(client: &Client) -> anyhow::Result<()> {
+    let rows = client
+        .query(
+            "SELECT coalesce(t.slug, s.tenant_attribute), sum(s.query_count_in_this_period + s.query_count_in_last_period)::bigint,
+                    round(sum(s.cpu_usage_in_this_period + s.cpu_usage_in_last_period)::numeric, 3)::text
+             FROM citus_stat_tenants s LEFT JOIN tenancy.tenants t ON t.id::text = s.tenant_attribute
+             GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
+            &[],
+        )
+        .await?;
+    println!("busiest tenants (citus_stat_tenants: queries, CPU seconds):");
+    if rows.is_empty() {
+        println!("  none counted (citus.stat_tenants_track = 'all' counts them)");
+    }
+    for row in &rows {
+        let (tenant, queries, cpu): (String, i64, String) = (row.get(0), row.get(1), row.get(2));
+        println!("  {tenant}: {queries} queries, {cpu} s");
+    }
     Ok(())
 }
 
