@@ -89,6 +89,12 @@ fn outer() -> pg_sys::Oid {
 
 /// Puts `context` in force and, on a Citus coordinator, sends it to the workers.
 fn push(context: Context) {
+    propagate(&context);
+    push_local(context);
+}
+
+/// On a Citus coordinator, sends a context whose tenant and modules are known to the workers.
+fn propagate(context: &Context) {
     if let (Some(tenant), Some(modules)) = (context.tenant, context.modules.as_deref()) {
         sealed_context::propagate(
             tenant,
@@ -98,7 +104,6 @@ fn push(context: Context) {
             context.claimed_roles.as_deref(),
         );
     }
-    push_local(context);
 }
 
 fn push_local(context: Context) {
@@ -224,8 +229,8 @@ fn context_set_modules(modules: Vec<String>) {
         top.context.modules = Some(modules.into());
         Some(top.context.clone())
     });
-    if let Some(Context { tenant: Some(tenant), company, modules: Some(modules), user, claimed_roles, .. }) = loaded {
-        sealed_context::propagate(tenant, company, &modules, user.as_deref(), claimed_roles.as_deref());
+    if let Some(context) = loaded {
+        propagate(&context);
     }
 }
 
