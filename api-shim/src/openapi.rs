@@ -167,10 +167,12 @@ fn operation(tag: String, comment: Option<&str>) -> Value {
     op
 }
 
+/// A table's operations: those its privileges allow (PostgREST lists all four once any write is).
 fn table_paths(r: &Relation, p: &TablePrivileges) -> Value {
     let name = &r.name;
     let filters: Vec<String> = r.columns.iter().map(|c| format!("rowFilter.{name}.{}", c.name)).collect();
-    let with = |extra: &[&str]| references(&[filters.clone(), extra.iter().map(|e| e.to_string()).collect()].concat());
+    let row_filters_and =
+        |extra: &[&str]| references(&[filters.clone(), extra.iter().map(|e| e.to_string()).collect()].concat());
     let base = operation(name.clone(), p.comment.as_deref());
     let op = |parameters: Value, responses: Value| {
         let mut op = base.clone();
@@ -186,7 +188,10 @@ fn table_paths(r: &Relation, p: &TablePrivileges) -> Value {
             json!({"200": {"description": "OK", "schema": rows}, "206": {"description": "Partial Content"}});
         item.insert(
             "get".into(),
-            op(with(&["select", "order", "range", "rangeUnit", "offset", "limit", "preferCount"]), responses),
+            op(
+                row_filters_and(&["select", "order", "range", "rangeUnit", "offset", "limit", "preferCount"]),
+                responses,
+            ),
         );
     }
     if p.insert {
@@ -194,10 +199,16 @@ fn table_paths(r: &Relation, p: &TablePrivileges) -> Value {
         item.insert("post".into(), op(parameters, json!({"201": {"description": "Created"}})));
     }
     if p.update {
-        item.insert("patch".into(), op(with(&[&body, "preferReturn"]), json!({"204": {"description": "No Content"}})));
+        item.insert(
+            "patch".into(),
+            op(row_filters_and(&[&body, "preferReturn"]), json!({"204": {"description": "No Content"}})),
+        );
     }
     if p.delete {
-        item.insert("delete".into(), op(with(&["preferReturn"]), json!({"204": {"description": "No Content"}})));
+        item.insert(
+            "delete".into(),
+            op(row_filters_and(&["preferReturn"]), json!({"204": {"description": "No Content"}})),
+        );
     }
     Value::Object(item)
 }
