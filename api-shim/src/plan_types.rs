@@ -183,6 +183,17 @@ impl Condition {
     pub fn passes_every_row(&self) -> bool {
         matches!(self, Condition::And(children) if children.iter().all(Condition::passes_every_row))
     }
+
+    /// `condition AND other`, in place.
+    fn narrow(condition: &mut Condition, other: Condition) {
+        *condition = match std::mem::replace(condition, Condition::And(vec![])) {
+            Condition::And(mut children) => {
+                children.push(other);
+                Condition::And(children)
+            }
+            one => Condition::And(vec![one, other]),
+        };
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -314,5 +325,19 @@ impl WritePlan {
             Mutation::Update { filter, .. } | Mutation::Delete { filter } => filter.passes_every_row(),
             Mutation::Insert { .. } => false,
         }
+    }
+
+    /// Adds `condition` to the rows an UPDATE or DELETE selects (an insert selects none).
+    pub fn narrow(&mut self, condition: Condition) {
+        if let Mutation::Update { filter, .. } | Mutation::Delete { filter } = &mut self.mutation {
+            Condition::narrow(filter, condition);
+        }
+    }
+}
+
+impl ReadPlan {
+    /// Adds `condition` to the rows the read's top level selects.
+    pub fn narrow(&mut self, condition: Condition) {
+        Condition::narrow(&mut self.level.filter, condition);
     }
 }

@@ -182,7 +182,9 @@ impl SchemaCache {
 
     /// Whether `relation` is a Citus table distributed by `tenant_id`.
     pub fn distributed_by_tenant(&self, relation: &Relation) -> bool {
-        self.distributed_by_tenant.contains(&(relation.schema.clone(), relation.name.clone()))
+        // One node: an empty set, and nothing copied to look into it.
+        !self.distributed_by_tenant.is_empty()
+            && self.distributed_by_tenant.contains(&(relation.schema.clone(), relation.name.clone()))
     }
 
     /// The overloads of `schema.name` these argument names call (more than one: ambiguous).

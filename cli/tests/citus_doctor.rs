@@ -7,8 +7,7 @@ use tenancy_e2e::citus::{connect, TenantTable, COORDINATOR};
 use tenancy_e2e::unique;
 
 fn coordinator_url() -> String {
-    let port = std::env::var("TENANCY_CITUS_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54331u16);
-    format!("postgres://postgres@127.0.0.1:{port}/tenancy")
+    tenancy_e2e::citus::url(COORDINATOR, "postgres")
 }
 
 /// The findings of one check, as `doctor` prints them.

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use tenancy_e2e::citus::{connect, TenantTable, Writer, COORDINATOR};
 
 fn coordinator_url() -> String {
-    let port = std::env::var("TENANCY_CITUS_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54331u16);
-    format!("postgres://postgres@127.0.0.1:{port}/tenancy")
+    tenancy_e2e::citus::url(COORDINATOR, "postgres")
 }
 
 /// The node (host:port) and isolation of the tenant's shard of `table`.

@@ -16,7 +16,7 @@ use pgrx::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::cell::RefCell;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -75,7 +75,7 @@ pub struct Sealed {
 fn key() -> Option<&'static [u8]> {
     static KEY: OnceLock<Option<Vec<u8>>> = OnceLock::new();
     KEY.get_or_init(|| {
-        let dir = unsafe { std::ffi::CStr::from_ptr(pg_sys::DataDir) }.to_str().ok()?;
+        let dir = unsafe { CStr::from_ptr(pg_sys::DataDir) }.to_str().ok()?;
         let key = std::fs::read(std::path::Path::new(dir).join(KEY_FILE)).ok()?;
         (key.len() >= 32).then_some(key)
     })
@@ -152,16 +152,22 @@ pub fn propagate(
 /// when there is none (or it is this backend's own). A value that fails the check is refused
 /// with an error, so a forged or replayed context is never silently taken for "no tenant".
 pub fn arrived() -> Option<Sealed> {
-    let value = SEALED.get()?.into_string().ok().filter(|v| !v.is_empty())?;
-    if KNOWN.with_borrow(|k| k.as_deref() == Some(value.as_str())) {
+    // Read in place, not copied: on a worker a policy asks for every row it checks.
+    let raw = unsafe { *SEALED.as_ptr() };
+    if raw.is_null() {
         return None;
     }
-    let opened = match key() {
-        Some(key) => open_with(key, &value, now()),
-        None => Err("this node has no context key"),
+    let value = unsafe { CStr::from_ptr(raw) }.to_bytes();
+    if value.is_empty() || KNOWN.with_borrow(|k| k.as_deref().map(str::as_bytes) == Some(value)) {
+        return None;
+    }
+    let opened = match (key(), std::str::from_utf8(value)) {
+        (None, _) => Err("this node has no context key"),
+        (_, Err(_)) => Err("it is not a sealed context"),
+        (Some(key), Ok(value)) => open_with(key, value, now()).map(|context| (context, value.to_string())),
     };
     match opened {
-        Ok(context) => {
+        Ok((context, value)) => {
             KNOWN.with_borrow_mut(|k| *k = Some(value));
             Some(context)
         }

@@ -11,6 +11,11 @@ fn port(node: u16) -> u16 {
     std::env::var("TENANCY_CITUS_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54331) + node
 }
 
+/// The URL of a node of the cluster's database, as `user`: for binaries and servers under test.
+pub fn url(node: u16, user: &str) -> String {
+    format!("postgres://{user}@127.0.0.1:{}/tenancy", port(node))
+}
+
 /// A connection as `user` to a node of the cluster (`COORDINATOR` or one of `WORKERS`).
 pub async fn connect(node: u16, user: &str) -> Client {
     let mut config = Config::new();

@@ -3,13 +3,12 @@
 //! which only single-shard reads reach); reads, updates and deletes stay in the tenant.
 use serde_json::{json, Value};
 use tenancy_e2e::api::{self, Api};
-use tenancy_e2e::citus::{connect, TenantTable, COORDINATOR};
+use tenancy_e2e::citus::{connect, url, TenantTable, COORDINATOR};
 use uuid::Uuid;
 
 async fn api_on_citus(t: &TenantTable) -> Api {
-    let port = std::env::var("TENANCY_CITUS_PORT").unwrap_or_else(|_| "54331".into());
     api::start_with(&[
-        ("PGRST_DB_URI", &format!("postgres://{}@127.0.0.1:{port}/tenancy", t.service)),
+        ("PGRST_DB_URI", &url(COORDINATOR, &t.service)),
         ("PGRST_DB_SCHEMAS", "public"),
         ("PGRST_DB_ANON_ROLE", &t.member),
     ])

@@ -20,8 +20,10 @@ pub async fn read(
 ) -> Result<Response, ApiError> {
     let cache = state.schema();
     let relation = relation(&cache, &req.schema, &resource)?;
-    let query = routing::to_tenant(&req.query, &cache, relation, req.identity.tenant);
-    let plan = plan::read(&cache, relation, &query, &req.prefs, req.range, state.config.max_rows)?;
+    let mut plan = plan::read(&cache, relation, &req.query, &req.prefs, req.range, state.config.max_rows)?;
+    if let Some(tenant) = routing::tenant_condition(&cache, relation, req.identity.tenant) {
+        plan.narrow(tenant);
+    }
     let (media, head) = (req.media, req.method == Method::HEAD);
     let applied = req.prefs.applied(Action::Read, state.config.tx_end.overridable());
     let profile = req.answer_profile();

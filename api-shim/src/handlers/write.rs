@@ -17,7 +17,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::sync::Arc;
 
 type Planner = fn(&SchemaCache, &Relation, &QueryParams, &Preferences, Option<Value>) -> Result<WritePlan, ApiError>;
@@ -67,22 +66,15 @@ async fn write(
 ) -> Result<Response, ApiError> {
     let cache = state.schema();
     let relation = relation(&cache, &req.schema, resource)?;
-    // On Citus, an update or delete names the caller's tenant so that it goes to one shard;
-    // whether the request itself names rows is decided before that filter is added.
-    let routed = match action {
-        Action::Update | Action::Delete => Some(routing::to_tenant(&req.query, &cache, relation, req.identity.tenant))
-            .filter(|q| matches!(q, Cow::Owned(_))),
-        _ => None,
-    };
-    let routed_body = routed.as_ref().map(|_| body.clone());
-    let plan = planner(&cache, relation, &req.query, &req.prefs, body)?;
+    let mut plan = planner(&cache, relation, &req.query, &req.prefs, body)?;
     if state.config.safe_updates && plan.changes_every_row() {
         return Err(ApiError::UnfilteredWrite(req.method.to_string()));
     }
-    let plan = match (routed, routed_body) {
-        (Some(query), Some(body)) => planner(&cache, relation, &query, &req.prefs, body)?,
-        _ => plan,
-    };
+    // On Citus, an update or delete names the caller's tenant so that it goes to one shard (after
+    // the check above, which judges the request's own filters).
+    if let Some(tenant) = routing::tenant_condition(&cache, relation, req.identity.tenant) {
+        plan.narrow(tenant);
+    }
     let action = match action {
         Action::Insert { .. } => {
             Action::Insert { keyed: !relation.primary_key.is_empty() || req.query.on_conflict.is_some() }

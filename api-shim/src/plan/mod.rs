@@ -77,7 +77,7 @@ pub(super) fn comparison(op: g::Operator) -> Option<g::Operator> {
     op.binary_sql().map(|_| op)
 }
 
-pub(super) fn filter_condition(relation: &Relation, f: &g::Filter) -> Result<Condition, ApiError> {
+pub(crate) fn filter_condition(relation: &Relation, f: &g::Filter) -> Result<Condition, ApiError> {
     use g::Operator as O;
     let e = expr(relation, &f.field)?;
     let bad = |why: &str| ApiError::Grammar(g::GrammarError::invalid_filter(&f.field.name, why));
