@@ -85,3 +85,57 @@ start_postgres() { # data dir, port, extra server options
     done
     return 1
 }
+
+# The REST server, in the background: PostgREST's settings in <prefix>.env, its log in
+# <prefix>.log, its pid in <prefix>.pid. The JWT secret and sign-in's ES256 keys are made once
+# per checkout (`tenancy-api keys rotate` adds one). TENANCY_API=0 skips it.
+start_api() { # file prefix, database port, API port, more settings (KEY=value lines)
+    [ "${TENANCY_API:-1}" = 0 ] && return
+    local prefix=$1 db_port=$2 port=$3 more=${4:-}
+    step "starting the REST server on 127.0.0.1:$port"
+    cargo build -q -p tenancy-api
+    [ -f "$DEV/jwt_secret" ] || head -c 32 /dev/urandom | base64 | tr -d '\n/+=' >"$DEV/jwt_secret"
+    "$ROOT/target/debug/tenancy-api" keys generate "$DEV/auth_keys.json" >/dev/null
+    cat >"$prefix.env" <<ENV
+PGRST_DB_URI=postgres://authenticator@127.0.0.1:$db_port/$PGDATABASE
+PGRST_DB_SCHEMAS=hrms,core,payroll,chat,pipeline,school,library,events,attendance,api,platform,analytics
+PGRST_DB_ANON_ROLE=web_anon
+PGRST_JWT_SECRET=$(cat "$DEV/jwt_secret")
+PGRST_SERVER_PORT=$port
+TENANCY_AUTH_KEYS_FILE=$DEV/auth_keys.json
+TENANCY_CONSOLE_DIR=$ROOT/console/dist
+$more
+ENV
+    if [ -f "$prefix.pid" ] && kill "$(cat "$prefix.pid")" 2>/dev/null; then sleep 0.5; fi
+    (set -a; source "$prefix.env"; set +a
+     setsid "$ROOT/target/debug/tenancy-api" >"$prefix.log" 2>&1 </dev/null & echo $! >"$prefix.pid")
+    for _ in $(seq 1 50); do
+        curl -sf "http://127.0.0.1:$port/health" >/dev/null && return
+        sleep 0.2
+    done
+    tail -n 20 "$prefix.log" >&2
+    return 1
+}
+
+# People who sign in (/auth/v1): the platform administrator (a platform account: role
+# platform_admin, no tenant), an admin and an employee of acme, a teacher of springfield, with
+# one password per checkout (.dev/demo_password), hashed by the server's own argon2id.
+demo_users() {
+    [ "${TENANCY_API:-1}" = 0 ] && return
+    [ -f "$DEV/demo_password" ] || head -c 12 /dev/urandom | base64 | tr -d '\n/+=' >"$DEV/demo_password"
+    local hash; hash=$("$ROOT/target/debug/tenancy-api" password <"$DEV/demo_password")
+    psql -X -q -v ON_ERROR_STOP=1 -v hash="$hash" >/dev/null <<'SQL'
+SELECT auth.set_password_hash(auth.add_member(t.id, u.email, u.roles), :'hash')
+FROM (VALUES ('acme', 'admin@acme.example', '{tenant_admin,hr_manager}'::text[]),
+             ('acme', 'employee@acme.example', '{employee}'),
+             ('springfield', 'teacher@springfield.example', '{teacher}')) u (slug, email, roles)
+JOIN tenancy.tenants t ON t.slug = u.slug;
+SELECT auth.set_password_hash(auth.add_platform_admin('platform@tenancy.example'), :'hash');
+SQL
+}
+
+token() { # server's file prefix, slug [tenancy-api token options] -> a day-long token for tenant_member of that tenant
+    local prefix=$1 slug=$2; shift 2
+    (set -a; source "$prefix.env"; set +a
+     "$ROOT/target/debug/tenancy-api" token "$(psql -X -Atc "SELECT id FROM tenancy.tenants WHERE slug = '$slug'")" "$@")
+}

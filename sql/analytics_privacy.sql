@@ -34,7 +34,7 @@ BEGIN
     END IF;
     INSERT INTO tenancy.analytics_policy AS p (min_group_size) VALUES (min_group_size)
     ON CONFLICT ON CONSTRAINT analytics_policy_pkey DO UPDATE
-        SET min_group_size = excluded.min_group_size, updated_at = now();
+        SET min_group_size = excluded.min_group_size, updated_at = excluded.updated_at;
     IF was <> min_group_size THEN
         PERFORM tenancy._record(NULL, 'analytics.policy_set',
                                 jsonb_build_object('min_group_size', min_group_size, 'was', was));

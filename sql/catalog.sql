@@ -98,9 +98,10 @@ CREATE TABLE tenancy.protected_tables (
     tbl          regclass PRIMARY KEY,
     module       text REFERENCES tenancy.modules (key),
     policy_check text NOT NULL,
-    protected_at timestamptz NOT NULL DEFAULT now()
+    protected_at timestamptz NOT NULL DEFAULT now(),
+    write_check  text
 );
-COMMENT ON TABLE tenancy.protected_tables IS 'Tables made tenant-owned by tenancy.protect, their module, and the policy expression it installed (to detect tampering).';
+COMMENT ON TABLE tenancy.protected_tables IS 'Tables made tenant-owned by tenancy.protect, their module, and the policy expressions it installed (to detect tampering): policy_check, and write_check for writes when they need a permission too.';
 
 CREATE TABLE tenancy.events (
     id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -28,6 +28,9 @@ DECLARE
     problems text[];
     installed text;
     required text;
+    -- computed first: Citus takes no subquery in an INSERT's VALUES (the catalog is a reference table there)
+    requires text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(manifest -> 'requires', '[]')));
+    permissions text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(manifest -> 'permissions', '[]')));
 BEGIN
     SELECT m.version INTO installed FROM tenancy.modules m WHERE m.key = manifest ->> 'key';
     problems := tenancy._manifest_problems(
@@ -53,15 +56,14 @@ BEGIN
     VALUES (manifest ->> 'key', manifest ->> 'name', manifest ->> 'description', manifest ->> 'icon',
             coalesce((manifest ->> 'core')::bool, false), coalesce((manifest ->> 'sort_order')::int, 0),
             manifest ->> 'version', manifest ->> 'platform', manifest ->> 'tier',
-            ARRAY(SELECT jsonb_array_elements_text(coalesce(manifest -> 'requires', '[]'))),
-            ARRAY(SELECT jsonb_array_elements_text(coalesce(manifest -> 'permissions', '[]'))),
+            requires, permissions,
             coalesce(manifest -> 'config', '{}'), coalesce(manifest -> 'features', '{}'), manifest)
     ON CONFLICT ON CONSTRAINT modules_pkey DO UPDATE SET
         name = excluded.name, description = excluded.description, icon = excluded.icon,
         is_core = excluded.is_core, sort_order = excluded.sort_order, version = excluded.version,
         platform = excluded.platform, required_tier = excluded.required_tier, requires = excluded.requires,
         permissions = excluded.permissions, config_defaults = excluded.config_defaults,
-        features = excluded.features, manifest = excluded.manifest, installed_at = now();
+        features = excluded.features, manifest = excluded.manifest, installed_at = excluded.installed_at;
     PERFORM tenancy._record(NULL, CASE WHEN installed IS NULL THEN 'module.installed' ELSE 'module.upgraded' END,
                             jsonb_build_object('module', manifest ->> 'key', 'version', manifest ->> 'version',
                                                'previous_version', installed));
@@ -98,7 +100,7 @@ BEGIN
     VALUES (tenant, module, true, config)
     ON CONFLICT ON CONSTRAINT tenant_modules_pkey DO UPDATE
         SET enabled = true, config = excluded.config,
-            enabled_at = CASE WHEN tm.enabled THEN tm.enabled_at ELSE now() END;
+            enabled_at = CASE WHEN tm.enabled THEN tm.enabled_at ELSE excluded.enabled_at END;
     PERFORM tenancy._record(tenant, 'module.enabled', jsonb_build_object('module', module, 'config', config));
     PERFORM tenancy._context_forget();
 END $$;

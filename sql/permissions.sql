@@ -66,7 +66,7 @@ BEGIN
     PERFORM tenancy._require_known_permissions(permissions);
     DELETE FROM tenancy.tenant_roles r WHERE r.tenant_id IS NOT DISTINCT FROM tenant AND r.name = define_tenant_role.name;
     INSERT INTO tenancy.tenant_roles (tenant_id, name, permissions, description)
-    VALUES (tenant, name, ARRAY(SELECT DISTINCT unnest(permissions) ORDER BY 1), description);
+    SELECT tenant, name, ARRAY(SELECT DISTINCT unnest(permissions) ORDER BY 1), description;  -- (Citus: no subquery in VALUES)
     PERFORM tenancy._record(tenant, 'role.defined', jsonb_build_object('role', name, 'permissions', permissions));
 END $$;
 COMMENT ON FUNCTION tenancy.define_tenant_role(uuid, text, text[], text) IS

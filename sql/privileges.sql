@@ -14,12 +14,13 @@ GRANT EXECUTE ON FUNCTION
     tenancy.use_tenant(uuid),
     tenancy.module_tenant_id(text), tenancy.require_module(text), tenancy.has_module(text), tenancy.has_feature(text, text),
     tenancy.module_config(text), tenancy.merge_config(jsonb, jsonb), tenancy.module_grid(),
-    tenancy.protect(regclass, text, jsonb), tenancy._declare_analytics_columns(regclass, jsonb),
+    tenancy.protect(regclass, text, jsonb, text), tenancy._declare_analytics_columns(regclass, jsonb),
     tenancy.unprotect(regclass), tenancy._require_protect_rights(regclass),
-    tenancy._register_protected(regclass, text, text), tenancy._unregister_protected(regclass),
-    tenancy._policy_check(text), tenancy._citus(), tenancy._module(text), tenancy.unprotected_tables(),
+    tenancy._register_protected(regclass, text, text, text), tenancy._unregister_protected(regclass),
+    tenancy._policy_check(text), tenancy._write_check(text, text), tenancy._citus(), tenancy._catalog_distributed(), tenancy._module(text), tenancy.unprotected_tables(),
     tenancy.set_user(text, text[]), tenancy.current_tenant_roles(), tenancy.current_permissions(),
-    tenancy.has_permission(text), tenancy.require_permission(text), tenancy.record_writes(regclass, bool)
+    tenancy.has_permission(text), tenancy.require_permission(text), tenancy.record_writes(regclass, bool),
+    tenancy._require_known_permissions(text[]), tenancy._unknown_permissions(text[])
 TO PUBLIC;
 
 GRANT EXECUTE ON FUNCTION

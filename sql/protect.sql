@@ -26,6 +26,17 @@ LANGUAGE sql STABLE AS $$
                        ELSE format('tenancy.module_tenant_id(%L)', module) END);
 $$;
 
+-- The check of writes: the tenant's, and, for a table whose writes need a permission (protect's
+-- write_permission), that permission too. In the tenancy policies themselves, not in a policy
+-- of its own: on Citus only permissive policies survive (above), and a permissive one would widen.
+CREATE FUNCTION tenancy._write_check(module text, write_permission text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT tenancy._policy_check(module) || CASE
+        WHEN write_permission IS NULL THEN ''
+        WHEN tenancy._citus() THEN format(' AND tenancy.require_permission(%L)', write_permission)
+        ELSE format(' AND (SELECT tenancy.require_permission(%L))', write_permission) END;
+$$;
+
 -- Registered tables are written by delete_tenant with the extension owner's rights, so only
 -- administrators may register (or unregister) one, and only a table they own.
 CREATE FUNCTION tenancy._require_protect_rights(tbl regclass) RETURNS void
@@ -41,15 +52,16 @@ BEGIN
     END IF;
 END $$;
 
-CREATE FUNCTION tenancy._register_protected(tbl regclass, module text, policy_check text) RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+CREATE FUNCTION tenancy._register_protected(tbl regclass, module text, policy_check text, write_check text)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
     PERFORM tenancy._require_protect_rights(tbl);
-    INSERT INTO tenancy.protected_tables AS p (tbl, module, policy_check)
-    VALUES (tbl, module, policy_check)
+    INSERT INTO tenancy.protected_tables AS p (tbl, module, policy_check, write_check)
+    VALUES (tbl, module, policy_check, nullif(write_check, policy_check))
     ON CONFLICT ON CONSTRAINT protected_tables_pkey DO UPDATE
-        SET module = excluded.module, policy_check = excluded.policy_check, protected_at = now();
+        SET module = excluded.module, policy_check = excluded.policy_check, write_check = excluded.write_check,
+            protected_at = excluded.protected_at;
     PERFORM tenancy._record(NULL, 'table.protected', jsonb_build_object('table', tbl::text, 'module', module));
 END $$;
 
@@ -64,7 +76,8 @@ BEGIN
     RETURN FOUND;
 END $$;
 
-CREATE FUNCTION tenancy.protect(tbl regclass, module text DEFAULT NULL, analytics jsonb DEFAULT NULL) RETURNS void
+CREATE FUNCTION tenancy.protect(tbl regclass, module text DEFAULT NULL, analytics jsonb DEFAULT NULL,
+                                write_permission text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
@@ -74,6 +87,7 @@ DECLARE
     policy name;
     distributed bool;
     check_expr text := tenancy._policy_check(module);
+    write_expr text := tenancy._write_check(module, write_permission);
 BEGIN
     SELECT c.relkind, n.nspname INTO rel
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
@@ -85,6 +99,9 @@ BEGIN
     END IF;
     IF module IS NOT NULL THEN
         PERFORM tenancy._module(module);
+    END IF;
+    IF write_permission IS NOT NULL THEN
+        PERFORM tenancy._require_known_permissions(ARRAY[write_permission]);  -- sql/permissions.sql
     END IF;
     SELECT a.attnum, a.atttypid, a.attnotnull,
            (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d WHERE d.adrelid = tbl AND d.adnum = a.attnum) AS def
@@ -135,14 +152,15 @@ BEGIN
                        tbl, 'Lets rows through to the restrictive tenancy_* policies, which confine them to the current tenant.');
     END IF;
     EXECUTE format('CREATE POLICY tenancy_select ON %1$s AS %3$s FOR SELECT USING (%2$s);
-                    CREATE POLICY tenancy_insert ON %1$s AS %3$s FOR INSERT WITH CHECK (%2$s);
-                    CREATE POLICY tenancy_update ON %1$s AS %3$s FOR UPDATE USING (%2$s) WITH CHECK (%2$s);
-                    CREATE POLICY tenancy_delete ON %1$s AS %3$s FOR DELETE USING (%2$s);',
-                   tbl, check_expr, CASE WHEN tenancy._citus() THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END);
+                    CREATE POLICY tenancy_insert ON %1$s AS %3$s FOR INSERT WITH CHECK (%4$s);
+                    CREATE POLICY tenancy_update ON %1$s AS %3$s FOR UPDATE USING (%4$s) WITH CHECK (%4$s);
+                    CREATE POLICY tenancy_delete ON %1$s AS %3$s FOR DELETE USING (%4$s);',
+                   tbl, check_expr, CASE WHEN tenancy._citus() THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END, write_expr);
 
     -- On Citus the table is spread over the workers by tenant, co-located with the other
-    -- protected tables: each request of a tenant reads one shard of each.
-    IF tenancy._citus() THEN
+    -- protected tables: each request of a tenant reads one shard of each. Until the database is
+    -- distributed (sql/citus.sql), tenancy.distribute does it with the rest.
+    IF tenancy._catalog_distributed() THEN
         EXECUTE 'SELECT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = $1)' INTO distributed USING tbl;
         IF NOT distributed THEN
             EXECUTE 'SELECT create_distributed_table($1, ''tenant_id'')' USING tbl;
@@ -157,18 +175,20 @@ BEGIN
     END IF;
 
     PERFORM tenancy._register_protected(tbl, module,
-        (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'tenancy_select'));
+        (SELECT pg_get_expr(p.polqual, p.polrelid) FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'tenancy_select'),
+        (SELECT pg_get_expr(p.polwithcheck, p.polrelid) FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = 'tenancy_insert'));
     IF analytics IS NOT NULL THEN
         PERFORM tenancy._declare_analytics_columns(tbl, analytics);  -- sql/analytics_privacy.sql
     END IF;
 END $$;
-COMMENT ON FUNCTION tenancy.protect(regclass, text, jsonb) IS
-'Makes a table tenant-owned in one idempotent call: tenant_id uuid NOT NULL defaulting to the current tenant, RLS enabled and forced, restrictive policies for SELECT/INSERT/UPDATE/DELETE (with WITH CHECK) on the tenant and the module, an index led by tenant_id, and registration under the module. analytics, when given, replaces the analytics classes of its columns: {"col": "dimension" | "measure" | "private" | {"class": ..., "extremes": bool, "reason": text}}; undeclared columns are private. TN030 when a key or foreign key leaves out tenant_id, TN068 for an invalid class.';
+COMMENT ON FUNCTION tenancy.protect(regclass, text, jsonb, text) IS
+'Makes a table tenant-owned in one idempotent call: tenant_id uuid NOT NULL defaulting to the current tenant, RLS enabled and forced, restrictive policies for SELECT/INSERT/UPDATE/DELETE (with WITH CHECK) on the tenant and the module, an index led by tenant_id, and registration under the module. analytics, when given, replaces the analytics classes of its columns: {"col": "dimension" | "measure" | "private" | {"class": ..., "extremes": bool, "reason": text}}; undeclared columns are private. write_permission, when given, is a module permission that inserts, updates and deletes also need (TN071 without it). TN030 when a key or foreign key leaves out tenant_id, TN068 for an invalid class, TN070 for an unknown permission.';
 
 CREATE FUNCTION tenancy.unprotected_tables() RETURNS TABLE (table_name regclass, problem text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     WITH candidates AS (
         SELECT c.oid, c.relrowsecurity, c.relforcerowsecurity, p.policy_check,
+               coalesce(p.write_check, p.policy_check) AS write_check,
                (SELECT a FROM pg_attribute a
                 WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped) AS col
         FROM pg_class c
@@ -180,9 +200,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
           AND (p.tbl IS NOT NULL OR EXISTS (
                 SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
     ),
-    expected (polname, polcmd, has_qual, has_check) AS (
-        VALUES ('tenancy_select', 'r', true, false), ('tenancy_insert', 'a', false, true),
-               ('tenancy_update', 'w', true, true), ('tenancy_delete', 'd', true, false)
+    expected (polname, polcmd, has_qual, has_check, is_write) AS (
+        VALUES ('tenancy_select', 'r', true, false, false), ('tenancy_insert', 'a', false, true, true),
+               ('tenancy_update', 'w', true, true, true), ('tenancy_delete', 'd', true, false, true)
     )
     SELECT oid::regclass, problem FROM (
         SELECT oid, 'not registered: call tenancy.protect' AS problem FROM candidates WHERE policy_check IS NULL
@@ -214,8 +234,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
                 SELECT FROM pg_policy p
                 WHERE p.polrelid = c.oid AND p.polname = e.polname AND p.polpermissive = tenancy._citus()
                   AND p.polcmd = e.polcmd AND p.polroles = '{0}'
-                  AND (NOT e.has_qual OR pg_get_expr(p.polqual, p.polrelid) = c.policy_check)
-                  AND (NOT e.has_check OR pg_get_expr(p.polwithcheck, p.polrelid) = c.policy_check))
+                  AND (NOT e.has_qual OR pg_get_expr(p.polqual, p.polrelid)
+                                         = CASE WHEN e.is_write THEN c.write_check ELSE c.policy_check END)
+                  AND (NOT e.has_check OR pg_get_expr(p.polwithcheck, p.polrelid) = c.write_check))
     ) problems
     ORDER BY 1::text, 2;
 $$;
@@ -250,12 +271,31 @@ COMMENT ON FUNCTION tenancy.unprotect(regclass) IS
 -- (sql_drop does not say whose they were); unprotected_tables() and `tenancy doctor` find them.
 -- Nothing registered, nothing to check: a Citus worker (whose registry is empty) creates and
 -- alters shards without scanning every table, which deadlocked two concurrent shard splits.
+-- A Citus worker is guarded by its coordinator: the DDL it runs is Citus's own on shards, and
+-- reading the catalog (reference tables there) from inside a shard command is refused.
+CREATE FUNCTION tenancy._citus_worker() RETURNS bool
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT tenancy._citus() THEN
+        RETURN false;
+    END IF;
+    RETURN (SELECT groupid <> 0 FROM pg_dist_local_group);
+END $$;
+
+-- (plpgsql, one statement at a time: Citus refuses a statement that names the catalog while
+-- it is planned on a worker, even in a branch that never runs)
 CREATE FUNCTION tenancy._registered_problems() RETURNS text[]
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT CASE WHEN NOT EXISTS (SELECT FROM tenancy.protected_tables) THEN '{}'::text[] ELSE (
-        SELECT coalesce(array_agg(u.table_name::oid || ' ' || u.problem), '{}')
-        FROM tenancy.unprotected_tables() u JOIN tenancy.protected_tables p ON p.tbl = u.table_name) END;
-$$;
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF tenancy._citus_worker() THEN
+        RETURN '{}';
+    END IF;
+    IF NOT EXISTS (SELECT FROM tenancy.protected_tables) THEN
+        RETURN '{}';
+    END IF;
+    RETURN (SELECT coalesce(array_agg(u.table_name::oid || ' ' || u.problem), '{}')
+            FROM tenancy.unprotected_tables() u JOIN tenancy.protected_tables p ON p.tbl = u.table_name);
+END $$;
 
 CREATE FUNCTION tenancy._guard_before() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

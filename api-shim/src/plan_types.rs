@@ -184,8 +184,28 @@ impl Condition {
         matches!(self, Condition::And(children) if children.iter().all(Condition::passes_every_row))
     }
 
-    /// `condition AND other`, in place.
+    /// The column this condition sets equal to a value (`col = v`).
+    fn pinned_column(&self) -> Option<&Expr> {
+        match self {
+            Condition::Compare { expr, op: Operator::Eq, .. } => Some(expr),
+            _ => None,
+        }
+    }
+
+    /// `condition AND other`, in place; nothing when `other` sets a column equal to a value and
+    /// `condition` already does so for that column. (Routing: a request naming another tenant
+    /// goes to that tenant's shard, where row-level security shows it nothing; both values
+    /// would leave Citus no shard at all, which it refuses in a writing statement.)
     fn narrow(condition: &mut Condition, other: Condition) {
+        if let Some(column) = other.pinned_column() {
+            let children = match &*condition {
+                Condition::And(children) => children.as_slice(),
+                one => std::slice::from_ref(one),
+            };
+            if children.iter().any(|c| c.pinned_column() == Some(column)) {
+                return;
+            }
+        }
         *condition = match std::mem::replace(condition, Condition::And(vec![])) {
             Condition::And(mut children) => {
                 children.push(other);

@@ -17,6 +17,28 @@ pub async fn require(db: &impl GenericClient) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether `tenancy.distribute` has run here.
+pub async fn distributed(db: &impl GenericClient) -> anyhow::Result<bool> {
+    Ok(db.query_one("SELECT tenancy._catalog_distributed()", &[]).await?.get(0))
+}
+
+/// The roles made on the coordinator alone (a first `migrate` runs without propagation) made the
+/// same on every worker: Citus connects to the workers as the roles requests switch to, and
+/// creates a role there only as it propagates a role's own creation.
+pub async fn send_roles_to_workers(db: &impl GenericClient) -> anyhow::Result<()> {
+    let commands: String = db.query_one(include_str!("citus_roles.sql"), &[]).await?.get(0);
+    let failures = db
+        .query(
+            "SELECT nodename || ':' || nodeport || ': ' || result FROM run_command_on_workers($1) WHERE NOT success",
+            &[&commands],
+        )
+        .await?;
+    if let Some(failure) = failures.first() {
+        bail!("the roles could not be made on worker {}", failure.get::<_, String>(0));
+    }
+    Ok(())
+}
+
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Node {
     pub host: String,

@@ -56,6 +56,9 @@ enum DatabaseCommand {
     Isolate(commands::isolate::IsolateArgs),
     /// On Citus: spread the shards evenly over the workers; online, with progress.
     Rebalance,
+    /// On Citus, once after the first `migrate`: the catalog as reference tables on every node and
+    /// every protected table distributed by tenant_id, rows and foreign keys included.
+    Distribute,
 }
 
 #[tokio::main]
@@ -87,6 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         DatabaseCommand::Isolate(args) => {
             commands::isolate::run(&client, cli.database_url.as_deref(), args).await.map(|()| true)
         }
+        DatabaseCommand::Distribute => commands::distribute::run(&client).await.map(|()| true),
         DatabaseCommand::Rebalance => {
             commands::rebalance::run(&client, cli.database_url.as_deref()).await.map(|()| true)
         }

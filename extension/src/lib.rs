@@ -42,6 +42,10 @@ extension_sql_file!(
     requires = ["tenants", tenant_context::context_set_user, tenant_context::context_user]
 );
 extension_sql_file!("../../sql/event_log.sql", requires = ["protect", "permissions"]);
+extension_sql_file!(
+    "../../sql/citus.sql",
+    requires = ["protect", "tenants", "analytics_privacy", "permissions", "event_log"]
+);
 extension_sql_file!("../../sql/privileges.sql", finalize);
 
 #[pg_guard]

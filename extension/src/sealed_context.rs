@@ -142,9 +142,12 @@ pub fn propagate(
         },
     );
     // Citus forwards SET LOCAL (not set_config) to the connections of the transaction, open or
-    // yet to open, once propagation is on; the value is base64url and a dot: nothing to quote.
+    // yet to open, while propagation is on; the value is base64url and a dot: nothing to quote.
+    // Off again at once: Citus forwards a SET LOCAL as the text of the query that holds it, so a
+    // client's own `SET LOCAL ...; SELECT ...` would reach the workers whole and run there.
     Spi::run("SET LOCAL citus.propagate_set_commands = 'local'").expect("enabling SET propagation");
     Spi::run(&format!("SET LOCAL tenancy.context = '{value}'")).expect("setting the sealed context");
+    Spi::run("SET LOCAL citus.propagate_set_commands = 'none'").expect("disabling SET propagation");
     KNOWN.with_borrow_mut(|k| *k = Some(value));
 }
 

@@ -1,6 +1,6 @@
 //! The Citus cluster `scripts/up-citus` brings up: a coordinator on `TENANCY_CITUS_PORT`
 //! (54331) and workers on the next two ports, database `tenancy`, trusted loopback logins.
-use crate::unique;
+use crate::{run_detached, unique};
 use tokio_postgres::{Client, Config, NoTls};
 use uuid::Uuid;
 
@@ -101,6 +101,18 @@ impl TenantTable {
         let db = connect(COORDINATOR, "postgres").await;
         let sql = format!("SELECT count(*) FROM {} WHERE tenant_id = $1", self.table);
         db.query_one(&sql, &[&tenant]).await.unwrap().get(0)
+    }
+}
+
+/// Dropped with the test: the cluster's database also holds the demo, whose isolation suites
+/// attack every protected table and expect the demo's rows in each.
+impl Drop for TenantTable {
+    fn drop(&mut self) {
+        run_detached(
+            connect(COORDINATOR, "postgres"),
+            format!("DROP TABLE IF EXISTS {}", self.table),
+            "leaving a table behind",
+        );
     }
 }
 

@@ -73,21 +73,34 @@ impl ScratchDatabase {
 
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
-        // Drop cannot wait on the test's runtime: a thread with its own does the work.
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async { superuser().await.batch_execute(&sql).await })
-        })
-        .join()
-        .expect("the drop thread ran")
-        .unwrap_or_else(|e| eprintln!("leaving a scratch database behind: {e}"));
+        run_detached(superuser(), sql, "leaving a scratch database behind");
     }
+}
+
+/// Runs `sql` on the connection `connect` makes, from a `Drop`: drop cannot wait on the test's
+/// runtime, so a thread with its own does the work. A failure is reported, not raised.
+pub fn run_detached<F>(connect: F, sql: String, on_failure: &str)
+where
+    F: std::future::Future<Output = Client> + Send + 'static,
+{
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async { connect.await.batch_execute(&sql).await })
+    })
+    .join()
+    .expect("the drop thread ran")
+    .unwrap_or_else(|e| eprintln!("{on_failure}: {e}"));
 }
 
 /// Arguments that point PostgreSQL's own tools (`pg_dump`, `psql`) at `dbname` as the superuser.
 pub fn tool_args(dbname: &str) -> Vec<String> {
     vec!["-d".into(), database_url(dbname)]
+}
+
+/// Whether the test database is on Citus (the isolation suites also run on the cluster).
+pub async fn on_citus(db: &Client) -> bool {
+    db.query_one("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')", &[]).await.unwrap().get(0)
 }
 
 /// The superuser, for setting up fixtures and checking results past RLS.

@@ -133,7 +133,7 @@ async fn a_worker_reached_directly_shows_nothing_and_refuses_a_forged_context() 
 }
 
 #[tokio::test]
-async fn an_analyst_bound_to_a_tenant_reads_its_rows_in_a_transaction_and_nothing_otherwise() {
+async fn an_analyst_bound_to_a_tenant_reads_its_rows_and_no_others_through_any_node() {
     let c = TenantTable::create().await;
     let db = connect(COORDINATOR, "postgres").await;
     let analyst = tenancy_e2e::unique("analyst").replace('-', "_");
@@ -145,16 +145,21 @@ async fn an_analyst_bound_to_a_tenant_reads_its_rows_in_a_transaction_and_nothin
         db.batch_execute(&statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
     let count = format!("SELECT count(*) FROM {}", c.table);
-    let mut session = connect(COORDINATOR, &analyst).await;
-    // One statement on its own: the binding is resolved after Citus has sent the query out.
-    let alone: i64 = session.query_one(&count, &[]).await.unwrap().get(0);
-    assert_eq!(alone, 0, "fails closed");
-    // In a transaction, once the binding is resolved, the workers have the tenant's context.
-    let tx = session.transaction().await.unwrap();
-    let bound: Uuid = tx.query_one("SELECT tenancy.current_tenant_id()", &[]).await.unwrap().get(0);
-    assert_eq!(bound, c.a);
-    let seen: i64 = tx.query_one(&count, &[]).await.unwrap().get(0);
-    assert_eq!(seen, 2, "a's two rows, none of b's three");
-    let of_b: i64 = tx.query_one(&format!("{count} WHERE tenant_id = '{}'", c.b), &[]).await.unwrap().get(0);
-    assert_eq!(of_b, 0);
+    let of_b = format!("{count} WHERE tenant_id = '{}'", c.b);
+    // The binding is in the catalog, a copy of which every node holds: each node resolves it,
+    // for a statement on its own, in a transaction, and on a worker reached directly.
+    for node in [COORDINATOR, WORKERS[0], WORKERS[1]] {
+        let mut session = connect(node, &analyst).await;
+        let alone: i64 = session.query_one(&count, &[]).await.unwrap().get(0);
+        assert_eq!(alone, 2, "a's two rows, none of b's three, node {node}");
+        let tx = session.transaction().await.unwrap();
+        let bound: Uuid = tx.query_one("SELECT tenancy.current_tenant_id()", &[]).await.unwrap().get(0);
+        assert_eq!(bound, c.a);
+        assert_eq!(tx.query_one(&count, &[]).await.unwrap().get::<_, i64>(0), 2, "node {node}");
+        assert_eq!(tx.query_one(&of_b, &[]).await.unwrap().get::<_, i64>(0), 0, "node {node}");
+        tx.rollback().await.unwrap();
+        // Another tenant by hand: refused, on every node.
+        let refused = session.query_one("SELECT tenancy.use_tenant($1)", &[&c.b]).await;
+        assert_eq!(sqlstate(refused), INSUFFICIENT_PRIVILEGE, "node {node}");
+    }
 }

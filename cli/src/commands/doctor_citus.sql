@@ -52,7 +52,7 @@ SELECT * FROM (
     UNION ALL -- Citus 13.2 writes a shard's policies without AS RESTRICTIVE
     SELECT 'citus-restrictive-policy', 'error', format('%s on %s', pol.polname, pol.polrelid::regclass),
            'is restrictive, and Citus copies it to the shards as permissive: there it widens what rows pass',
-           format('DROP POLICY %I ON %s;  -- and fold its condition into the permissive tenancy policies', pol.polname, pol.polrelid::regclass)
+           format('DROP POLICY %I ON %s;  -- a permission to write: tenancy.protect(.., write_permission => ...)', pol.polname, pol.polrelid::regclass)
     FROM pg_policy pol JOIN tenancy.protected_tables p ON p.tbl = pol.polrelid
     WHERE NOT pol.polpermissive
 ) findings

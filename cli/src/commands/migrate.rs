@@ -3,9 +3,9 @@
 mod in_transaction;
 mod scripts;
 
-use crate::lint;
+use crate::{citus, lint};
 use anyhow::{bail, Context};
-use in_transaction::InTransaction;
+use in_transaction::{run_script, InTransaction};
 use refinery::Runner;
 pub use scripts::Scripts;
 use std::path::PathBuf;
@@ -32,13 +32,21 @@ pub async fn run(client: &mut Client, args: &MigrateArgs) -> anyhow::Result<()> 
         .batch_execute("CREATE EXTENSION IF NOT EXISTS tenancy; ALTER EXTENSION tenancy UPDATE")
         .await
         .context("creating or updating the tenancy extension")?;
+    let on_citus = citus::installed(client).await?;
+    let distributed = on_citus && citus::distributed(client).await?;
 
     let tx = client.transaction().await?;
+    if on_citus && !distributed {
+        // Until `tenancy distribute`, everything is built on the coordinator, and then taken to
+        // the workers by a superuser. Propagating at once, Citus would connect to the workers as
+        // the migration's current role (V13 switches to its NOLOGIN owner).
+        tx.batch_execute("SET LOCAL citus.enable_ddl_propagation = off").await?;
+    }
     // One run at a time: a second waits here, then finds the first one's migrations applied.
     tx.execute("SELECT pg_advisory_xact_lock(hashtext('tenancy migrate'))", &[]).await?;
     let mut runner = Runner::new(&scripts.migrations);
     runner.set_migration_table_name(HISTORY_TABLE);
-    let mut conn = InTransaction(&tx);
+    let mut conn = InTransaction { tx: &tx, one_statement_at_a_time: on_citus };
 
     // The lint sees what `tenancy lint` sees against this database: its tables, what is protected,
     // refinery's history (applied migrations are read for context, the rest reported on).
@@ -58,7 +66,9 @@ pub async fn run(client: &mut Client, args: &MigrateArgs) -> anyhow::Result<()> 
     }
 
     for (name, sql) in &scripts.policies {
-        tx.batch_execute(sql).await.with_context(|| format!("applying policies/{name}; nothing was applied"))?;
+        run_script(&tx, sql, on_citus)
+            .await
+            .with_context(|| format!("applying policies/{name}; nothing was applied"))?;
     }
     let holes = tx.query("SELECT table_name::text, problem FROM tenancy.unprotected_tables()", &[]).await?;
     if !holes.is_empty() {
@@ -69,6 +79,9 @@ pub async fn run(client: &mut Client, args: &MigrateArgs) -> anyhow::Result<()> 
     }
     tx.batch_execute("NOTIFY pgrst, 'reload schema'").await?;
     tx.commit().await?;
+    if on_citus && !distributed {
+        citus::send_roles_to_workers(client).await?;
+    }
     let protected: i64 = client.query_one("SELECT count(*) FROM tenancy.protected_tables", &[]).await?.get(0);
     println!(
         "applied {} migration(s) and {} policy file(s); {protected} protected table(s), none unprotected",

@@ -1,3 +1,4 @@
+pub mod distribute;
 pub mod doctor;
 pub mod erase;
 pub mod export;

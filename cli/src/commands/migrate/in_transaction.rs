@@ -8,7 +8,31 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tokio_postgres::Transaction;
 
-pub struct InTransaction<'a, 'b>(pub &'a Transaction<'b>);
+pub struct InTransaction<'a, 'b> {
+    pub tx: &'a Transaction<'b>,
+    /// On Citus: see `run_script`.
+    pub one_statement_at_a_time: bool,
+}
+
+/// Runs a script of many statements. On Citus one statement at a time: Citus forwards some
+/// commands to the workers with the text of the whole script they came in, and the workers refuse
+/// it ("cannot insert multiple commands into a prepared statement"). A script that does not parse
+/// goes as it is, for PostgreSQL to report where.
+pub async fn run_script(
+    tx: &Transaction<'_>,
+    sql: &str,
+    one_statement_at_a_time: bool,
+) -> Result<(), tokio_postgres::Error> {
+    match pg_query::split_with_parser(sql) {
+        Ok(statements) if one_statement_at_a_time => {
+            for statement in statements {
+                tx.batch_execute(statement).await?;
+            }
+            Ok(())
+        }
+        _ => tx.batch_execute(sql).await,
+    }
+}
 
 #[async_trait]
 impl AsyncTransaction for InTransaction<'_, '_> {
@@ -16,7 +40,7 @@ impl AsyncTransaction for InTransaction<'_, '_> {
 
     async fn execute(&mut self, queries: &[&str]) -> Result<usize, Self::Error> {
         for query in queries {
-            self.0.batch_execute(query).await?;
+            run_script(self.tx, query, self.one_statement_at_a_time).await?;
         }
         Ok(queries.len())
     }
@@ -26,7 +50,7 @@ impl AsyncTransaction for InTransaction<'_, '_> {
 impl AsyncQuery<Vec<Migration>> for InTransaction<'_, '_> {
     /// refinery's history rows, read as its own driver reads them.
     async fn query(&mut self, query: &str) -> Result<Vec<Migration>, Self::Error> {
-        let rows = self.0.query(query, &[]).await?;
+        let rows = self.tx.query(query, &[]).await?;
         Ok(rows
             .iter()
             .map(|row| {

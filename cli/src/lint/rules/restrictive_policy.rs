@@ -11,7 +11,8 @@ pub const RULE: Rule = Rule {
         id: "restrictive-policy",
         severity: Severity::Warning,
         summary: "a restrictive policy on a tenant table: on Citus its shards get it as permissive",
-        hint: "fold the condition into a permissive policy (or the table's grants); on Citus `tenancy doctor` reports it as an error",
+        hint: "a permission needed to write: tenancy.protect(.., write_permission => 'module:action'); otherwise the table's grants; \
+               on Citus `tenancy doctor` reports it as an error",
     },
     check,
 };

@@ -1,0 +1,17 @@
+//! `tenancy distribute`: a database spread over its Citus cluster, once: the catalog as reference
+//! tables, the protected tables distributed by tenant_id with their rows, foreign keys kept
+//! (`tenancy.distribute`, sql/citus.sql). Later migrations' tables are distributed by protect.
+use crate::citus;
+use tokio_postgres::Client;
+
+pub async fn run(client: &Client) -> anyhow::Result<()> {
+    citus::require(client).await?;
+    let made = client.query("SELECT table_name::text, made FROM tenancy.distribute()", &[]).await?;
+    if made.is_empty() {
+        println!("already distributed: nothing to do");
+    }
+    for row in &made {
+        println!("{}: {}", row.get::<_, String>(0), row.get::<_, String>(1));
+    }
+    Ok(())
+}
