@@ -89,7 +89,9 @@ impl TenantTable {
         let mut db = connect(COORDINATOR, &self.service).await;
         let tx = db.transaction().await.unwrap();
         tx.execute("SELECT tenancy.enter_tenant($1)", &[&tenant]).await.unwrap();
-        tx.query_one("SELECT current_setting('tenancy.context')", &[]).await.unwrap().get(0)
+        let sealed = tx.query_one("SELECT current_setting('tenancy.context')", &[]).await.unwrap().get(0);
+        tx.rollback().await.unwrap();
+        sealed
     }
 
     pub async fn slug(&self, tenant: Uuid) -> String {
@@ -108,11 +110,10 @@ impl TenantTable {
 /// attack every protected table and expect the demo's rows in each.
 impl Drop for TenantTable {
     fn drop(&mut self) {
-        run_detached(
-            connect(COORDINATOR, "postgres"),
-            format!("DROP TABLE IF EXISTS {}", self.table),
-            "leaving a table behind",
-        );
+        // A transaction of the test still open on the table would block this: fail, not hang.
+        // (Tests end their transactions before they end.)
+        let sql = format!("SET lock_timeout = '10s'; DROP TABLE IF EXISTS {}", self.table);
+        run_detached(connect(COORDINATOR, "postgres"), sql, "leaving a table behind");
     }
 }
 

@@ -77,6 +77,7 @@ async fn without_a_context_the_shards_show_nothing() {
     tx.batch_execute(&format!("SET LOCAL ROLE {}", c.member)).await.unwrap();
     let count: i64 = tx.query_one(&format!("SELECT count(*) FROM {}", c.table), &[]).await.unwrap().get(0);
     assert_eq!(count, 0);
+    tx.rollback().await.unwrap(); // before the table is dropped
 }
 
 #[tokio::test]
@@ -162,4 +163,21 @@ async fn an_analyst_bound_to_a_tenant_reads_its_rows_and_no_others_through_any_n
         let refused = session.query_one("SELECT tenancy.use_tenant($1)", &[&c.b]).await;
         assert_eq!(sqlstate(refused), INSUFFICIENT_PRIVILEGE, "node {node}");
     }
+}
+
+#[tokio::test]
+async fn a_clients_own_set_local_in_a_query_of_several_statements_stays_on_the_coordinator() {
+    let c = TenantTable::create().await;
+    let mut db = connect(COORDINATOR, &c.service).await;
+    let tx = db.transaction().await.unwrap();
+    tx.execute("SELECT tenancy.enter_tenant($1)", &[&c.a]).await.unwrap();
+    // Were Citus still forwarding SET LOCAL, this whole string would run on the workers.
+    let messages =
+        tx.simple_query(&format!("SET LOCAL ROLE {}; SELECT count(*) FROM {}", c.member, c.table)).await.unwrap();
+    let counted = messages.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+        _ => None,
+    });
+    assert_eq!(counted.as_deref(), Some("2"), "a's two rows");
+    tx.rollback().await.unwrap(); // before the table is dropped
 }

@@ -322,3 +322,48 @@ async fn only_administrators_protect_and_only_their_own_tables() {
     admin.batch_execute(&format!("GRANT tenancy_admin TO {owner}; SET LOCAL ROLE {owner}")).await.unwrap();
     admin.execute(&format!("SELECT tenancy.protect('{s}.mine')"), &[]).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_write_permission_joins_the_write_policies_and_the_guard_watches_it() {
+    let mut db = superuser().await;
+    let mut admin = db.transaction().await.unwrap();
+    let s = schema(&admin).await;
+    let table = format!("{s}.notes");
+    admin
+        .batch_execute(&format!("CREATE TABLE {table} (tenant_id uuid, id int, PRIMARY KEY (tenant_id, id))"))
+        .await
+        .unwrap();
+    let attempt = admin.savepoint("attempt").await.unwrap();
+    let unknown = attempt
+        .execute(&format!("SELECT tenancy.protect('{table}', 'hrms', write_permission => 'hrms:fly')"), &[])
+        .await;
+    assert_eq!(sqlstate(unknown), "TN070");
+    attempt.rollback().await.unwrap();
+
+    admin
+        .execute(&format!("SELECT tenancy.protect('{table}', 'hrms', write_permission => 'hrms:write')"), &[])
+        .await
+        .unwrap();
+    let policies = admin
+        .query(
+            "SELECT polname::text, coalesce(pg_get_expr(polqual, polrelid), '') || ' ' || coalesce(pg_get_expr(polwithcheck, polrelid), '')
+             FROM pg_policy WHERE polrelid = $1::text::regclass AND polname LIKE 'tenancy\\_%' AND polname <> 'tenancy_rows' ORDER BY 1",
+            &[&table],
+        )
+        .await
+        .unwrap();
+    assert_eq!(policies.len(), 4);
+    for p in &policies {
+        let (name, expressions): (String, String) = (p.get(0), p.get(1));
+        let checks_permission = expressions.contains("require_permission('hrms:write'");
+        assert_eq!(checks_permission, name != "tenancy_select", "{name}: {expressions}");
+    }
+    assert_eq!(problems(&admin, &table).await, Vec::<String>::new());
+    // Taking the permission out of a write policy is a weakening like any other.
+    let weakening = format!(
+        "ALTER POLICY tenancy_insert ON {table} WITH CHECK (tenant_id = (SELECT tenancy.module_tenant_id('hrms')))"
+    );
+    let attempt = admin.savepoint("attempt").await.unwrap();
+    assert_eq!(sqlstate(attempt.batch_execute(&weakening).await), "TN031");
+    attempt.rollback().await.unwrap();
+}
