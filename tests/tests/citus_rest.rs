@@ -1,8 +1,9 @@
 //! The REST server against the Citus coordinator (scripts/up-citus): a tenant's reads name the
 //! tenant, so each goes to the tenant's shard alone (Citus counts it in `citus_stat_tenants`,
-//! which only single-shard reads reach); reads, updates and deletes stay in the tenant.
+//! which only single-shard reads reach); reads, updates and deletes stay in the tenant; the
+//! platform administrator sees each tenant's load.
 use serde_json::{json, Value};
-use tenancy_e2e::api::{self, Api};
+use tenancy_e2e::api::{self, platform_token, Api};
 use tenancy_e2e::citus::{connect, url, TenantTable, COORDINATOR};
 use uuid::Uuid;
 
@@ -57,4 +58,31 @@ async fn a_tenants_requests_go_to_its_shard_and_stay_in_the_tenant() {
     assert_eq!(t.count_as_superuser(t.b).await, 3, "b's rows untouched");
     let b_rows: Value = t.as_tenant(t.b, &format!("SELECT body FROM {} ORDER BY body", t.table)).await.unwrap().into();
     assert_eq!(b_rows, json!(["b1", "b2", "b3"]));
+}
+
+#[tokio::test]
+async fn the_platform_administrator_sees_each_tenants_load_and_a_tenant_does_not() {
+    let t = TenantTable::create().await;
+    let tenants = api_on_citus(&t).await;
+    let token = api::token_with(json!({"role": t.member, "tenant_id": t.a, "sub": "tests"}));
+    let resource = format!("{}/{}", tenants.url, t.table.trim_start_matches("public."));
+    for _ in 0..3 {
+        assert_eq!(tenants.http().get(&resource).bearer_auth(&token).send().await.unwrap().status(), 200);
+    }
+    // The demo's own server (authenticator, platform schema) on the coordinator.
+    let platform = api::start_with(&[("PGRST_DB_URI", &url(COORDINATOR, "authenticator"))]).await;
+    let load = |who: String| {
+        let http = platform.http();
+        let url = format!("{}/tenant_load", platform.url);
+        async move {
+            api::json(http.get(url).header("Accept-Profile", "platform").bearer_auth(who).send().await.unwrap()).await
+        }
+    };
+    let (status, rows) = load(platform_token()).await;
+    assert_eq!(status, 200, "{rows}");
+    let a = rows.as_array().unwrap().iter().find(|r| r["id"] == json!(t.a)).unwrap_or_else(|| panic!("{rows}"));
+    assert!(a["queries_this_period"].as_i64().unwrap() + a["queries_last_period"].as_i64().unwrap() >= 3, "{a}");
+    assert_eq!(a["nodes"].as_array().map(Vec::len), Some(1), "one shard, one worker: {a}");
+    let member = api::token_with(json!({"role": "tenant_member", "tenant_id": t.a, "sub": "tests"}));
+    assert_eq!(load(member).await.0, 403, "a tenant sees no other tenant's load");
 }

@@ -159,6 +159,9 @@ async fn a_platform_admin_runs_a_tenants_whole_life() {
     assert!(health["last_activity"].is_string() && health["events_last_30_days"].as_i64().unwrap() >= 8, "{health}");
     let (_, stats) = json(db.from("stats").single().execute().await.unwrap()).await;
     assert!(stats["tenants"].as_i64().unwrap() >= 1 && stats["by_plan"]["premium"].as_i64().unwrap() >= 1, "{stats}");
+    // Citus's per-tenant load: nothing to show on one node (tests/tests/citus_rest.rs on the cluster).
+    let (status, load) = json(db.from("tenant_load").execute().await.unwrap()).await;
+    assert_eq!((status, load), (StatusCode::OK, json!([])));
 
     // Deleting is soft: suspended, erased after the grace period unless restored; erasing is explicit.
     let (status, deleted) =
@@ -240,6 +243,8 @@ async fn tenant_users_and_anonymous_callers_cannot_use_the_platform_api() {
         assert_eq!(status, expected, "{who} lists tenants");
         let (status, _) = json(db.from("stats").execute().await.unwrap()).await;
         assert_eq!(status, expected, "{who} reads stats");
+        let (status, _) = json(db.from("tenant_load").execute().await.unwrap()).await;
+        assert_eq!(status, expected, "{who} reads the tenants' load");
         let (status, _) = json(db.rpc("create_tenant", attempt.clone()).execute().await.unwrap()).await;
         assert_eq!(status, expected, "{who} creates a tenant");
         let (status, _) =
