@@ -3,7 +3,7 @@
 mod common;
 
 use common::{stdout, tenancy};
-use tenancy_e2e::citus::{connect, TenantTable, COORDINATOR};
+use tenancy_e2e::citus::{connect, TenantTable, COORDINATOR, WORKERS};
 use tenancy_e2e::unique;
 
 fn coordinator_url() -> String {
@@ -60,4 +60,34 @@ async fn roles_that_cannot_log_in_and_restrictive_policies_are_named() {
         restrictive.iter().any(|l| l.contains(&format!("narrower on {}", t.table.trim_start_matches("public.")))),
         "{restrictive:?}"
     );
+}
+
+/// Puts a worker's database setting back however the test ends.
+struct NestedReadsOff;
+
+impl Drop for NestedReadsOff {
+    fn drop(&mut self) {
+        let sql = "SET citus.enable_ddl_propagation = off; ALTER DATABASE tenancy SET citus.allow_nested_distributed_execution = on";
+        tenancy_e2e::run_detached(
+            connect(WORKERS[1], "postgres"),
+            sql.to_string(),
+            "a worker left without nested reads",
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_worker_that_may_not_read_its_catalog_copy_is_named() {
+    assert!(findings("citus-nested-catalog-reads").is_empty(), "tenancy distribute set every worker");
+    let worker = connect(WORKERS[1], "postgres").await;
+    worker
+        .batch_execute("SET citus.enable_ddl_propagation = off; ALTER DATABASE tenancy RESET citus.allow_nested_distributed_execution")
+        .await
+        .unwrap();
+    let restore = NestedReadsOff;
+    let found = findings("citus-nested-catalog-reads");
+    drop(restore);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("may not read the catalog"), "{found:?}");
+    assert!(findings("citus-nested-catalog-reads").is_empty());
 }

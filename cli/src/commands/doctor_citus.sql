@@ -1,8 +1,9 @@
 -- `tenancy doctor` on Citus (checked where the citus extension is installed): every node has the
 -- cluster's context key (the sealed tenant context is refused where the key is missing or
 -- different), the workers answer, the roles requests switch to can log in on the workers (Citus
--- connects as them), protected tables are distributed, and no restrictive policy is left on
--- one (Citus copies it to the shards as permissive). (check, severity, subject, problem, fix).
+-- connects as them), the workers may read their copy of the catalog, protected tables are
+-- distributed, and no restrictive policy is left on one (Citus copies it to the shards as
+-- permissive). (check, severity, subject, problem, fix).
 WITH keys AS (
     SELECT 'coordinator'::text AS node, md5(k) AS digest, length(k) AS len, true AS answered
     FROM (SELECT pg_read_binary_file('tenancy_context.key', 0, 4096, true) AS k) f
@@ -42,6 +43,14 @@ SELECT * FROM (
     JOIN pg_roles r ON r.oid = m.roleid
     WHERE pg_has_role(s.oid, 'tenancy_service', 'MEMBER') AND NOT s.rolsuper
       AND r.rolname <> 'tenancy_service' AND NOT r.rolcanlogin
+
+    UNION ALL -- a worker that may not read its copy of the catalog inside a shard query (a node
+              -- added after `tenancy distribute`): permission checks and refusals fail there
+    SELECT 'citus-nested-catalog-reads', 'error', format('%s:%s', w.nodename, w.nodeport),
+           'may not read the catalog inside the shard queries it runs (citus.allow_nested_distributed_execution is off)',
+           format('ALTER DATABASE %I SET citus.allow_nested_distributed_execution = on;  -- on that worker', current_database())
+    FROM run_command_on_workers('SHOW citus.allow_nested_distributed_execution') w
+    WHERE tenancy._catalog_distributed() AND w.success AND w.result <> 'on'
 
     UNION ALL -- a protected table left on the coordinator
     SELECT 'citus-not-distributed', 'warning', p.tbl::text, 'is protected but not distributed: its rows stay on the coordinator',
