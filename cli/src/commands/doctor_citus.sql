@@ -54,7 +54,7 @@ SELECT * FROM (
 
     UNION ALL -- a protected table left on the coordinator
     SELECT 'citus-not-distributed', 'warning', p.tbl::text, 'is protected but not distributed: its rows stay on the coordinator',
-           format('SELECT create_distributed_table(%L, ''tenant_id'');', p.tbl::text)
+           'tenancy distribute  -- or SELECT * FROM tenancy.distribute();'
     FROM tenancy.protected_tables p
     WHERE NOT EXISTS (SELECT FROM pg_dist_partition d WHERE d.logicalrelid = p.tbl)
 
