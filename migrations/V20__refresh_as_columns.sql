@@ -68,13 +68,19 @@ BEGIN
     RETURN granted || jsonb_build_object('session_id', session, 'user', auth._identity_json(identity));
 END $$;
 
--- A known refresh token that is not its session's live one: the session ended (TA007), or the
--- token was spent, which ends the session: 'reused'.
+-- A refresh token that is not live: unknown (TA005), of an ended session (TA007), or spent,
+-- which ends its session: 'reused'.
 DROP FUNCTION auth._refresh_refused(bytea);
-CREATE FUNCTION auth._refresh_refused(spent_session uuid) RETURNS text
+CREATE FUNCTION auth._refresh_refused(spent_digest bytea) RETURNS text
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
+DECLARE
+    spent_session uuid;
 BEGIN
+    SELECT r.session_id INTO spent_session FROM auth.refresh_tokens r WHERE r.digest = spent_digest;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'refresh token not found' USING ERRCODE = 'TA005';
+    END IF;
     -- A spent token again: it was stolen or copied. End the whole family.
     UPDATE auth.sessions SET ended_at = now(), ended_why = 'refresh token reused'
     WHERE id = spent_session AND ended_at IS NULL;
@@ -101,20 +107,18 @@ DECLARE
     -- Not waiting for the WAL flush (V17, see the README). (An initializer is evaluated
     -- without the executor a PERFORM starts.)
     commit_mode text := set_config('synchronous_commit', 'off', true);
-    spent_session uuid;
     s auth.sessions;
     identity_status text;
     tenant_status text;
 BEGIN
-    SELECT r.session_id INTO spent_session FROM auth.refresh_tokens r WHERE r.digest = spent_digest;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'refresh token not found' USING ERRCODE = 'TA005';
-    END IF;
+    -- The token's session by its primary key (a join would let the planner scan sessions for
+    -- the digest while the table is small).
     UPDATE auth.sessions x SET live_digest = new_digest, refreshed_at = now()
-    WHERE x.id = spent_session AND x.live_digest = spent_digest AND x.ended_at IS NULL
+    WHERE x.id = (SELECT r.session_id FROM auth.refresh_tokens r WHERE r.digest = spent_digest)
+      AND x.live_digest = spent_digest AND x.ended_at IS NULL
     RETURNING * INTO s;
     IF NOT FOUND THEN
-        refused := auth._refresh_refused(spent_session);
+        refused := auth._refresh_refused(spent_digest);
         RETURN;
     END IF;
     IF s.tenant IS NULL AND wanted IS NULL THEN
@@ -155,5 +159,5 @@ COMMENT ON FUNCTION auth.refresh(bytea, bytea, uuid) IS 'Spends a refresh token 
 
 RESET ROLE;
 REVOKE ALL ON auth.identity_parts, auth.grant_parts FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION auth._refresh_refused(uuid), auth.refresh(bytea, bytea, uuid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION auth._refresh_refused(bytea), auth.refresh(bytea, bytea, uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.refresh(bytea, bytea, uuid) TO authenticator;
