@@ -1,12 +1,14 @@
 -- A refresh costs no more than a REST read (issue 13), after V17. What V17's auth.refresh still
--- spent, measured with pgbench against variants of it: building the claims and GoTrue's user
--- object as jsonb (and the server parsing that text back), and marking the spent token with an
--- UPDATE beside the session's. Now:
--- * auth.refresh answers in typed columns (the server writes GoTrue's JSON from them);
+-- spent beyond its writes, measured against variants of it (pgbench, and bench/sign_in.sh with
+-- the two servers taking turns): building the claims and GoTrue's user object as jsonb (which
+-- the server parsed back), an UPDATE marking the spent token beside the session's, and the
+-- foreign key check of the token it inserts. Now:
+-- * auth.refresh answers in typed columns; the server writes GoTrue's JSON from them;
 -- * a session names its one live refresh token (sessions.live_digest): the UPDATE of the session
 --   that records the rotation is the one that claims it (of two refreshes with one token the
 --   second waits for the first, finds another live token and ends the family, as before), and a
---   token row is only written once, when issued. Every token but the live one is spent.
+--   token row is written once, when issued. Every token of a session but the live one is spent;
+-- * no foreign key check on each token issued: a trigger deletes a deleted session's tokens.
 -- Same checks, same answers, same SQLSTATEs; the claims are read fresh at every refresh (a
 -- removed membership or role, a suspended tenant, a disabled person take effect at the next one).
 SET LOCAL ROLE tenancy_auth_owner;
@@ -17,6 +19,21 @@ UPDATE auth.sessions s SET live_digest = r.digest FROM auth.refresh_tokens r WHE
 -- tenancy-lint: allow column-or-table-dropped -- only auth.refresh and auth._refresh_refused read or wrote it, both replaced below in this transaction; the server of this release is their one caller
 ALTER TABLE auth.refresh_tokens DROP COLUMN spent_at;
 COMMENT ON TABLE auth.refresh_tokens IS 'SHA-256 of each refresh token a session was given; all but its live_digest are spent: one presented again ends its session.';
+
+-- A deleted session's refresh tokens go with it (auth.forget, and an identity's or a tenant's
+-- deletion cascading to its sessions), by a trigger instead of the foreign key: the key's check
+-- of every token issued (a queued trigger, its query, a lock on the session's row written to the
+-- WAL) cost about a tenth of a refresh, and only the functions here insert tokens, each for the
+-- session they have just made or locked. A token whose session is gone is refused anyway (TA007).
+ALTER TABLE auth.refresh_tokens DROP CONSTRAINT refresh_tokens_session_id_fkey;
+CREATE FUNCTION auth._forget_tokens() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM auth.refresh_tokens r USING deleted d WHERE r.session_id = d.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER forget_tokens AFTER DELETE ON auth.sessions REFERENCING OLD TABLE AS deleted
+FOR EACH STATEMENT EXECUTE FUNCTION auth._forget_tokens();
 
 -- An identity's fields as columns (GoTrue's user object is made of them), with its tenants in
 -- the order joined. Unused columns of a view cost nothing: a query naming none of the tenants
@@ -159,5 +176,5 @@ COMMENT ON FUNCTION auth.refresh(bytea, bytea, uuid) IS 'Spends a refresh token 
 
 RESET ROLE;
 REVOKE ALL ON auth.identity_parts, auth.grant_parts FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION auth._refresh_refused(bytea), auth.refresh(bytea, bytea, uuid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION auth._forget_tokens(), auth._refresh_refused(bytea), auth.refresh(bytea, bytea, uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.refresh(bytea, bytea, uuid) TO authenticator;

@@ -100,3 +100,52 @@ async fn a_refresh_answers_as_a_sign_in_does_and_shows_what_changed_since_the_la
         .get(0);
     assert_eq!(tokens, 4, "the refused refresh stored no new token");
 }
+
+/// A session's refresh tokens go with it (a trigger, not a foreign key, V20): deleting the
+/// identity deletes its sessions and their tokens, so the tokens are unknown; a token whose
+/// session is gone is refused and issues nothing.
+#[tokio::test]
+async fn a_deleted_sessions_tokens_go_with_it_and_a_token_without_a_session_is_refused() {
+    let server = sign_in::start().await;
+    let db = superuser().await;
+    let t = create_tenant(&db, "free", &["hrms"]).await;
+    let email = new_email();
+    let identity = member(&db, t.id, &email, "a good password", &["employee"]).await;
+    let (status, signed_in) =
+        post(&server, "/token?grant_type=password", json!({"email": email, "password": "a good password"})).await;
+    assert_eq!(status, StatusCode::OK, "{signed_in}");
+    let session = refreshed(&server, &signed_in).await;
+    let session_id: Uuid =
+        claims(session["access_token"].as_str().unwrap())["session_id"].as_str().unwrap().parse().unwrap();
+    let tokens = |id: Uuid| {
+        let db = &db;
+        async move {
+            let n: i64 = db
+                .query_one("SELECT count(*) FROM auth.refresh_tokens WHERE session_id = $1", &[&id])
+                .await
+                .unwrap()
+                .get(0);
+            n
+        }
+    };
+    assert_eq!(tokens(session_id).await, 2);
+
+    db.execute("DELETE FROM auth.identities WHERE id = $1", &[&identity]).await.unwrap();
+    assert_eq!(tokens(session_id).await, 0, "deleted with the session");
+    let (status, body) =
+        post(&server, "/token?grant_type=refresh_token", json!({"refresh_token": session["refresh_token"]})).await;
+    assert_eq!((status, &body["error_code"]), (StatusCode::BAD_REQUEST, &json!("refresh_token_not_found")));
+
+    // A token row left without its session (none is made so; a restore could): refused.
+    let orphan = Uuid::new_v4();
+    db.execute(
+        "INSERT INTO auth.refresh_tokens (digest, session_id) VALUES (sha256(convert_to('orphan-' || $1::uuid::text, 'UTF8')), $1::uuid)",
+        &[&orphan],
+    )
+    .await
+    .unwrap();
+    let token = format!("orphan-{orphan}");
+    let (status, body) = post(&server, "/token?grant_type=refresh_token", json!({"refresh_token": token})).await;
+    assert_eq!((status, &body["error_code"]), (StatusCode::FORBIDDEN, &json!("session_not_found")));
+    assert_eq!(tokens(orphan).await, 1, "nothing issued");
+}
