@@ -25,16 +25,31 @@ fn token_roles(session: &Value) -> Value {
     claims(session["access_token"].as_str().unwrap())["tenant_role"].clone()
 }
 
+/// A new member of a new tenant (tenant role employee), signed in: the tenant, the email, the
+/// identity and the password grant's session.
+async fn signed_in_member(server: &SignInApi, db: &tokio_postgres::Client) -> (Tenant, String, Uuid, Value) {
+    let t = create_tenant(db, "free", &["hrms"]).await;
+    let email = new_email();
+    let identity = member(db, t.id, &email, "a good password", &["employee"]).await;
+    let credentials = json!({"email": email, "password": "a good password"});
+    let (status, signed_in) = post(server, "/token?grant_type=password", credentials).await;
+    assert_eq!(status, StatusCode::OK, "{signed_in}");
+    (t, email, identity, signed_in)
+}
+
+fn session_id(session: &Value) -> Uuid {
+    claims(session["access_token"].as_str().unwrap())["session_id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn tokens_of(db: &tokio_postgres::Client, session: Uuid) -> i64 {
+    db.query_one("SELECT count(*) FROM auth.refresh_tokens WHERE session_id = $1", &[&session]).await.unwrap().get(0)
+}
+
 #[tokio::test]
 async fn a_refresh_answers_as_a_sign_in_does_and_shows_what_changed_since_the_last() {
     let server = sign_in::start().await;
     let db = superuser().await;
-    let t = create_tenant(&db, "free", &["hrms"]).await;
-    let email = new_email();
-    let identity = member(&db, t.id, &email, "a good password", &["employee"]).await;
-    let credentials = json!({"email": email, "password": "a good password"});
-    let (status, signed_in) = post(&server, "/token?grant_type=password", credentials).await;
-    assert_eq!(status, StatusCode::OK, "{signed_in}");
+    let (t, email, identity, signed_in) = signed_in_member(&server, &db).await;
 
     // Nothing changed: the same user object (times written alike), the same claims.
     let first = refreshed(&server, &signed_in).await;
@@ -72,8 +87,7 @@ async fn a_refresh_answers_as_a_sign_in_does_and_shows_what_changed_since_the_la
     assert_eq!(token_roles(&third), json!(["employee"]));
 
     // Only digests are kept, one per token issued; the live one is the newest token's.
-    let session: Uuid =
-        claims(third["access_token"].as_str().unwrap())["session_id"].as_str().unwrap().parse().unwrap();
+    let session = session_id(&third);
     let row = db
         .query_one(
             "SELECT s.live_digest = sha256(convert_to($2, 'UTF8')), count(r.*) FROM auth.sessions s \
@@ -93,12 +107,7 @@ async fn a_refresh_answers_as_a_sign_in_does_and_shows_what_changed_since_the_la
     let ended: Option<String> =
         db.query_one("SELECT ended_why FROM auth.sessions WHERE id = $1", &[&session]).await.unwrap().get(0);
     assert_eq!(ended.as_deref(), Some("membership removed"));
-    let tokens: i64 = db
-        .query_one("SELECT count(*) FROM auth.refresh_tokens WHERE session_id = $1", &[&session])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(tokens, 4, "the refused refresh stored no new token");
+    assert_eq!(tokens_of(&db, session).await, 4, "the refused refresh stored no new token");
 }
 
 /// A session's refresh tokens go with it (a trigger, not a foreign key, V20): deleting the
@@ -108,30 +117,12 @@ async fn a_refresh_answers_as_a_sign_in_does_and_shows_what_changed_since_the_la
 async fn a_deleted_sessions_tokens_go_with_it_and_a_token_without_a_session_is_refused() {
     let server = sign_in::start().await;
     let db = superuser().await;
-    let t = create_tenant(&db, "free", &["hrms"]).await;
-    let email = new_email();
-    let identity = member(&db, t.id, &email, "a good password", &["employee"]).await;
-    let (status, signed_in) =
-        post(&server, "/token?grant_type=password", json!({"email": email, "password": "a good password"})).await;
-    assert_eq!(status, StatusCode::OK, "{signed_in}");
+    let (_, _, identity, signed_in) = signed_in_member(&server, &db).await;
     let session = refreshed(&server, &signed_in).await;
-    let session_id: Uuid =
-        claims(session["access_token"].as_str().unwrap())["session_id"].as_str().unwrap().parse().unwrap();
-    let tokens = |id: Uuid| {
-        let db = &db;
-        async move {
-            let n: i64 = db
-                .query_one("SELECT count(*) FROM auth.refresh_tokens WHERE session_id = $1", &[&id])
-                .await
-                .unwrap()
-                .get(0);
-            n
-        }
-    };
-    assert_eq!(tokens(session_id).await, 2);
+    assert_eq!(tokens_of(&db, session_id(&session)).await, 2);
 
     db.execute("DELETE FROM auth.identities WHERE id = $1", &[&identity]).await.unwrap();
-    assert_eq!(tokens(session_id).await, 0, "deleted with the session");
+    assert_eq!(tokens_of(&db, session_id(&session)).await, 0, "deleted with the session");
     let (status, body) =
         post(&server, "/token?grant_type=refresh_token", json!({"refresh_token": session["refresh_token"]})).await;
     assert_eq!((status, &body["error_code"]), (StatusCode::BAD_REQUEST, &json!("refresh_token_not_found")));
@@ -147,5 +138,5 @@ async fn a_deleted_sessions_tokens_go_with_it_and_a_token_without_a_session_is_r
     let token = format!("orphan-{orphan}");
     let (status, body) = post(&server, "/token?grant_type=refresh_token", json!({"refresh_token": token})).await;
     assert_eq!((status, &body["error_code"]), (StatusCode::FORBIDDEN, &json!("session_not_found")));
-    assert_eq!(tokens(orphan).await, 1, "nothing issued");
+    assert_eq!(tokens_of(&db, orphan).await, 1, "nothing issued");
 }
