@@ -142,14 +142,18 @@ async fn refresh_grant(state: &SignIn, body: TokenRequest, tenant: Option<Uuid>)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| AuthError::Validation("A refresh_token is required".into()))?;
     let (refresh_token, digest) = tokens::secret();
-    let grant = state.call("SELECT auth.refresh($1, $2, $3)", &[&tokens::digest(&spent), &digest, &tenant]).await?;
-    if grant.get("reused").is_some() {
-        return Err(AuthError::RefreshTokenReused);
+    let rows =
+        state.query("SELECT * FROM auth.refresh($1, $2, $3)", &[&tokens::digest(&spent), &digest, &tenant]).await?;
+    let row = rows.first().ok_or_else(|| AuthError::Internal("auth.refresh answered no row".into()))?;
+    match row.get::<_, Option<&str>>("refused") {
+        Some("reused") => Err(AuthError::RefreshTokenReused),
+        Some("ended") => Err(AuthError::NotMember),
+        Some(other) => Err(AuthError::Internal(format!("auth.refresh refused: {other}"))),
+        None => {
+            let grant = Grant::from_row(row);
+            Ok(Json(tokens::session_json(&state.app.config, &state.config, &grant, &refresh_token)))
+        }
     }
-    if grant.get("ended").is_some() {
-        return Err(AuthError::NotMember);
-    }
-    Ok(state.session(grant, &refresh_token))
 }
 
 #[derive(Deserialize)]

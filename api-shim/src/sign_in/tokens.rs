@@ -7,6 +7,9 @@ use base64::Engine;
 use rand::RngCore;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
+use std::time::SystemTime;
+use tokio_postgres::Row;
+use uuid::Uuid;
 
 /// The audience of issued tokens: PGRST_JWT_AUD when set (so the REST server accepts them),
 /// else GoTrue's `authenticated`.
@@ -39,12 +42,44 @@ impl Grant {
         }
     }
 
+    /// The grant `auth.refresh` answers in columns (V20): GoTrue's user object is written here,
+    /// in the shape the database gives the other grants.
+    pub fn from_row(row: &Row) -> Grant {
+        let uuid = |name: &str| row.get::<_, Option<Uuid>>(name).map_or(Value::Null, |id| id.to_string().into());
+        let time = |name: &str| row.get::<_, Option<SystemTime>>(name).map_or(Value::Null, |t| json_time(t).into());
+        let tenants: Vec<String> = row.get::<_, Vec<Uuid>>("tenants").iter().map(Uuid::to_string).collect();
+        Grant {
+            session_id: row.get::<_, Uuid>("session_id").to_string(),
+            role: row.get("role"),
+            tenant: uuid("tenant_id"),
+            company: uuid("company_id"),
+            tenant_roles: row.get::<_, Vec<String>>("tenant_roles").into(),
+            user: json!({
+                "id": uuid("user_id"), "email": row.get::<_, String>("email"),
+                "user_metadata": row.get::<_, Value>("user_metadata"), "created_at": time("created_at"),
+                "updated_at": time("updated_at"), "last_sign_in_at": time("last_sign_in_at"), "tenants": tenants,
+            }),
+        }
+    }
+
     pub fn user_id(&self) -> &str {
         self.user["id"].as_str().unwrap_or_default()
     }
 
     pub fn role<'a>(&'a self, sign_in: &'a SignInConfig) -> &'a str {
         self.role.as_deref().unwrap_or(&sign_in.role)
+    }
+}
+
+/// A time as PostgreSQL writes a `timestamptz` in JSON in UTC (`2026-12-06T05:48:33.084863+00:00`,
+/// trailing zeros of the fraction dropped), so a refresh's user object reads like a sign-in's.
+fn json_time(time: SystemTime) -> String {
+    let rfc3339 = humantime::format_rfc3339_micros(time).to_string();
+    let (seconds, fraction) = rfc3339.trim_end_matches('Z').split_once('.').unwrap_or((&rfc3339, ""));
+    let fraction = fraction.trim_end_matches('0');
+    match fraction.is_empty() {
+        true => format!("{seconds}+00:00"),
+        false => format!("{seconds}.{fraction}+00:00"),
     }
 }
 
