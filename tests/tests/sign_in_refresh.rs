@@ -1,4 +1,4 @@
-//! The refresh-token grant reads the grant fresh each time (V20: the database answers in
+//! The refresh-token grant reads the grant fresh each time (V19: the database answers in
 //! columns, the server writes GoTrue's JSON): what changed between two refreshes — a tenant
 //! role granted or taken back, user metadata, another tenant joined, the person disabled —
 //! shows at the next one; its answer reads like a sign-in's; the session keeps only digests,
@@ -110,7 +110,7 @@ async fn a_refresh_answers_as_a_sign_in_does_and_shows_what_changed_since_the_la
     assert_eq!(tokens_of(&db, session).await, 4, "the refused refresh stored no new token");
 }
 
-/// A session's refresh tokens go with it (a trigger, not a foreign key, V20): deleting the
+/// A session's refresh tokens go with it (a trigger, not a foreign key, V19): deleting the
 /// identity deletes its sessions and their tokens, so the tokens are unknown; a token whose
 /// session is gone is refused and issues nothing.
 #[tokio::test]

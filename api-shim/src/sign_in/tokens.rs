@@ -42,7 +42,7 @@ impl Grant {
         }
     }
 
-    /// The grant `auth.refresh` answers in columns (V20): GoTrue's user object is written here,
+    /// The grant `auth.refresh` answers in columns (V19): GoTrue's user object is written here,
     /// in the shape the database gives the other grants.
     pub fn from_row(row: &Row) -> Grant {
         let uuid = |name: &str| row.get::<_, Option<Uuid>>(name).map_or(Value::Null, |id| id.to_string().into());
