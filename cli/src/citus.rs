@@ -39,6 +39,53 @@ pub async fn send_roles_to_workers(db: &impl GenericClient) -> anyhow::Result<()
     Ok(())
 }
 
+/// The roles scripts switch to (`SET [LOCAL] ROLE r`, as V13 does to its `NOLOGIN` owner), made
+/// able to log in on the workers before the scripts run on a distributed database: Citus carries
+/// their DDL to the workers over connections as the current role. They stay `NOLOGIN` on the
+/// coordinator; the workers are told alone (Citus would carry the change back to every node).
+pub async fn let_switched_roles_reach_workers<'a>(
+    db: &impl GenericClient,
+    scripts: impl Iterator<Item = &'a str>,
+) -> anyhow::Result<()> {
+    let mut roles: Vec<String> = scripts.flat_map(switched_roles).collect();
+    roles.sort();
+    roles.dedup();
+    for role in roles {
+        let failures = db
+            .query(
+                "SELECT nodename || ':' || nodeport || ': ' || result
+                 FROM run_command_on_workers(format(
+                     'SET citus.enable_ddl_propagation = off; ALTER ROLE %I LOGIN', $1::text)) WHERE NOT success",
+                &[&role],
+            )
+            .await?;
+        if let Some(failure) = failures.first() {
+            bail!(
+                "role {role}, which a migration switches to, cannot log in on worker {}",
+                failure.get::<_, String>(0)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The roles `SET [LOCAL] ROLE` names in `sql` (none when it does not parse: the run reports that).
+fn switched_roles(sql: &str) -> Vec<String> {
+    let Ok(parsed) = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT) else { return Vec::new() };
+    parsed
+        .protobuf
+        .nodes()
+        .into_iter()
+        .filter_map(|(node, ..)| match node {
+            pg_query::NodeRef::VariableSetStmt(set) if set.name == "role" => {
+                set.args.first().and_then(crate::lint::tree::string_literal).map(str::to_string)
+            }
+            _ => None,
+        })
+        .filter(|role| role != "none")
+        .collect()
+}
+
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Node {
     pub host: String,

@@ -34,6 +34,11 @@ pub async fn run(client: &mut Client, args: &MigrateArgs) -> anyhow::Result<()> 
         .context("creating or updating the tenancy extension")?;
     let on_citus = citus::installed(client).await?;
     let distributed = on_citus && citus::distributed(client).await?;
+    if distributed {
+        let migrations = scripts.migrations.iter().filter_map(|m| m.sql());
+        let policies = scripts.policies.iter().map(|(_, sql)| sql.as_str());
+        citus::let_switched_roles_reach_workers(client, migrations.chain(policies)).await?;
+    }
 
     let tx = client.transaction().await?;
     if on_citus && !distributed {

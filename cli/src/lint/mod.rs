@@ -15,7 +15,7 @@ pub mod report;
 mod rules;
 mod suppression;
 mod syntax_error;
-mod tree;
+pub(crate) mod tree;
 
 pub use existing::Existing;
 pub use finding::{Finding, Report, RuleInfo, Severity};
