@@ -1,7 +1,7 @@
 //! `ApiRequest`: everything a REST handler needs to know about a request before it plans,
 //! built by one extractor. Taking it is how a handler gets the caller's identity, so no handler
 //! can skip authentication, the `X-Tenant-Id` check or the tenant's rate limit.
-use crate::auth::{self, Identity};
+use crate::auth::{self, Identity, TenantTables};
 use crate::error::ApiError;
 use crate::prefer::{self, Preferences};
 use crate::query_grammar::{self, QueryParams};
@@ -104,7 +104,11 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
 /// Who is asking: the token, the `X-Tenant-Id` it must agree with, and the tenant's share of
 /// the rate limit. The tenant is noted for the request's log line and metrics.
 fn identify(parts: &Parts, state: &AppState) -> Result<Identity, ApiError> {
-    let identity = auth::authenticate(&state.config, header(&parts.headers, "authorization"))?;
+    let tenant_tables = match state.schema().tenant_tables {
+        true => TenantTables::Present,
+        false => TenantTables::Absent,
+    };
+    let identity = auth::authenticate_in(&state.config, header(&parts.headers, "authorization"), tenant_tables)?;
     auth::check_tenant_header(&identity, header(&parts.headers, "x-tenant-id"))?;
     if let Some(noted) = parts.extensions.get::<crate::observe::RequestTenant>() {
         noted.set(identity.tenant);

@@ -138,6 +138,8 @@ pub struct SchemaCache {
     functions: Vec<Function>,
     /// On Citus, the tables distributed by `tenant_id` (see `routing`).
     distributed_by_tenant: HashSet<(String, String)>,
+    /// The database has tenant tables: tokens of tenant roles must name their tenant.
+    pub tenant_tables: bool,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +151,9 @@ struct Introspection {
 pub const INTROSPECT_SQL: &str = include_str!("../sql/introspect.sql");
 
 /// Citus's hash-distributed tables whose distribution column is `tenant_id`, in the exposed schemas.
+/// Whether `tenancy.protect` made any table a tenant table (the catalog is readable by all).
+const TENANT_TABLES_SQL: &str = "SELECT EXISTS (SELECT FROM tenancy.protected_tables)";
+
 const DISTRIBUTED_BY_TENANT_SQL: &str = "SELECT n.nspname::text, c.relname::text
     FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE p.partmethod = 'h' AND column_to_column_name(p.logicalrelid, p.partkey) = 'tenant_id' AND n.nspname = ANY ($1)";
@@ -161,6 +166,7 @@ impl SchemaCache {
             relations: doc.relations.into_iter().map(|r| ((r.schema.clone(), r.name.clone()), r)).collect(),
             functions: doc.functions,
             distributed_by_tenant: HashSet::new(),
+            tenant_tables: false,
         })
     }
 
@@ -171,6 +177,7 @@ impl SchemaCache {
         let json: String = client.query_one(INTROSPECT_SQL, &[&schemas]).await?.get(0);
         let mut cache =
             SchemaCache::from_json(&json).expect("sql/introspect.sql returns the document Introspection reads");
+        cache.tenant_tables = client.query_one(TENANT_TABLES_SQL, &[]).await?.get(0);
         let citus: bool =
             client.query_one("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')", &[]).await?.get(0);
         if citus {
