@@ -31,8 +31,8 @@ pub enum ApiError {
     AmbiguousFunction(Vec<String>),
     /// No function of that name takes these arguments; `perhaps` the one meant (a name, or
     /// the name and parameters of an overload).
-    /// `post`: a POST, which may also have called a function of one unnamed json parameter.
-    UnknownFunction { schema: String, name: String, args: Vec<String>, post: bool, perhaps: Option<String> },
+    /// `unnamed`: the type of the one unnamed parameter that could also have taken the body.
+    UnknownFunction { schema: String, name: String, args: Vec<String>, unnamed: Unnamed, perhaps: Option<String> },
     /// A column the relation does not have, in a body or `columns=` (PostgREST's PGRST204).
     UnknownColumn { relation: String, column: String },
     /// A column the relation does not have, in `select`, a filter or `order` (PostgreSQL's
@@ -114,6 +114,18 @@ pub enum ApiError {
     InvalidResponseStatus(String),
     /// A bug or a failure we did not foresee.
     Internal(String),
+}
+
+/// Which single unnamed parameter a call that matched no function was also looked up by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Unnamed {
+    /// A GET, or a CSV or form body: none; only the argument names.
+    No,
+    /// A JSON body: also a `json`/`jsonb` parameter taking it whole.
+    AlsoJson,
+    /// A `text/plain`, `text/xml` or `application/octet-stream` body: only such a parameter
+    /// (`text`, `xml`, `bytea`).
+    Only(&'static str),
 }
 
 /// Why a bearer token was refused, with PostgREST's codes and messages (clients and
@@ -285,16 +297,17 @@ impl ApiError {
                     None => p,
                 }
             }
-            ApiError::UnknownFunction { schema, name, args, post, perhaps } => {
-                let (listed, searched) = match args.as_slice() {
-                    [] => (" without parameters".to_string(), " without parameters".to_string()),
-                    [one] => (format!("({one})"), format!(" with parameter {one}")),
-                    many => (format!("({})", many.join(", ")), format!(" with parameters {}", many.join(", "))),
+            ApiError::UnknownFunction { schema, name, args, unnamed, perhaps } => {
+                let (listed, searched) = match (unnamed, args.as_slice()) {
+                    (Unnamed::Only(kind), _) => (String::new(), format!(" with a single unnamed {kind} parameter")),
+                    (_, []) => (" without parameters".to_string(), " without parameters".to_string()),
+                    (_, [one]) => (format!("({one})"), format!(" with parameter {one}")),
+                    (_, many) => (format!("({})", many.join(", ")), format!(" with parameters {}", many.join(", "))),
                 };
-                let unnamed = if *post { " or with a single unnamed json/jsonb parameter" } else { "" };
+                let also = if *unnamed == Unnamed::AlsoJson { " or with a single unnamed json/jsonb parameter" } else { "" };
                 let p = parts(StatusCode::NOT_FOUND, "PGRST202", format!("Could not find the function {schema}.{name}{listed} in the schema cache"))
                     .details(format!(
-                        "Searched for the function {schema}.{name}{searched}{unnamed}, but no matches were found in the schema cache."
+                        "Searched for the function {schema}.{name}{searched}{also}, but no matches were found in the schema cache."
                     ));
                 match perhaps {
                     Some(function) => p.hint(format!("Perhaps you meant to call the function {schema}.{function}")),

@@ -1,6 +1,7 @@
 //! The REST layer: a request is parsed (`query_grammar`, `prefer`), planned against the
 //! schema cache (`plan`), turned into one SQL statement (`sql_builder`) and run in one
 //! transaction (`tx`); PostgreSQL builds the JSON.
+pub mod accept;
 pub mod app;
 pub mod auth;
 pub mod body;

@@ -1,6 +1,7 @@
 //! `ApiRequest`: everything a REST handler needs to know about a request before it plans,
 //! built by one extractor. Taking it is how a handler gets the caller's identity, so no handler
 //! can skip authentication, the `X-Tenant-Id` check or the tenant's rate limit.
+use crate::accept::Accept;
 use crate::auth::{self, Identity, TenantTables};
 use crate::error::ApiError;
 use crate::prefer::{self, Preferences};
@@ -26,7 +27,7 @@ pub struct ApiRequest {
     pub query: QueryParams,
     pub prefs: Preferences,
     /// What the `Accept` header asks the answer to be.
-    pub media: Media,
+    pub accept: Accept,
     /// The `Range` header's first and last row (a GET's; other methods ignore it).
     pub range: Option<(u64, Option<u64>)>,
     /// The request as PostgreSQL sees it (`request.*` settings, tenant, role).
@@ -38,6 +39,11 @@ impl ApiRequest {
     /// What `Content-Profile` the answer's body carries, if any.
     pub fn answer_profile(&self) -> Option<String> {
         self.negotiated_profile.then(|| self.schema.clone())
+    }
+
+    /// What a table's or a view's answer is (406 when `Accept` names nothing it can be).
+    pub fn media(&self) -> Result<Media, ApiError> {
+        self.accept.media()
     }
 
     /// GET and HEAD: the request reads (a read-only transaction).
@@ -71,7 +77,7 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
         return Err(ApiError::AggregatesDisabled);
     }
     let prefs = preferences(headers)?;
-    let media = media(header(headers, "accept"))?;
+    let accept = Accept::parse(header(headers, "accept"));
     // RFC 9110, as PostgREST reads it: the Range header counts for GET only.
     let range = match parts.method {
         Method::GET => header(headers, "range").map(prefer::parse_range_header).transpose()?,
@@ -94,7 +100,7 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
         negotiated_profile,
         query,
         prefs,
-        media,
+        accept,
         range,
         settings,
         request_id,
@@ -140,20 +146,6 @@ fn preferences(headers: &HeaderMap) -> Result<Preferences, ApiError> {
     }
 }
 
-/// `Accept`: JSON (an array), PostgREST's single object, or CSV; the first the server has.
-fn media(accept: Option<&str>) -> Result<Media, ApiError> {
-    let Some(accept) = accept else { return Ok(Media::Json) };
-    for media in accept.split(',').map(|m| m.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
-        match media.as_str() {
-            "application/json" | "*/*" | "application/*" | "" => return Ok(Media::Json),
-            "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => return Ok(Media::Object),
-            "text/csv" | "text/*" => return Ok(Media::Csv),
-            _ => {}
-        }
-    }
-    Err(ApiError::UnacceptableMedia(accept.to_string()))
-}
-
 /// `request.headers` for the database: every header but the token, names lower-cased.
 /// `Cookie: a=1; b=2` as `{"a":"1","b":"2"}`, for `request.cookies` as PostgREST sets it.
 fn cookies_json(headers: &HeaderMap) -> String {
@@ -187,15 +179,6 @@ mod tests {
         headers.insert("cookie", "acookie=cookievalue;secondcookie=another=value; bare".parse().unwrap());
         assert_eq!(cookies_json(&headers), r#"{"acookie":"cookievalue","secondcookie":"another=value"}"#);
         assert_eq!(cookies_json(&HeaderMap::new()), "{}");
-    }
-
-    #[test]
-    fn accept_negotiation() {
-        assert_eq!(media(None).unwrap(), Media::Json);
-        assert_eq!(media(Some("text/html, application/json;q=0.9")).unwrap(), Media::Json);
-        assert_eq!(media(Some("application/vnd.pgrst.object+json")).unwrap(), Media::Object);
-        assert_eq!(media(Some("text/csv")).unwrap(), Media::Csv);
-        assert!(matches!(media(Some("image/png")), Err(ApiError::UnacceptableMedia(_))));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What the exposed schemas hold, read once at start-up (and on `NOTIFY pgrst, 'reload
 //! schema'`): identifiers in a request are checked here before they reach SQL.
+use crate::body::WholeBody;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
@@ -112,6 +113,10 @@ pub struct Function {
     pub return_relation: Option<RelationName>,
     /// `RETURNS TABLE (...)` / OUT parameters: its result columns.
     pub out_columns: Vec<Column>,
+    /// It returns one value of a domain named like a media type (`"text/plain"`, `"*/*"`):
+    /// answered raw, as that media type, when `Accept` asks for it (PostgREST's handlers).
+    #[serde(default)]
+    pub media_type: Option<String>,
 }
 
 impl Function {
@@ -120,9 +125,10 @@ impl Function {
         self.return_relation.is_some() || !self.out_columns.is_empty()
     }
 
-    /// A function of one unnamed `json`/`jsonb` parameter takes a POST's whole body.
-    pub fn takes_whole_body(&self) -> bool {
-        matches!(self.args.as_slice(), [arg] if arg.name.is_empty() && matches!(arg.type_name.as_str(), "json" | "jsonb"))
+    /// A function of one unnamed parameter of the type a body is (`json`/`jsonb`, `text`, `xml`,
+    /// `bytea`) takes a POST's whole body.
+    pub fn takes_whole(&self, body: &WholeBody) -> bool {
+        matches!(self.args.as_slice(), [arg] if arg.name.is_empty() && body.types().contains(&arg.type_name.as_str()))
     }
 
     /// Whether these argument names call it: each one of its own, none of its required ones left out.
@@ -200,8 +206,8 @@ impl SchemaCache {
     }
 
     /// The functions `schema.name` that take a POST's whole body (`json` and `jsonb` both: ambiguous).
-    pub fn functions_taking_body(&self, schema: &str, name: &str) -> Vec<&Function> {
-        self.functions.iter().filter(|f| f.schema == schema && f.name == name && f.takes_whole_body()).collect()
+    pub fn functions_taking(&self, schema: &str, name: &str, body: &WholeBody) -> Vec<&Function> {
+        self.functions.iter().filter(|f| f.schema == schema && f.name == name && f.takes_whole(body)).collect()
     }
 
     pub fn relation(&self, schema: &str, name: &str) -> Option<&Relation> {

@@ -429,13 +429,14 @@ pub fn planned_count(plan: &ReadPlan) -> Option<Statement> {
 }
 
 /// A function's value (or its set of values, as an array) as the body.
-pub fn scalar_call(plan: &ScalarCall) -> Statement {
+/// `raw`: the value as its own text (a function returning a media type's domain), not as JSON.
+pub fn scalar_call(plan: &ScalarCall, raw: bool) -> Statement {
     let mut p = Params::default();
     let (record, call) = call(&plan.function, &plan.args, &mut p);
-    let body = if plan.returns_set {
-        "coalesce(json_agg(_pgrst_v.value), '[]')::text"
-    } else {
-        "(json_agg(_pgrst_v.value) -> 0)::text"
+    let body = match (raw, plan.returns_set) {
+        (true, _) => "coalesce(min(_pgrst_v.value::text), '')",
+        (false, true) => "coalesce(json_agg(_pgrst_v.value), '[]')::text",
+        (false, false) => "(json_agg(_pgrst_v.value) -> 0)::text",
     };
     // Called in a select list, the value stays whole: a composite or a record is one JSON object.
     let sql = format!(

@@ -24,7 +24,7 @@ pub async fn read(
     if let Some(tenant) = routing::tenant_condition(&cache, relation, req.identity.tenant) {
         plan.narrow(tenant);
     }
-    let (media, head) = (req.media, req.method == Method::HEAD);
+    let (media, head) = (req.media()?, req.method == Method::HEAD);
     let applied = req.prefs.applied(Action::Read, state.config.tx_end.overridable());
     let profile = req.answer_profile();
     // A read-only transaction: nothing to roll back, the check can wait for the answer.

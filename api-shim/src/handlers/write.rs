@@ -81,7 +81,7 @@ async fn write(
         }
         other => other,
     };
-    let (media, prefs, profile) = (req.media, req.prefs.clone(), req.answer_profile());
+    let (media, prefs, profile) = (req.media()?, req.prefs.clone(), req.answer_profile());
     // PostgREST counts max-affected for PATCH and DELETE, not for inserts.
     let counted = matches!(action, Action::Update | Action::Delete);
     let expect =
