@@ -81,8 +81,6 @@ pub enum ApiError {
     PutLimit,
     /// PUT's body disagrees with the primary key its URL names.
     PutKeyMismatch,
-    /// An upsert on a relation with no primary key and no `on_conflict=`.
-    NoConflictColumns(String),
     /// The path names nothing this server serves (more than one segment, outside `/rpc/`).
     UnknownPath,
     /// `PUT`, `PATCH` or `DELETE` of `/rpc/<function>`.
@@ -111,7 +109,7 @@ pub enum ApiError {
     /// A function set `response.headers` to something that is not `[{"Name": "value"}, ...]`.
     InvalidResponseHeaders,
     /// A function set `response.status` to something that is not an HTTP status.
-    InvalidResponseStatus(String),
+    InvalidResponseStatus,
     /// A bug or a failure we did not foresee.
     Internal(String),
 }
@@ -330,9 +328,8 @@ impl ApiError {
                 "PGRST111",
                 "response.headers guc must be a JSON array composed of objects with a single key and a string value",
             ),
-            ApiError::InvalidResponseStatus(status) => {
+            ApiError::InvalidResponseStatus => {
                 parts(StatusCode::INTERNAL_SERVER_ERROR, "PGRST112", "response.status guc must be a valid status code")
-                    .details(format!("the function set {status}"))
             }
             ApiError::UndefinedColumn { relation, column } => {
                 parts(StatusCode::BAD_REQUEST, "42703", format!("column {relation}.{column} does not exist"))
@@ -427,12 +424,6 @@ impl ApiError {
             ApiError::PutKeyMismatch => {
                 parts(StatusCode::BAD_REQUEST, "PGRST115", "Payload values do not match URL in primary key column(s)")
             }
-            ApiError::NoConflictColumns(relation) => parts(
-                StatusCode::BAD_REQUEST,
-                "TN105",
-                format!("'{relation}' has no primary key: an upsert must name its conflict columns"),
-            )
-            .hint("Add on_conflict=<columns of a unique key>."),
             ApiError::UnknownPath => parts(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL"),
             ApiError::RpcMethod(method) => {
                 parts(StatusCode::METHOD_NOT_ALLOWED, "PGRST101", format!("Cannot use the {method} method on RPC"))

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod console;
+pub mod content_location;
 pub mod db_error;
 pub mod error;
 pub mod fuzzy;

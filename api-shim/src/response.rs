@@ -54,7 +54,7 @@ impl Overrides {
         }
         if let Some(status) = &self.status {
             let code = status.trim().parse::<u16>().ok().and_then(|c| StatusCode::from_u16(c).ok());
-            *response.status_mut() = code.ok_or_else(|| ApiError::InvalidResponseStatus(status.clone()))?;
+            *response.status_mut() = code.ok_or(ApiError::InvalidResponseStatus)?;
         }
         Ok(())
     }

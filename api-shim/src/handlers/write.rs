@@ -111,10 +111,13 @@ fn written(
         _ => Some(response::content_range(0, 0, total)),
     };
     let representation = prefs.return_ == Some(Return::Representation);
-    // A merging upsert that inserted nothing updated: 200; a PUT that inserted created: 201.
+    // A merging upsert (of a relation with a key) that inserted nothing (updated, or was offered
+    // no row): 200; a PUT that inserted created: 201.
     let inserted = outcome.inserted.map(|n| n > 0);
     let status = match action {
-        Action::Insert { .. } if inserted == Some(false) && prefs.resolution == Some(Resolution::MergeDuplicates) => {
+        Action::Insert { keyed: true }
+            if inserted != Some(true) && prefs.resolution == Some(Resolution::MergeDuplicates) =>
+        {
             StatusCode::OK
         }
         Action::Insert { .. } => StatusCode::CREATED,

@@ -125,8 +125,8 @@ pub fn call(
             &synthesized
         }
     };
-    let planner = Planner::new(cache, params);
-    let mut level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
+    let planner = Planner::new(cache, params, max_rows);
+    let mut level = planner.level(relation, params.select.as_deref(), &[])?;
     apply_range(&mut level, range);
     planner.check_paths()?;
     let count = total(prefs, max_rows);
