@@ -216,10 +216,11 @@ fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> St
             }
             Projection::Embed(embed) => {
                 let rows = embedded_rows(embed, a, depth, p);
+                // As `jsonb`, as PostgREST embeds them (its bodies' bytes: `{"id": 1}`).
                 let value = if embed.many {
-                    format!("coalesce((SELECT json_agg(_pgrst_e) FROM ({rows}) AS _pgrst_e), '[]')")
+                    format!("coalesce((SELECT json_agg(_pgrst_e)::jsonb FROM ({rows}) AS _pgrst_e), '[]')")
                 } else {
-                    format!("(SELECT row_to_json(_pgrst_e) FROM ({rows}) AS _pgrst_e)")
+                    format!("(SELECT row_to_json(_pgrst_e)::jsonb FROM ({rows}) AS _pgrst_e)")
                 };
                 format!("{value} AS {}", ident(&embed.name))
             }
