@@ -24,7 +24,7 @@ pub enum ApiError {
     /// The query string does not parse.
     Grammar(GrammarError),
     /// `Accept-Profile` / `Content-Profile` names a schema that is not exposed.
-    UnacceptableSchema(String),
+    UnacceptableSchema { schema: String, exposed: Vec<String> },
     /// No table or view of that name in the exposed schema; `perhaps` the one meant.
     UnknownRelation { schema: String, name: String, perhaps: Option<String> },
     /// Several overloads take these arguments (each as `schema.name(arg => type, ...)`).
@@ -280,9 +280,9 @@ impl ApiError {
                     None => p,
                 }
             }
-            ApiError::UnacceptableSchema(schema) => {
-                parts(StatusCode::NOT_ACCEPTABLE, "PGRST106", "The schema must be one of the exposed schemas")
-                    .details(format!("requested schema: {schema}"))
+            ApiError::UnacceptableSchema { schema, exposed } => {
+                parts(StatusCode::NOT_ACCEPTABLE, "PGRST106", format!("Invalid schema: {schema}"))
+                    .hint(format!("Only the following schemas are exposed: {}", exposed.join(", ")))
             }
             ApiError::UnknownRelation { schema, name, perhaps } => {
                 let p = parts(

@@ -133,7 +133,9 @@ fn schema(state: &AppState, profile: Option<&str>) -> Result<String, ApiError> {
     match profile {
         None => Ok(state.config.db_schemas.first().cloned().unwrap_or_else(|| "public".into())),
         Some(s) if state.config.db_schemas.iter().any(|e| e == s) => Ok(s.to_string()),
-        Some(s) => Err(ApiError::UnacceptableSchema(s.to_string())),
+        Some(s) => {
+            Err(ApiError::UnacceptableSchema { schema: s.to_string(), exposed: state.config.db_schemas.clone() })
+        }
     }
 }
 
