@@ -21,6 +21,9 @@ pub struct CallBody {
     pub value: Value,
     /// None for CSV and forms, whose rows are only ever named arguments.
     pub whole: Option<WholeBody>,
+    /// A form's pairs in order: text arguments, as a GET's query string gives them (a repeated
+    /// name's last value, or every value of a variadic parameter).
+    pub form: Option<Vec<(String, String)>>,
 }
 
 /// A body as the one unnamed parameter of a function takes it, by `Content-Type`.
@@ -135,7 +138,8 @@ impl FromRequest<Arc<AppState>> for CallBody {
             Some(WholeBody::Json) | None => decode(format, &bytes)?,
             Some(_) => Value::Null,
         };
-        Ok(CallBody { value, whole })
+        let form = (format == Format::Form).then(|| form_pairs(&bytes));
+        Ok(CallBody { value, whole, form })
     }
 }
 
@@ -166,8 +170,11 @@ fn json(bytes: &[u8]) -> Result<Value, ApiError> {
 
 /// A form is one object of text values, as PostgREST reads it (the last of a repeated key).
 fn form(bytes: &[u8]) -> Value {
-    let pairs = form_urlencoded::parse(bytes).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())));
-    Value::Object(pairs.collect())
+    Value::Object(form_pairs(bytes).into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+}
+
+fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(bytes).into_owned().collect()
 }
 
 /// CSV as PostgREST reads it: a header line of column names, then rows with as many fields,

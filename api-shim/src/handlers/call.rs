@@ -84,7 +84,8 @@ pub async fn rpc(
 }
 
 /// The function a call names, and its arguments, as PostgREST's `findProc` finds them: by their
-/// names (a JSON, CSV or form body's keys for a POST, the query's other parameters for a GET);
+/// names (a JSON or CSV body's keys for a POST, a form's or, for a GET, the query's other
+/// parameters, as text);
 /// else, for a POST, the overload of one unnamed parameter of the body's type (`json`/`jsonb`,
 /// `text`, `xml`, `bytea`), which takes the whole body. A raw body (not JSON) has no names.
 fn function<'c>(
@@ -102,9 +103,10 @@ fn function<'c>(
     let whole = body.whole.filter(|_| post);
     let raw = whole.as_ref().is_some_and(WholeBody::is_raw);
     let value = if body.value.is_null() { Value::Object(Default::default()) } else { body.value };
-    let input = match arguments(&value, req.query.columns.as_deref()) {
+    let input = match (arguments(&value, req.query.columns.as_deref()), body.form) {
         _ if !post => Some(CallInput::Query(req.query.other.clone())),
-        Some(object) if !raw => Some(CallInput::Json(object)),
+        (_, Some(pairs)) => Some(CallInput::Query(pairs)),
+        (Some(object), None) if !raw => Some(CallInput::Json(object)),
         _ => None,
     };
     let names: Vec<String> = input.as_ref().map_or(vec![], |i| i.names().into_iter().map(str::to_string).collect());
