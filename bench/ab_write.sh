@@ -20,16 +20,12 @@ source "$ROOT/bench/wrk_scripts.sh"
 export PGRST_JWT_SECRET=bench-secret-bench-secret-bench-secret
 cargo build -q --release -p tenancy-api   # wrk_scripts signs the tokens with it
 wrk_scripts "$WORK" "$DB"
-cat >"$WORK/pgw.sql" <<'SQL'
-\set t random(1, 1000)
-\set id random(1000000000000, 999999999999999)
-\set category :id % 10
-BEGIN;
-SELECT tenancy.enter_tenant(id) FROM bench.tenant_numbers WHERE n = :t;
-SET LOCAL ROLE bench_reader;
-INSERT INTO bench.items (id, category, title, amount) VALUES (:id, :category, 'new', 1);
-COMMIT;
-SQL
+{
+    echo '\set t random(1, 1000)'
+    echo '\set id random(1000000000000, 999999999999999)'
+    echo '\set category :id % 10'
+    pgbench_write
+} >"$WORK/pgw.sql"
 
 ticks() { # user + system clock ticks of these processes
     local t=0 p

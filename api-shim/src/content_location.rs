@@ -32,7 +32,8 @@ fn canonical(query: &str) -> String {
     out.join("&")
 }
 
-fn encode(text: &str) -> String {
+/// Every byte but ASCII letters, digits and `-_.~` as `%XX` (a URL's query part or path).
+pub fn encode(text: &str) -> String {
     text.bytes().fold(String::new(), |mut out, b| {
         match b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
             true => out.push(b as char),

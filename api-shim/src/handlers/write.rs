@@ -2,6 +2,7 @@
 //! `Prefer: return=` asks.
 use super::{content_type, execute, relation};
 use crate::body::Payload;
+use crate::content_location::encode;
 use crate::error::ApiError;
 use crate::plan;
 use crate::plan_types::WritePlan;
@@ -142,14 +143,6 @@ fn written(
 fn location(resource: &str, body: Option<&str>) -> Option<String> {
     let rows: Value = serde_json::from_str(body?).ok()?;
     let key = rows.get(0)?.as_object()?;
-    let encode = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
     let filters: Vec<String> = key
         .iter()
         .map(|(column, value)| {
