@@ -38,6 +38,8 @@ impl Servers {
             ("PGRST_DB_TX_END", "rollback-allow-override"),
             ("PGRST_DB_PRE_REQUEST", "test.switch_role"),
             ("TENANCY_MAX_BODY_BYTES", "1048576"),
+            ("PGRST_APP_SETTINGS_APP_HOST", "localhost"),
+            ("PGRST_APP_SETTINGS_EXTERNAL_API_SECRET", "0123456789abcdef"),
         ]
         .into_iter()
         .collect();
