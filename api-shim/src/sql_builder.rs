@@ -216,11 +216,13 @@ fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> St
             }
             Projection::Embed(embed) => {
                 let rows = embedded_rows(embed, a, depth, p);
-                // As `jsonb`, as PostgREST embeds them (its bodies' bytes: `{"id": 1}`).
+                // As `jsonb`, as PostgREST embeds them (its bodies' bytes: `{"id": 1}`). A to-one
+                // computed relationship may return several rows: the first (PostgREST's join
+                // repeats the parent for each; one value cannot be several).
                 let value = if embed.many {
                     format!("coalesce((SELECT json_agg(_pgrst_e)::jsonb FROM ({rows}) AS _pgrst_e), '[]')")
                 } else {
-                    format!("(SELECT row_to_json(_pgrst_e)::jsonb FROM ({rows}) AS _pgrst_e)")
+                    format!("(SELECT row_to_json(_pgrst_e)::jsonb FROM ({rows}) AS _pgrst_e LIMIT 1)")
                 };
                 format!("{value} AS {}", ident(&embed.name))
             }
