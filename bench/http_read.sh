@@ -38,13 +38,7 @@ for pipelined in 0 1; do
         echo '\set id random(1000000000000, 999999999999999)'
         echo '\set category :id % 10'
         [ $pipelined = 1 ] && echo '\startpipeline'
-        cat <<'SQL'
-BEGIN;
-SELECT tenancy.enter_tenant(id) FROM bench.tenant_numbers WHERE n = :t;
-SET LOCAL ROLE bench_reader;
-INSERT INTO bench.items (id, category, title, amount) VALUES (:id, :category, 'new', 1);
-COMMIT;
-SQL
+        pgbench_write
         [ $pipelined = 1 ] && echo '\endpipeline'
     } >"$WORK/pgw$pipelined.sql"
     {

@@ -44,3 +44,15 @@ request = function()
 end
 LUA
 }
+
+# pgbench's side of P1's write: the row write.lua posts, in the RLS transaction (5 statements),
+# after the script's \set lines for :t, :id and :category.
+pgbench_write() {
+cat <<'SQL'
+BEGIN;
+SELECT tenancy.enter_tenant(id) FROM bench.tenant_numbers WHERE n = :t;
+SET LOCAL ROLE bench_reader;
+INSERT INTO bench.items (id, category, title, amount) VALUES (:id, :category, 'new', 1);
+COMMIT;
+SQL
+}

@@ -126,6 +126,15 @@ SELECT json_build_object(
                               WITH ORDINALITY AS x (name, mode, i)
                          WHERE x.mode IN ('i', 'b', 'v'))) WITH ORDINALITY AS a (type, name, ord)), '[]'),
             'returns_set', p.proretset,
+            -- PostgREST's media type handlers: a function returning one value of a domain named
+            -- like a media type (`"text/plain"`, `"*/*"` for any) answers it raw when asked
+            -- for it; domains over text types only (the body is text)
+            'media_type', (
+                SELECT lower(t.typname)
+                FROM pg_type t
+                WHERE t.oid = p.prorettype AND t.typtype = 'd' AND NOT p.proretset
+                  AND t.typbasetype IN ('text'::regtype, 'xml'::regtype, 'varchar'::regtype, 'json'::regtype)
+                  AND (t.typname ~* '^[A-Za-z0-9.-]+/[A-Za-z0-9.+-]+$' OR t.typname = '*/*')),
             'return_type', format_type(p.prorettype, NULL),
             'return_relation', (
                 SELECT json_build_object('schema', rn.nspname, 'name', rc.relname)
@@ -141,8 +150,9 @@ SELECT json_build_object(
         JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE n.nspname = ANY ($1::text[]) AND p.prokind = 'f'
           AND (p.pronargs = 0 OR p.proargnames IS NOT NULL
-               -- one unnamed json/jsonb parameter: the whole body of a POST
-               OR (p.pronargs = 1 AND p.proargtypes[0] IN ('json'::regtype, 'jsonb'::regtype)))), '[]'),
+               -- one unnamed parameter of a type a POST's whole body can be, by its Content-Type
+               OR (p.pronargs = 1 AND p.proargtypes[0] IN ('json'::regtype, 'jsonb'::regtype, 'text'::regtype,
+                                                          'xml'::regtype, 'bytea'::regtype)))), '[]'),
     'relations', coalesce((
         SELECT json_agg(json_build_object(
             'schema', n.nspname,

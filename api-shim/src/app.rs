@@ -91,7 +91,11 @@ impl std::fmt::Display for StartError {
 /// Connects, loads the schema cache, and starts listening for `NOTIFY pgrst, 'reload schema'`.
 pub async fn build_state(config: Config) -> Result<Arc<AppState>, StartError> {
     let pg: tokio_postgres::Config = config.db_uri.parse().map_err(|e| StartError(format!("PGRST_DB_URI: {e}")))?;
-    let manager = Manager::from_config(pg.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let manager = Manager::from_config(
+        with_app_settings(pg.clone(), &config.app_settings),
+        NoTls,
+        ManagerConfig { recycling_method: RecyclingMethod::Fast },
+    );
     let pool = Pool::builder(manager)
         .max_size(config.pool_size)
         .wait_timeout(Some(std::time::Duration::from_secs(10)))
@@ -117,4 +121,19 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> s
 /// Serves the admin port until the process is told to stop.
 pub async fn serve_admin(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
     axum::serve(listener, admin(state)).await
+}
+
+/// Every pool connection starts with the `app.settings.*` (PostgreSQL's `-c name=value` startup
+/// options; in them a space or a backslash is escaped with a backslash): set once per
+/// connection, not in every request's statement.
+fn with_app_settings(mut pg: tokio_postgres::Config, settings: &[(String, String)]) -> tokio_postgres::Config {
+    if settings.is_empty() {
+        return pg;
+    }
+    let escape = |text: &str| text.replace('\\', "\\\\").replace(' ', "\\ ");
+    let given = pg.get_options().map(str::to_string);
+    let ours = settings.iter().map(|(name, value)| format!("-c {}={}", escape(name), escape(value)));
+    let options: Vec<String> = given.into_iter().chain(ours).collect();
+    pg.options(options.join(" "));
+    pg
 }

@@ -20,7 +20,25 @@ pub struct Identity {
     pub tenant_roles: Option<Vec<String>>,
 }
 
+/// As in a database with tenant tables (real-time channels, sign-in).
 pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Identity, ApiError> {
+    authenticate_in(config, authorization, TenantTables::Present)
+}
+
+/// Whether the database has tenant tables (`tenancy.protected_tables`). Without any, a token
+/// needs no tenant claim: the server answers as PostgREST does (tenancy adds to it, it does not
+/// change it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TenantTables {
+    Present,
+    Absent,
+}
+
+pub fn authenticate_in(
+    config: &Config,
+    authorization: Option<&str>,
+    tenant_tables: TenantTables,
+) -> Result<Identity, ApiError> {
     let Some(header) = authorization else {
         let role = config.anon_role.clone().ok_or(ApiError::AnonymousDisabled)?;
         return Ok(Identity {
@@ -38,7 +56,7 @@ pub fn authenticate(config: &Config, authorization: Option<&str>) -> Result<Iden
     let secret = verifying_secret(config, token)?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let claims = jwt::verify(secret, token, config.jwt_aud.as_deref(), now).map_err(ApiError::Jwt)?;
-    identity(config, claims)
+    identity(config, claims, tenant_tables)
 }
 
 /// The key that must have signed `token`: sign-in's public keys when its `kid` is one of
@@ -98,7 +116,7 @@ fn tenant_roles(claims: &Map<String, Value>, name: &str) -> Result<Option<Vec<St
 }
 
 /// Who the verified claims say is asking.
-fn identity(config: &Config, claims: Map<String, Value>) -> Result<Identity, ApiError> {
+fn identity(config: &Config, claims: Map<String, Value>, tenant_tables: TenantTables) -> Result<Identity, ApiError> {
     let role = role(config, &claims)?;
     let tenant = uuid_claim(&claims, &config.tenant_claim)?;
     let company = uuid_claim(&claims, &config.company_claim)?;
@@ -107,7 +125,7 @@ fn identity(config: &Config, claims: Map<String, Value>) -> Result<Identity, Api
     if tenant.is_none() && company.is_some() {
         return Err(missing_tenant(format!("its \"{}\" claim", config.company_claim)));
     }
-    if tenant.is_none() && !config.acts_without_tenant(&role) {
+    if tenant.is_none() && tenant_tables == TenantTables::Present && !config.acts_without_tenant(&role) {
         return Err(missing_tenant(format!("its role \"{role}\"")));
     }
     let user = match claims.get(&config.user_claim) {
@@ -254,6 +272,13 @@ mod tests {
         let jwt = token(json!({"role": "platform_admin"}), "s3cret-s3cret-s3cret-s3cret-s3cret");
         let err = authenticate(&only_analysts, Some(&format!("Bearer {jwt}"))).unwrap_err();
         assert!(matches!(err, ApiError::MissingTenantClaim { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn without_tenant_tables_no_role_needs_a_tenant() {
+        let jwt = token(json!({"role": "tenant_member"}), "s3cret-s3cret-s3cret-s3cret-s3cret");
+        let id = authenticate_in(&config(), Some(&format!("Bearer {jwt}")), TenantTables::Absent).unwrap();
+        assert_eq!((id.role.as_str(), id.tenant), ("tenant_member", None));
     }
 
     #[test]

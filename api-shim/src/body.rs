@@ -1,6 +1,8 @@
 //! The request body, decoded by its `Content-Type` into the JSON the planner reads: JSON,
-//! CSV (`text/csv`) or a form (`application/x-www-form-urlencoded`), within the size limit.
-use crate::error::ApiError;
+//! CSV (`text/csv`) or a form (`application/x-www-form-urlencoded`), within the size limit. A
+//! function call's body may also be taken whole (`text/plain`, `text/xml`,
+//! `application/octet-stream`) by a function of one unnamed parameter of its type.
+use crate::error::{ApiError, Unnamed};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -12,11 +14,78 @@ use std::sync::Arc;
 /// for function calls.
 pub struct Payload(pub Value);
 
+/// A function call's body: its arguments as a write's body is decoded, and what one unnamed
+/// parameter would take it whole as (PostgREST's `findProc`).
+pub struct CallBody {
+    /// An object of named arguments (of an array, the first); `null` for none, or a raw body.
+    pub value: Value,
+    /// None for CSV and forms, whose rows are only ever named arguments.
+    pub whole: Option<WholeBody>,
+    /// A form's pairs in order: text arguments, as a GET's query string gives them (a repeated
+    /// name's last value, or every value of a variadic parameter).
+    pub form: Option<Vec<(String, String)>>,
+}
+
+/// A body as the one unnamed parameter of a function takes it, by `Content-Type`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WholeBody {
+    /// JSON: the decoded value, for a `json` or `jsonb` parameter.
+    Json,
+    /// `text/plain`, for a `text` parameter.
+    Text(String),
+    /// `text/xml`, for an `xml` parameter (PostgreSQL checks it is XML).
+    Xml(String),
+    /// `application/octet-stream`, for a `bytea` parameter.
+    Bytes(Vec<u8>),
+}
+
+impl WholeBody {
+    /// The parameter types that take it.
+    pub fn types(&self) -> &'static [&'static str] {
+        match self {
+            WholeBody::Json => &["json", "jsonb"],
+            WholeBody::Text(_) => &["text"],
+            WholeBody::Xml(_) => &["xml"],
+            WholeBody::Bytes(_) => &["bytea"],
+        }
+    }
+
+    /// Raw bodies have no argument names: only a function of one unnamed parameter takes them.
+    pub fn is_raw(&self) -> bool {
+        !matches!(self, WholeBody::Json)
+    }
+
+    /// How a call that matched no function says what it looked for.
+    pub fn searched(&self) -> Unnamed {
+        match self {
+            WholeBody::Json => Unnamed::AlsoJson,
+            WholeBody::Text(_) => Unnamed::Only("text"),
+            WholeBody::Xml(_) => Unnamed::Only("xml"),
+            WholeBody::Bytes(_) => Unnamed::Only("bytea"),
+        }
+    }
+
+    /// The argument as text, cast by PostgreSQL to the parameter's type (`\x…` for bytea).
+    pub fn argument(&self, json: &Value) -> String {
+        match self {
+            WholeBody::Json => json.to_string(),
+            WholeBody::Text(text) | WholeBody::Xml(text) => text.clone(),
+            WholeBody::Bytes(bytes) => bytes.iter().fold(String::from("\\x"), |mut hex, b| {
+                hex.push_str(&format!("{b:02x}"));
+                hex
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Format {
     Json,
     Csv,
     Form,
+    Text,
+    Xml,
+    Bytes,
 }
 
 fn format(content_type: Option<&str>) -> Format {
@@ -24,7 +93,21 @@ fn format(content_type: Option<&str>) -> Format {
     match media.as_deref() {
         Some("text/csv") => Format::Csv,
         Some("application/x-www-form-urlencoded") => Format::Form,
+        Some("text/plain") => Format::Text,
+        Some("text/xml") => Format::Xml,
+        Some("application/octet-stream") => Format::Bytes,
         _ => Format::Json,
+    }
+}
+
+/// The body's bytes and format, within the size limit.
+async fn read(request: Request, state: &Arc<AppState>) -> Result<(Format, Bytes), ApiError> {
+    let format = format(request.headers().get("content-type").and_then(|v| v.to_str().ok()));
+    let limit = state.config.max_body_bytes;
+    match Bytes::from_request(request, state).await {
+        Ok(bytes) => Ok((format, bytes)),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge(limit)),
+        Err(e) => Err(ApiError::InvalidBody(e.body_text())),
     }
 }
 
@@ -32,20 +115,39 @@ impl FromRequest<Arc<AppState>> for Payload {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
-        let format = format(request.headers().get("content-type").and_then(|v| v.to_str().ok()));
-        let limit = state.config.max_body_bytes;
-        let decoded = match Bytes::from_request(request, state).await {
-            Ok(bytes) => decode(format, &bytes),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge(limit)),
-            Err(e) => Err(ApiError::InvalidBody(e.body_text())),
-        };
-        decoded.map(Payload)
+        let (format, bytes) = read(request, state).await?;
+        decode(format, &bytes).map(Payload)
     }
 }
 
+impl FromRequest<Arc<AppState>> for CallBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let (format, bytes) = read(request, state).await?;
+        let text =
+            || String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::InvalidBody("The body is not UTF-8".into()));
+        let whole = match format {
+            Format::Json => Some(WholeBody::Json),
+            Format::Csv | Format::Form => None,
+            Format::Text => Some(WholeBody::Text(text()?)),
+            Format::Xml => Some(WholeBody::Xml(text()?)),
+            Format::Bytes => Some(WholeBody::Bytes(bytes.to_vec())),
+        };
+        let value = match whole {
+            Some(WholeBody::Json) | None => decode(format, &bytes)?,
+            Some(_) => Value::Null,
+        };
+        let form = (format == Format::Form).then(|| form_pairs(&bytes));
+        Ok(CallBody { value, whole, form })
+    }
+}
+
+/// A table write's body: JSON, CSV or a form; a body of another type is read as JSON (and
+/// refused when it is not).
 fn decode(format: Format, bytes: &[u8]) -> Result<Value, ApiError> {
     match format {
-        Format::Json => json(bytes),
+        Format::Json | Format::Text | Format::Xml | Format::Bytes => json(bytes),
         Format::Csv => csv(bytes),
         Format::Form => Ok(form(bytes)),
     }
@@ -68,8 +170,11 @@ fn json(bytes: &[u8]) -> Result<Value, ApiError> {
 
 /// A form is one object of text values, as PostgREST reads it (the last of a repeated key).
 fn form(bytes: &[u8]) -> Value {
-    let pairs = form_urlencoded::parse(bytes).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())));
-    Value::Object(pairs.collect())
+    Value::Object(form_pairs(bytes).into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+}
+
+fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(bytes).into_owned().collect()
 }
 
 /// CSV as PostgREST reads it: a header line of column names, then rows with as many fields,

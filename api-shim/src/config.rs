@@ -146,6 +146,10 @@ pub struct Config {
     pub statement_timeout_ms: u64,
     /// TENANCY_BASE_DOMAIN: `acme.<base>` names tenant `acme` (it must agree with the token).
     pub base_domain: Option<String>,
+    /// PostgREST's `app.settings.*` (`PGRST_APP_SETTINGS_<NAME>`, `app.settings.<name>` in the
+    /// file): (`app.settings.<name>`, value), settings every connection of the pool starts with,
+    /// which functions read with `current_setting`.
+    pub app_settings: Vec<(String, String)>,
     /// PGRST_DB_PRE_REQUEST: a function (`schema.name`) called in every request's transaction,
     /// as the request's role, before the statement: it may raise to refuse the request.
     pub pre_request: Option<String>,
@@ -354,6 +358,7 @@ impl Config {
                 .map(|v| v.split(',').map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect()),
             statement_timeout_ms: number("TENANCY_STATEMENT_TIMEOUT_MS", 10_000)?,
             base_domain: get("TENANCY_BASE_DOMAIN").map(|d| d.trim_matches('.').to_ascii_lowercase()),
+            app_settings: app_settings(vars),
             pre_request: get("PGRST_DB_PRE_REQUEST").map(|f| qualified_name("PGRST_DB_PRE_REQUEST", &f)).transpose()?,
             rate_limit_rps: number("TENANCY_RATE_LIMIT_RPS", 0)?,
             rate_limit_burst: number("TENANCY_RATE_LIMIT_BURST", 100)?,
@@ -387,18 +392,38 @@ pub fn parse_file(text: &str) -> Result<HashMap<String, String>, ConfigError> {
         }
         let (key, rest) = content.split_once('=').ok_or_else(|| fail("expected key = value".into()))?;
         let key = key.trim();
-        let (variable, known_key) = SETTINGS
-            .iter()
-            .find(|(_, k)| *k == key)
-            .map(|(v, k)| (*v, *k))
-            .ok_or_else(|| fail(format!("unknown key \"{key}\"")))?;
+        let variable = match key.strip_prefix(APP_SETTINGS_KEY) {
+            Some(name) if !name.is_empty() => format!("{APP_SETTINGS_VARIABLE}{}", name.to_ascii_uppercase()),
+            _ => SETTINGS
+                .iter()
+                .find(|(_, k)| *k == key)
+                .map(|(v, _)| v.to_string())
+                .ok_or_else(|| fail(format!("unknown key \"{key}\"")))?,
+        };
         let value = file_value(rest.trim()).map_err(fail)?;
-        if let Some(first) = seen.insert(known_key, number) {
+        if let Some(first) = seen.insert(key, number) {
             return Err(fail(format!("\"{key}\" is already set on line {first}")));
         }
-        vars.insert(variable.to_string(), value);
+        vars.insert(variable, value);
     }
     Ok(vars)
+}
+
+/// `app.settings.<name>` in the file, `PGRST_APP_SETTINGS_<NAME>` in the environment.
+const APP_SETTINGS_KEY: &str = "app.settings.";
+const APP_SETTINGS_VARIABLE: &str = "PGRST_APP_SETTINGS_";
+
+/// The `app.settings.*` the variables set, by name (lower-cased, as PostgreSQL names settings).
+fn app_settings(vars: &HashMap<String, String>) -> Vec<(String, String)> {
+    let mut settings: Vec<(String, String)> = vars
+        .iter()
+        .filter_map(|(variable, value)| {
+            let name = variable.strip_prefix(APP_SETTINGS_VARIABLE).filter(|n| !n.is_empty())?;
+            Some((format!("{APP_SETTINGS_KEY}{}", name.to_ascii_lowercase()), value.clone()))
+        })
+        .collect();
+    settings.sort();
+    settings
 }
 
 /// One value: a quoted string or a bare word, then nothing but an optional comment.
@@ -512,6 +537,17 @@ mod tests {
         assert_eq!(c.role_claim_path, vec!["app", "role"]);
         assert_eq!(c.tx_end, TxEnd::RollbackAllowOverride);
         assert_eq!(c.max_rows, Some(100));
+    }
+
+    #[test]
+    fn app_settings_from_the_environment_and_the_file() {
+        let c = Config::from_vars(&vars(&[("PGRST_APP_SETTINGS_APP_HOST", "localhost")])).unwrap();
+        assert_eq!(c.app_settings, vec![("app.settings.app_host".to_string(), "localhost".to_string())]);
+        let file = parse_file("app.settings.jwt_secret = \"a b\"\n").unwrap();
+        let c = Config::from_vars(&merge(file, [("PGRST_APP_SETTINGS_OTHER".to_string(), "x".to_string())])).unwrap();
+        let expected = [("app.settings.jwt_secret", "a b"), ("app.settings.other", "x")];
+        assert_eq!(c.app_settings, expected.map(|(n, v)| (n.to_string(), v.to_string())));
+        assert!(parse_file("app.settings. = 1").is_err(), "a setting needs a name");
     }
 
     #[test]

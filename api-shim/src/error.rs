@@ -24,15 +24,15 @@ pub enum ApiError {
     /// The query string does not parse.
     Grammar(GrammarError),
     /// `Accept-Profile` / `Content-Profile` names a schema that is not exposed.
-    UnacceptableSchema(String),
+    UnacceptableSchema { schema: String, exposed: Vec<String> },
     /// No table or view of that name in the exposed schema; `perhaps` the one meant.
     UnknownRelation { schema: String, name: String, perhaps: Option<String> },
     /// Several overloads take these arguments (each as `schema.name(arg => type, ...)`).
     AmbiguousFunction(Vec<String>),
     /// No function of that name takes these arguments; `perhaps` the one meant (a name, or
     /// the name and parameters of an overload).
-    /// `post`: a POST, which may also have called a function of one unnamed json parameter.
-    UnknownFunction { schema: String, name: String, args: Vec<String>, post: bool, perhaps: Option<String> },
+    /// `unnamed`: the type of the one unnamed parameter that could also have taken the body.
+    UnknownFunction { schema: String, name: String, args: Vec<String>, unnamed: Unnamed, perhaps: Option<String> },
     /// A column the relation does not have, in a body or `columns=` (PostgREST's PGRST204).
     UnknownColumn { relation: String, column: String },
     /// A column the relation does not have, in `select`, a filter or `order` (PostgreSQL's
@@ -81,8 +81,6 @@ pub enum ApiError {
     PutLimit,
     /// PUT's body disagrees with the primary key its URL names.
     PutKeyMismatch,
-    /// An upsert on a relation with no primary key and no `on_conflict=`.
-    NoConflictColumns(String),
     /// The path names nothing this server serves (more than one segment, outside `/rpc/`).
     UnknownPath,
     /// `PUT`, `PATCH` or `DELETE` of `/rpc/<function>`.
@@ -111,9 +109,21 @@ pub enum ApiError {
     /// A function set `response.headers` to something that is not `[{"Name": "value"}, ...]`.
     InvalidResponseHeaders,
     /// A function set `response.status` to something that is not an HTTP status.
-    InvalidResponseStatus(String),
+    InvalidResponseStatus,
     /// A bug or a failure we did not foresee.
     Internal(String),
+}
+
+/// Which single unnamed parameter a call that matched no function was also looked up by.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Unnamed {
+    /// A GET, or a CSV or form body: none; only the argument names.
+    No,
+    /// A JSON body: also a `json`/`jsonb` parameter taking it whole.
+    AlsoJson,
+    /// A `text/plain`, `text/xml` or `application/octet-stream` body: only such a parameter
+    /// (`text`, `xml`, `bytea`).
+    Only(&'static str),
 }
 
 /// Why a bearer token was refused, with PostgREST's codes and messages (clients and
@@ -270,9 +280,9 @@ impl ApiError {
                     None => p,
                 }
             }
-            ApiError::UnacceptableSchema(schema) => {
-                parts(StatusCode::NOT_ACCEPTABLE, "PGRST106", "The schema must be one of the exposed schemas")
-                    .details(format!("requested schema: {schema}"))
+            ApiError::UnacceptableSchema { schema, exposed } => {
+                parts(StatusCode::NOT_ACCEPTABLE, "PGRST106", format!("Invalid schema: {schema}"))
+                    .hint(format!("Only the following schemas are exposed: {}", exposed.join(", ")))
             }
             ApiError::UnknownRelation { schema, name, perhaps } => {
                 let p = parts(
@@ -285,16 +295,17 @@ impl ApiError {
                     None => p,
                 }
             }
-            ApiError::UnknownFunction { schema, name, args, post, perhaps } => {
-                let (listed, searched) = match args.as_slice() {
-                    [] => (" without parameters".to_string(), " without parameters".to_string()),
-                    [one] => (format!("({one})"), format!(" with parameter {one}")),
-                    many => (format!("({})", many.join(", ")), format!(" with parameters {}", many.join(", "))),
+            ApiError::UnknownFunction { schema, name, args, unnamed, perhaps } => {
+                let (listed, searched) = match (unnamed, args.as_slice()) {
+                    (Unnamed::Only(kind), _) => (String::new(), format!(" with a single unnamed {kind} parameter")),
+                    (_, []) => (" without parameters".to_string(), " without parameters".to_string()),
+                    (_, [one]) => (format!("({one})"), format!(" with parameter {one}")),
+                    (_, many) => (format!("({})", many.join(", ")), format!(" with parameters {}", many.join(", "))),
                 };
-                let unnamed = if *post { " or with a single unnamed json/jsonb parameter" } else { "" };
+                let also = if *unnamed == Unnamed::AlsoJson { " or with a single unnamed json/jsonb parameter" } else { "" };
                 let p = parts(StatusCode::NOT_FOUND, "PGRST202", format!("Could not find the function {schema}.{name}{listed} in the schema cache"))
                     .details(format!(
-                        "Searched for the function {schema}.{name}{searched}{unnamed}, but no matches were found in the schema cache."
+                        "Searched for the function {schema}.{name}{searched}{also}, but no matches were found in the schema cache."
                     ));
                 match perhaps {
                     Some(function) => p.hint(format!("Perhaps you meant to call the function {schema}.{function}")),
@@ -317,9 +328,8 @@ impl ApiError {
                 "PGRST111",
                 "response.headers guc must be a JSON array composed of objects with a single key and a string value",
             ),
-            ApiError::InvalidResponseStatus(status) => {
+            ApiError::InvalidResponseStatus => {
                 parts(StatusCode::INTERNAL_SERVER_ERROR, "PGRST112", "response.status guc must be a valid status code")
-                    .details(format!("the function set {status}"))
             }
             ApiError::UndefinedColumn { relation, column } => {
                 parts(StatusCode::BAD_REQUEST, "42703", format!("column {relation}.{column} does not exist"))
@@ -414,12 +424,6 @@ impl ApiError {
             ApiError::PutKeyMismatch => {
                 parts(StatusCode::BAD_REQUEST, "PGRST115", "Payload values do not match URL in primary key column(s)")
             }
-            ApiError::NoConflictColumns(relation) => parts(
-                StatusCode::BAD_REQUEST,
-                "TN105",
-                format!("'{relation}' has no primary key: an upsert must name its conflict columns"),
-            )
-            .hint("Add on_conflict=<columns of a unique key>."),
             ApiError::UnknownPath => parts(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL"),
             ApiError::RpcMethod(method) => {
                 parts(StatusCode::METHOD_NOT_ALLOWED, "PGRST101", format!("Cannot use the {method} method on RPC"))

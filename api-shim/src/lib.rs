@@ -1,11 +1,13 @@
 //! The REST layer: a request is parsed (`query_grammar`, `prefer`), planned against the
 //! schema cache (`plan`), turned into one SQL statement (`sql_builder`) and run in one
 //! transaction (`tx`); PostgreSQL builds the JSON.
+pub mod accept;
 pub mod app;
 pub mod auth;
 pub mod body;
 pub mod config;
 pub mod console;
+pub mod content_location;
 pub mod db_error;
 pub mod error;
 pub mod fuzzy;

@@ -842,12 +842,32 @@ fn value(c: &mut Cursor, end: ValueEnd) -> Result<String, Fail> {
 fn delimited_value(c: &mut Cursor) -> Result<String, Fail> {
     c.skip_ws();
     let value = match c.peek() {
-        Some('"') => quoted(c)?,
+        Some('"') if let Some(value) = quoted_element(c) => value,
         Some('{') => braced(c)?,
-        _ => c.take_while(|ch, _| ch != ',' && ch != ')').trim_end().to_string(),
+        _ => unquoted_element(c),
     };
     c.skip_ws();
     Ok(value)
+}
+
+/// A quoted list or tree element: only when `,`, `)` or the end follows it (PostgREST's
+/// `pQuotedValue <* notFollowedBy (noneOf ",)")`); else none, and the cursor back where it was:
+/// its quotes are then text (`in.(")`, `in.(a"b"c)`).
+fn quoted_element(c: &mut Cursor) -> Option<String> {
+    let start = c.pos;
+    if let Ok(value) = quoted(c) {
+        c.skip_ws();
+        if matches!(c.peek(), None | Some(',') | Some(')')) {
+            return Some(value);
+        }
+    }
+    c.pos = start;
+    None
+}
+
+/// The text up to `,` or `)`, trimmed.
+fn unquoted_element(c: &mut Cursor) -> String {
+    c.take_while(|ch, _| ch != ',' && ch != ')').trim_end().to_string()
 }
 
 /// `{…}` with nested braces, verbatim.
@@ -883,8 +903,8 @@ fn in_list(c: &mut Cursor) -> Result<Vec<String>, Fail> {
 fn list_element(c: &mut Cursor) -> Result<String, Fail> {
     c.skip_ws();
     let element = match c.peek() {
-        Some('"') => quoted(c)?,
-        _ => c.take_while(|ch, _| ch != ',' && ch != ')').trim_end().to_string(),
+        Some('"') if let Some(element) = quoted_element(c) => element,
+        _ => unquoted_element(c),
     };
     c.skip_ws();
     Ok(element)
@@ -935,13 +955,15 @@ pub fn parse_logic(key: &str, value: &str) -> Result<EmbeddedLogic, GrammarError
 fn logic_param(key: &str, value: &str, path: &str, op: LogicOp, negated: bool) -> Result<EmbeddedLogic, GrammarError> {
     let text = format!("{key}={value}");
     let path = run(path, "\".\"", embed_path).map_err(|f| GrammarError::at("logic tree", &text, 0, f))?;
-    let tree = run(value, "end of input", |c| logic_tree(c, op, negated, 0))
+    // What follows the closing parenthesis is left unread, as PostgREST's parser leaves it.
+    let tree = logic_tree(&mut Cursor::new(value), op, negated, 0)
         .map_err(|f| GrammarError::at("logic tree", &text, key.chars().count() + 1, f))?;
     Ok(EmbeddedLogic { path, tree })
 }
 
-/// `( node, … )` with the operator already read.
+/// `( node, … )` with the operator already read; whitespace around the parentheses skipped.
 fn logic_tree(c: &mut Cursor, op: LogicOp, negated: bool, depth: usize) -> Result<LogicTree, Fail> {
+    c.skip_ws();
     let children = parenthesized(c, depth, |c, depth| comma_separated(c, |c| logic_node(c, depth)))?;
     Ok(LogicTree { op, negated, children })
 }
@@ -956,17 +978,18 @@ fn logic_node(c: &mut Cursor, depth: usize) -> Result<LogicNode, Fail> {
     Ok(node)
 }
 
-/// `and(`, `or(`, `not.and(`, `not.or(`: read up to the parenthesis. Anything else is a
+/// `and(`, `or (`, `not.and(`, `not.or(`: read up to the parenthesis. Anything else is a
 /// condition, even on a column named `and` (`and.eq.1`).
 fn tree_head(c: &mut Cursor) -> Option<(LogicOp, bool)> {
     let negated = c.starts_with("not.");
     let skip = if negated { 4 } else { 0 };
-    let op = [("and(", LogicOp::And), ("or(", LogicOp::Or)]
+    let (len, op) = [("and", LogicOp::And), ("or", LogicOp::Or)]
         .into_iter()
         .find(|(word, _)| word.chars().enumerate().all(|(i, ch)| c.peek_at(skip + i) == Some(ch)))
-        .map(|(word, op)| (word.len() - 1, op));
-    op.map(|(len, op)| {
-        c.pos += skip + len;
+        .map(|(word, op)| (word.len(), op))?;
+    let spaces = (skip + len..).take_while(|&i| c.peek_at(i) == Some(' ')).count();
+    (c.peek_at(skip + len + spaces) == Some('(')).then(|| {
+        c.pos += skip + len + spaces;
         (op, negated)
     })
 }
@@ -1612,10 +1635,9 @@ mod tests {
             "failed to parse filter (id=in.(1,2): unexpected end of input at 10, expected \",\" or \")\""
         );
         assert_eq!(err("id=in.1,2"), "failed to parse filter (id=in.1,2): unexpected \"1\" at 6, expected \"(\"");
-        assert_eq!(
-            err("id=in.(%22a%22b)"),
-            "failed to parse filter (id=in.(\"a\"b)): unexpected \"b\" at 10, expected \",\" or \")\""
-        );
+        // Quotes not followed by `,` or `)` are text, as PostgREST reads them.
+        assert_eq!(only_filter("id=in.(%22a%22b)").value, list(&["\"a\"b"]));
+        assert_eq!(only_filter("id=in.(%22)").value, list(&["\""]));
         assert_eq!(
             err("id=in.(1)x"),
             "failed to parse filter (id=in.(1)x): unexpected \"x\" at 9, expected end of input"
@@ -1846,6 +1868,21 @@ mod tests {
     }
 
     #[test]
+    fn trees_as_postgrest_reads_them_spaces_and_what_follows() {
+        let spaced =
+            q("and=(%20and%20(%20id.in.(%201,%202%20)%20,%20id.eq.3%20)%20,%20or%20(%20id.eq.2%20,%20id.eq.3%20)%20)");
+        let plain = q("and=(and(id.in.(1,2),id.eq.3),or(id.eq.2,id.eq.3))");
+        assert_eq!(spaced.logic, plain.logic);
+        assert_eq!(q("and=(id.eq.1,id.neq.2))").logic, q("and=(id.eq.1,id.neq.2)").logic);
+        assert_eq!(q("or=(a.eq.1)x").logic, q("or=(a.eq.1)").logic);
+    }
+
+    #[test]
+    fn tree_quotes_not_closing_a_value_are_text() {
+        assert_eq!(q("or=(a.eq.%22x)").logic[0].tree, tree(LogicOp::Or, false, vec![leaf("a", Operator::Eq, "\"x")]));
+    }
+
+    #[test]
     fn tree_errors() {
         assert_eq!(err("or=()"), "failed to parse logic tree (or=()): unexpected \")\" at 4, expected a name");
         assert_eq!(
@@ -1857,20 +1894,12 @@ mod tests {
             err("or=(a.eq.1,)"),
             "failed to parse logic tree (or=(a.eq.1,)): unexpected \")\" at 11, expected a name"
         );
-        assert_eq!(
-            err("or=(a.eq.1)x"),
-            "failed to parse logic tree (or=(a.eq.1)x): unexpected \"x\" at 11, expected end of input"
-        );
         assert_eq!(err("or=(a.foo.1)"), "failed to parse logic tree (or=(a.foo.1)): unknown operator \"foo\" at 6");
         assert_eq!(err("or=(a)"), "failed to parse logic tree (or=(a)): unexpected \")\" at 5, expected \".\" and an operator after the column");
         assert_eq!(err("or=(a.is.maybe)"), "failed to parse logic tree (or=(a.is.maybe)): unexpected is value \"maybe\" at 9, expected null, not_null, true, false or unknown");
         assert_eq!(
             err("or=(a.eq.{1,2)"),
             "failed to parse logic tree (or=(a.eq.{1,2)): unexpected end of input at 14, expected a closing \"}\""
-        );
-        assert_eq!(
-            err("or=(a.eq.%22x)"),
-            "failed to parse logic tree (or=(a.eq.\"x)): unexpected end of input at 12, expected a closing \"\\\"\""
         );
         assert_eq!(
             err("a(.or=(b.eq.1)"),

@@ -1,7 +1,8 @@
 //! `ApiRequest`: everything a REST handler needs to know about a request before it plans,
 //! built by one extractor. Taking it is how a handler gets the caller's identity, so no handler
 //! can skip authentication, the `X-Tenant-Id` check or the tenant's rate limit.
-use crate::auth::{self, Identity};
+use crate::accept::Accept;
+use crate::auth::{self, Identity, TenantTables};
 use crate::error::ApiError;
 use crate::prefer::{self, Preferences};
 use crate::query_grammar::{self, QueryParams};
@@ -26,7 +27,7 @@ pub struct ApiRequest {
     pub query: QueryParams,
     pub prefs: Preferences,
     /// What the `Accept` header asks the answer to be.
-    pub media: Media,
+    pub accept: Accept,
     /// The `Range` header's first and last row (a GET's; other methods ignore it).
     pub range: Option<(u64, Option<u64>)>,
     /// The request as PostgreSQL sees it (`request.*` settings, tenant, role).
@@ -38,6 +39,11 @@ impl ApiRequest {
     /// What `Content-Profile` the answer's body carries, if any.
     pub fn answer_profile(&self) -> Option<String> {
         self.negotiated_profile.then(|| self.schema.clone())
+    }
+
+    /// What a table's or a view's answer is (406 when `Accept` names nothing it can be).
+    pub fn media(&self) -> Result<Media, ApiError> {
+        self.accept.media()
     }
 
     /// GET and HEAD: the request reads (a read-only transaction).
@@ -71,7 +77,7 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
         return Err(ApiError::AggregatesDisabled);
     }
     let prefs = preferences(headers)?;
-    let media = media(header(headers, "accept"))?;
+    let accept = Accept::parse(header(headers, "accept"));
     // RFC 9110, as PostgREST reads it: the Range header counts for GET only.
     let range = match parts.method {
         Method::GET => header(headers, "range").map(prefer::parse_range_header).transpose()?,
@@ -94,7 +100,7 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
         negotiated_profile,
         query,
         prefs,
-        media,
+        accept,
         range,
         settings,
         request_id,
@@ -104,7 +110,11 @@ fn build(parts: &Parts, state: &AppState, request_id: RequestId) -> Result<ApiRe
 /// Who is asking: the token, the `X-Tenant-Id` it must agree with, and the tenant's share of
 /// the rate limit. The tenant is noted for the request's log line and metrics.
 fn identify(parts: &Parts, state: &AppState) -> Result<Identity, ApiError> {
-    let identity = auth::authenticate(&state.config, header(&parts.headers, "authorization"))?;
+    let tenant_tables = match state.schema().tenant_tables {
+        true => TenantTables::Present,
+        false => TenantTables::Absent,
+    };
+    let identity = auth::authenticate_in(&state.config, header(&parts.headers, "authorization"), tenant_tables)?;
     auth::check_tenant_header(&identity, header(&parts.headers, "x-tenant-id"))?;
     if let Some(noted) = parts.extensions.get::<crate::observe::RequestTenant>() {
         noted.set(identity.tenant);
@@ -123,7 +133,9 @@ fn schema(state: &AppState, profile: Option<&str>) -> Result<String, ApiError> {
     match profile {
         None => Ok(state.config.db_schemas.first().cloned().unwrap_or_else(|| "public".into())),
         Some(s) if state.config.db_schemas.iter().any(|e| e == s) => Ok(s.to_string()),
-        Some(s) => Err(ApiError::UnacceptableSchema(s.to_string())),
+        Some(s) => {
+            Err(ApiError::UnacceptableSchema { schema: s.to_string(), exposed: state.config.db_schemas.clone() })
+        }
     }
 }
 
@@ -134,20 +146,6 @@ fn preferences(headers: &HeaderMap) -> Result<Preferences, ApiError> {
         Some(why) => Err(ApiError::InvalidPreferences(why)),
         None => Ok(prefs),
     }
-}
-
-/// `Accept`: JSON (an array), PostgREST's single object, or CSV; the first the server has.
-fn media(accept: Option<&str>) -> Result<Media, ApiError> {
-    let Some(accept) = accept else { return Ok(Media::Json) };
-    for media in accept.split(',').map(|m| m.split(';').next().unwrap_or("").trim().to_ascii_lowercase()) {
-        match media.as_str() {
-            "application/json" | "*/*" | "application/*" | "" => return Ok(Media::Json),
-            "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => return Ok(Media::Object),
-            "text/csv" | "text/*" => return Ok(Media::Csv),
-            _ => {}
-        }
-    }
-    Err(ApiError::UnacceptableMedia(accept.to_string()))
 }
 
 /// `request.headers` for the database: every header but the token, names lower-cased.
@@ -183,15 +181,6 @@ mod tests {
         headers.insert("cookie", "acookie=cookievalue;secondcookie=another=value; bare".parse().unwrap());
         assert_eq!(cookies_json(&headers), r#"{"acookie":"cookievalue","secondcookie":"another=value"}"#);
         assert_eq!(cookies_json(&HeaderMap::new()), "{}");
-    }
-
-    #[test]
-    fn accept_negotiation() {
-        assert_eq!(media(None).unwrap(), Media::Json);
-        assert_eq!(media(Some("text/html, application/json;q=0.9")).unwrap(), Media::Json);
-        assert_eq!(media(Some("application/vnd.pgrst.object+json")).unwrap(), Media::Object);
-        assert_eq!(media(Some("text/csv")).unwrap(), Media::Csv);
-        assert!(matches!(media(Some("image/png")), Err(ApiError::UnacceptableMedia(_))));
     }
 
     #[test]

@@ -54,7 +54,7 @@ impl Overrides {
         }
         if let Some(status) = &self.status {
             let code = status.trim().parse::<u16>().ok().and_then(|c| StatusCode::from_u16(c).ok());
-            *response.status_mut() = code.ok_or_else(|| ApiError::InvalidResponseStatus(status.clone()))?;
+            *response.status_mut() = code.ok_or(ApiError::InvalidResponseStatus)?;
         }
         Ok(())
     }
@@ -166,8 +166,14 @@ fn prefer_applied(response: &mut Response, applied: Option<String>) {
     }
 }
 
+/// An answer with a body; `None`: a `HEAD`'s, which has no body and, as PostgREST's, no
+/// `Content-Length` (the body's length is left unknown, so none is derived from it).
 pub fn build(status: StatusCode, content_type: &str, range: Option<String>, body: Option<String>) -> Response {
-    let mut response = Response::new(body.map(Body::from).unwrap_or_default());
+    let body = match body {
+        Some(body) => Body::from(body),
+        None => Body::from_stream(futures_util::stream::empty::<Result<String, std::convert::Infallible>>()),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).expect("a content type"));

@@ -1,5 +1,6 @@
 //! What the exposed schemas hold, read once at start-up (and on `NOTIFY pgrst, 'reload
 //! schema'`): identifiers in a request are checked here before they reach SQL.
+use crate::body::WholeBody;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
@@ -112,6 +113,10 @@ pub struct Function {
     pub return_relation: Option<RelationName>,
     /// `RETURNS TABLE (...)` / OUT parameters: its result columns.
     pub out_columns: Vec<Column>,
+    /// It returns one value of a domain named like a media type (`"text/plain"`, `"*/*"`):
+    /// answered raw, as that media type, when `Accept` asks for it (PostgREST's handlers).
+    #[serde(default)]
+    pub media_type: Option<String>,
 }
 
 impl Function {
@@ -120,9 +125,10 @@ impl Function {
         self.return_relation.is_some() || !self.out_columns.is_empty()
     }
 
-    /// A function of one unnamed `json`/`jsonb` parameter takes a POST's whole body.
-    pub fn takes_whole_body(&self) -> bool {
-        matches!(self.args.as_slice(), [arg] if arg.name.is_empty() && matches!(arg.type_name.as_str(), "json" | "jsonb"))
+    /// A function of one unnamed parameter of the type a body is (`json`/`jsonb`, `text`, `xml`,
+    /// `bytea`) takes a POST's whole body.
+    pub fn takes_whole(&self, body: &WholeBody) -> bool {
+        matches!(self.args.as_slice(), [arg] if arg.name.is_empty() && body.types().contains(&arg.type_name.as_str()))
     }
 
     /// Whether these argument names call it: each one of its own, none of its required ones left out.
@@ -138,6 +144,8 @@ pub struct SchemaCache {
     functions: Vec<Function>,
     /// On Citus, the tables distributed by `tenant_id` (see `routing`).
     distributed_by_tenant: HashSet<(String, String)>,
+    /// The database has tenant tables: tokens of tenant roles must name their tenant.
+    pub tenant_tables: bool,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +157,9 @@ struct Introspection {
 pub const INTROSPECT_SQL: &str = include_str!("../sql/introspect.sql");
 
 /// Citus's hash-distributed tables whose distribution column is `tenant_id`, in the exposed schemas.
+/// Whether `tenancy.protect` made any table a tenant table (the catalog is readable by all).
+const TENANT_TABLES_SQL: &str = "SELECT EXISTS (SELECT FROM tenancy.protected_tables)";
+
 const DISTRIBUTED_BY_TENANT_SQL: &str = "SELECT n.nspname::text, c.relname::text
     FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE p.partmethod = 'h' AND column_to_column_name(p.logicalrelid, p.partkey) = 'tenant_id' AND n.nspname = ANY ($1)";
@@ -161,6 +172,7 @@ impl SchemaCache {
             relations: doc.relations.into_iter().map(|r| ((r.schema.clone(), r.name.clone()), r)).collect(),
             functions: doc.functions,
             distributed_by_tenant: HashSet::new(),
+            tenant_tables: false,
         })
     }
 
@@ -171,6 +183,7 @@ impl SchemaCache {
         let json: String = client.query_one(INTROSPECT_SQL, &[&schemas]).await?.get(0);
         let mut cache =
             SchemaCache::from_json(&json).expect("sql/introspect.sql returns the document Introspection reads");
+        cache.tenant_tables = client.query_one(TENANT_TABLES_SQL, &[]).await?.get(0);
         let citus: bool =
             client.query_one("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')", &[]).await?.get(0);
         if citus {
@@ -193,8 +206,8 @@ impl SchemaCache {
     }
 
     /// The functions `schema.name` that take a POST's whole body (`json` and `jsonb` both: ambiguous).
-    pub fn functions_taking_body(&self, schema: &str, name: &str) -> Vec<&Function> {
-        self.functions.iter().filter(|f| f.schema == schema && f.name == name && f.takes_whole_body()).collect()
+    pub fn functions_taking(&self, schema: &str, name: &str, body: &WholeBody) -> Vec<&Function> {
+        self.functions.iter().filter(|f| f.schema == schema && f.name == name && f.takes_whole(body)).collect()
     }
 
     pub fn relation(&self, schema: &str, name: &str) -> Option<&Relation> {

@@ -216,10 +216,13 @@ fn projection(items: &[Projection], a: &str, depth: usize, p: &mut Params) -> St
             }
             Projection::Embed(embed) => {
                 let rows = embedded_rows(embed, a, depth, p);
+                // As `jsonb`, as PostgREST embeds them (its bodies' bytes: `{"id": 1}`). A to-one
+                // computed relationship may return several rows: the first (PostgREST's join
+                // repeats the parent for each; one value cannot be several).
                 let value = if embed.many {
-                    format!("coalesce((SELECT json_agg(_pgrst_e) FROM ({rows}) AS _pgrst_e), '[]')")
+                    format!("coalesce((SELECT json_agg(_pgrst_e)::jsonb FROM ({rows}) AS _pgrst_e), '[]')")
                 } else {
-                    format!("(SELECT row_to_json(_pgrst_e) FROM ({rows}) AS _pgrst_e)")
+                    format!("(SELECT row_to_json(_pgrst_e)::jsonb FROM ({rows}) AS _pgrst_e LIMIT 1)")
                 };
                 format!("{value} AS {}", ident(&embed.name))
             }
@@ -429,13 +432,14 @@ pub fn planned_count(plan: &ReadPlan) -> Option<Statement> {
 }
 
 /// A function's value (or its set of values, as an array) as the body.
-pub fn scalar_call(plan: &ScalarCall) -> Statement {
+/// `raw`: the value as its own text (a function returning a media type's domain), not as JSON.
+pub fn scalar_call(plan: &ScalarCall, raw: bool) -> Statement {
     let mut p = Params::default();
     let (record, call) = call(&plan.function, &plan.args, &mut p);
-    let body = if plan.returns_set {
-        "coalesce(json_agg(_pgrst_v.value), '[]')::text"
-    } else {
-        "(json_agg(_pgrst_v.value) -> 0)::text"
+    let body = match (raw, plan.returns_set) {
+        (true, _) => "coalesce(min(_pgrst_v.value::text), '')",
+        (false, true) => "coalesce(json_agg(_pgrst_v.value), '[]')::text",
+        (false, false) => "(json_agg(_pgrst_v.value) -> 0)::text",
     };
     // Called in a select list, the value stays whole: a composite or a record is one JSON object.
     let sql = format!(

@@ -29,7 +29,7 @@ fn sql(method: &str, url: &str, prefer: &str, body: Option<Value>, media: Media)
             let names = input.names();
             let f = cache.functions_called(schema, function, &names)[0];
             match plan::call(&cache, f, input, &params, &prefs, None, None).expect("the call plans") {
-                CallPlan::Scalar(call) => sql_builder::scalar_call(&call),
+                CallPlan::Scalar(call) => sql_builder::scalar_call(&call, false),
                 CallPlan::Rows { plan, .. } => sql_builder::read(&plan, media),
             }
         }

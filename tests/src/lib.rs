@@ -190,11 +190,14 @@ where
 
 pub mod api;
 pub mod citus;
+pub mod client_calls;
 pub mod console;
 pub mod demo_tenants;
+pub mod driver;
 pub mod fuzz;
 pub mod node;
 pub mod postgrest_spec;
+pub mod python;
 pub mod realtime;
 pub mod sign_in;
 pub mod smtp_sink;

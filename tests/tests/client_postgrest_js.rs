@@ -2,26 +2,15 @@
 //! a frontend makes every day, each answered as PostgREST answers them.
 use serde_json::{json, Value};
 use tenancy_e2e::api::{self, token};
+use tenancy_e2e::client_calls::{departments_with_employees, employees_of, hrms_tenant, salaries};
 use tenancy_e2e::node::drive;
-use tenancy_e2e::*;
+use tenancy_e2e::superuser;
 
 #[tokio::test]
 async fn postgrest_js_everyday_calls() {
     let api = api::start().await;
     let mut admin = superuser().await;
-    let t = create_tenant(&admin, "free", &["hrms"]).await;
-    as_tenant(
-        &mut admin,
-        t.id,
-        "INSERT INTO hrms.departments (name) VALUES ('Engineering'), ('Sales');
-         INSERT INTO hrms.employees (first_name, last_name, email, salary, job_title, department_id)
-         SELECT 'First' || i, 'Last' || i, 'e' || i || '@x.example', 1000 * i,
-                CASE WHEN i % 2 = 0 THEN 'engineer' ELSE 'sales rep' END,
-                (SELECT id FROM hrms.departments WHERE name = CASE WHEN i % 2 = 0 THEN 'Engineering' ELSE 'Sales' END)
-         FROM generate_series(1, 6) i",
-    )
-    .await
-    .unwrap();
+    let t = hrms_tenant(&mut admin).await;
 
     let seen = drive("postgrest_calls.mjs", &json!({"url": api.url, "token": token(t.id)})).await;
     let call = |name: &str| -> &Value { &seen[name] };
@@ -31,18 +20,9 @@ async fn postgrest_js_everyday_calls() {
         assert!(call(name)["error"].is_null(), "{name}: {}", call(name));
     };
 
-    let salaries: Vec<Value> =
-        (1..=6).map(|i| json!({"first_name": format!("First{i}"), "salary": 1000 * i})).collect();
-    ok("select", 200, Value::Array(salaries.clone()));
+    ok("select", 200, salaries());
     ok("filters", 200, json!([{"first_name": "First4"}, {"first_name": "First6"}]));
-    ok(
-        "embed",
-        200,
-        json!([
-            {"name": "Engineering", "employees": [{"first_name": "First2"}, {"first_name": "First4"}, {"first_name": "First6"}]},
-            {"name": "Sales", "employees": [{"first_name": "First1"}, {"first_name": "First3"}, {"first_name": "First5"}]},
-        ]),
-    );
+    ok("embed", 200, departments_with_employees());
     ok("single", 200, json!({"first_name": "First1"}));
     assert_eq!(call("single_of_many")["status"], 406);
     assert_eq!(call("single_of_many")["error"]["code"], "PGRST116");
@@ -63,6 +43,5 @@ async fn postgrest_js_everyday_calls() {
     assert_eq!(call("error")["error"]["message"], "column employees.no_such_column does not exist");
 
     // Every write went to this tenant's rows only.
-    let n: i64 = value(&admin, &format!("SELECT count(*) FROM hrms.employees WHERE tenant_id = '{}'", t.id)).await;
-    assert_eq!(n, 6);
+    assert_eq!(employees_of(&admin, &t).await, 6);
 }

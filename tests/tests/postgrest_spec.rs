@@ -10,12 +10,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use tenancy_e2e::postgrest_spec::case::{load_modules, Case, Module};
 use tenancy_e2e::postgrest_spec::expect::mismatches;
+use tenancy_e2e::postgrest_spec::run::{self, SPEC_JWT_SECRET};
+use tenancy_e2e::postgrest_spec::spec_dir;
 use tenancy_e2e::postgrest_spec::verdict::{load_known, rate, render_known, Outcome, Verdict};
-use tenancy_e2e::postgrest_spec::{run, spec_dir};
 use tenancy_e2e::{api, ScratchDatabase};
 
-/// The secret PostgREST's spec signs its tokens with.
-const SPEC_JWT_SECRET: &str = "reallyreallyreallyreallyverysafe";
 /// Requests in flight at once: enough to finish well inside CI's budget on two cores.
 const IN_FLIGHT: usize = 8;
 
@@ -38,9 +37,9 @@ impl Servers {
             ("PGRST_JWT_SECRET", SPEC_JWT_SECRET),
             ("PGRST_DB_TX_END", "rollback-allow-override"),
             ("PGRST_DB_PRE_REQUEST", "test.switch_role"),
-            // Tokens for the fixture roles name no tenant (our server asks tenant roles for one).
-            ("TENANCY_TENANTLESS_ROLES", "postgrest_test_author,postgrest_test_default_role"),
             ("TENANCY_MAX_BODY_BYTES", "1048576"),
+            ("PGRST_APP_SETTINGS_APP_HOST", "localhost"),
+            ("PGRST_APP_SETTINGS_EXTERNAL_API_SECRET", "0123456789abcdef"),
         ]
         .into_iter()
         .collect();

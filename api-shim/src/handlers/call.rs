@@ -1,8 +1,9 @@
 //! `/rpc/<function>`: GET (arguments in the query string, a read-only transaction) or POST
 //! (arguments in the body).
 use super::{check_offset, content_type, execute, execute_read, status_of_page};
-use crate::body::Payload;
-use crate::error::ApiError;
+use crate::accept::Answer;
+use crate::body::{CallBody, WholeBody};
+use crate::error::{ApiError, Unnamed};
 use crate::fuzzy::FuzzySet;
 use crate::plan::{self, CallInput, CallPlan};
 use crate::prefer::Action;
@@ -21,7 +22,7 @@ pub async fn rpc(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     req: ApiRequest,
-    Payload(body): Payload,
+    body: CallBody,
 ) -> Result<Response, ApiError> {
     let cache = state.schema();
     let (f, input) = function(&cache, &req, &name, body)?;
@@ -36,16 +37,23 @@ pub async fn rpc(
             if max_affected.is_some() && !call.returns_set {
                 return Err(ApiError::MaxAffectedNeedsSet);
             }
+            let answer = req.accept.for_function(f.media_type.as_deref())?;
+            let raw = matches!(answer, Answer::Raw(_));
             let expect = Expectation { singular: false, max_affected };
-            let outcome = execute(&state, req, sql_builder::scalar_call(&call), expect).await?;
+            let outcome = execute(&state, req, sql_builder::scalar_call(&call, raw), expect).await?;
             overrides = outcome.overrides;
-            if call.returns_void {
-                response::empty(StatusCode::NO_CONTENT, None)
-            } else {
-                let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
-                // One value: the first and last item of one, as PostgREST counts it.
-                let range = response::content_range(0, 1, counted.then_some(1));
-                response::build(StatusCode::OK, response::JSON, Some(range), body)
+            // One value: the first and last item of one, as PostgREST counts it.
+            let range = response::content_range(0, 1, counted.then_some(1));
+            match answer {
+                _ if call.returns_void => response::empty(StatusCode::NO_CONTENT, None),
+                Answer::Raw(content_type) => {
+                    let body = if head { None } else { outcome.body };
+                    response::build(StatusCode::OK, &content_type, Some(range), body)
+                }
+                Answer::Built(_) => {
+                    let body = if head { None } else { outcome.body.or_else(|| Some("null".into())) };
+                    response::build(StatusCode::OK, response::JSON, Some(range), body)
+                }
             }
         }
         CallPlan::Rows { plan, single: one_row } => {
@@ -53,7 +61,10 @@ pub async fn rpc(
                 return Err(ApiError::MaxAffectedNeedsSet);
             }
             // A function returning one row answers an object, as a single-object read does.
-            let media = if one_row && req.media == Media::Json { Media::Object } else { req.media };
+            let media = match req.media()? {
+                Media::Json if one_row => Media::Object,
+                media => media,
+            };
             // Checked before COMMIT: a function that wrote must not keep its writes when
             // the answer is an error.
             let expect = Expectation { singular: media == Media::Object && !one_row, max_affected };
@@ -72,44 +83,52 @@ pub async fn rpc(
     Ok(response)
 }
 
-/// The function a call names, and its arguments: by their names (the body's keys for a POST,
-/// the query's other parameters for a GET); or, for a POST, the overload of one unnamed
-/// `json`/`jsonb` parameter, which takes the whole body.
+/// The function a call names, and its arguments, as PostgREST's `findProc` finds them: by their
+/// names (a JSON or CSV body's keys for a POST, a form's or, for a GET, the query's other
+/// parameters, as text);
+/// else, for a POST, the overload of one unnamed parameter of the body's type (`json`/`jsonb`,
+/// `text`, `xml`, `bytea`), which takes the whole body. A raw body (not JSON) has no names.
 fn function<'c>(
     cache: &'c SchemaCache,
     req: &ApiRequest,
     name: &str,
-    body: Value,
+    body: CallBody,
 ) -> Result<(&'c Function, CallInput), ApiError> {
     let post = req.method == Method::POST;
     if post {
         // A POST's other query parameters are filters of its rows, never arguments.
         req.query.reject_other()?;
     }
-    // No body: no arguments.
-    let body = if body.is_null() { Value::Object(Default::default()) } else { body };
-    let input = match arguments(&body, req.query.columns.as_deref()) {
-        Some(object) if post => CallInput::Json(object),
-        _ if post => CallInput::Whole(body.clone()),
-        _ => CallInput::Query(req.query.other.clone()),
+    // Only a POST's body is read; no body: no arguments.
+    let whole = body.whole.filter(|_| post);
+    let raw = whole.as_ref().is_some_and(WholeBody::is_raw);
+    let value = if body.value.is_null() { Value::Object(Default::default()) } else { body.value };
+    let input = match (arguments(&value, req.query.columns.as_deref()), body.form) {
+        _ if !post => Some(CallInput::Query(req.query.other.clone())),
+        (_, Some(pairs)) => Some(CallInput::Query(pairs)),
+        (Some(object), None) if !raw => Some(CallInput::Json(object)),
+        _ => None,
     };
-    let names = input.names();
-    if !matches!(input, CallInput::Whole(_)) {
-        if let Some(f) = one_of(cache.functions_called(&req.schema, name, &names))? {
+    let names: Vec<String> = input.as_ref().map_or(vec![], |i| i.names().into_iter().map(str::to_string).collect());
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    if let Some(input) = input {
+        if let Some(f) = one_of(cache.functions_called(&req.schema, name, &name_refs))? {
             return Ok((f, input));
         }
     }
-    if post {
-        if let Some(f) = one_of(cache.functions_taking_body(&req.schema, name))? {
-            return Ok((f, CallInput::Whole(body)));
+    if let Some(whole) = &whole {
+        if let Some(f) = one_of(cache.functions_taking(&req.schema, name, whole))? {
+            return Ok((f, CallInput::Whole(whole.argument(&value))));
         }
     }
+    let unnamed = whole.as_ref().map_or(Unnamed::No, WholeBody::searched);
     Err(ApiError::UnknownFunction {
         schema: req.schema.clone(),
         name: name.to_string(),
-        args: names.iter().map(|n| n.to_string()).collect(),
-        post,
-        perhaps: function_meant(cache, &req.schema, name, &names),
+        unnamed,
+        // PostgREST suggests nothing for a raw body.
+        perhaps: (!raw).then(|| function_meant(cache, &req.schema, name, &name_refs)).flatten(),
+        args: names,
     })
 }
 

@@ -1,5 +1,6 @@
 //! `GET` / `HEAD /{resource}`: rows of a table or view.
 use super::{check_offset, content_type, execute_read, relation, status_of_page};
+use crate::content_location::content_location;
 use crate::error::ApiError;
 use crate::plan;
 use crate::prefer::Action;
@@ -8,14 +9,15 @@ use crate::response::{self, Expectation};
 use crate::routing;
 use crate::sql_builder::Media;
 use crate::state::AppState;
-use axum::extract::{Path, State};
-use axum::http::Method;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, Method};
 use axum::response::Response;
 use std::sync::Arc;
 
 pub async fn read(
     State(state): State<Arc<AppState>>,
     Path(resource): Path<String>,
+    RawQuery(query): RawQuery,
     req: ApiRequest,
 ) -> Result<Response, ApiError> {
     let cache = state.schema();
@@ -24,7 +26,7 @@ pub async fn read(
     if let Some(tenant) = routing::tenant_condition(&cache, relation, req.identity.tenant) {
         plan.narrow(tenant);
     }
-    let (media, head) = (req.media, req.method == Method::HEAD);
+    let (media, head) = (req.media()?, req.method == Method::HEAD);
     let applied = req.prefs.applied(Action::Read, state.config.tx_end.overridable());
     let profile = req.answer_profile();
     // A read-only transaction: nothing to roll back, the check can wait for the answer.
@@ -39,6 +41,9 @@ pub async fn read(
     let body = if head { None } else { outcome.body };
     let range = response::content_range(offset, outcome.page, outcome.total);
     let mut response = response::build(status, content_type(media), Some(range), body);
+    if let Some(location) = content_location(&resource, query.as_deref()) {
+        response.headers_mut().insert(header::CONTENT_LOCATION, location);
+    }
     response::finish(&mut response, applied, profile, &overrides)?;
     Ok(response)
 }

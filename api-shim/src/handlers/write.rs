@@ -2,6 +2,7 @@
 //! `Prefer: return=` asks.
 use super::{content_type, execute, relation};
 use crate::body::Payload;
+use crate::content_location::encode;
 use crate::error::ApiError;
 use crate::plan;
 use crate::plan_types::WritePlan;
@@ -81,7 +82,7 @@ async fn write(
         }
         other => other,
     };
-    let (media, prefs, profile) = (req.media, req.prefs.clone(), req.answer_profile());
+    let (media, prefs, profile) = (req.media()?, req.prefs.clone(), req.answer_profile());
     // PostgREST counts max-affected for PATCH and DELETE, not for inserts.
     let counted = matches!(action, Action::Update | Action::Delete);
     let expect =
@@ -111,10 +112,13 @@ fn written(
         _ => Some(response::content_range(0, 0, total)),
     };
     let representation = prefs.return_ == Some(Return::Representation);
-    // A merging upsert that inserted nothing updated: 200; a PUT that inserted created: 201.
+    // A merging upsert (of a relation with a key) that inserted nothing (updated, or was offered
+    // no row): 200; a PUT that inserted created: 201.
     let inserted = outcome.inserted.map(|n| n > 0);
     let status = match action {
-        Action::Insert { .. } if inserted == Some(false) && prefs.resolution == Some(Resolution::MergeDuplicates) => {
+        Action::Insert { keyed: true }
+            if inserted != Some(true) && prefs.resolution == Some(Resolution::MergeDuplicates) =>
+        {
             StatusCode::OK
         }
         Action::Insert { .. } => StatusCode::CREATED,
@@ -139,14 +143,6 @@ fn written(
 fn location(resource: &str, body: Option<&str>) -> Option<String> {
     let rows: Value = serde_json::from_str(body?).ok()?;
     let key = rows.get(0)?.as_object()?;
-    let encode = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
     let filters: Vec<String> = key
         .iter()
         .map(|(column, value)| {

@@ -13,8 +13,8 @@ pub enum CallInput {
     Json(serde_json::Map<String, Value>),
     /// GET: the query parameters that are not filters.
     Query(Vec<(String, String)>),
-    /// POST to a function of one unnamed `json`/`jsonb` parameter: the whole body is it.
-    Whole(Value),
+    /// POST to a function of one unnamed parameter: the whole body, as text of its type.
+    Whole(String),
 }
 
 impl CallInput {
@@ -71,7 +71,7 @@ fn call_args(function: &Function, input: CallInput) -> CallArgs {
             }
             CallArgs::Text { args, variadic }
         }
-        CallInput::Whole(body) => CallArgs::Whole { value: body.to_string(), type_name: type_of("") },
+        CallInput::Whole(value) => CallArgs::Whole { value, type_name: type_of("") },
     }
 }
 
@@ -125,8 +125,8 @@ pub fn call(
             &synthesized
         }
     };
-    let planner = Planner::new(cache, params);
-    let mut level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
+    let planner = Planner::new(cache, params, max_rows);
+    let mut level = planner.level(relation, params.select.as_deref(), &[])?;
     apply_range(&mut level, range);
     planner.check_paths()?;
     let count = total(prefs, max_rows);

@@ -26,8 +26,8 @@ fn write_level(
     prefs: &Preferences,
 ) -> Result<WriteLevel, ApiError> {
     params.reject_other()?;
-    let planner = Planner::new(cache, params);
-    let level = planner.level(relation, params.select.as_deref(), &[], None)?;
+    let planner = Planner::new(cache, params, None);
+    let level = planner.level(relation, params.select.as_deref(), &[])?;
     planner.check_paths()?;
     let returning = match prefs.return_ {
         Some(Return::Representation) => Some(level.select),
@@ -127,7 +127,10 @@ pub fn insert(
         false => vec![],
     };
     let WriteLevel { returning, order, .. } = write_level(cache, relation, params, prefs)?;
-    let on_conflict = match prefs.resolution {
+    // Without a primary key or `on_conflict=` there is nothing to collide on: PostgREST ignores
+    // the resolution (and does not list it as applied) and inserts.
+    let keyed = params.on_conflict.is_some() || !relation.primary_key.is_empty();
+    let on_conflict = match prefs.resolution.filter(|_| keyed) {
         None => None,
         Some(resolution) => Some(OnConflict {
             columns: conflict_columns(relation, params)?,
@@ -151,9 +154,6 @@ pub fn insert(
 /// What an upsert collides on: `on_conflict=` (checked columns) or the primary key.
 fn conflict_columns(relation: &Relation, params: &g::QueryParams) -> Result<Vec<String>, ApiError> {
     let columns = params.on_conflict.clone().unwrap_or_else(|| relation.primary_key.clone());
-    if columns.is_empty() {
-        return Err(ApiError::NoConflictColumns(relation.name.clone()));
-    }
     for c in &columns {
         relation.column(c).ok_or_else(|| unknown_column(relation, c))?;
     }
@@ -174,7 +174,12 @@ pub fn put(
     }
     let body = required(body)?;
     let not_one = || ApiError::InvalidBody("The body of a PUT must be one JSON object".into());
-    let object = one_object(&body, "PUT")?.ok_or_else(not_one)?;
+    // Of an array, PostgREST puts the first element.
+    let first = match &body {
+        Value::Array(items) if !items.is_empty() => &items[0],
+        other => other,
+    };
+    let object = one_object(first, "PUT")?.ok_or_else(not_one)?;
     let keyed = |column: &str| {
         params.filters.iter().find_map(|f| {
             let f = (f.path.is_empty()).then_some(&f.filter)?;

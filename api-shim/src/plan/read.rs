@@ -16,11 +16,13 @@ pub(super) struct Planner<'a> {
     params: &'a g::QueryParams,
     /// The embed paths planned so far: a filter, order or limit on any other path is an error.
     paths: RefCell<Vec<Vec<String>>>,
+    /// `PGRST_DB_MAX_ROWS`: the most rows of any level, embedded ones too (as PostgREST).
+    max_rows: Option<u64>,
 }
 
 impl<'a> Planner<'a> {
-    pub(super) fn new(cache: &'a SchemaCache, params: &'a g::QueryParams) -> Self {
-        Planner { cache, params, paths: RefCell::new(vec![vec![]]) }
+    pub(super) fn new(cache: &'a SchemaCache, params: &'a g::QueryParams, max_rows: Option<u64>) -> Self {
+        Planner { cache, params, paths: RefCell::new(vec![vec![]]), max_rows }
     }
 
     pub(super) fn level(
@@ -28,7 +30,6 @@ impl<'a> Planner<'a> {
         relation: &Relation,
         select: Option<&[g::SelectItem]>,
         path: &[String],
-        max_rows: Option<u64>,
     ) -> Result<Level, ApiError> {
         let (mut filter, mut related) = (vec![], vec![]);
         let mut select = self.projections(relation, select, path, &mut filter, &mut related)?;
@@ -53,7 +54,7 @@ impl<'a> Planner<'a> {
         }
         let range = self.params.limits.iter().find(|(p, _)| p == path).map(|(_, r)| *r).unwrap_or_default();
         let mut limit = range.limit;
-        if let Some(max) = max_rows {
+        if let Some(max) = self.max_rows {
             limit = Some(limit.map_or(max, |l| l.min(max)));
         }
         Ok(Level { select, filter: Condition::And(filter), order, offset: range.offset.unwrap_or(0), limit })
@@ -165,7 +166,7 @@ impl<'a> Planner<'a> {
         let mut child_path = path.to_vec();
         child_path.push(key.clone());
         self.paths.borrow_mut().push(child_path.clone());
-        let query = self.level(child, Some(select), &child_path, None)?;
+        let query = self.level(child, Some(select), &child_path)?;
         Ok(Embed { name: key, target: target(child), join, many, inner: false, query })
     }
 
@@ -263,8 +264,8 @@ pub fn read(
     max_rows: Option<u64>,
 ) -> Result<ReadPlan, ApiError> {
     params.reject_other()?;
-    let planner = Planner::new(cache, params);
-    let mut level = planner.level(relation, params.select.as_deref(), &[], max_rows)?;
+    let planner = Planner::new(cache, params, max_rows);
+    let mut level = planner.level(relation, params.select.as_deref(), &[])?;
     apply_range(&mut level, range);
     planner.check_paths()?;
     Ok(ReadPlan { source: Source::Relation(target(relation)), level, count: total(prefs, max_rows) })

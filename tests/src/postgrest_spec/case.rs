@@ -18,6 +18,8 @@ pub struct Case {
     /// Request headers in order; a name may repeat (two `Prefer` headers).
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// A token the spec makes when it runs (`generateJWT`), sent as `Authorization: Bearer`.
+    pub token: Option<Token>,
     /// The request body, sent as is (no `Content-Type` unless `headers` has one, as hspec-wai).
     pub body: Option<String>,
     pub expect: Expect,
@@ -35,6 +37,20 @@ impl Case {
     pub fn commits(&self) -> bool {
         self.headers.iter().any(|(name, value)| name.eq_ignore_ascii_case("prefer") && value.contains("tx=commit"))
     }
+}
+
+/// SpecHelper's `generateJWT` / `generateJWTWithSecret`: HS256 over these claims, with time
+/// claims relative to when the case runs (`relativeSeconds`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Token {
+    #[serde(default)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Claims set to now plus this many seconds (`exp = -35`: expired 35 s ago).
+    #[serde(default)]
+    pub seconds_from_now: BTreeMap<String, i64>,
+    /// Signed with this instead of the spec's secret.
+    pub secret: Option<String>,
 }
 
 /// hspec-wai's `ResponseMatcher`: a status, header matchers, and a body matcher; or the checks a
