@@ -2,7 +2,7 @@
 //! under the tenant of the token that joined it, so two tenants with the same topic name
 //! never share a channel. Sends never wait: a socket whose queue is full is marked to close
 //! (a client too slow to read must not hold the others up).
-use super::message::Message;
+use super::message::{Encoded, Message};
 use super::postgres_changes::Subscription;
 use super::presence::Presence;
 use crate::auth::Identity;
@@ -20,6 +20,8 @@ pub type Scope = Option<Uuid>;
 #[derive(Debug)]
 pub enum Event {
     Send(Message),
+    /// A message whose payload was encoded once for many sockets.
+    SendEncoded(Encoded),
     /// The channel's rights are gone: tell the client why, close it, deliver nothing more.
     Revoke {
         topic: String,
