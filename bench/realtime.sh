@@ -9,7 +9,8 @@
 #   half the subscribers, groups = tenants
 # so the cost of the checks shows what it grows with. Also measured: the Node client's CPU (it
 # must not be the bottleneck: its own CPU while measuring) and the server's RSS (sampled every RSS_EVERY seconds: first,
-# last, largest). BENCH_RSS_LOG=file keeps the samples (seconds, kB).
+# last, largest). BENCH_RSS_LOG=file keeps the samples (seconds, kB), BENCH_API_LOG=file the
+# server's log.
 # usage: bench/realtime.sh [seconds, default 20] [subscribers, default 1000] [tenants, default 100] [rate, default 1000]
 # The 10-minute memory run: BENCH_SHAPES=1000:100 bench/realtime.sh 600
 # BENCH_NO_UP=1 uses the running cluster as is; BENCH_PROFILE=debug skips the release build.
@@ -28,6 +29,7 @@ WORK=$(mktemp -d)
 cleanup() {
     kill "${API_PID:-}" 2>/dev/null || true
     sleep 1
+    [ -z "${BENCH_API_LOG:-}" ] || cp "$WORK/api.log" "$BENCH_API_LOG"
     psql -X -qAt -c "SELECT pg_drop_replication_slot('$SLOT') FROM pg_replication_slots WHERE slot_name = '$SLOT' AND NOT active" >/dev/null || true
     rm -rf "$WORK"
 }

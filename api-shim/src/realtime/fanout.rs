@@ -7,7 +7,7 @@ use super::change::Change;
 use super::hub::{Event, Subscriber};
 use super::message::Encoded;
 use super::postgres_changes::ChangeKind;
-use super::visibility::{self, group_key, GroupCheck, GroupKey, Modules};
+use super::visibility::{self, GroupCheck, GroupKey, Modules};
 use super::Realtime;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -59,7 +59,9 @@ pub async fn deliver(rt: &Realtime, batch: Batch) {
     let groups: Vec<Group> =
         tenants.iter().flat_map(|(indices, subscribers)| groups(&batch, indices, subscribers)).collect();
     let checks: Vec<GroupCheck> = groups.iter().map(Group::check).collect();
+    let started = std::time::Instant::now();
     let visible = visibility::visible(&rt.app, &batch.changes, &checks).await;
+    let checking = started.elapsed();
     let mut encoded = EncodedData::default();
     for (group, visible) in groups.iter().zip(visible) {
         for &i in group.candidates.iter().filter(|i| visible.contains(i)) {
@@ -68,6 +70,8 @@ pub async fn deliver(rt: &Realtime, batch: Batch) {
             }
         }
     }
+    let (changes, groups, sending) = (batch.changes.len(), groups.len(), started.elapsed() - checking);
+    tracing::debug!(changes, groups, ?checking, ?sending, "real-time batch delivered");
 }
 
 /// Subscribers of one tenant who share a check, and the changes of the batch any of them wants.
@@ -91,9 +95,9 @@ impl Group<'_> {
 /// A tenant's subscribers grouped by what decides visibility; groups that want none of the
 /// tenant's changes are left out.
 fn groups<'a>(batch: &Batch, indices: &[usize], subscribers: &'a [Subscriber]) -> Vec<Group<'a>> {
-    let mut by_key: HashMap<GroupKey, Vec<&Subscriber>> = HashMap::new();
+    let mut by_key: HashMap<&GroupKey, Vec<&Subscriber>> = HashMap::new();
     for s in subscribers {
-        by_key.entry(group_key(&s.member.identity)).or_default().push(s);
+        by_key.entry(&s.member.group).or_default().push(s);
     }
     by_key
         .into_values()

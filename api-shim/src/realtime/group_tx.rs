@@ -26,17 +26,30 @@ pub type Answer = Result<Vec<Row>, Error>;
 const OPEN: &str = "BEGIN READ ONLY; SAVEPOINT realtime_group";
 const NEXT: &str = "ROLLBACK TO SAVEPOINT realtime_group";
 
+/// Connections the groups of one call are spread over when there are many (each its own
+/// transaction, the same way): one backend runs its pipeline on one core, and a large batch's
+/// checks are what the latency waits for.
+const PIPELINES: usize = 2;
+/// Groups per pipeline below which one connection is quicker than two.
+const MIN_PER_PIPELINE: usize = 32;
+
 /// The groups' answers, in their order. A failure before the groups (no connection, BEGIN)
 /// fails them all; one group's failure is its own.
 pub async fn run(pool: &Pool, setup_sql: &str, queries: Vec<GroupQuery>) -> Result<Vec<Answer>, String> {
-    if queries.is_empty() {
-        return Ok(Vec::new());
+    let per_pipeline = queries.len().div_ceil(PIPELINES).max(MIN_PER_PIPELINE);
+    let mut parts = Vec::new();
+    let mut queries = queries.into_iter().peekable();
+    while queries.peek().is_some() {
+        let part: Vec<GroupQuery> = queries.by_ref().take(per_pipeline).collect();
+        let (pool, setup_sql) = (pool.clone(), setup_sql.to_string());
+        // Its own task: a caller that goes away cannot leave the connection inside the transaction.
+        parts.push(tokio::spawn(async move { pipelined(&pool, &setup_sql, &part).await }));
     }
-    let (pool, setup_sql) = (pool.clone(), setup_sql.to_string());
-    // Its own task: a caller that goes away cannot leave the connection inside the transaction.
-    tokio::spawn(async move { pipelined(&pool, &setup_sql, &queries).await })
-        .await
-        .map_err(|e| format!("real-time group task failed: {e}"))?
+    let mut answers = Vec::new();
+    for part in join_all(parts).await {
+        answers.extend(part.map_err(|e| format!("real-time group task failed: {e}"))??);
+    }
+    Ok(answers)
 }
 
 type Step<'a> = MaybeDone<BoxFuture<'a, Answer>>;
@@ -67,11 +80,11 @@ async fn pipelined(pool: &Pool, setup_sql: &str, queries: &[GroupQuery]) -> Resu
     let client = pool.get().await.map_err(|e| e.to_string())?;
     let conn: &tokio_postgres::Client = &client;
     let setup_statement = client.prepare_cached(setup_sql).await.map_err(|e| e.to_string())?;
-    conn.batch_execute(OPEN).await.map_err(|e| e.to_string())?;
     let setup_params: Vec<_> = queries.iter().map(|q| q.settings.setup_params()).collect();
     let params: Vec<Vec<&(dyn ToSql + Sync)>> =
         queries.iter().map(|q| q.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()).collect();
-    let mut steps: Vec<Step> = Vec::with_capacity(queries.len() * 3);
+    let mut steps: Vec<Step> = Vec::with_capacity(queries.len() * 3 + 1);
+    steps.push(step(conn.batch_execute(OPEN), |_| Vec::new()));
     let mut sent = Vec::with_capacity(queries.len());
     for ((q, setup_params), params) in queries.iter().zip(&setup_params).zip(&params) {
         steps.push(step(conn.execute(&setup_statement, setup_params), |_| Vec::new()));
@@ -95,6 +108,7 @@ async fn pipelined(pool: &Pool, setup_sql: &str, queries: &[GroupQuery]) -> Resu
     ended.map_err(|e| e.to_string())?;
     let mut outputs: Vec<Option<Answer>> = steps.iter_mut().map(|s| Pin::new(s).take_output()).collect();
     let mut output = |i: usize| outputs[i].take().expect("every step was driven to its end");
+    output(0).map_err(|e| format!("opening the groups' transaction: {e}"))?;
     let mut answers = Vec::with_capacity(sent.len());
     for s in sent {
         let setup = output(s.setup);

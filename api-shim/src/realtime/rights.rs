@@ -8,7 +8,7 @@
 use super::access;
 use super::group_tx::{self, GroupQuery};
 use super::hub::{Event, Subscriber};
-use super::visibility::{group_key, GroupKey};
+use super::visibility::GroupKey;
 use super::Realtime;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -26,9 +26,9 @@ pub async fn watch(rt: Arc<Realtime>) {
     let mut tick = tokio::time::interval(EVERY);
     loop {
         tick.tick().await;
-        let mut groups: HashMap<GroupKey, Vec<Subscriber>> = HashMap::new();
+        let mut groups: HashMap<Arc<GroupKey>, Vec<Subscriber>> = HashMap::new();
         for s in rt.hub.tenant_members() {
-            groups.entry(group_key(&s.member.identity)).or_default().push(s);
+            groups.entry(s.member.group.clone()).or_default().push(s);
         }
         check(&rt, groups.into_values().collect()).await;
     }

@@ -97,8 +97,10 @@ async fn stream(rt: &Realtime) -> Result<(), String> {
     while let Some(event) = client.recv().await.map_err(|e| e.to_string())? {
         reader.read(event, &mut decoder)?;
         // What has already arrived joins the batch: under load, many commits share one check.
+        // Unconstrained: tokio's cooperative budget would otherwise call a full channel empty
+        // after a hundred-odd events and keep batches small exactly when the stream is behind.
         while reader.committed < MAX_BATCH {
-            match client.recv().now_or_never() {
+            match tokio::task::unconstrained(client.recv()).now_or_never() {
                 Some(event) => match event.map_err(|e| e.to_string())? {
                     Some(event) => reader.read(event, &mut decoder)?,
                     None => break,
