@@ -1,10 +1,10 @@
-//! Rights change live: twice a second, once per group of channels sharing tenant, role and
-//! claims, the database is asked (as that group, as a request would be; all groups in one
-//! round trip) whether the tenant can still be entered and which of the group's modules are
-//! still enabled. A suspended
-//! tenant or a disabled module closes the affected channels with a `system` error; token
-//! expiry is each socket's own check (`channel::expire`). Between a change of rights and the
-//! next look, the visibility check already refuses to deliver (see `visibility`).
+//! Rights change live: twice a second, once per tenant, company and role of the channels (what
+//! decides entering the tenant and its modules; the claims do not), the database is asked (as
+//! one of them, as a request would be; all in one round trip) whether the tenant can still be
+//! entered and which of their modules are still enabled. A suspended tenant or a disabled
+//! module closes the affected channels with a `system` error; token expiry is each socket's
+//! own check (`channel::expire`). Between a change of rights and the next look, the
+//! visibility check already refuses to deliver (see `visibility`).
 use super::access;
 use super::group_tx::{self, GroupQuery};
 use super::hub::{Event, Subscriber};
@@ -14,6 +14,7 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
+use uuid::Uuid;
 
 const EVERY: Duration = Duration::from_millis(500);
 
@@ -26,9 +27,10 @@ pub async fn watch(rt: Arc<Realtime>) {
     let mut tick = tokio::time::interval(EVERY);
     loop {
         tick.tick().await;
-        let mut groups: HashMap<Arc<GroupKey>, Vec<Subscriber>> = HashMap::new();
+        let mut groups: HashMap<(Option<Uuid>, Option<Uuid>, String), Vec<Subscriber>> = HashMap::new();
         for s in rt.hub.tenant_members() {
-            groups.entry(s.member.group.clone()).or_default().push(s);
+            let GroupKey { tenant, company, role, .. } = &*s.member.group;
+            groups.entry((*tenant, *company, role.clone())).or_default().push(s);
         }
         check(&rt, groups.into_values().collect()).await;
     }
@@ -42,7 +44,7 @@ fn revoke(s: &Subscriber, reason: &str) {
     s.member.outbox.send(Event::Revoke { topic: s.topic.clone(), reason: reason.to_string() });
 }
 
-/// Every group asked as itself, all in one round trip (`group_tx`).
+/// Each group asked as one of its channels, all groups in one round trip (`group_tx`).
 async fn check(rt: &Realtime, groups: Vec<Vec<Subscriber>>) {
     let queries = groups
         .iter()
