@@ -10,7 +10,7 @@
 # so the cost of the checks shows what it grows with. Also measured: the Node client's CPU (it
 # must not be the bottleneck: its own CPU while measuring) and the server's RSS (sampled every RSS_EVERY seconds: first,
 # last, largest). BENCH_RSS_LOG=file keeps the samples (seconds, kB), BENCH_API_LOG=file the
-# server's log.
+# server's log (BENCH_RUST_LOG=debug: a line per delivered batch).
 # usage: bench/realtime.sh [seconds, default 20] [subscribers, default 1000] [tenants, default 100] [rate, default 1000]
 # The 10-minute memory run: BENCH_SHAPES=1000:100 bench/realtime.sh 600
 # BENCH_NO_UP=1 uses the running cluster as is; BENCH_PROFILE=debug skips the release build.
@@ -63,7 +63,7 @@ SELECT tenant, channel, 'bench' FROM public.bench_realtime_targets WHERE n = :n;
 SQL
 
 export PGRST_DB_URI="postgres://authenticator@127.0.0.1:$PGPORT/$PGDATABASE" PGRST_DB_SCHEMAS=chat \
-       PGRST_DB_ANON_ROLE=web_anon PGRST_JWT_SECRET=$SECRET PGRST_SERVER_PORT=$BENCH_PORT RUST_LOG=warn \
+       PGRST_DB_ANON_ROLE=web_anon PGRST_JWT_SECRET=$SECRET PGRST_SERVER_PORT=$BENCH_PORT RUST_LOG=${BENCH_RUST_LOG:-warn} \
        TENANCY_REALTIME_REPLICATION_URI="postgres://tenancy_realtime@127.0.0.1:$PGPORT/$PGDATABASE" \
        TENANCY_REALTIME_SLOT=$SLOT
 "$API" >"$WORK/api.log" 2>&1 &

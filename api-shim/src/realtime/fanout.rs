@@ -41,6 +41,8 @@ impl DbBroadcast {
 pub struct Batch {
     pub changes: Vec<Change>,
     pub broadcasts: Vec<DbBroadcast>,
+    /// When its first transaction committed (how far behind the delivery is, in the log).
+    pub first_commit: Option<std::time::SystemTime>,
 }
 
 pub async fn deliver(rt: &Realtime, batch: Batch) {
@@ -71,7 +73,8 @@ pub async fn deliver(rt: &Realtime, batch: Batch) {
         }
     }
     let (changes, groups, sending) = (batch.changes.len(), groups.len(), started.elapsed() - checking);
-    tracing::debug!(changes, groups, ?checking, ?sending, "real-time batch delivered");
+    let behind = batch.first_commit.and_then(|at| at.elapsed().ok());
+    tracing::debug!(changes, groups, ?checking, ?sending, ?behind, "real-time batch delivered");
 }
 
 /// Subscribers of one tenant who share a check, and the changes of the batch any of them wants.
