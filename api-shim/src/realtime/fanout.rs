@@ -41,8 +41,9 @@ impl DbBroadcast {
 pub struct Batch {
     pub changes: Vec<Change>,
     pub broadcasts: Vec<DbBroadcast>,
-    /// When its first transaction committed (how far behind the delivery is, in the log).
-    pub first_commit: Option<std::time::SystemTime>,
+    /// When its first transaction committed, and how long after that its commit was read from
+    /// the stream (how far behind the delivery is, in the log).
+    pub first_commit: Option<(std::time::SystemTime, std::time::Duration)>,
 }
 
 pub async fn deliver(rt: &Realtime, batch: Batch) {
@@ -73,8 +74,8 @@ pub async fn deliver(rt: &Realtime, batch: Batch) {
         }
     }
     let (changes, groups, sending) = (batch.changes.len(), groups.len(), started.elapsed() - checking);
-    let behind = batch.first_commit.and_then(|at| at.elapsed().ok());
-    tracing::debug!(changes, groups, ?checking, ?sending, ?behind, "real-time batch delivered");
+    let (read, behind) = batch.first_commit.map(|(at, read)| (read, at.elapsed().unwrap_or_default())).unzip();
+    tracing::debug!(changes, groups, ?checking, ?sending, ?read, ?behind, "real-time batch delivered");
 }
 
 /// Subscribers of one tenant who share a check, and the changes of the batch any of them wants.

@@ -150,7 +150,8 @@ impl Reader {
                 let open = std::mem::take(&mut self.open);
                 self.batch.changes.extend(open.changes);
                 self.batch.broadcasts.extend(open.broadcasts);
-                self.batch.first_commit = self.batch.first_commit.or(self.commit_time);
+                let read = self.commit_time.map(|at| (at, at.elapsed().unwrap_or_default()));
+                self.batch.first_commit = self.batch.first_commit.or(read);
                 self.committed += 1;
                 self.acknowledgeable = Some(end_lsn);
             }
