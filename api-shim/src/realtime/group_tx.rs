@@ -30,7 +30,8 @@ const NEXT: &str = "ROLLBACK TO SAVEPOINT realtime_group";
 /// transaction, the same way): one backend runs its pipeline on one core, and a large batch's
 /// checks are what the latency waits for.
 const PIPELINES: usize = 2;
-/// Groups per pipeline below which one connection is quicker than two.
+/// A second pipeline only for calls with more groups than this: a connection and a
+/// transaction more are not free.
 const MIN_PER_PIPELINE: usize = 32;
 
 /// The groups' answers, in their order. A failure before the groups (no connection, BEGIN)

@@ -2,9 +2,9 @@
 //! role and claims see the same rows, so the check runs once per group, in one query per
 //! batch, as that group (tenant entered, role set, claims as on REST: RLS and its
 //! `has_permission` policies apply) — never once per subscriber; all groups' queries of a
-//! batch go in one round trip (`group_tx`). A row is visible when the
-//! group can SELECT it by its key now; a DELETE carries only the key and goes to whoever may
-//! read the table (checked at join). A check that fails shows nothing.
+//! batch go in one round trip (`group_tx`). A row is visible when the group can SELECT it by
+//! its key now; a DELETE carries only the key and goes to whoever may read the table (checked
+//! at join). A check that fails shows nothing.
 use super::access;
 use super::change::Change;
 use super::group_tx::{self, GroupQuery};
