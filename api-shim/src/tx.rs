@@ -59,6 +59,25 @@ impl RequestSettings {
         }
     }
 
+    /// The parameters of `setup_sql`, in its order.
+    pub fn setup_params(&self) -> [&(dyn ToSql + Sync); 13] {
+        [
+            &self.claims,
+            &self.method,
+            &self.path,
+            &self.headers,
+            &self.tenant,
+            &self.company,
+            &self.role,
+            &self.statement_timeout,
+            &self.subdomain,
+            &self.user,
+            &self.tenant_roles,
+            &self.search_path,
+            &self.cookies,
+        ]
+    }
+
     /// The request's cookies, for `request.cookies`.
     pub fn with_cookies(self, cookies: String) -> Self {
         RequestSettings { cookies, ..self }
@@ -159,21 +178,7 @@ pub async fn run(
     tokio::spawn(async move {
         let client = pool.get().await.map_err(|e| TxError::Pool(e.to_string()))?;
         let setup = client.prepare_cached(&setup_sql).await.map_err(TxError::Db)?;
-        let setup_params: [&(dyn ToSql + Sync); 13] = [
-            &settings.claims,
-            &settings.method,
-            &settings.path,
-            &settings.headers,
-            &settings.tenant,
-            &settings.company,
-            &settings.role,
-            &settings.statement_timeout,
-            &settings.subdomain,
-            &settings.user,
-            &settings.tenant_roles,
-            &settings.search_path,
-            &settings.cookies,
-        ];
+        let setup_params = settings.setup_params();
         let main_params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let (sent, main_sent) = tokio::sync::oneshot::channel::<()>();
         // The statement is prepared inside the transaction the first time (only the request's

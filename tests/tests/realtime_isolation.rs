@@ -192,3 +192,74 @@ async fn row_level_security_with_has_permission_decides_per_group_of_claims() {
     assert_eq!(hr_saw, [json!("salary review")], "{out}");
     assert!(seen(&out, "sales", "n", "postgres_changes").is_empty(), "has_permission hides it from sales: {out}");
 }
+
+/// One commit touches three tenants and suspends one of them: its changes reach the server as
+/// one batch, whose group checks run in one pipelined transaction, a savepoint each. Every
+/// group must be checked as itself — a group's tenant, role and claims never carry over to the
+/// next, and a group whose setup fails (the suspended tenant) neither delivers nor spoils the
+/// others.
+#[tokio::test]
+async fn the_groups_of_one_batch_are_each_checked_as_themselves() {
+    let api = tenancy_e2e::realtime::start().await;
+    let mut admin = superuser().await;
+    let a = create_tenant(&admin, "free", &["chat"]).await;
+    let b = create_tenant(&admin, "free", &["chat"]).await;
+    let s = create_tenant(&admin, "free", &["chat"]).await;
+    let mut channels = Vec::new();
+    for t in [a.id, b.id, s.id] {
+        channels.push((t, chat_channel(&mut admin, t, "general").await));
+    }
+    let member = |t: uuid::Uuid, sub: &str| token_with(json!({"role": "tenant_member", "tenant_id": t, "sub": sub}));
+    let messages = json!([{"event": "INSERT", "schema": "chat", "table": "messages"}]);
+    let input = json!({
+        "url": api.url,
+        "clients": {"ann": {"token": member(a.id, "ann")}, "amy": {"token": member(a.id, "amy")},
+                    "bob": {"token": member(b.id, "bob")}, "sue": {"token": member(s.id, "sue")}},
+        "steps": [
+            subscribe("ann", "c", messages.clone()),
+            subscribe("amy", "c", messages.clone()),
+            subscribe("bob", "c", messages.clone()),
+            subscribe("sue", "c", messages),
+            {"do": "rest", "token": token(a.id), "method": "POST", "path": "/messages", "schema": "chat",
+             "body": {"channel_id": channels[0].1, "body": "subscribed"}},
+            {"do": "wait", "ms": 2500},
+        ],
+    });
+    let write = async {
+        let subscribed = format!("SELECT count(*) FROM chat.messages WHERE channel_id = '{}'", channels[0].1);
+        for _ in 0..300 {
+            if value::<i64>(&admin, &subscribed).await > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let tx = admin.transaction().await.unwrap();
+        for (t, channel) in &channels {
+            let body = format!("for {t}");
+            tx.execute(
+                "INSERT INTO chat.messages (tenant_id, channel_id, body) VALUES ($1, $2, $3)",
+                &[t, channel, &body],
+            )
+            .await
+            .unwrap();
+        }
+        tx.execute("SELECT tenancy.suspend_tenant($1)", &[&s.id]).await.unwrap();
+        tx.commit().await.unwrap();
+    };
+    let (out, ()) = tokio::join!(drive("realtime_session.mjs", &input), write);
+    for i in 0..4 {
+        assert_eq!(out["results"][i], json!({"status": "SUBSCRIBED"}), "{out}");
+    }
+    let bodies = |client: &str| -> Vec<Value> {
+        seen(&out, client, "c", "postgres_changes")
+            .iter()
+            .map(|c| c["new"]["body"].clone())
+            .filter(|b| b != "subscribed")
+            .collect()
+    };
+    for client in ["ann", "amy"] {
+        assert_eq!(bodies(client), [json!(format!("for {}", a.id))], "{client} sees A's row only: {out}");
+    }
+    assert_eq!(bodies("bob"), [json!(format!("for {}", b.id))], "bob sees B's row only: {out}");
+    assert!(bodies("sue").is_empty(), "the suspended tenant's group delivers nothing: {out}");
+}

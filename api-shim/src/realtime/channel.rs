@@ -7,6 +7,7 @@ use super::hub::{Member, Scope};
 use super::message::Message;
 use super::postgres_changes::{self, Subscription};
 use super::socket::Socket;
+use super::visibility::group_key;
 use crate::auth::{self, Identity};
 use axum::http::StatusCode;
 use serde_json::{json, Value};
@@ -121,6 +122,7 @@ impl Socket {
             join_ref: m.join_ref.clone(),
             broadcast_self: flag(config, "broadcast", "self"),
             presence_key,
+            group: Arc::new(group_key(&identity)),
             identity: identity.clone(),
             subscriptions: subscriptions.clone(),
         };

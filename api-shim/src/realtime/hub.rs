@@ -2,9 +2,10 @@
 //! under the tenant of the token that joined it, so two tenants with the same topic name
 //! never share a channel. Sends never wait: a socket whose queue is full is marked to close
 //! (a client too slow to read must not hold the others up).
-use super::message::Message;
+use super::message::{Encoded, Message};
 use super::postgres_changes::Subscription;
 use super::presence::Presence;
+use super::visibility::{group_key, GroupKey};
 use crate::auth::Identity;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -20,6 +21,8 @@ pub type Scope = Option<Uuid>;
 #[derive(Debug)]
 pub enum Event {
     Send(Message),
+    /// A message whose payload was encoded once for many sockets.
+    SendEncoded(Encoded),
     /// The channel's rights are gone: tell the client why, close it, deliver nothing more.
     Revoke {
         topic: String,
@@ -54,8 +57,10 @@ pub struct Member {
     pub join_ref: Option<String>,
     pub broadcast_self: bool,
     pub presence_key: String,
-    /// The token the channel acts with (it decides what the channel's changes may show).
+    /// The token the channel acts with (it decides what the channel's changes may show), and
+    /// the group of subscribers it shares a visibility check with.
     pub identity: Arc<Identity>,
+    pub group: Arc<GroupKey>,
     pub subscriptions: Arc<Vec<Subscription>>,
 }
 
@@ -113,6 +118,7 @@ impl Hub {
     pub fn update_identity(&self, scope: Scope, topic: &str, conn: u64, identity: Arc<Identity>) {
         self.with_topic(scope, topic, |t| {
             if let Some(m) = t.members.get_mut(&conn) {
+                m.group = Arc::new(group_key(&identity));
                 m.identity = identity;
             }
         });

@@ -138,13 +138,38 @@ pub fn decode_binary(bytes: &[u8]) -> Result<Message, FrameError> {
 }
 
 pub fn encode(vsn: Vsn, m: &Message) -> String {
-    let value = match vsn {
-        Vsn::V1 => {
-            json!({"join_ref": m.join_ref, "ref": m.msg_ref, "topic": m.topic, "event": m.event, "payload": m.payload})
-        }
-        Vsn::V2 => json!([m.join_ref, m.msg_ref, m.topic, m.event, m.payload]),
-    };
-    value.to_string()
+    envelope(vsn, &m.join_ref, &m.msg_ref, &m.topic, &m.event, &m.payload.to_string())
+}
+
+/// A message whose payload is JSON text already: a change encoded once for many subscribers.
+#[derive(Debug)]
+pub struct Encoded {
+    pub topic: String,
+    pub join_ref: Option<String>,
+    pub event: &'static str,
+    pub payload: String,
+}
+
+impl Encoded {
+    pub fn encode(&self, vsn: Vsn) -> String {
+        envelope(vsn, &self.join_ref, &None, &self.topic, self.event, &self.payload)
+    }
+}
+
+/// The message around a payload that is JSON text.
+fn envelope(
+    vsn: Vsn,
+    join_ref: &Option<String>,
+    msg_ref: &Option<String>,
+    topic: &str,
+    event: &str,
+    payload: &str,
+) -> String {
+    let (j, r, t, e) = (json!(join_ref), json!(msg_ref), json!(topic), json!(event));
+    match vsn {
+        Vsn::V1 => format!(r#"{{"join_ref":{j},"ref":{r},"topic":{t},"event":{e},"payload":{payload}}}"#),
+        Vsn::V2 => format!("[{j},{r},{t},{e},{payload}]"),
+    }
 }
 
 #[cfg(test)]
@@ -164,6 +189,21 @@ mod tests {
             assert_eq!(decode_text(vsn, &encode(vsn, &m)).unwrap(), m);
         }
         assert_eq!(encode(Vsn::V2, &m), r#"["1","2","realtime:room","phx_join",{"config":{}}]"#);
+    }
+
+    #[test]
+    fn a_payload_encoded_once_reads_as_the_message() {
+        let e = Encoded {
+            topic: "realtime:\"q\"".into(),
+            join_ref: Some("4".into()),
+            event: "postgres_changes",
+            payload: r#"{"ids":[7],"data":{"n":1}}"#.into(),
+        };
+        for vsn in [Vsn::V1, Vsn::V2] {
+            let m = decode_text(vsn, &e.encode(vsn)).unwrap();
+            assert_eq!((m.join_ref.as_deref(), m.msg_ref, m.topic.as_str()), (Some("4"), None, "realtime:\"q\""));
+            assert_eq!((m.event.as_str(), m.payload), ("postgres_changes", json!({"ids": [7], "data": {"n": 1}})));
+        }
     }
 
     #[test]

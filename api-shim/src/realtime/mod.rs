@@ -13,6 +13,7 @@ mod access;
 mod change;
 mod channel;
 mod fanout;
+mod group_tx;
 mod hub;
 mod message;
 mod pgoutput;

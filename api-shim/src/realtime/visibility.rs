@@ -1,15 +1,16 @@
 //! Which changes of a batch a GROUP of subscribers may see: subscribers who share tenant,
 //! role and claims see the same rows, so the check runs once per group, in one query per
 //! batch, as that group (tenant entered, role set, claims as on REST: RLS and its
-//! `has_permission` policies apply) — never once per subscriber. A row is visible when the
-//! group can SELECT it by its key now; a DELETE carries only the key and goes to whoever may
-//! read the table (checked at join). A check that fails shows nothing.
+//! `has_permission` policies apply) — never once per subscriber; all groups' queries of a
+//! batch go in one round trip (`group_tx`). A row is visible when the group can SELECT it by
+//! its key now; a DELETE carries only the key and goes to whoever may read the table (checked
+//! at join). A check that fails shows nothing.
 use super::access;
 use super::change::Change;
+use super::group_tx::{self, GroupQuery};
 use super::postgres_changes::ChangeKind;
 use crate::auth::Identity;
 use crate::state::AppState;
-use crate::tx::{self, End, Options};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
@@ -83,20 +84,40 @@ fn statement(changes: &[Change], candidates: &[usize], modules: &Modules) -> (St
     (parts.join(" UNION ALL "), params)
 }
 
-pub async fn visible(
-    app: &AppState,
-    identity: &Identity,
-    changes: &[Change],
-    candidates: &[usize],
-    modules: &Modules<'_>,
-) -> HashSet<usize> {
-    let (sql, params) = statement(changes, candidates, modules);
-    let options = Options { end: End::Rollback, check: None, read_only: true, explain: None };
-    match tx::run(&app.pool, &app.setup_sql, access::settings(app, identity), sql, params, options).await {
-        Ok(ran) => ran.rows.iter().map(|r| r.get::<_, i32>(0) as usize).collect(),
+/// One group's check: who it is, and the changes of the batch any of its members wants.
+pub struct GroupCheck<'a> {
+    pub identity: &'a Identity,
+    pub candidates: Vec<usize>,
+    pub modules: Modules<'a>,
+}
+
+/// Which candidates each group may see, every group checked as itself in one pipelined
+/// transaction (`group_tx`). A group whose check failed sees nothing.
+pub async fn visible(app: &AppState, changes: &[Change], checks: &[GroupCheck<'_>]) -> Vec<HashSet<usize>> {
+    let queries = checks
+        .iter()
+        .map(|c| {
+            let (sql, params) = statement(changes, &c.candidates, &c.modules);
+            GroupQuery { settings: access::settings(app, c.identity), sql, params }
+        })
+        .collect();
+    let answers = match group_tx::run(&app.pool, &app.setup_sql, queries).await {
+        Ok(answers) => answers,
         Err(e) => {
-            tracing::warn!(error = ?e, role = %identity.role, "real-time visibility check failed: nothing delivered");
-            HashSet::new()
+            tracing::warn!(error = %e, "real-time visibility checks failed: nothing delivered");
+            return checks.iter().map(|_| HashSet::new()).collect();
         }
-    }
+    };
+    answers
+        .into_iter()
+        .zip(checks)
+        .map(|(answer, check)| match answer {
+            Ok(rows) => rows.iter().map(|r| r.get::<_, i32>(0) as usize).collect(),
+            Err(e) => {
+                let role = &check.identity.role;
+                tracing::warn!(error = ?e, %role, "real-time visibility check failed: nothing delivered");
+                HashSet::new()
+            }
+        })
+        .collect()
 }

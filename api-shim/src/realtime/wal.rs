@@ -78,9 +78,8 @@ async fn prepare(client: &mut ReplicationClient, slot: &str) -> Result<HashMap<u
     Ok(rows.iter().filter_map(|r| Some((text(r, 0)?.parse().ok()?, text(r, 1)?))).collect())
 }
 
-fn timestamp(pg_micros: i64) -> String {
-    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(PG_EPOCH) + Duration::from_micros(pg_micros.max(0) as u64);
-    humantime::format_rfc3339_millis(at).to_string()
+fn commit_time(pg_micros: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(PG_EPOCH) + Duration::from_micros(pg_micros.max(0) as u64)
 }
 
 /// Transactions delivered together at most: a bound on one batch's check and memory.
@@ -97,8 +96,10 @@ async fn stream(rt: &Realtime) -> Result<(), String> {
     while let Some(event) = client.recv().await.map_err(|e| e.to_string())? {
         reader.read(event, &mut decoder)?;
         // What has already arrived joins the batch: under load, many commits share one check.
+        // Unconstrained: tokio's cooperative budget would otherwise call a full channel empty
+        // after a hundred-odd events and keep batches small exactly when the stream is behind.
         while reader.committed < MAX_BATCH {
-            match client.recv().now_or_never() {
+            match tokio::task::unconstrained(client.recv()).now_or_never() {
                 Some(event) => match event.map_err(|e| e.to_string())? {
                     Some(event) => reader.read(event, &mut decoder)?,
                     None => break,
@@ -122,6 +123,7 @@ struct Reader {
     batch: Batch,
     open: Batch,
     commit_timestamp: std::sync::Arc<str>,
+    commit_time: Option<SystemTime>,
     committed: usize,
     /// The end of the last committed transaction in `batch`.
     acknowledgeable: Option<pgwire_replication::Lsn>,
@@ -131,7 +133,9 @@ impl Reader {
     fn read(&mut self, event: ReplicationEvent, decoder: &mut Decoder) -> Result<(), String> {
         match event {
             ReplicationEvent::Begin { commit_time_micros, .. } => {
-                self.commit_timestamp = timestamp(commit_time_micros).into();
+                let at = commit_time(commit_time_micros);
+                self.commit_timestamp = humantime::format_rfc3339_millis(at).to_string().into();
+                self.commit_time = Some(at);
             }
             ReplicationEvent::XLogData { data, .. } => {
                 if let Some(row) = decoder.decode(&data)? {
@@ -146,6 +150,8 @@ impl Reader {
                 let open = std::mem::take(&mut self.open);
                 self.batch.changes.extend(open.changes);
                 self.batch.broadcasts.extend(open.broadcasts);
+                let read = self.commit_time.map(|at| (at, at.elapsed().unwrap_or_default()));
+                self.batch.first_commit = self.batch.first_commit.or(read);
                 self.committed += 1;
                 self.acknowledgeable = Some(end_lsn);
             }
