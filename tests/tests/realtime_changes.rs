@@ -100,3 +100,30 @@ async fn a_broadcast_from_the_database_reaches_its_tenant_only() {
     assert_eq!(ann.iter().map(|p| p["payload"]["text"].clone()).collect::<Vec<_>>(), [json!("for a")], "{out}");
     assert!(seen(&out, "bob", "room", "broadcast").is_empty(), "same topic, other tenant: {out}");
 }
+
+#[tokio::test]
+async fn the_slot_keeps_up_while_only_unpublished_tables_are_written() {
+    let slot = tenancy_e2e::realtime::slot_name("tenancy_test");
+    let _api = tenancy_e2e::realtime::start_with_slot(&slot).await;
+    let admin = superuser().await;
+    // Writes no subscriber hears of: pgoutput sends nothing for them, only heartbeats.
+    let a = create_tenant(&admin, "free", &["hrms"]).await;
+    let written: String = admin.query_one("SELECT pg_current_wal_lsn()::text", &[]).await.unwrap().get(0);
+    drop(a);
+    let mut behind = true;
+    for _ in 0..300 {
+        behind = admin
+            .query_one(
+                "SELECT confirmed_flush_lsn < $2::text::pg_lsn FROM pg_replication_slots WHERE slot_name = $1",
+                &[&slot, &written],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if !behind {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!behind, "the slot still holds WAL before {written} (nothing published was written since)");
+}

@@ -111,6 +111,8 @@ async fn stream(rt: &Realtime) -> Result<(), String> {
             fanout::deliver(rt, std::mem::take(&mut reader.batch)).await;
             reader.committed = 0;
             client.update_applied_lsn(lsn);
+        } else if let Some(lsn) = reader.idle_at.take() {
+            client.update_applied_lsn(lsn);
         }
     }
     Ok(())
@@ -127,6 +129,12 @@ struct Reader {
     committed: usize,
     /// The end of the last committed transaction in `batch`.
     acknowledgeable: Option<pgwire_replication::Lsn>,
+    /// Between a transaction's Begin and its Commit.
+    in_transaction: bool,
+    /// The server's end of WAL, told by a heartbeat while nothing was read and not delivered:
+    /// all before it is delivered or was not published (pgoutput sends no empty transaction).
+    /// Acknowledged, or the slot would keep the WAL of every write to other tables for ever.
+    idle_at: Option<pgwire_replication::Lsn>,
 }
 
 impl Reader {
@@ -136,6 +144,8 @@ impl Reader {
                 let at = commit_time(commit_time_micros);
                 self.commit_timestamp = humantime::format_rfc3339_millis(at).to_string().into();
                 self.commit_time = Some(at);
+                self.in_transaction = true;
+                self.idle_at = None;
             }
             ReplicationEvent::XLogData { data, .. } => {
                 if let Some(row) = decoder.decode(&data)? {
@@ -154,6 +164,10 @@ impl Reader {
                 self.batch.first_commit = self.batch.first_commit.or(read);
                 self.committed += 1;
                 self.acknowledgeable = Some(end_lsn);
+                self.in_transaction = false;
+            }
+            ReplicationEvent::KeepAlive { wal_end, .. } if !self.in_transaction && self.acknowledgeable.is_none() => {
+                self.idle_at = Some(wal_end);
             }
             _ => {}
         }
