@@ -17,7 +17,7 @@ trap 'kill $SINGLE_PID $CITUS_PID 2>/dev/null; rm -rf "$WORK"' EXIT
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
 TENANCY_API=0 "$ROOT/scripts/up" >/dev/null
 if [ -f "$DEV/api.pid" ]; then kill "$(cat "$DEV/api.pid")" 2>/dev/null || true; fi
-"$ROOT/scripts/up-citus" >/dev/null
+TENANCY_API=0 "$ROOT/scripts/up-citus" >/dev/null
 cargo build -q --release -p tenancy-api
 source "$ROOT/bench/wrk_scripts.sh"
 
@@ -27,7 +27,7 @@ step "the reference workload on Citus (distributed by protect)"
 for i in 0 1 2; do
     PGPORT=$((CITUS_PORT + i)) psql -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
 done
-PGDATABASE=$DB "$ROOT/scripts/up-citus" >/dev/null
+TENANCY_API=0 PGDATABASE=$DB "$ROOT/scripts/up-citus" >/dev/null   # distributed: protect spreads the bench table
 (export PGPORT=$CITUS_PORT BENCH_DB_READY=1; source "$ROOT/bench/dataset.sh"
  psql -d $DB -c "ALTER ROLE bench_reader LOGIN")   # Citus connects to the workers as the request's role
 

@@ -16,7 +16,7 @@ SET LOCAL ROLE tenancy_auth_owner;
 ALTER TABLE auth.sessions ADD COLUMN live_digest bytea;
 COMMENT ON COLUMN auth.sessions.live_digest IS 'SHA-256 of the one refresh token that may be spent now; the session''s other tokens (auth.refresh_tokens) are spent.';
 UPDATE auth.sessions s SET live_digest = r.digest FROM auth.refresh_tokens r WHERE r.session_id = s.id AND r.spent_at IS NULL;
--- tenancy-lint: allow column-or-table-dropped -- only auth.refresh and auth._refresh_refused read or wrote it, both replaced below in this transaction; the server of this release is their one caller
+-- Safe to drop: only auth.refresh and auth._refresh_refused read or wrote it, both replaced below in this transaction; the server of this release is their one caller
 ALTER TABLE auth.refresh_tokens DROP COLUMN spent_at;
 COMMENT ON TABLE auth.refresh_tokens IS 'SHA-256 of each refresh token a session was given; all but its live_digest are spent: one presented again ends its session.';
 
