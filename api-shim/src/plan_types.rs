@@ -192,12 +192,13 @@ impl Condition {
         }
     }
 
-    /// `condition AND other`, in place; nothing when `other` sets a column equal to a value and
-    /// `condition` already does so for that column. (Routing: a request naming another tenant
-    /// goes to that tenant's shard, where row-level security shows it nothing; both values
-    /// would leave Citus no shard at all, which it refuses in a writing statement.)
-    fn narrow(condition: &mut Condition, other: Condition) {
-        if let Some(column) = other.pinned_column() {
+    /// Citus routing (`routing.rs`): `condition AND route`, in place, unless `condition` already
+    /// sets the route's column equal to a value. A request naming another tenant then goes to that
+    /// tenant's shard, where row-level security shows it nothing; both values would leave Citus
+    /// no shard at all, which it refuses in a writing statement. Only for conditions that route:
+    /// any other would be dropped.
+    fn route(condition: &mut Condition, route: Condition) {
+        if let Some(column) = route.pinned_column() {
             let children = match &*condition {
                 Condition::And(children) => children.as_slice(),
                 one => std::slice::from_ref(one),
@@ -208,10 +209,10 @@ impl Condition {
         }
         *condition = match std::mem::replace(condition, Condition::And(vec![])) {
             Condition::And(mut children) => {
-                children.push(other);
+                children.push(route);
                 Condition::And(children)
             }
-            one => Condition::And(vec![one, other]),
+            one => Condition::And(vec![one, route]),
         };
     }
 }
@@ -347,17 +348,17 @@ impl WritePlan {
         }
     }
 
-    /// Adds `condition` to the rows an UPDATE or DELETE selects (an insert selects none).
-    pub fn narrow(&mut self, condition: Condition) {
+    /// Routes an UPDATE or DELETE by `route` (`Condition::route`; an insert is routed already).
+    pub fn route(&mut self, route: Condition) {
         if let Mutation::Update { filter, .. } | Mutation::Delete { filter } = &mut self.mutation {
-            Condition::narrow(filter, condition);
+            Condition::route(filter, route);
         }
     }
 }
 
 impl ReadPlan {
-    /// Adds `condition` to the rows the read's top level selects.
-    pub fn narrow(&mut self, condition: Condition) {
-        Condition::narrow(&mut self.level.filter, condition);
+    /// Routes the read's top level by `route` (`Condition::route`).
+    pub fn route(&mut self, route: Condition) {
+        Condition::route(&mut self.level.filter, route);
     }
 }

@@ -117,14 +117,7 @@ async fn a_restarted_server_resumes_from_its_slot_and_the_client_rejoins() {
         .map(|e| e["payload"]["new"]["body"].clone())
         .collect();
     assert_eq!(bodies, [json!("one"), json!("three")], "one once, and three after the rejoin: {out}");
-    let resumed: bool = admin
-        .query_one(
-            "SELECT confirmed_flush_lsn >= $1::text::pg_lsn FROM pg_replication_slots WHERE slot_name = $2",
-            &[&committed, &slot],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let resumed = tenancy_e2e::realtime::slot_confirmed(&admin, &slot, &committed).await;
     assert!(resumed, "the restarted server read what was committed while none ran");
     second.stop().await;
     admin.execute("SELECT pg_drop_replication_slot($1)", &[&slot]).await.unwrap();

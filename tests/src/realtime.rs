@@ -69,6 +69,18 @@ pub async fn wait_for_stream(slot: &str) {
     panic!("the server did not start reading its replication slot {slot} within a minute");
 }
 
+/// Whether `slot` has confirmed everything before the WAL position `lsn` (text, as
+/// `pg_current_wal_lsn()::text` gives it): the WAL it still holds begins after.
+pub async fn slot_confirmed(db: &tokio_postgres::Client, slot: &str, lsn: &str) -> bool {
+    db.query_one(
+        "SELECT confirmed_flush_lsn >= $2::text::pg_lsn FROM pg_replication_slots WHERE slot_name = $1",
+        &[&slot, &lsn],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
 pub async fn start() -> Api {
     start_with_slot(&slot_name("tenancy_test")).await
 }

@@ -24,7 +24,7 @@ pub async fn read(
     let relation = relation(&cache, &req.schema, &resource)?;
     let mut plan = plan::read(&cache, relation, &req.query, &req.prefs, req.range, state.config.max_rows)?;
     if let Some(tenant) = routing::tenant_condition(&cache, relation, req.identity.tenant) {
-        plan.narrow(tenant);
+        plan.route(tenant);
     }
     let (media, head) = (req.media()?, req.method == Method::HEAD);
     let applied = req.prefs.applied(Action::Read, state.config.tx_end.overridable());

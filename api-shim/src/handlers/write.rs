@@ -74,7 +74,7 @@ async fn write(
     // On Citus, an update or delete names the caller's tenant so that it goes to one shard (after
     // the check above, which judges the request's own filters).
     if let Some(tenant) = routing::tenant_condition(&cache, relation, req.identity.tenant) {
-        plan.narrow(tenant);
+        plan.route(tenant);
     }
     let action = match action {
         Action::Insert { .. } => {
