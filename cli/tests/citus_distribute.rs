@@ -56,6 +56,13 @@ async fn the_cluster_is_distributed_and_a_second_run_changes_nothing() {
 }
 
 #[tokio::test]
+async fn only_a_superuser_may_distribute() {
+    let admin = connect(COORDINATOR, "platform_admin").await; // a tenancy_admin member
+    let refused = admin.query("SELECT * FROM tenancy.distribute()", &[]).await.unwrap_err();
+    assert_eq!(refused.code().map(|c| c.code()), Some("42501"), "{refused}");
+}
+
+#[tokio::test]
 async fn a_database_without_citus_is_refused() {
     let db = migrated_database("distribute").await;
     assert_refused(&tenancy(&db.url(), &["distribute"]), "not on Citus");
