@@ -31,6 +31,10 @@ install_pgrx() {
 }
 
 install_extension() {
+    # TENANCY_INSTALL=0: the extension this checkout would build is installed already (another
+    # checkout of the same commit on this machine installed it); reinstalling under running
+    # clusters would swap the library beneath them
+    [ "${TENANCY_INSTALL:-1}" = 0 ] && return
     step "building and installing the tenancy extension"
     mkdir -p "$DEV"
     # TENANCY_RELEASE=1: an optimised build of the library, for benchmarks
