@@ -74,7 +74,7 @@ async function run(page, step) {
         await field.evaluate((e) => e.select());
         await field.press('Backspace');
         await field.type(step.value);
-    } else if (step.click) await (await page.waitForSelector(step.click, { visible: true })).click();
+    } else if (step.click) await click(page, step.click);
     else if (step.wait) await page.waitForSelector(step.wait, { visible: true });
     else if (step.gone) await page.waitForSelector(step.gone, { hidden: true });
     else if (step.press) for (const key of step.press) await page.keyboard.press(key);
@@ -95,14 +95,31 @@ async function run(page, step) {
 }
 
 // A dialog or list that re-renders while opening may replace the element between finding and
-// clicking it: find it again.
+// clicking it: find it again. A click lands on whatever is at the point measured, so first wait
+// until the element has stopped moving and nothing covers it (a menu closing keeps its invisible
+// backdrop over the page until its transition ends, longer on a busy machine: a click then lands
+// on the backdrop, and nothing happens).
 async function click(page, selector) {
     for (let attempt = 1; ; attempt++) {
         try {
-            return await (await page.waitForSelector(selector, { visible: true })).click();
+            const element = await page.waitForSelector(selector, { visible: true });
+            await element.evaluate((e) => e.scrollIntoView({ block: 'center' }));
+            await page.waitForFunction(reachable, { timeout: 10000 }, element);
+            return await element.click();
         } catch (e) {
             if (attempt === 5 || !/detached|not clickable/.test(e.message)) throw e;
             await new Promise((resolve) => setTimeout(resolve, 200));
         }
     }
+}
+
+// In the page: the element is where it was one poll ago, and it is what a click at its centre hits.
+function reachable(element) {
+    const box = element.getBoundingClientRect();
+    const at = JSON.stringify([box.x, box.y, box.width, box.height]);
+    const seen = (window.lastBoxes ??= new WeakMap());
+    const still = seen.get(element) === at;
+    seen.set(element, at);
+    const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+    return still && hit !== null && (hit === element || element.contains(hit));
 }
