@@ -1,6 +1,7 @@
 //! Where tenants live on Citus. The protected tables are distributed by `tenant_id` in one or
 //! more co-location groups (all of them in one, unless a table was distributed by hand); in each
 //! group a tenant's rows sit in one shard, on one node, alone there once isolated.
+use crate::lint::tree::{self, RoleChange};
 use anyhow::bail;
 use std::fmt;
 use tokio_postgres::GenericClient;
@@ -74,15 +75,12 @@ fn switched_roles(sql: &str) -> Vec<String> {
     let Ok(parsed) = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT) else { return Vec::new() };
     parsed
         .protobuf
-        .nodes()
-        .into_iter()
-        .filter_map(|(node, ..)| match node {
-            pg_query::NodeRef::VariableSetStmt(set) if set.name == "role" => {
-                set.args.first().and_then(crate::lint::tree::string_literal).map(str::to_string)
-            }
-            _ => None,
+        .stmts
+        .iter()
+        .filter_map(|s| match s.stmt.as_ref()?.node.as_ref().and_then(tree::role_change)? {
+            RoleChange::To(role) => Some(role.to_string()),
+            RoleChange::Back => None,
         })
-        .filter(|role| role != "none")
         .collect()
 }
 

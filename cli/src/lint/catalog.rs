@@ -35,11 +35,12 @@ pub struct Catalog {
     protected: HashSet<QualifiedName>,
     /// Tables with analytics declarations, and the columns declared.
     analytics: HashMap<QualifiedName, HashSet<String>>,
+    pub distributed_on_citus: bool,
 }
 
 impl Catalog {
     pub fn build(existing: &Existing, files: &[(Role, &ParsedFile)]) -> Self {
-        let mut catalog = Catalog::default();
+        let mut catalog = Catalog { distributed_on_citus: existing.distributed_on_citus, ..Catalog::default() };
         for table in &existing.tables {
             let known = Table {
                 new_since: None,

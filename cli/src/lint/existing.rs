@@ -19,6 +19,9 @@ pub struct Existing {
     pub tables: Vec<ExistingTable>,
     /// (version, name) of every migration in refinery's history.
     pub applied_migrations: HashSet<(u32, String)>,
+    /// A Citus cluster `tenancy distribute` has spread: migrations run there with Citus's DDL
+    /// propagation, one worker connection per role.
+    pub distributed_on_citus: bool,
 }
 
 impl Existing {

@@ -42,6 +42,11 @@ async fn applied_migrations(db: &impl GenericClient) -> anyhow::Result<HashSet<(
     Ok(history.into_iter().filter_map(|m| Some((u32::try_from(m.version).ok()?, m.name))).collect())
 }
 
+async fn distributed_on_citus(db: &impl GenericClient) -> anyhow::Result<bool> {
+    let known: bool = db.query_one("SELECT to_regproc('tenancy._catalog_distributed') IS NOT NULL", &[]).await?.get(0);
+    Ok(known && db.query_one("SELECT tenancy._catalog_distributed()", &[]).await?.get(0))
+}
+
 /// Reads everything in the caller's transaction, so it is one snapshot when that is repeatable read.
 pub async fn read(db: &impl GenericClient) -> anyhow::Result<Existing> {
     let protected = protected(db).await.context("reading tenancy.protected_tables")?;
@@ -60,5 +65,9 @@ pub async fn read(db: &impl GenericClient) -> anyhow::Result<Existing> {
             }
         })
         .collect();
-    Ok(Existing { tables, applied_migrations: applied_migrations(db).await? })
+    Ok(Existing {
+        tables,
+        applied_migrations: applied_migrations(db).await?,
+        distributed_on_citus: distributed_on_citus(db).await.context("reading whether the database is distributed")?,
+    })
 }

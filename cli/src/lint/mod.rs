@@ -82,9 +82,18 @@ fn lint_file(source: &Source, parsed: &parse::ParsedFile, file: usize, catalog: 
     let (suppressions, invalid) = suppression::read_all(&parsed.comments, &parsed.statements, &lines);
     findings.extend(invalid.into_iter().map(|i| finding(i.offset, &suppression::INVALID, i.message)));
     let mut used = vec![false; suppressions.len()];
+    let mut role_switched_earlier = false;
     for (index, statement) in parsed.statements.iter().enumerate() {
         let at = Position { file, statement: index };
-        let context = rules::Context { statement: &statement.node, at, role: source.role, catalog };
+        let context = rules::Context {
+            statement: &statement.node,
+            at,
+            role: source.role,
+            catalog,
+            role_switched_earlier,
+            last_in_file: index + 1 == parsed.statements.len(),
+        };
+        role_switched_earlier |= matches!(tree::role_change(&statement.node), Some(tree::RoleChange::To(_)));
         for (rule, violation) in rules::check(&context) {
             let suppressed = suppressions.iter().position(|s| s.statement == Some(index) && s.rule.id == rule.id);
             match suppressed {

@@ -1,5 +1,5 @@
 //! Small readers over pg_query's protobuf nodes, so rules say what they look for, not how to dig.
-use pg_query::protobuf::{a_const, AlterTableCmd, AlterTableType, DefElem, FuncCall, RangeVar};
+use pg_query::protobuf::{a_const, AlterTableCmd, AlterTableType, DefElem, FuncCall, RangeVar, VariableSetKind};
 use pg_query::{Node, NodeEnum, NodeRef};
 
 /// The names in a list of `String` nodes (column lists, qualified names).
@@ -89,4 +89,23 @@ pub fn alter_table(statement: &NodeEnum) -> Option<(&RangeVar, Vec<(AlterTableTy
         })
         .collect();
     Some((alter.relation.as_ref()?, commands))
+}
+
+/// What a `SET [LOCAL] ROLE` or `RESET ROLE` statement does to the current role.
+#[derive(Debug, PartialEq)]
+pub enum RoleChange<'a> {
+    To(&'a str),
+    /// Back to the session's role: `RESET ROLE`, `SET ROLE NONE`, `SET ROLE DEFAULT`.
+    Back,
+}
+
+pub fn role_change(statement: &NodeEnum) -> Option<RoleChange<'_>> {
+    let NodeEnum::VariableSetStmt(set) = statement else { return None };
+    if set.name != "role" {
+        return None;
+    }
+    match set.args.first().and_then(string_literal) {
+        Some(role) if set.kind() == VariableSetKind::VarSetValue && role != "none" => Some(RoleChange::To(role)),
+        _ => Some(RoleChange::Back),
+    }
 }

@@ -21,6 +21,7 @@ mod not_null_column_without_default;
 mod policy_outside_policies;
 mod restrictive_policy;
 mod rls_disabled;
+mod role_switch_on_citus;
 mod security_definer_without_search_path;
 mod tenant_context_set_by_hand;
 mod unprotected_table;
@@ -44,6 +45,8 @@ pub const ALL: &[Rule] = &[
     bypassrls_granted::RULE,
     tenant_context_set_by_hand::RULE,
     restrictive_policy::RULE,
+    // Citus: each of these fails on a distributed cluster where one node takes it.
+    role_switch_on_citus::RULE,
     // Lock safety: each of these can stall a busy table while the migration runs.
     index_without_concurrently::RULE,
     not_null_column_without_default::RULE,
@@ -64,6 +67,9 @@ pub struct Context<'a> {
     pub at: Position,
     pub role: Role,
     pub catalog: &'a Catalog,
+    /// An earlier statement of the file switched to a role (`SET [LOCAL] ROLE r`).
+    pub role_switched_earlier: bool,
+    pub last_in_file: bool,
 }
 
 impl Context<'_> {
