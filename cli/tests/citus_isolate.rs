@@ -1,10 +1,11 @@
 //! `tenancy isolate` and `tenancy rebalance` on the Citus cluster (scripts/up-citus): a tenant
-//! gets shards of its own and moves to another worker while it keeps writing through the
-//! coordinator, and no acknowledged write is lost.
+//! gets shards of its own and moves to another worker while it keeps writing and reading through
+//! the coordinator, in SQL and over REST, and no acknowledged write is lost.
 mod common;
 
 use common::{assert_ok, stdout, tenancy};
 use std::sync::Arc;
+use tenancy_e2e::api::{self, Api};
 use tenancy_e2e::citus::{connect, TenantTable, Writer, COORDINATOR};
 
 fn coordinator_url() -> String {
@@ -39,8 +40,15 @@ async fn a_tenant_isolated_and_moved_online_keeps_every_acknowledged_write() {
         .unwrap();
     let target: String = workers.iter().map(|r| r.get(0)).find(|n: &String| *n != before).unwrap();
 
-    // The tenant writes through the coordinator for as long as the isolation and the move take.
+    // The tenant writes through the coordinator for as long as the isolation and the move take,
+    // in SQL and through the REST server, which also reads after each write.
     let writer = Writer::start(t.clone(), t.a);
+    let (api, token, resource) = t.rest().await;
+    let api = Arc::new(api);
+    let rest = Writer::start_with(move |n| {
+        let (api, token, resource) = (api.clone(), token.clone(), resource.clone());
+        async move { write_then_read(&api, &token, &resource, n).await }
+    });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let url = coordinator_url();
     let slug = t.slug(t.a).await;
@@ -51,7 +59,11 @@ async fn a_tenant_isolated_and_moved_online_keeps_every_acknowledged_write() {
     .await
     .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let (acknowledged, failed) = writer.finish().await;
+    let (mut acknowledged, mut failed) = writer.finish().await;
+    let (over_rest, failed_over_rest) = rest.finish().await;
+    assert!(over_rest.len() > 2, "the tenant wrote over REST during the move: {over_rest:?} / {failed_over_rest:?}");
+    acknowledged.extend(over_rest);
+    failed.extend(failed_over_rest);
     assert_ok(&isolate);
     assert!(stdout(&isolate).contains(&format!("on {target} (isolated)")), "{}", stdout(&isolate));
 
@@ -71,6 +83,28 @@ async fn a_tenant_isolated_and_moved_online_keeps_every_acknowledged_write() {
     let (placement, busiest) = status.split_once("busiest tenants").expect("a busiest-tenants section");
     assert!(placement.contains(&slug), "{status}");
     assert!(busiest.contains(&format!("  {slug}: ")), "{status}");
+}
+
+/// One POST of a row (`r<n>`) and one GET of the tenant's rows: the row when both succeeded, and
+/// a panic if the read showed anything but the tenant's own rows.
+async fn write_then_read(api: &Api, token: &str, resource: &str, n: u32) -> Result<Vec<String>, String> {
+    let (http, body) = (api.http(), format!("r{n}"));
+    let post = http.post(resource).bearer_auth(token).header("Prefer", "return=minimal");
+    let created = post.json(&serde_json::json!({"body": body})).send().await.map_err(|e| e.to_string())?;
+    if created.status() != 201 {
+        return Err(format!("POST {}: {}", created.status(), created.text().await.unwrap_or_default()));
+    }
+    let (status, rows) = api::json(
+        http.get(resource).query(&[("select", "body")]).bearer_auth(token).send().await.map_err(|e| e.to_string())?,
+    )
+    .await;
+    if status != 200 {
+        return Err(format!("GET {status}: {rows}"));
+    }
+    let bodies: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["body"].as_str().unwrap()).collect();
+    assert!(bodies.iter().all(|b| !b.starts_with('b')), "another tenant's row over REST: {bodies:?}");
+    assert!(bodies.contains(&body.as_str()), "the row just written is read back: {bodies:?}");
+    Ok(vec![body])
 }
 
 #[tokio::test]

@@ -1,6 +1,10 @@
 //! The Citus cluster `scripts/up-citus` brings up: a coordinator on `TENANCY_CITUS_PORT`
 //! (54331) and workers on the next two ports, database `tenancy`, trusted loopback logins.
+use crate::api::{self, Api};
 use crate::{run_detached, unique};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use tokio_postgres::{Client, Config, NoTls};
 use uuid::Uuid;
 
@@ -99,6 +103,20 @@ impl TenantTable {
         db.query_one("SELECT slug FROM tenancy.tenants WHERE id = $1", &[&tenant]).await.unwrap().get(0)
     }
 
+    /// A REST server for the table on the coordinator (as its service role), a token of tenant
+    /// `a`'s member, and the table's URL.
+    pub async fn rest(&self) -> (Api, String, String) {
+        let api = api::start_with(&[
+            ("PGRST_DB_URI", &url(COORDINATOR, &self.service)),
+            ("PGRST_DB_SCHEMAS", "public"),
+            ("PGRST_DB_ANON_ROLE", &self.member),
+        ])
+        .await;
+        let token = api::token_with(serde_json::json!({"role": self.member, "tenant_id": self.a, "sub": "tests"}));
+        let resource = format!("{}/{}", api.url, self.table.trim_start_matches("public."));
+        (api, token, resource)
+    }
+
     pub async fn count_as_superuser(&self, tenant: Uuid) -> i64 {
         let db = connect(COORDINATOR, "postgres").await;
         let sql = format!("SELECT count(*) FROM {} WHERE tenant_id = $1", self.table);
@@ -117,31 +135,43 @@ impl Drop for TenantTable {
     }
 }
 
-/// Inserts rows for one tenant through the coordinator, one transaction each, until stopped:
-/// the rows a test may then look for.
+/// Writes for one tenant through the coordinator until stopped: the rows a test may then look for.
 pub struct Writer {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stop: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<(Vec<String>, Vec<String>)>,
 }
 
 impl Writer {
-    pub fn start(table: std::sync::Arc<TenantTable>, tenant: Uuid) -> Writer {
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    /// Inserts one row per transaction, in SQL as the member of `tenant`.
+    pub fn start(table: Arc<TenantTable>, tenant: Uuid) -> Writer {
+        Writer::start_with(move |n| {
+            let table = table.clone();
+            async move {
+                // Naming the tenant, as the REST server does: Citus counts the query for it.
+                let sql =
+                    format!("INSERT INTO {} (tenant_id, body) VALUES ('{tenant}', 'w{n}') RETURNING body", table.table);
+                table.as_tenant(tenant, &sql).await.map_err(|e| e.to_string())
+            }
+        })
+    }
+
+    /// Calls `write(n)` for n = 1, 2, … until stopped: the bodies it acknowledged, or why not.
+    pub fn start_with<W, F>(write: W) -> Writer
+    where
+        W: Fn(u32) -> F + Send + 'static,
+        F: Future<Output = Result<Vec<String>, String>> + Send,
+    {
+        let stop = Arc::new(AtomicBool::new(false));
         let task = tokio::spawn({
             let stop = stop.clone();
             async move {
                 let (mut acknowledged, mut failed) = (Vec::new(), Vec::new());
                 let mut n = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    // Naming the tenant, as the REST server does: Citus counts the query for it.
-                    let sql = format!(
-                        "INSERT INTO {} (tenant_id, body) VALUES ('{tenant}', 'w{n}') RETURNING body",
-                        table.table
-                    );
-                    match table.as_tenant(tenant, &sql).await {
+                    match write(n).await {
                         Ok(bodies) => acknowledged.extend(bodies),
-                        Err(e) => failed.push(e.to_string()),
+                        Err(e) => failed.push(e),
                     }
                 }
                 (acknowledged, failed)
@@ -152,7 +182,7 @@ impl Writer {
 
     /// Stops writing: the bodies of the acknowledged inserts, and the errors of the others.
     pub async fn finish(self) -> (Vec<String>, Vec<String>) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
         self.task.await.expect("the writer does not panic")
     }
 }

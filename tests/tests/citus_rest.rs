@@ -3,22 +3,9 @@
 //! which only single-shard reads reach); reads, updates and deletes stay in the tenant; the
 //! platform administrator sees each tenant's load.
 use serde_json::{json, Value};
-use tenancy_e2e::api::{self, platform_token, Api};
+use tenancy_e2e::api::{self, platform_token};
 use tenancy_e2e::citus::{connect, url, TenantTable, COORDINATOR};
 use uuid::Uuid;
-
-/// A server for `t`'s table on the coordinator, a token of tenant `a` and the table's URL.
-async fn api_on_citus(t: &TenantTable) -> (Api, String, String) {
-    let api = api::start_with(&[
-        ("PGRST_DB_URI", &url(COORDINATOR, &t.service)),
-        ("PGRST_DB_SCHEMAS", "public"),
-        ("PGRST_DB_ANON_ROLE", &t.member),
-    ])
-    .await;
-    let token = api::token_with(json!({"role": t.member, "tenant_id": t.a, "sub": "tests"}));
-    let resource = format!("{}/{}", api.url, t.table.trim_start_matches("public."));
-    (api, token, resource)
-}
 
 /// The single-shard reads Citus attributed to `tenant` so far.
 async fn routed_reads(tenant: Uuid) -> i64 {
@@ -36,7 +23,7 @@ async fn routed_reads(tenant: Uuid) -> i64 {
 #[tokio::test]
 async fn a_tenants_requests_go_to_its_shard_and_stay_in_the_tenant() {
     let t = TenantTable::create().await;
-    let (api, token, resource) = api_on_citus(&t).await;
+    let (api, token, resource) = t.rest().await;
     let before = routed_reads(t.a).await;
     for _ in 0..3 {
         let read = api.http().get(&resource).query(&[("select", "body"), ("order", "body")]).bearer_auth(&token).send();
@@ -65,7 +52,7 @@ async fn a_tenants_requests_go_to_its_shard_and_stay_in_the_tenant() {
 #[tokio::test]
 async fn the_platform_administrator_sees_each_tenants_load_and_a_tenant_does_not() {
     let t = TenantTable::create().await;
-    let (tenants, token, resource) = api_on_citus(&t).await;
+    let (tenants, token, resource) = t.rest().await;
     for _ in 0..3 {
         assert_eq!(tenants.http().get(&resource).bearer_auth(&token).send().await.unwrap().status(), 200);
     }
