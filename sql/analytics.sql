@@ -495,7 +495,8 @@ COMMENT ON FUNCTION tenancy.aggregate(text, text[], text[], jsonb, bool, int) IS
 
 -- Rows per protected table per tenant: dynamic SQL over the registry, so a function; the
 -- view below is what callers read. Opted-out tenants' rows are not counted (or listed).
-CREATE FUNCTION tenancy._table_usage() RETURNS TABLE (tenant_id uuid, table_name text, module text, row_count bigint)
+CREATE FUNCTION tenancy._table_usage()
+RETURNS TABLE (tenant_id uuid, slug text, table_name text, module text, row_count bigint)
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
@@ -504,7 +505,7 @@ DECLARE
 BEGIN
     FOR p IN SELECT pt.tbl, pt.module FROM tenancy.protected_tables pt ORDER BY pt.tbl::text LOOP
         RETURN QUERY EXECUTE format(
-            'SELECT tn.id, $2, $3, coalesce(c.n, 0)
+            'SELECT tn.id, tn.slug, $2, $3, coalesce(c.n, 0)
              FROM tenancy.tenants tn
              LEFT JOIN (SELECT t.tenant_id, count(*) AS n FROM %s t WHERE NOT (t.tenant_id = ANY ($1)) GROUP BY 1) c
                     ON c.tenant_id = tn.id
@@ -515,41 +516,50 @@ BEGIN
 END $$;
 
 -- The views read the catalog with their owner's (the extension owner's) rights: that is the
--- point, since tenancy_analytics is granted no catalog table. They are not security_invoker
--- for that reason; each shows counts only.
-CREATE VIEW tenancy.module_adoption AS
-SELECT m.key AS module, m.name, m.is_core,
-       count(t.id) FILTER (WHERE m.is_core OR tm.enabled) AS enabled_tenants,
-       count(t.id) AS total_tenants,
-       round(count(t.id) FILTER (WHERE m.is_core OR tm.enabled)::numeric / nullif(count(t.id), 0), 4) AS adoption
-FROM tenancy.modules m
-LEFT JOIN tenancy.tenants t ON true
-LEFT JOIN tenancy.tenant_modules tm ON tm.tenant_id = t.id AND tm.module = m.key
-GROUP BY m.key, m.name, m.is_core;
+-- point, since tenancy_analytics is granted no catalog table; each shows counts only. They read
+-- through definer functions rather than being definer views themselves: on Citus a query over a
+-- reference table runs on its shards as the querying role, whose own rights are checked there.
+CREATE FUNCTION tenancy._module_adoption()
+RETURNS TABLE (module text, name text, is_core bool, enabled_tenants bigint, total_tenants bigint, adoption numeric)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT m.key, m.name, m.is_core,
+           count(t.id) FILTER (WHERE m.is_core OR tm.enabled),
+           count(t.id),
+           round(count(t.id) FILTER (WHERE m.is_core OR tm.enabled)::numeric / nullif(count(t.id), 0), 4)
+    FROM tenancy.modules m
+    LEFT JOIN tenancy.tenants t ON true
+    LEFT JOIN tenancy.tenant_modules tm ON tm.tenant_id = t.id AND tm.module = m.key
+    GROUP BY m.key, m.name, m.is_core;
+$$;
+CREATE VIEW tenancy.module_adoption AS SELECT * FROM tenancy._module_adoption();
 COMMENT ON VIEW tenancy.module_adoption IS
 'Per installed module: how many tenants (suspended ones included) have it enabled at tenant level (core modules: all), of how many, and the share. Reads the catalog with the owner''s rights, deliberately.';
 
-CREATE VIEW tenancy.tenant_table_usage AS
-SELECT u.tenant_id, t.slug, u.table_name, u.module, u.row_count
-FROM tenancy._table_usage() u JOIN tenancy.tenants t ON t.id = u.tenant_id;
+CREATE VIEW tenancy.tenant_table_usage AS SELECT * FROM tenancy._table_usage();
 COMMENT ON VIEW tenancy.tenant_table_usage IS
 'Rows each tenant owns in each protected table (0 included); tenants that opted out of analytics are not listed. Counts every registered table when read: not for every request. Reads with the owner''s rights, deliberately.';
 
-CREATE VIEW tenancy.tenant_daily_events AS
-SELECT e.tenant_id, t.slug, (e.at AT TIME ZONE 'UTC')::date AS day, count(*) AS events
-FROM tenancy.events e LEFT JOIN tenancy.tenants t ON t.id = e.tenant_id
-GROUP BY e.tenant_id, t.slug, (e.at AT TIME ZONE 'UTC')::date;
+CREATE FUNCTION tenancy._tenant_daily_events() RETURNS TABLE (tenant_id uuid, slug text, day date, events bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT e.tenant_id, t.slug, (e.at AT TIME ZONE 'UTC')::date, count(*)
+    FROM tenancy.events e LEFT JOIN tenancy.tenants t ON t.id = e.tenant_id
+    GROUP BY e.tenant_id, t.slug, (e.at AT TIME ZONE 'UTC')::date;
+$$;
+CREATE VIEW tenancy.tenant_daily_events AS SELECT * FROM tenancy._tenant_daily_events();
 COMMENT ON VIEW tenancy.tenant_daily_events IS
 'Events of tenancy.events per tenant per UTC day (tenant_id NULL: platform events; slug NULL: a deleted tenant). The platform''s own log, so opted-out tenants are included. Reads with the owner''s rights, deliberately.';
 
-CREATE VIEW tenancy.tenants_by_plan AS
-SELECT p.key AS plan, p.name AS plan_name, p.rank, s.status,
-       count(t.id) AS tenants, count(o.tenant_id) AS analytics_opted_out
-FROM tenancy.plans p
-CROSS JOIN (VALUES ('active'), ('suspended')) s (status)
-LEFT JOIN tenancy.tenants t ON t.plan = p.key AND t.status = s.status
-LEFT JOIN tenancy.analytics_opt_outs o ON o.tenant_id = t.id
-GROUP BY p.key, p.name, p.rank, s.status;
+CREATE FUNCTION tenancy._tenants_by_plan()
+RETURNS TABLE (plan text, plan_name text, rank int, status text, tenants bigint, analytics_opted_out bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT p.key, p.name, p.rank, s.status, count(t.id), count(o.tenant_id)
+    FROM tenancy.plans p
+    CROSS JOIN (VALUES ('active'), ('suspended')) s (status)
+    LEFT JOIN tenancy.tenants t ON t.plan = p.key AND t.status = s.status
+    LEFT JOIN tenancy.analytics_opt_outs o ON o.tenant_id = t.id
+    GROUP BY p.key, p.name, p.rank, s.status;
+$$;
+CREATE VIEW tenancy.tenants_by_plan AS SELECT * FROM tenancy._tenants_by_plan();
 COMMENT ON VIEW tenancy.tenants_by_plan IS
 'Tenants per plan and status (zeros included), and how many of them opted out of analytics. Reads with the owner''s rights, deliberately.';
 
@@ -559,8 +569,10 @@ REVOKE ALL ON tenancy.analytics_opt_outs FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION tenancy.set_analytics_opt_out(uuid, bool), tenancy._aggregate_column(regclass, text, text),
     tenancy._aggregate_has(text, oid), tenancy._aggregate_comparable(oid), tenancy._aggregate_filter_value(text, text, jsonb),
     tenancy._aggregate_require_class(regclass, text, text),
-    tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage()
+    tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage(), tenancy._module_adoption(),
+    tenancy._tenant_daily_events(), tenancy._tenants_by_plan() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenancy.aggregate(text, text[], text[], jsonb, bool, int), tenancy._table_usage(),
+    tenancy._module_adoption(), tenancy._tenant_daily_events(), tenancy._tenants_by_plan()
     TO tenancy_analytics, tenancy_admin;
 GRANT EXECUTE ON FUNCTION tenancy.set_analytics_opt_out(uuid, bool) TO tenancy_admin;
 REVOKE ALL ON tenancy.module_adoption, tenancy.tenant_table_usage, tenancy.tenant_daily_events, tenancy.tenants_by_plan

@@ -24,6 +24,8 @@ DECLARE
     protected regclass[];
     foreign_keys jsonb;
     fk record;
+    view_grants jsonb;
+    granted record;
 BEGIN
     IF NOT tenancy._citus() THEN
         RAISE EXCEPTION 'tenancy.distribute is for a Citus coordinator: Citus is not installed here'
@@ -54,6 +56,12 @@ BEGIN
             USING ERRCODE = '0A000', HINT = 'Protect that table too, or drop the key: Citus keeps no foreign key from a coordinator table into a distributed one.';
     END IF;
 
+    -- A table given a key into the catalog below becomes a Citus local table, and Citus rebuilds
+    -- the views over it without their grants (api.members lost tenant_member's): noted here,
+    -- given back at the end.
+    SELECT coalesce(jsonb_object_agg(c.oid::regclass::text, c.relacl::text), '{}') INTO view_grants
+    FROM pg_class c WHERE c.relkind IN ('v', 'm') AND c.relacl IS NOT NULL;
+
     PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);  -- the catalog_changed triggers
     -- one connection per node: Citus requires it of a transaction that changes reference tables
     -- with foreign keys between them after distributing tables
@@ -79,6 +87,17 @@ BEGIN
     FOR fk IN SELECT * FROM jsonb_to_recordset(foreign_keys) AS k (tbl text, conname text, def text, keep bool)
               WHERE k.keep LOOP
         EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.tbl, fk.conname, fk.def);
+    END LOOP;
+    FOR granted IN
+        SELECT v.key AS view_name, a.privilege_type, a.grantee, a.is_grantable
+        FROM jsonb_each_text(view_grants) v
+        JOIN pg_class c ON c.oid = to_regclass(v.key)
+        CROSS JOIN LATERAL aclexplode(v.value::aclitem[]) a
+        WHERE c.relacl IS DISTINCT FROM v.value::aclitem[] AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE format('GRANT %s ON %s TO %s%s', granted.privilege_type, granted.view_name,
+                       CASE granted.grantee WHEN 0 THEN 'PUBLIC' ELSE granted.grantee::regrole::text END,
+                       CASE WHEN granted.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
     END LOOP;
     -- A worker reads its copy of the catalog inside the shard queries it runs (a policy's
     -- permission check, a module's refusal), which Citus calls nested distributed execution and

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 use tenancy_e2e::api::{self, platform_token};
 use tenancy_e2e::citus::{connect, url, TenantTable, COORDINATOR};
+use tenancy_e2e::create_company;
 use uuid::Uuid;
 
 /// The single-shard reads Citus attributed to `tenant` so far.
@@ -72,4 +73,49 @@ async fn the_platform_administrator_sees_each_tenants_load_and_a_tenant_does_not
     assert_eq!(a["nodes"].as_array().map(Vec::len), Some(1), "one shard, one worker: {a}");
     let member = api::token_with(json!({"role": "tenant_member", "tenant_id": t.a, "sub": "tests"}));
     assert_eq!(load(member).await.0, 403, "a tenant sees no other tenant's load");
+}
+
+#[tokio::test]
+async fn the_platform_views_answer_on_citus_what_the_rows_are() {
+    let t = TenantTable::create().await;
+    let platform = api::start_with(&[("PGRST_DB_URI", &url(COORDINATOR, "authenticator"))]).await;
+    let get = |path: String| {
+        let http = platform.http();
+        let url = format!("{}/{path}", platform.url);
+        async move {
+            let request = http.get(url).header("Accept-Profile", "platform").bearer_auth(platform_token());
+            api::json(request.send().await.unwrap()).await
+        }
+    };
+    // Each tenant's rows in each protected table, counted on the workers.
+    for (tenant, rows) in [(t.a, 2), (t.b, 3)] {
+        let (status, health) = get(format!("tenant_health?id=eq.{tenant}&select=rows")).await;
+        assert_eq!(status, 200, "{health}");
+        assert_eq!(health[0]["rows"][&t.table], json!(rows), "{health}");
+        assert_eq!(health[0]["rows"][&t.table], json!(t.count_as_superuser(tenant).await));
+    }
+    let db = connect(COORDINATOR, "postgres").await;
+    create_company(&db, t.a, "North").await;
+    db.execute("SELECT tenancy.enable_module($1, 'chat')", &[&t.a]).await.unwrap();
+    let (status, tenant) = get(format!("tenants?id=eq.{}&select=slug,modules,companies", t.a)).await;
+    assert_eq!(status, 200, "{tenant}");
+    assert_eq!(tenant[0]["slug"], json!(t.slug(t.a).await));
+    assert_eq!(tenant[0]["companies"], json!(1));
+    assert!(tenant[0]["modules"].as_array().unwrap().contains(&json!("chat")), "{tenant}");
+    let (status, companies) = get(format!("companies?tenant_id=eq.{}&select=name", t.a)).await;
+    assert_eq!((status, companies), (reqwest::StatusCode::OK, json!([{"name": "North"}])));
+    let (status, modules) = get(format!("tenant_modules?tenant_id=eq.{}&select=module,enabled", t.a)).await;
+    assert_eq!((status, modules), (reqwest::StatusCode::OK, json!([{"module": "chat", "enabled": true}])));
+    let (status, stats) = get("stats".into()).await;
+    assert_eq!(status, 200, "{stats}");
+    let expected: Value = db
+        .query_one(
+            "SELECT jsonb_build_object('tenants', count(*), 'active', count(*) FILTER (WHERE status = 'active'))
+             FROM tenancy.tenants",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!((&stats[0]["tenants"], &stats[0]["active"]), (&expected["tenants"], &expected["active"]));
 }
