@@ -28,6 +28,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     changed bool;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     IF opt_out IS NULL THEN
         RAISE EXCEPTION 'opt_out must be true or false' USING ERRCODE = '22004';

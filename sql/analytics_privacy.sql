@@ -28,6 +28,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     was int := tenancy.analytics_min_group_size();
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     IF min_group_size IS NULL OR min_group_size < 1 THEN
         RAISE EXCEPTION 'min_group_size must be at least 1, not %', coalesce(min_group_size::text, 'NULL')
             USING ERRCODE = 'TN065';

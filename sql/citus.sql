@@ -119,3 +119,15 @@ BEGIN
     END IF;
     RETURN EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'tenancy.tenants'::regclass);
 END $$;
+
+-- Citus locks the reference shards a statement writes, then those its foreign keys reach, so two
+-- catalog changes at once (a tenant created while another tenant enables a module) took them in
+-- opposite orders and one was cancelled: "deadlock detected". On a distributed cluster every
+-- catalog-writing function of the extension takes this one lock first, and they queue instead.
+CREATE FUNCTION tenancy._serialize_catalog_writes() RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF tenancy._catalog_distributed() THEN
+        PERFORM pg_advisory_xact_lock(hashtext('tenancy catalog writes'));
+    END IF;
+END $$;

@@ -160,6 +160,7 @@ CREATE FUNCTION tenancy.bind_role(role regrole, tenant uuid) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     IF EXISTS (SELECT FROM pg_roles r WHERE r.oid = role AND (r.rolsuper OR r.rolbypassrls)) THEN
         RAISE EXCEPTION 'role % bypasses row-level security and cannot be bound to a tenant', role
@@ -178,6 +179,7 @@ CREATE FUNCTION tenancy.unbind_role(role regrole, tenant uuid) RETURNS bool
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     DELETE FROM tenancy.role_bindings b WHERE b.role = unbind_role.role AND b.tenant_id = tenant;
     IF NOT FOUND THEN
         RETURN false;

@@ -32,6 +32,7 @@ DECLARE
     requires text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(manifest -> 'requires', '[]')));
     permissions text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(manifest -> 'permissions', '[]')));
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     SELECT m.version INTO installed FROM tenancy.modules m WHERE m.key = manifest ->> 'key';
     problems := tenancy._manifest_problems(
         manifest, (SELECT extversion FROM pg_extension WHERE extname = 'tenancy'), installed);
@@ -80,6 +81,7 @@ DECLARE
     t tenancy.tenants;
     missing text[];
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     SELECT * INTO t FROM tenancy.tenants WHERE id = tenant;
     IF jsonb_typeof(config) IS DISTINCT FROM 'object' THEN
@@ -114,6 +116,7 @@ DECLARE
     m tenancy.modules := tenancy._module(module);
     dependents text;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     IF m.is_core THEN
         RAISE EXCEPTION 'module "%" is a core module and is always enabled', module USING ERRCODE = 'TN024';
@@ -147,6 +150,7 @@ DECLARE
     tenant uuid;
     unknown text;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     SELECT c.tenant_id INTO tenant FROM tenancy.companies c WHERE c.id = company;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'company % does not exist', company USING ERRCODE = 'TN003';

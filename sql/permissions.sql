@@ -60,6 +60,7 @@ CREATE FUNCTION tenancy.define_tenant_role(tenant uuid, name text, permissions t
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     IF tenant IS NOT NULL THEN
         PERFORM tenancy._tenant_status(tenant);
     END IF;
@@ -76,6 +77,7 @@ CREATE FUNCTION tenancy.drop_tenant_role(tenant uuid, name text) RETURNS bool
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     DELETE FROM tenancy.tenant_roles r WHERE r.tenant_id IS NOT DISTINCT FROM tenant AND r.name = drop_tenant_role.name;
     IF FOUND THEN
         PERFORM tenancy._record(tenant, 'role.dropped', jsonb_build_object('role', name));
@@ -89,6 +91,7 @@ CREATE FUNCTION tenancy.grant_tenant_role(tenant uuid, member text, role text) R
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     IF NOT EXISTS (SELECT FROM tenancy.tenant_roles r WHERE (r.tenant_id = tenant OR r.tenant_id IS NULL) AND r.name = role) THEN
         RAISE EXCEPTION 'tenant role "%" is not defined', role USING ERRCODE = 'TN070';
@@ -104,6 +107,7 @@ CREATE FUNCTION tenancy.revoke_tenant_role(tenant uuid, member text, role text) 
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     DELETE FROM tenancy.tenant_role_members m
     WHERE m.tenant_id = tenant AND m.member = revoke_tenant_role.member AND m.role_name = role;
     IF FOUND THEN

@@ -36,6 +36,7 @@ DECLARE
     pending text[] := ARRAY(SELECT DISTINCT unnest(coalesce(modules, '{}')));
     ready text[];
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._check_slug(slug);
     PERFORM tenancy._check_plan(plan);
     IF EXISTS (SELECT FROM tenancy.tenants t WHERE t.slug = create_tenant.slug) THEN
@@ -66,6 +67,7 @@ RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_cat
 DECLARE
     stranded text;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     IF theme IS NOT NULL AND jsonb_typeof(theme) <> 'object' THEN
         RAISE EXCEPTION 'a theme must be a JSON object' USING ERRCODE = '22023';
@@ -98,6 +100,7 @@ CREATE FUNCTION tenancy._set_status(tenant uuid, new_status text) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     UPDATE tenancy.tenants t SET status = new_status, updated_at = now()
     WHERE t.id = tenant AND t.status <> new_status;
@@ -129,6 +132,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     id uuid;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     INSERT INTO tenancy.companies (tenant_id, name) VALUES (tenant, name) RETURNING companies.id INTO id;
     PERFORM tenancy._record(tenant, 'company.created', jsonb_build_object('company', id, 'name', name));
@@ -196,6 +200,7 @@ DECLARE
     t tenancy.tenants;
     erase_after timestamptz;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     PERFORM tenancy._require_not_scheduled(tenant);
     IF grace IS NULL OR grace < interval '0' THEN
@@ -217,6 +222,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     status_before text;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     DELETE FROM tenancy.tenant_deletions d WHERE d.tenant_id = tenant RETURNING d.status_before INTO status_before;
     IF NOT FOUND THEN
@@ -238,6 +244,7 @@ DECLARE
     removed jsonb := '{}';
     slug text;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     SELECT t.slug INTO slug FROM tenancy.tenants t WHERE t.id = tenant FOR UPDATE;
     FOREACH tbl IN ARRAY tenancy._protected_tables_children_first() LOOP

@@ -293,6 +293,7 @@ RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_cat
 DECLARE
     stranded text;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     IF theme IS NOT NULL AND jsonb_typeof(theme) <> 'object' THEN
         RAISE EXCEPTION 'a theme must be a JSON object' USING ERRCODE = '22023';
@@ -431,6 +432,7 @@ CREATE FUNCTION tenancy.define_tenant_role(tenant uuid, name text, permissions t
 RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     IF tenant IS NOT NULL THEN
         PERFORM tenancy._tenant_status(tenant);
     END IF;
@@ -447,6 +449,7 @@ CREATE FUNCTION tenancy.drop_tenant_role(tenant uuid, name text) RETURNS bool
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     DELETE FROM tenancy.tenant_roles r WHERE r.tenant_id IS NOT DISTINCT FROM tenant AND r.name = drop_tenant_role.name;
     IF FOUND THEN
         PERFORM tenancy._record(tenant, 'role.dropped', jsonb_build_object('role', name));
@@ -460,6 +463,7 @@ CREATE FUNCTION tenancy.grant_tenant_role(tenant uuid, member text, role text) R
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     IF NOT EXISTS (SELECT FROM tenancy.tenant_roles r WHERE (r.tenant_id = tenant OR r.tenant_id IS NULL) AND r.name = role) THEN
         RAISE EXCEPTION 'tenant role "%" is not defined', role USING ERRCODE = 'TN070';
@@ -475,6 +479,7 @@ CREATE FUNCTION tenancy.revoke_tenant_role(tenant uuid, member text, role text) 
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     DELETE FROM tenancy.tenant_role_members m
     WHERE m.tenant_id = tenant AND m.member = revoke_tenant_role.member AND m.role_name = role;
     IF FOUND THEN
@@ -607,6 +612,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     changed bool;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     IF opt_out IS NULL THEN
         RAISE EXCEPTION 'opt_out must be true or false' USING ERRCODE = '22004';
@@ -1192,6 +1198,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     was int := tenancy.analytics_min_group_size();
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     IF min_group_size IS NULL OR min_group_size < 1 THEN
         RAISE EXCEPTION 'min_group_size must be at least 1, not %', coalesce(min_group_size::text, 'NULL')
             USING ERRCODE = 'TN065';
@@ -1467,6 +1474,7 @@ DECLARE
     m tenancy.modules := tenancy._module(module);
     dependents text;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     IF m.is_core THEN
         RAISE EXCEPTION 'module "%" is a core module and is always enabled', module USING ERRCODE = 'TN024';
@@ -1538,6 +1546,7 @@ DECLARE
     t tenancy.tenants;
     erase_after timestamptz;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     PERFORM tenancy._require_not_scheduled(tenant);
     IF grace IS NULL OR grace < interval '0' THEN
@@ -1559,6 +1568,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 DECLARE
     status_before text;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     DELETE FROM tenancy.tenant_deletions d WHERE d.tenant_id = tenant RETURNING d.status_before INTO status_before;
     IF NOT FOUND THEN
@@ -1580,6 +1590,7 @@ DECLARE
     removed jsonb := '{}';
     slug text;
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     SELECT t.slug INTO slug FROM tenancy.tenants t WHERE t.id = tenant FOR UPDATE;
     FOREACH tbl IN ARRAY tenancy._protected_tables_children_first() LOOP
@@ -1810,6 +1821,147 @@ BEGIN
     END IF;
     RETURN EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'tenancy.tenants'::regclass);
 END $$;
+
+-- Citus locks the reference shards a statement writes, then those its foreign keys reach, so two
+-- catalog changes at once (a tenant created while another tenant enables a module) took them in
+-- opposite orders and one was cancelled: "deadlock detected". On a distributed cluster every
+-- catalog-writing function of the extension takes this one lock first, and they queue instead.
+CREATE FUNCTION tenancy._serialize_catalog_writes() RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF tenancy._catalog_distributed() THEN
+        PERFORM pg_advisory_xact_lock(hashtext('tenancy catalog writes'));
+    END IF;
+END $$;
+REVOKE EXECUTE ON FUNCTION tenancy._serialize_catalog_writes() FROM PUBLIC;
+
+-- Catalog writers unchanged since 0.1.0 but for that lock.
+CREATE OR REPLACE FUNCTION tenancy.bind_role(role regrole, tenant uuid) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
+    PERFORM tenancy._tenant_status(tenant);
+    IF EXISTS (SELECT FROM pg_roles r WHERE r.oid = role AND (r.rolsuper OR r.rolbypassrls)) THEN
+        RAISE EXCEPTION 'role % bypasses row-level security and cannot be bound to a tenant', role
+            USING ERRCODE = '22023', HINT = 'Bind a role without SUPERUSER and BYPASSRLS.';
+    END IF;
+    INSERT INTO tenancy.role_bindings (role, tenant_id) VALUES (role, tenant) ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+        PERFORM tenancy._record(tenant, 'role.bound', jsonb_build_object('role', role::text));
+    END IF;
+    PERFORM tenancy._context_forget();
+END $$;
+
+CREATE OR REPLACE FUNCTION tenancy.unbind_role(role regrole, tenant uuid) RETURNS bool
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
+    DELETE FROM tenancy.role_bindings b WHERE b.role = unbind_role.role AND b.tenant_id = tenant;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM tenancy._record(tenant, 'role.unbound', jsonb_build_object('role', role::text));
+    PERFORM tenancy._context_forget();
+    RETURN true;
+END $$;
+
+CREATE OR REPLACE FUNCTION tenancy.set_company_module(
+    company uuid, module text, enabled bool DEFAULT true, config jsonb DEFAULT '{}',
+    enabled_features text[] DEFAULT NULL, disabled_features text[] DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    m tenancy.modules := tenancy._module(module);
+    tenant uuid;
+    unknown text;
+BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
+    SELECT c.tenant_id INTO tenant FROM tenancy.companies c WHERE c.id = company;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'company % does not exist', company USING ERRCODE = 'TN003';
+    END IF;
+    IF jsonb_typeof(config) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'module configuration must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    SELECT string_agg(format('"%s"', f), ', ') INTO unknown
+    FROM unnest(coalesce(enabled_features, '{}') || coalesce(disabled_features, '{}')) f
+    WHERE NOT m.features ? f;
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'module "%" has no feature %', module, unknown
+            USING ERRCODE = 'TN012', DETAIL = format('declared features: %s', m.features);
+    END IF;
+    IF enabled_features && disabled_features THEN
+        RAISE EXCEPTION 'a feature cannot be both enabled and disabled' USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO tenancy.company_modules AS cm (company_id, module, enabled, config, enabled_features, disabled_features)
+    VALUES (company, module, enabled, config, enabled_features, disabled_features)
+    ON CONFLICT ON CONSTRAINT company_modules_pkey DO UPDATE
+        SET enabled = excluded.enabled, config = excluded.config,
+            enabled_features = excluded.enabled_features, disabled_features = excluded.disabled_features;
+    PERFORM tenancy._record(tenant, 'company_module.set',
+        jsonb_build_object('company', company, 'module', module, 'enabled', enabled, 'config', config,
+                           'enabled_features', enabled_features, 'disabled_features', disabled_features));
+    PERFORM tenancy._context_forget();
+END $$;
+
+CREATE OR REPLACE FUNCTION tenancy._set_status(tenant uuid, new_status text) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_variable
+BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
+    PERFORM tenancy._tenant_status(tenant);
+    UPDATE tenancy.tenants t SET status = new_status, updated_at = now()
+    WHERE t.id = tenant AND t.status <> new_status;
+    IF FOUND THEN
+        PERFORM tenancy._record(tenant, 'tenant.' || CASE new_status WHEN 'active' THEN 'activated' ELSE 'suspended' END);
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION tenancy.create_company(tenant uuid, name text) RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    id uuid;
+BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
+    PERFORM tenancy._tenant_status(tenant);
+    INSERT INTO tenancy.companies (tenant_id, name) VALUES (tenant, name) RETURNING companies.id INTO id;
+    PERFORM tenancy._record(tenant, 'company.created', jsonb_build_object('company', id, 'name', name));
+    RETURN id;
+END $$;
+
+CREATE OR REPLACE FUNCTION tenancy.create_tenant(slug text, name text, plan text DEFAULT 'free',
+                                      theme jsonb DEFAULT '{}', modules text[] DEFAULT '{}')
+RETURNS uuid LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    id uuid;
+    pending text[] := ARRAY(SELECT DISTINCT unnest(coalesce(modules, '{}')));
+    ready text[];
+BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
+    PERFORM tenancy._check_slug(slug);
+    PERFORM tenancy._check_plan(plan);
+    IF EXISTS (SELECT FROM tenancy.tenants t WHERE t.slug = create_tenant.slug) THEN
+        RAISE EXCEPTION 'tenant slug "%" is taken', slug USING ERRCODE = '23505';
+    END IF;
+    INSERT INTO tenancy.tenants (slug, name, plan, theme)
+    VALUES (slug, name, plan, coalesce(theme, '{}')) RETURNING tenants.id INTO id;
+    PERFORM tenancy._record(id, 'tenant.created', jsonb_build_object('slug', slug, 'plan', plan));
+    -- Enable in dependency order; what never becomes ready is enabled anyway to get its error.
+    WHILE cardinality(pending) > 0 LOOP
+        ready := ARRAY(SELECT p FROM unnest(pending) p JOIN tenancy.modules m ON m.key = p
+                       WHERE m.requires <@ tenancy._enabled_modules(id, NULL));
+        IF cardinality(ready) = 0 THEN
+            ready := pending[1:1];
+        END IF;
+        PERFORM tenancy.enable_module(id, r) FROM unnest(ready) r;
+        pending := ARRAY(SELECT unnest(pending) EXCEPT SELECT unnest(ready));
+    END LOOP;
+    RETURN id;
+END $$;
 REVOKE EXECUTE ON FUNCTION tenancy.distribute() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenancy._require_known_permissions(text[]), tenancy._unknown_permissions(text[]) TO PUBLIC;
 
@@ -1825,6 +1977,7 @@ DECLARE
     requires text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(manifest -> 'requires', '[]')));
     permissions text[] := ARRAY(SELECT jsonb_array_elements_text(coalesce(manifest -> 'permissions', '[]')));
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     SELECT m.version INTO installed FROM tenancy.modules m WHERE m.key = manifest ->> 'key';
     problems := tenancy._manifest_problems(
         manifest, (SELECT extversion FROM pg_extension WHERE extname = 'tenancy'), installed);
@@ -1871,6 +2024,7 @@ DECLARE
     t tenancy.tenants;
     missing text[];
 BEGIN
+    PERFORM tenancy._serialize_catalog_writes();
     PERFORM tenancy._tenant_status(tenant);
     SELECT * INTO t FROM tenancy.tenants WHERE id = tenant;
     IF jsonb_typeof(config) IS DISTINCT FROM 'object' THEN
