@@ -1,7 +1,7 @@
 //! Where tenants live on Citus. The protected tables are distributed by `tenant_id` in one or
 //! more co-location groups (all of them in one, unless a table was distributed by hand); in each
 //! group a tenant's rows sit in one shard, on one node, alone there once isolated.
-use anyhow::bail;
+use anyhow::{bail, Context};
 use std::fmt;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
@@ -37,6 +37,22 @@ pub async fn send_roles_to_workers(db: &impl GenericClient) -> anyhow::Result<()
         bail!("the roles could not be made on worker {}", failure.get::<_, String>(0));
     }
     Ok(())
+}
+
+/// The publications made on the coordinator alone that publish distributed tables, made again
+/// through Citus so every worker has them (`citus_publications.sql`): real-time reads each
+/// worker's WAL through its own copy. Their names; none once done.
+pub async fn send_publications_to_workers(db: &mut tokio_postgres::Client) -> anyhow::Result<Vec<String>> {
+    let missing = db.query(include_str!("citus_publications.sql"), &[]).await?;
+    let mut sent = Vec::new();
+    for row in &missing {
+        let (name, commands): (String, String) = (row.get(0), row.get(1));
+        let tx = db.transaction().await?;
+        tx.batch_execute(&commands).await.with_context(|| format!("making publication {name} on the workers"))?;
+        tx.commit().await?;
+        sent.push(name);
+    }
+    Ok(sent)
 }
 
 /// The roles scripts switch to (`SET [LOCAL] ROLE r`, as V13 does to its `NOLOGIN` owner), made
