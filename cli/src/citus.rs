@@ -6,6 +6,9 @@ use std::fmt;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
 
+/// The replication slots of this database on each worker (`citus_slots.sql`): a query to select from.
+pub const WORKER_SLOTS: &str = include_str!("citus_slots.sql");
+
 pub async fn installed(db: &impl GenericClient) -> anyhow::Result<bool> {
     Ok(db.query_one("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')", &[]).await?.get(0))
 }
