@@ -164,3 +164,29 @@ async fn a_worker_without_change_data_capture_is_named() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].contains("real-time receives none"), "{found:?}");
 }
+
+/// Gives the replication login back its rights on a worker however the test ends.
+struct RealtimeLoginTaken;
+
+impl Drop for RealtimeLoginTaken {
+    fn drop(&mut self) {
+        let sql = "SET citus.enable_ddl_propagation = off; ALTER ROLE tenancy_realtime LOGIN REPLICATION";
+        tenancy_e2e::run_detached(connect(WORKERS[0], "postgres"), sql.to_string(), "real-time's login left off");
+    }
+}
+
+#[tokio::test]
+async fn a_worker_where_the_replication_login_cannot_log_in_is_named() {
+    assert!(findings("citus-realtime-login").is_empty(), "every worker has the login");
+    let worker = connect(WORKERS[0], "postgres").await;
+    worker
+        .batch_execute("SET citus.enable_ddl_propagation = off; ALTER ROLE tenancy_realtime NOREPLICATION")
+        .await
+        .unwrap();
+    let restore = RealtimeLoginTaken;
+    let found = findings("citus-realtime-login");
+    drop(restore);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("cannot log in there with REPLICATION"), "{found:?}");
+    assert!(findings("citus-realtime-login").is_empty());
+}

@@ -103,3 +103,39 @@ impl Streams {
         Value::Array(streams.iter().map(entry).collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(port: u16) -> Node {
+        Node { host: "127.0.0.1".into(), port }
+    }
+
+    #[test]
+    fn every_read_node_must_stream_and_a_node_left_out_is_forgotten() {
+        let streams = Streams::default();
+        assert!(!streams.all_streaming(), "nothing read yet: no commit would reach anyone");
+        streams.read(&[node(1), node(2)]);
+        streams.set_streaming(&node(1), true);
+        assert!(!streams.all_streaming(), "a worker not streamed yet");
+        streams.set_streaming(&node(2), true);
+        assert!(streams.all_streaming());
+        streams.set_streaming(&node(2), false);
+        streams.read(&[node(1)]);
+        assert!(streams.all_streaming(), "the worker that left no longer counts");
+        assert_eq!(streams.status().as_array().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn the_status_tells_how_far_behind_its_wal_a_node_is() {
+        let streams = Streams::default();
+        streams.read(&[node(1)]);
+        streams.acknowledged(&node(1), Lsn(0x100));
+        streams.wal_end(&node(1), Lsn(0x180));
+        let status = streams.status();
+        assert_eq!(status[0]["node"], "127.0.0.1:1");
+        assert_eq!(status[0]["behind_bytes"], 0x80);
+        assert_eq!(status[0]["acknowledged_lsn"], "0/100");
+    }
+}
