@@ -2,10 +2,13 @@
 //! more co-location groups (all of them in one, unless a table was distributed by hand); in each
 //! group a tenant's rows sit in one shard, on one node, alone there once isolated.
 use crate::lint::tree::{self, RoleChange};
-use anyhow::bail;
+use anyhow::{bail, Context};
 use std::fmt;
 use tokio_postgres::GenericClient;
 use uuid::Uuid;
+
+/// The replication slots of this database on each worker (`citus_slots.sql`): a query to select from.
+pub const WORKER_SLOTS: &str = include_str!("citus_slots.sql");
 
 pub async fn installed(db: &impl GenericClient) -> anyhow::Result<bool> {
     Ok(db.query_one("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')", &[]).await?.get(0))
@@ -38,6 +41,22 @@ pub async fn send_roles_to_workers(db: &impl GenericClient) -> anyhow::Result<()
         bail!("the roles could not be made on worker {}", failure.get::<_, String>(0));
     }
     Ok(())
+}
+
+/// The publications made on the coordinator alone that publish distributed tables, made again
+/// through Citus so every worker has them (`citus_publications.sql`): real-time reads each
+/// worker's WAL through its own copy. Their names; none once done.
+pub async fn send_publications_to_workers(db: &mut tokio_postgres::Client) -> anyhow::Result<Vec<String>> {
+    let missing = db.query(include_str!("citus_publications.sql"), &[]).await?;
+    let mut sent = Vec::new();
+    for row in &missing {
+        let (name, commands): (String, String) = (row.get(0), row.get(1));
+        let tx = db.transaction().await?;
+        tx.batch_execute(&commands).await.with_context(|| format!("making publication {name} on the workers"))?;
+        tx.commit().await?;
+        sent.push(name);
+    }
+    Ok(sent)
 }
 
 /// The roles scripts switch to (`SET [LOCAL] ROLE r`, as V13 does to its `NOLOGIN` owner), made

@@ -90,7 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         DatabaseCommand::Isolate(args) => {
             commands::isolate::run(&client, cli.database_url.as_deref(), args).await.map(|()| true)
         }
-        DatabaseCommand::Distribute => commands::distribute::run(&client).await.map(|()| true),
+        DatabaseCommand::Distribute => commands::distribute::run(&mut client).await.map(|()| true),
         DatabaseCommand::Rebalance => {
             commands::rebalance::run(&client, cli.database_url.as_deref()).await.map(|()| true)
         }

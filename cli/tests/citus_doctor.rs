@@ -91,3 +91,102 @@ async fn a_worker_that_may_not_read_its_catalog_copy_is_named() {
     assert!(found[0].contains("may not read the catalog"), "{found:?}");
     assert!(findings("citus-nested-catalog-reads").is_empty());
 }
+
+#[tokio::test]
+async fn a_workers_slot_nobody_reads_is_named_with_its_node() {
+    let slot = unique("doctor_slot").replace('-', "_");
+    let worker = connect(WORKERS[0], "postgres").await;
+    worker.execute("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", &[&slot]).await.unwrap();
+    let node: String = worker.query_one("SELECT '127.0.0.1:' || current_setting('port')", &[]).await.unwrap().get(0);
+    let slots = findings("replication-slot");
+    let status = stdout(&tenancy(&coordinator_url(), &["status"]));
+    worker.execute("SELECT pg_drop_replication_slot($1)", &[&slot]).await.unwrap();
+    let line = slots.iter().find(|l| l.contains(&slot)).unwrap_or_else(|| panic!("{slots:?}"));
+    assert!(line.starts_with(&format!("warning replication-slot {slot} on {node}: not read by anyone")), "{line}");
+    assert!(status.contains(&format!("  {slot} on {node}: not read, ")), "{status}");
+    assert!(!findings("replication-slot").iter().any(|l| l.contains(&slot)), "gone once dropped");
+}
+
+#[tokio::test]
+async fn a_publication_the_workers_lack_is_named_and_distribute_sends_it() {
+    let t = TenantTable::create().await;
+    let publication = unique("doctor_pub").replace('-', "_");
+    let db = connect(COORDINATOR, "postgres").await;
+    // As the first `tenancy migrate` makes V14's: on the coordinator alone.
+    let create =
+        format!("SET citus.enable_ddl_propagation = off; CREATE PUBLICATION {publication} FOR TABLE {}", t.table);
+    db.batch_execute(&create).await.unwrap();
+    let missing = findings("citus-publication-missing");
+    assert_eq!(missing.iter().filter(|l| l.contains(&format!("{publication} on "))).count(), 2, "{missing:?}");
+
+    let distribute = tenancy(&coordinator_url(), &["distribute"]);
+    common::assert_ok(&distribute);
+    assert!(
+        stdout(&distribute).contains(&format!("publication {publication}: on every node")),
+        "{}",
+        stdout(&distribute)
+    );
+    assert!(!findings("citus-publication-missing").iter().any(|l| l.contains(&publication)));
+    for worker in WORKERS {
+        let tables = connect(worker, "postgres")
+            .await
+            .query("SELECT tablename::text FROM pg_publication_tables WHERE pubname = $1", &[&publication])
+            .await
+            .unwrap();
+        let tables: Vec<String> = tables.iter().map(|r| r.get(0)).collect();
+        assert_eq!(tables, [t.table.trim_start_matches("public.")], "worker {worker} publishes the table");
+    }
+    db.batch_execute(&format!("DROP PUBLICATION {publication}")).await.unwrap();
+}
+
+/// Turns change data capture back on on a worker however the test ends.
+struct ChangeCaptureOff;
+
+impl Drop for ChangeCaptureOff {
+    fn drop(&mut self) {
+        // ALTER SYSTEM alone: it cannot run in the implicit transaction of several statements.
+        for sql in ["ALTER SYSTEM SET citus.enable_change_data_capture = on", "SELECT pg_reload_conf()"] {
+            tenancy_e2e::run_detached(connect(WORKERS[1], "postgres"), sql.to_string(), "a worker left without CDC");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_worker_without_change_data_capture_is_named() {
+    assert!(findings("citus-change-data-capture").is_empty(), "scripts/up-citus turned it on everywhere");
+    let worker = connect(WORKERS[1], "postgres").await;
+    worker.batch_execute("ALTER SYSTEM SET citus.enable_change_data_capture = off").await.unwrap();
+    worker.batch_execute("SELECT pg_reload_conf()").await.unwrap();
+    let restore = ChangeCaptureOff;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let found = findings("citus-change-data-capture");
+    drop(restore);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("real-time receives none"), "{found:?}");
+}
+
+/// Gives the replication login back its rights on a worker however the test ends.
+struct RealtimeLoginTaken;
+
+impl Drop for RealtimeLoginTaken {
+    fn drop(&mut self) {
+        let sql = "SET citus.enable_ddl_propagation = off; ALTER ROLE tenancy_realtime LOGIN REPLICATION";
+        tenancy_e2e::run_detached(connect(WORKERS[0], "postgres"), sql.to_string(), "real-time's login left off");
+    }
+}
+
+#[tokio::test]
+async fn a_worker_where_the_replication_login_cannot_log_in_is_named() {
+    assert!(findings("citus-realtime-login").is_empty(), "every worker has the login");
+    let worker = connect(WORKERS[0], "postgres").await;
+    worker
+        .batch_execute("SET citus.enable_ddl_propagation = off; ALTER ROLE tenancy_realtime NOREPLICATION")
+        .await
+        .unwrap();
+    let restore = RealtimeLoginTaken;
+    let found = findings("citus-realtime-login");
+    drop(restore);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("cannot log in there with REPLICATION"), "{found:?}");
+    assert!(findings("citus-realtime-login").is_empty());
+}

@@ -1,12 +1,16 @@
 //! `tenancy isolate` and `tenancy rebalance` on the Citus cluster (scripts/up-citus): a tenant
 //! gets shards of its own and moves to another worker while it keeps writing and reading through
-//! the coordinator, in SQL and over REST, and no acknowledged write is lost.
+//! the coordinator, in SQL and over REST, and no acknowledged write is lost; its real-time
+//! subscriber receives every change once, from the old worker's WAL and then the new one's.
 mod common;
 
 use common::{assert_ok, stdout, tenancy};
+use serde_json::json;
 use std::sync::Arc;
 use tenancy_e2e::api::{self, Api};
 use tenancy_e2e::citus::{connect, TenantTable, Writer, COORDINATOR};
+use tenancy_e2e::node::drive;
+use tenancy_e2e::realtime::{seen, subscribe};
 
 fn coordinator_url() -> String {
     tenancy_e2e::citus::url(COORDINATOR, "postgres")
@@ -28,17 +32,22 @@ async fn placement(table: &str, tenant: uuid::Uuid) -> (String, bool) {
     (row.get(0), row.get(1))
 }
 
-#[tokio::test]
-async fn a_tenant_isolated_and_moved_online_keeps_every_acknowledged_write() {
-    let t = Arc::new(TenantTable::create().await);
-    let (before, isolated) = placement(&t.table, t.a).await;
-    assert!(!isolated);
+/// A worker holding shards other than `node`.
+async fn another_worker(node: &str) -> String {
     let workers = connect(COORDINATOR, "postgres")
         .await
         .query("SELECT format('%s:%s', nodename, nodeport) FROM pg_dist_node WHERE shouldhaveshards ORDER BY 1", &[])
         .await
         .unwrap();
-    let target: String = workers.iter().map(|r| r.get(0)).find(|n: &String| *n != before).unwrap();
+    workers.iter().map(|r| r.get(0)).find(|n: &String| n != node).unwrap()
+}
+
+#[tokio::test]
+async fn a_tenant_isolated_and_moved_online_keeps_every_acknowledged_write() {
+    let t = Arc::new(TenantTable::create().await);
+    let (before, isolated) = placement(&t.table, t.a).await;
+    assert!(!isolated);
+    let target = another_worker(&before).await;
 
     // The tenant writes through the coordinator for as long as the isolation and the move take,
     // in SQL and through the REST server, which also reads after each write.
@@ -120,4 +129,58 @@ async fn isolate_refuses_an_unknown_worker_or_tenant_and_changes_nothing() {
     let unknown = tenancy(&url, &["isolate", "--tenant", "no-such-tenant"]);
     common::assert_refused(&unknown, "no tenant");
     assert_eq!(placement(&t.table, t.a).await, before);
+}
+
+#[tokio::test]
+async fn a_subscribed_tenant_isolated_and_moved_receives_each_change_once() {
+    let t = Arc::new(TenantTable::create().await);
+    let api = t.realtime_server().await;
+    let (before, _) = placement(&t.table, t.a).await;
+    let target = another_worker(&before).await;
+    let table = t.table.trim_start_matches("public.");
+    let input = json!({
+            "url": api.url,
+            "clients": {"ann": {"token": t.token(t.a)}},
+            "steps": [
+                subscribe("ann", "all", json!([{"event": "*", "schema": "public", "table": table}])),
+                {"do": "rest", "token": t.token(t.a), "method": "POST", "path": format!("/{table}"), "body": {"body": "ready"}},
+                {"do": "wait_for", "client": "ann", "channel": "all", "body": "last", "ms": 120_000},
+            ],
+    });
+    let session = drive("realtime_session.mjs", &input);
+    let moved = async {
+        // Once subscribed (its first write is done), the tenant writes while it is isolated and moved.
+        while t.count_as_superuser(t.a).await < 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let writer = Writer::start(t.clone(), t.a);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let (url, slug, to) = (coordinator_url(), t.slug(t.a).await, target.clone());
+        let isolate = tokio::task::spawn_blocking(move || tenancy(&url, &["isolate", "--tenant", &slug, "--to", &to]))
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let written = writer.finish().await;
+        let last = format!("INSERT INTO {} (tenant_id, body) VALUES ('{}', 'last') RETURNING body", t.table, t.a);
+        t.as_tenant(t.a, &last).await.unwrap();
+        (isolate, written)
+    };
+    let (out, (isolate, (acknowledged, failed))) = tokio::join!(session, moved);
+    assert_ok(&isolate);
+    assert_eq!(placement(&t.table, t.a).await, (target, true), "isolated on the other worker");
+    assert!(acknowledged.len() > 2, "the tenant wrote during the move: {acknowledged:?} / {failed:?}");
+
+    assert_eq!(out["results"][0], json!({"status": "SUBSCRIBED"}), "{out}");
+    assert_eq!(out["results"][2], json!({"arrived": true}), "{out}");
+    let received: Vec<(String, String)> = seen(&out, "ann", "all", "postgres_changes")
+        .iter()
+        .map(|c| (c["eventType"].as_str().unwrap().into(), c["new"]["body"].as_str().unwrap_or_default().into()))
+        .collect();
+    let expected: Vec<(String, String)> = std::iter::once("ready".to_string())
+        .chain(acknowledged)
+        .chain(std::iter::once("last".to_string()))
+        .map(|body| ("INSERT".to_string(), body))
+        .collect();
+    // Nothing of the split's and the move's copies, nothing twice, nothing missing, in order.
+    assert_eq!(received, expected, "failed writes (not acknowledged): {failed:?}");
 }

@@ -7,6 +7,8 @@
 //   { do: 'unsubscribe', client, channel } / { do: 'set_auth', client, token }
 //   { do: 'rest', token, method, path, body?, schema? }      (a REST call, e.g. a write)
 //   { do: 'wait', ms } / { do: 'disconnect', client }
+//   { do: 'wait_for', client, channel, body, ms }           (until a change whose new row has
+//                                                            that body arrives, ms at most)
 // Output: { events: { client: [{ channel, type, payload }] }, statuses: { client: { channel:
 //   [status, error?] } }, results: [step results in order] }.
 import { readFileSync } from 'node:fs';
@@ -67,6 +69,13 @@ async function subscribe({ client, channel, config, changes, wait_ms }) {
   return { status };
 }
 
+async function waitFor({ client, channel, body, ms }) {
+  const arrived = () => events[client].some((e) => e.channel === channel && e.type === 'postgres_changes' && e.payload.new?.body === body);
+  const until = Date.now() + ms;
+  while (!arrived() && Date.now() < until) await sleep(50);
+  return { arrived: arrived() };
+}
+
 async function rest({ token, method, path, body, schema }) {
   const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Prefer: 'return=representation' };
   if (schema) headers[method === 'GET' ? 'Accept-Profile' : 'Content-Profile'] = schema;
@@ -86,6 +95,7 @@ for (const step of steps) {
     case 'set_auth': await clients[step.client].setAuth(step.token); results.push('ok'); break;
     case 'rest': results.push(await rest(step)); break;
     case 'wait': await sleep(step.ms); results.push(null); break;
+    case 'wait_for': results.push(await waitFor(step)); break;
     case 'disconnect': await clients[step.client].disconnect(); results.push('ok'); break;
     default: throw new Error(`unknown step ${JSON.stringify(step)}`);
   }

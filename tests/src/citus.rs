@@ -186,3 +186,64 @@ impl Writer {
         self.task.await.expect("the writer does not panic")
     }
 }
+
+pub const NODES: [u16; 3] = [COORDINATOR, WORKERS[0], WORKERS[1]];
+
+impl TenantTable {
+    /// The node (`host:port`) holding `tenant`'s shard of the table.
+    pub async fn node_of(&self, tenant: Uuid) -> String {
+        let db = connect(COORDINATOR, "postgres").await;
+        let sql = "SELECT format('%s:%s', nodename, nodeport) FROM pg_dist_shard_placement
+                   WHERE shardid = get_shard_id_for_distribution_column($1::text::regclass, $2::uuid)";
+        db.query_one(sql, &[&self.table, &tenant]).await.unwrap().get(0)
+    }
+
+    /// `b` when its shard is on another worker than `a`'s, else a new tenant whose shard is.
+    pub async fn tenant_apart_from_a(&self) -> Uuid {
+        let a_node = self.node_of(self.a).await;
+        if self.node_of(self.b).await != a_node {
+            return self.b;
+        }
+        let db = connect(COORDINATOR, "postgres").await;
+        for _ in 0..64 {
+            let slug = unique("apart");
+            let tenant: Uuid = db
+                .query_one("SELECT tenancy.create_tenant($1, $1, 'free', '{}', '{}')", &[&slug])
+                .await
+                .unwrap()
+                .get(0);
+            if self.node_of(tenant).await != a_node {
+                return tenant;
+            }
+        }
+        panic!("no tenant hashed to another worker than {a_node} in 64 tries");
+    }
+
+    /// The REST server with real-time on, as the table's service role: its slot (a new one) on
+    /// every node, and every node's stream read before it returns.
+    pub async fn realtime_server(&self) -> crate::api::Api {
+        let slot = crate::realtime::slot_name("tenancy_test");
+        for node in NODES {
+            crate::realtime::drop_stale_slots_on(&connect(node, "postgres").await).await;
+        }
+        let publish = format!("SELECT realtime.publish('{}')", self.table);
+        connect(COORDINATOR, "postgres").await.batch_execute(&publish).await.unwrap();
+        let api = crate::api::start_with(&[
+            ("PGRST_DB_URI", &url(COORDINATOR, &self.service)),
+            ("PGRST_DB_SCHEMAS", "public"),
+            ("PGRST_DB_ANON_ROLE", &self.member),
+            ("TENANCY_REALTIME_REPLICATION_URI", &url(COORDINATOR, "tenancy_realtime")),
+            ("TENANCY_REALTIME_SLOT", &slot),
+        ])
+        .await;
+        for node in NODES {
+            crate::realtime::wait_for_stream_on(&connect(node, "postgres").await, &slot).await;
+        }
+        api
+    }
+
+    /// A token of the table's member role acting for `tenant`.
+    pub fn token(&self, tenant: Uuid) -> String {
+        crate::api::token_with(serde_json::json!({"role": self.member, "tenant_id": tenant, "sub": "tests"}))
+    }
+}

@@ -15,10 +15,13 @@ pub fn slot_name(prefix: &str) -> String {
 /// Drops the inactive test slots older than 30 seconds (the tests that made them are over);
 /// one that a lingering session still holds is left for a later run.
 pub async fn drop_stale_slots() {
-    superuser()
-        .await
-        .batch_execute(
-            "DO $$
+    drop_stale_slots_on(&superuser().await).await;
+}
+
+/// `drop_stale_slots` on the node `db` is connected to (as a superuser).
+pub async fn drop_stale_slots_on(db: &tokio_postgres::Client) {
+    db.batch_execute(
+        "DO $$
              DECLARE s text;
              BEGIN
                  FOR s IN SELECT slot_name FROM pg_replication_slots
@@ -30,9 +33,9 @@ pub async fn drop_stale_slots() {
                      END;
                  END LOOP;
              END $$",
-        )
-        .await
-        .unwrap();
+    )
+    .await
+    .unwrap();
 }
 
 /// The settings that turn Postgres Changes on, read from `slot` (stale test slots dropped first).
@@ -54,7 +57,11 @@ pub async fn start_with_slot(slot: &str) -> Api {
 /// Until the server reads its slot: creating a logical slot waits for the transactions in
 /// flight, which takes a while when other tests write.
 pub async fn wait_for_stream(slot: &str) {
-    let db = superuser().await;
+    wait_for_stream_on(&superuser().await, slot).await;
+}
+
+/// `wait_for_stream` on the node `db` is connected to.
+pub async fn wait_for_stream_on(db: &tokio_postgres::Client, slot: &str) {
     for _ in 0..600 {
         let active = db
             .query_opt("SELECT active FROM pg_replication_slots WHERE slot_name = $1", &[&slot])

@@ -72,6 +72,11 @@ async fn the_platform_administrator_reads_the_slot_and_the_rate_limits_refusals(
         (&json!(true), &json!(slot), &json!(true))
     );
     assert_eq!((&realtime["sockets"], &realtime["channels"]), (&json!(0), &json!(0)));
+    // One node read (on Citus, one per node): the database's own.
+    let port = std::env::var("PGPORT").unwrap_or_else(|_| "54329".into());
+    let nodes = realtime["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 1, "{realtime}");
+    assert_eq!((&nodes[0]["node"], &nodes[0]["streaming"]), (&json!(format!("127.0.0.1:{port}")), &json!(true)));
     let own = &realtime["slot_state"];
     assert_eq!((&own["slot_name"], &own["active"], &own["plugin"]), (&json!(slot), &json!(true), &json!("pgoutput")));
     assert!(own["confirmed_flush_lsn"].as_str().unwrap().contains('/'), "an LSN: {own}");

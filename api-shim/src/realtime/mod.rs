@@ -6,7 +6,8 @@
 //!   `channel`: join, leave, token refresh, closing a channel whose rights are gone.
 //! - `hub`: topics per tenant, Broadcast and Presence fan-out (`presence`: its state).
 //! - `postgres_changes`: the join config and its filters; `access`: what a join may read.
-//! - `wal` reads the replication slot (`pgoutput` decodes it), `fanout` delivers changes,
+//! - `wal` reads the replication slot of each node (`nodes`: the database, and on Citus its
+//!   workers; `pgoutput` decodes them), `fanout` delivers changes,
 //!   checked once per group of subscribers (`visibility`); `rights` closes channels whose
 //!   tenant was suspended or module disabled.
 mod access;
@@ -16,6 +17,7 @@ mod fanout;
 mod group_tx;
 mod hub;
 mod message;
+mod nodes;
 mod pgoutput;
 mod postgres_changes;
 mod presence;
@@ -28,15 +30,17 @@ use crate::state::AppState;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub struct Realtime {
     pub app: Arc<AppState>,
     pub hub: hub::Hub,
     next_conn: AtomicU64,
-    /// Whether the replication stream is being read now (health, and the tests' wait).
-    streaming: AtomicBool,
+    /// Each node's replication stream: whether it is read now (health, and the tests' wait).
+    streams: nodes::Streams,
+    /// Held while a batch is delivered: the nodes' streams take turns.
+    delivering: tokio::sync::Mutex<()>,
     /// Sockets open now (a socket may have joined no channel yet).
     sockets: AtomicUsize,
 }
@@ -50,18 +54,16 @@ impl Realtime {
         self.app.config.realtime.replication_uri.is_some()
     }
 
-    fn set_streaming(&self, on: bool) {
-        self.streaming.store(on, Ordering::Relaxed);
-    }
-
     /// What this server's real-time holds now, for the platform's status page: its slot (when
-    /// Postgres Changes are on), whether it streams, its sockets and channels.
+    /// Postgres Changes are on), whether every node's stream is read, each node's stream, its
+    /// sockets and channels.
     pub fn status(&self) -> Value {
         let (channels, memberships, tenants) = self.hub.counts();
         json!({
             "changes": self.changes_enabled(),
             "slot": self.changes_enabled().then(|| self.app.config.realtime.slot.clone()),
-            "streaming": self.streaming.load(Ordering::Relaxed),
+            "streaming": self.streams.all_streaming(),
+            "nodes": self.streams.status(),
             "sockets": self.sockets.load(Ordering::Relaxed),
             "channels": channels, "memberships": memberships, "tenants": tenants,
         })
@@ -73,11 +75,11 @@ impl Realtime {
         OpenSocket(self.clone())
     }
 
-    /// Waits (a while) for the replication stream: a join that asks for changes is answered
-    /// once every later commit will reach it.
+    /// Waits (a while) for the replication streams: a join that asks for changes is answered
+    /// once every later commit, on any node, will reach it.
     async fn stream_ready(&self) -> bool {
         for _ in 0..200 {
-            if self.streaming.load(Ordering::Relaxed) {
+            if self.streams.all_streaming() {
                 return true;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -101,7 +103,8 @@ pub fn start(app: Arc<AppState>) -> Arc<Realtime> {
         app,
         hub: hub::Hub::default(),
         next_conn: AtomicU64::new(1),
-        streaming: AtomicBool::new(false),
+        streams: nodes::Streams::default(),
+        delivering: tokio::sync::Mutex::new(()),
         sockets: AtomicUsize::new(0),
     });
     if rt.changes_enabled() {

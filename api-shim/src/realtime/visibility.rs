@@ -2,8 +2,8 @@
 //! role and claims see the same rows, so the check runs once per group, in one query per
 //! batch, as that group (tenant entered, role set, claims as on REST: RLS and its
 //! `has_permission` policies apply) — never once per subscriber; all groups' queries of a
-//! batch go in one round trip (`group_tx`). A row is visible when the group can SELECT it by
-//! its key now; a DELETE carries only the key and goes to whoever may read the table (checked
+//! batch go in one round trip (`group_tx`), through the coordinator on Citus. A row is visible
+//! when the group can SELECT it by its key now; a DELETE carries only the key and goes to whoever may read the table (checked
 //! at join). A check that fails shows nothing.
 use super::access;
 use super::change::Change;
@@ -51,7 +51,15 @@ pub type Modules<'a> = HashMap<(&'a str, &'a str), Option<&'a str>>;
 /// group may read; DELETEs pass while the table's module is enabled (the key is all they
 /// carry). Each part fails the whole check with TN010 when the module was disabled, and the
 /// transaction's setup fails when the tenant was suspended: then nothing is delivered.
-fn statement(changes: &[Change], candidates: &[usize], modules: &Modules) -> (String, Vec<Option<String>>) {
+/// The rows are joined by key and named by the group's tenant (all its candidates are of that
+/// tenant): on Citus that makes each part a router query on the tenant's shard, where a
+/// correlated `EXISTS` is refused ("correlated subqueries are not supported ...").
+fn statement(
+    changes: &[Change],
+    candidates: &[usize],
+    modules: &Modules,
+    tenant: Option<Uuid>,
+) -> (String, Vec<Option<String>>) {
     let mut by_table: BTreeMap<(&str, &str, bool), Vec<usize>> = BTreeMap::new();
     for &i in candidates {
         let c = &changes[i];
@@ -62,23 +70,31 @@ fn statement(changes: &[Change], candidates: &[usize], modules: &Modules) -> (St
     for ((schema, table, deleted), indices) in by_table {
         let items: Vec<Value> = indices.iter().map(|&i| json!({"i": i, "k": changes[i].key})).collect();
         params.push(Some(Value::Array(items).to_string()));
-        let elements = format!("SELECT (e->>'i')::int FROM jsonb_array_elements(${}::text::jsonb) e", params.len());
+        let elements = format!("jsonb_array_elements(${}::text::jsonb) e", params.len());
         if deleted {
             let module = modules.get(&(schema, table)).copied().flatten();
             params.push(module.map(str::to_string));
             parts.push(format!(
-                "{elements} WHERE ${0}::text IS NULL OR tenancy.require_module(${0}::text)",
+                "SELECT (e->>'i')::int FROM {elements} WHERE ${0}::text IS NULL OR tenancy.require_module(${0}::text)",
                 params.len()
             ));
             continue;
         }
         let relation = format!("{}.{}", quote_ident(schema), quote_ident(table));
         let keys: Vec<String> =
-            changes[indices[0]].key.keys().map(|k| format!("t.{0} = r.{0}", quote_ident(k))).collect();
-        let cond = if keys.is_empty() { "false".to_string() } else { keys.join(" AND ") };
+            changes[indices[0]].key.keys().map(|k| format!("t.{0} = k.{0}", quote_ident(k))).collect();
+        let on = if keys.is_empty() { "false".to_string() } else { keys.join(" AND ") };
+        let of_tenant = match tenant {
+            Some(tenant) => {
+                params.push(Some(tenant.to_string()));
+                format!(" WHERE t.tenant_id = ${}::text::uuid", params.len())
+            }
+            None => String::new(),
+        };
         parts.push(format!(
-            "{elements} CROSS JOIN LATERAL jsonb_populate_record(NULL::{relation}, e->'k') r \
-             WHERE EXISTS (SELECT FROM {relation} t WHERE {cond})"
+            "SELECT k.i FROM (SELECT (e->>'i')::int AS i, r.* FROM {elements} \
+             CROSS JOIN LATERAL jsonb_populate_record(NULL::{relation}, e->'k') r) k \
+             JOIN {relation} t ON {on}{of_tenant}"
         ));
     }
     (parts.join(" UNION ALL "), params)
@@ -97,7 +113,7 @@ pub async fn visible(app: &AppState, changes: &[Change], checks: &[GroupCheck<'_
     let queries = checks
         .iter()
         .map(|c| {
-            let (sql, params) = statement(changes, &c.candidates, &c.modules);
+            let (sql, params) = statement(changes, &c.candidates, &c.modules, c.identity.tenant);
             GroupQuery { settings: access::settings(app, c.identity), sql, params }
         })
         .collect();

@@ -10,6 +10,19 @@ const SIGN_IN_FINDINGS: &str = include_str!("doctor_sign_in.sql");
 /// The nodes of a Citus cluster: checked where the citus extension is installed.
 const CITUS_FINDINGS: &str = include_str!("doctor_citus.sql");
 
+/// Each worker's slots, as `doctor.sql` reports the coordinator's: a slot nobody reads holds
+/// that worker's WAL for ever (real-time reads one slot on every node).
+fn worker_slot_findings() -> String {
+    format!(
+        "SELECT 'replication-slot', CASE WHEN s.active THEN 'info' ELSE 'warning' END, format('%s on %s', s.slot, s.node),
+                format('%s, %s behind', CASE WHEN s.active THEN 'read' ELSE 'not read by anyone' END, s.behind),
+                CASE WHEN s.active THEN 'nothing to do'
+                     ELSE format('start the server that reads it, or on %s: SELECT pg_drop_replication_slot(%L);', s.node, s.slot) END
+         FROM ({}) s",
+        crate::citus::WORKER_SLOTS
+    )
+}
+
 /// Prints every finding; true when none is an error.
 pub async fn run(client: &Client, service_roles: &[String]) -> anyhow::Result<bool> {
     let mut rows = client.query(FINDINGS, &[&service_roles]).await?;
@@ -24,6 +37,7 @@ pub async fn run(client: &Client, service_roles: &[String]) -> anyhow::Result<bo
     }
     if crate::citus::installed(client).await? {
         rows.extend(client.query(CITUS_FINDINGS, &[]).await?);
+        rows.extend(client.query(&worker_slot_findings(), &[]).await?);
     }
     rows.sort_by(|a, b| (a.get::<_, &str>(0), a.get::<_, &str>(2)).cmp(&(b.get(0), b.get(2))));
     for row in &rows {

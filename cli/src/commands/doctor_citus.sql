@@ -3,7 +3,8 @@
 -- different), the workers answer, the roles requests switch to can log in on the workers (Citus
 -- connects as them), the workers may read their copy of the catalog, protected tables are
 -- distributed, and no restrictive policy is left on one (Citus copies it to the shards as
--- permissive). (check, severity, subject, problem, fix).
+-- permissive); real-time can read every worker's changes (change data capture on, its login
+-- and the publications there). (check, severity, subject, problem, fix).
 WITH keys AS (
     SELECT 'coordinator'::text AS node, md5(k) AS digest, length(k) AS len, true AS answered
     FROM (SELECT pg_read_binary_file('tenancy_context.key', 0, 4096, true) AS k) f
@@ -57,6 +58,37 @@ SELECT * FROM (
            'tenancy distribute  -- or SELECT * FROM tenancy.distribute();'
     FROM tenancy.protected_tables p
     WHERE NOT EXISTS (SELECT FROM pg_dist_partition d WHERE d.logicalrelid = p.tbl)
+
+    UNION ALL -- real-time reads each node's WAL: without change data capture a worker decodes a shard's
+              -- changes under the shard's own name, which no publication lists
+    SELECT 'citus-change-data-capture', 'error', n.node,
+           'citus.enable_change_data_capture is off: real-time receives none of the changes of the shards there',
+           'ALTER SYSTEM SET citus.enable_change_data_capture = on; SELECT pg_reload_conf();  -- on that node'
+    FROM (SELECT 'coordinator' AS node, current_setting('citus.enable_change_data_capture') AS setting
+          UNION ALL
+          SELECT format('%s:%s', nodename, nodeport), result
+          FROM run_command_on_workers('SHOW citus.enable_change_data_capture') WHERE success) n
+    WHERE n.setting <> 'on'
+      AND EXISTS (SELECT FROM pg_publication_rel r JOIN pg_dist_partition d ON d.logicalrelid = r.prrelid)
+
+    UNION ALL -- real-time connects to every worker as the coordinator's replication login (V14's)
+    SELECT 'citus-realtime-login', 'error', format('%s:%s', w.nodename, w.nodeport),
+           'tenancy_realtime cannot log in there with REPLICATION: real-time cannot read that worker''s changes',
+           'ALTER ROLE tenancy_realtime LOGIN REPLICATION;  -- on that worker (SET citus.enable_ddl_propagation = off first)'
+    FROM run_command_on_workers(
+        $$SELECT coalesce((SELECT rolcanlogin AND rolreplication FROM pg_roles WHERE rolname = 'tenancy_realtime'), false)$$) w
+    WHERE w.success AND w.result <> 't'
+      AND EXISTS (SELECT FROM pg_roles WHERE rolname = 'tenancy_realtime' AND rolcanlogin AND rolreplication)
+
+    UNION ALL -- a publication made on the coordinator alone (before `tenancy distribute`)
+    SELECT 'citus-publication-missing', 'error', format('%s on %s:%s', p.pubname, w.nodename, w.nodeport),
+           'the worker lacks this publication of distributed tables: real-time receives none of its shards'' changes',
+           'tenancy distribute  -- makes the coordinator''s publications again through Citus, on every node'
+    FROM pg_publication p
+    CROSS JOIN LATERAL run_command_on_workers(format('SELECT count(*) FROM pg_publication WHERE pubname = %L', p.pubname)) w
+    WHERE w.success AND w.result = '0'
+      AND EXISTS (SELECT FROM pg_publication_rel r JOIN pg_dist_partition d ON d.logicalrelid = r.prrelid
+                  WHERE r.prpubid = p.oid)
 
     UNION ALL -- Citus 13.2 writes a shard's policies without AS RESTRICTIVE
     SELECT 'citus-restrictive-policy', 'error', format('%s on %s', pol.polname, pol.polrelid::regclass),

@@ -87,6 +87,12 @@ pub async fn run(client: &mut Client, args: &MigrateArgs) -> anyhow::Result<()> 
     if on_citus && !distributed {
         citus::send_roles_to_workers(client).await?;
     }
+    if distributed {
+        // a cluster distributed before `tenancy distribute` sent its publications there
+        for publication in citus::send_publications_to_workers(client).await? {
+            println!("publication {publication}: now on every node");
+        }
+    }
     let protected: i64 = client.query_one("SELECT count(*) FROM tenancy.protected_tables", &[]).await?.get(0);
     println!(
         "applied {} migration(s) and {} policy file(s); {protected} protected table(s), none unprotected",

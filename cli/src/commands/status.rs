@@ -124,10 +124,11 @@ async fn busiest_tenants(client: &Client) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The logical slots the real-time servers read (`pgoutput`, one per server instance), and how
-/// far behind each is: a slot nobody reads holds WAL (`tenancy doctor` warns about it).
+/// The logical slots the real-time servers read (`pgoutput`, one per server instance, and on
+/// Citus one on every worker too), and how far behind each is: a slot nobody reads holds WAL
+/// (`tenancy doctor` warns about it).
 async fn realtime_slots(client: &Client) -> anyhow::Result<()> {
-    let slots = client
+    let mut slots = client
         .query(
             "SELECT slot_name::text, active,
                     pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))
@@ -136,6 +137,13 @@ async fn realtime_slots(client: &Client) -> anyhow::Result<()> {
             &[],
         )
         .await?;
+    if citus::installed(client).await? {
+        let on_workers = format!(
+            "SELECT format('%s on %s', slot, node), active, behind FROM ({}) s WHERE plugin = 'pgoutput' ORDER BY node, slot",
+            citus::WORKER_SLOTS
+        );
+        slots.extend(client.query(&on_workers, &[]).await?);
+    }
     println!("real-time slots: {}", slots.len());
     for row in &slots {
         let (name, active, lag): (String, bool, Option<String>) = (row.get(0), row.get(1), row.get(2));
