@@ -23,7 +23,8 @@ pub async fn tenant_with_employees(n: i32) -> Tenant {
     t
 }
 
-/// A tenant with two departments (Sales: 2 employees, Tech: 1) and one user linked to Ada.
+/// A tenant with two departments (Sales: 2 employees, Tech: 1) and one user linked to Ada. (The
+/// join names `tenant_id`, as Citus needs of a join of two tenant tables.)
 pub async fn tenant_with_departments() -> Tenant {
     let mut admin = superuser().await;
     let t = create_tenant(&admin, "free", &["hrms"]).await;
@@ -36,7 +37,7 @@ pub async fn tenant_with_departments() -> Tenant {
          SELECT v.f, 'L', v.f || '@x.example', d.id, u.id
          FROM (VALUES ('Ada', 'Sales'), ('Bob', 'Sales'), ('Cy', 'Tech')) v (f, dept)
          JOIN hrms.departments d ON d.name = v.dept
-         LEFT JOIN core.users u ON v.f = 'Ada' RETURNING 1;",
+         LEFT JOIN core.users u ON v.f = 'Ada' AND u.tenant_id = d.tenant_id RETURNING 1;",
     )
     .await
     .unwrap();
