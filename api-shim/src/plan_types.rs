@@ -288,10 +288,10 @@ pub struct ScalarCall {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mutation {
-    /// Rows of a JSON array, only these columns written (the others get their defaults).
+    /// Rows of a body, only these columns written (the others get their defaults).
     Insert {
         columns: Vec<String>,
-        rows_json: String,
+        rows: InsertRows,
         on_conflict: Option<OnConflict>,
         /// `Prefer: missing=default`: (column, default SQL from the catalog) of each written
         /// column that has a default, which a row that leaves the column out gets.
@@ -311,6 +311,19 @@ pub enum Mutation {
     Delete {
         filter: Condition,
     },
+}
+
+/// What an insert's rows are read from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertRows {
+    /// A JSON array of objects, populated into the relation's row type (any number of rows,
+    /// any column type).
+    Json(String),
+    /// One row as plain parameters, in the order of the written columns: each value's text
+    /// (or NULL) and the column's type it is cast to, the value `json_populate_record` would
+    /// make of it. A plain `INSERT … VALUES`, which Citus routes to the tenant's shard (an
+    /// `INSERT … SELECT` it runs through the coordinator).
+    Values(Vec<(Option<String>, String)>),
 }
 
 /// A written column whose domain reads its JSON through a data representation: the column,

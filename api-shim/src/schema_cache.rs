@@ -26,6 +26,25 @@ pub struct Column {
     pub from_json: Option<String>,
     #[serde(default)]
     pub from_text: Option<String>,
+    #[serde(default)]
+    pub body_value: BodyValue,
+}
+
+/// How `json_populate_record` makes a body's JSON value into the column's value, by the
+/// column's type: what decides whether an insert may send the value as a plain parameter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyValue {
+    /// A scalar type: the input function of the value's text (a string's contents).
+    Text,
+    /// `json`, `jsonb`: the JSON value itself.
+    Json,
+    /// A composite or an array: field by field, element by element.
+    #[default]
+    Structured,
+    /// A domain: checked even when the body leaves the column out (a `NOT NULL` domain refuses
+    /// the NULL the record starts from), so a row is only ever read through the record.
+    Domain,
 }
 
 /// A computed column: a function of the relation's row type, read like a column in `select`,
