@@ -8,6 +8,11 @@ use crate::plan_types::*;
 pub struct Statement {
     pub sql: String,
     pub params: Vec<Option<String>>,
+    /// Planned without its parameters' values (`plan_cache_mode = force_generic_plan`): an
+    /// insert's `VALUES`, whose casts PostgreSQL would otherwise fold while planning, so a
+    /// bad value would be refused before the role's privileges are checked (the record reads
+    /// values as it runs, after them).
+    pub generic_plan: bool,
 }
 
 /// The alias of the relation at nesting `depth` (0: the target), so column references never
@@ -412,7 +417,7 @@ pub fn read(plan: &ReadPlan, media: Media) -> Statement {
             p.bind(&max.saturating_add(1).to_string(), "bigint")
         ),
     };
-    Statement { sql: wrap(&total, &page, Some(media), ""), params: p.0 }
+    Statement { sql: wrap(&total, &page, Some(media), ""), params: p.0, generic_plan: false }
 }
 
 /// `SELECT 1` of every row the read's filters match, regardless of its page: what is counted.
@@ -430,7 +435,7 @@ pub fn planned_count(plan: &ReadPlan) -> Option<Statement> {
         Some(Total::Planned | Total::Estimated { .. }) => {
             let mut p = Params::default();
             let sql = format!("EXPLAIN (FORMAT JSON) {}", counted_rows(plan, &mut p));
-            Some(Statement { sql, params: p.0 })
+            Some(Statement { sql, params: p.0, generic_plan: false })
         }
         None | Some(Total::Exact) => None,
     }
@@ -451,7 +456,7 @@ pub fn scalar_call(plan: &ScalarCall, raw: bool) -> Statement {
         "SELECT NULL::bigint AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS} \
          FROM {record}(SELECT {call} AS value) AS _pgrst_v"
     );
-    Statement { sql, params: p.0 }
+    Statement { sql, params: p.0, generic_plan: false }
 }
 
 /// What the statement's functions and triggers asked of the response (PostgREST's
@@ -686,5 +691,6 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
         "WITH _pgrst_source AS ({cte}) {}",
         wrap("NULL::bigint", &rows, plan.returning.is_some().then_some(media), if upsert { INSERTED } else { "" })
     );
-    Statement { sql, params: p.0 }
+    let generic_plan = matches!(&plan.mutation, Mutation::Insert { rows: InsertRows::Values(_), .. });
+    Statement { sql, params: p.0, generic_plan }
 }

@@ -55,6 +55,9 @@ fn sql(method: &str, url: &str, prefer: &str, body: Option<Value>, media: Media)
 fn render(url: &str, prefer: &str, statement: &Statement, explain: Option<Statement>) -> String {
     let params: Vec<String> = statement.params.iter().map(|p| format!("{p:?}")).collect();
     let mut out = format!("{url}\nPrefer: {prefer}\n\n{}\n\nparams: [{}]\n", statement.sql, params.join(", "));
+    if statement.generic_plan {
+        out.push_str("\nplanned without the parameters' values (plan_cache_mode = force_generic_plan)\n");
+    }
     if let Some(explain) = explain {
         out.push_str(&format!("\ncount: {}\n", explain.sql));
     }

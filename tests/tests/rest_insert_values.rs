@@ -128,3 +128,16 @@ async fn a_bad_value_is_refused_as_the_record_refuses_it_and_nothing_is_written(
         assert_eq!(stored, json!([]), "{row}: nothing written");
     }
 }
+
+#[tokio::test]
+async fn a_role_that_may_not_insert_is_refused_that_before_any_value_is_read() {
+    let f = fixture().await;
+    f.db.batch_execute("REVOKE INSERT ON kinds.samples FROM tenant_member").await.unwrap();
+    // More than the five custom plans PostgreSQL makes of a prepared statement before it may
+    // keep a generic one: each time the same answer.
+    for _ in 0..8 {
+        let ((status, body), stored) = f.alone_and_in_two(json!({"n": "abc"})).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("42501")), "{body}");
+        assert_eq!(stored, json!([]));
+    }
+}
