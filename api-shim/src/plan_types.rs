@@ -361,10 +361,22 @@ impl WritePlan {
         }
     }
 
-    /// Routes an UPDATE or DELETE by `route` (`Condition::route`; an insert is routed already).
+    /// Routes an UPDATE or DELETE by `route` (`Condition::route`). A one-row insert that leaves
+    /// the route's column to its default (the same tenant) writes the route's value instead:
+    /// Citus routes either way, but counts an insert for its tenant (`citus_stat_tenants`) only
+    /// when the query itself holds the value. Rows through the record are left to the default.
     pub fn route(&mut self, route: Condition) {
-        if let Mutation::Update { filter, .. } | Mutation::Delete { filter } = &mut self.mutation {
-            Condition::route(filter, route);
+        match &mut self.mutation {
+            Mutation::Update { filter, .. } | Mutation::Delete { filter } => Condition::route(filter, route),
+            Mutation::Insert { columns, rows: InsertRows::Values(values), .. } => {
+                if let Condition::Compare { expr, op: Operator::Eq, value } = route {
+                    if !columns.contains(&expr.column) {
+                        values.push((Some(value), expr.value_type().to_string()));
+                        columns.push(expr.column);
+                    }
+                }
+            }
+            Mutation::Insert { .. } => {}
         }
     }
 }

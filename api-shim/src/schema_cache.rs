@@ -165,6 +165,8 @@ pub struct SchemaCache {
     distributed_by_tenant: HashSet<(String, String)>,
     /// The database has tenant tables: tokens of tenant roles must name their tenant.
     pub tenant_tables: bool,
+    /// The database is a Citus coordinator.
+    pub citus: bool,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +194,7 @@ impl SchemaCache {
             functions: doc.functions,
             distributed_by_tenant: HashSet::new(),
             tenant_tables: false,
+            citus: false,
         })
     }
 
@@ -203,9 +206,9 @@ impl SchemaCache {
         let mut cache =
             SchemaCache::from_json(&json).expect("sql/introspect.sql returns the document Introspection reads");
         cache.tenant_tables = client.query_one(TENANT_TABLES_SQL, &[]).await?.get(0);
-        let citus: bool =
+        cache.citus =
             client.query_one("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')", &[]).await?.get(0);
-        if citus {
+        if cache.citus {
             let rows = client.query(DISTRIBUTED_BY_TENANT_SQL, &[&schemas]).await?;
             cache.distributed_by_tenant = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         }
