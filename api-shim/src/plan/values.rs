@@ -94,7 +94,7 @@ mod tests {
         assert_eq!(row(&t, &["n"], json!({"n": [1]})), None, "an array into a scalar column");
         assert_eq!(row(&t, &["n"], json!({"n": {"a": 1}})), None, "an object into a scalar column");
         assert_eq!(row(&t, &["tags"], json!({"tags": ["a"]})), None, "an array column");
-        assert_eq!(row(&t, &["n"], json!({"n": "1\u{0}"})), None, "a NUL, refused in another words");
+        assert_eq!(row(&t, &["n"], json!({"n": "1\u{0}"})), None, "a NUL, refused with other words");
         assert_eq!(row(&t, &["n"], json!({"n": 1, "doc": 2})), None, "a column the body names but does not write");
         assert_eq!(row(&relation(true), &["n"], json!({"n": 1})), None, "a domain column, even left out");
         assert_eq!(row(&t, &["n"], json!({"n": 1, "other": [1]})), Some(vec![text("1", "integer")]), "not a column");
