@@ -5,7 +5,7 @@
 # release build with the same pool; wrk runs each workload against each in turn. Then the same
 # five-statement transaction straight to PostgreSQL (pgbench), to show where the time goes: the
 # coordinator's hop to a worker, not the HTTP layer. Three nodes share two cores here.
-# usage: bench/citus.sh [seconds per run, default 10] [connections, default 8]
+# usage: [BENCH_API=path/to/tenancy-api] bench/citus.sh [seconds per run, default 10] [connections, default 8]
 source "$(dirname "$0")/../scripts/env.sh"
 SECONDS_PER_RUN=${1:-10}
 C=${2:-8}
@@ -15,10 +15,13 @@ WORK=$(mktemp -d)
 trap 'kill $SINGLE_PID $CITUS_PID 2>/dev/null; rm -rf "$WORK"' EXIT
 
 command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
-TENANCY_API=0 "$ROOT/scripts/up" >/dev/null
+# a cluster already running at $PGPORT (a second checkout's own) is used as it is
+psql -X -q -d postgres -c "SELECT 1" >/dev/null 2>&1 || TENANCY_API=0 "$ROOT/scripts/up" >/dev/null
 if [ -f "$DEV/api.pid" ]; then kill "$(cat "$DEV/api.pid")" 2>/dev/null || true; fi
 TENANCY_API=0 "$ROOT/scripts/up-citus" >/dev/null
-cargo build -q --release -p tenancy-api
+cargo build -q --release -p tenancy-api   # wrk_scripts signs the tokens with it
+# BENCH_API: another build of the server to measure (e.g. main's, against a change)
+API=${BENCH_API:-$ROOT/target/release/tenancy-api}
 source "$ROOT/bench/wrk_scripts.sh"
 
 step "the reference workload on one node"
@@ -35,7 +38,7 @@ SECRET=bench-secret-bench-secret-bench-secret
 export PGRST_DB_SCHEMAS=bench PGRST_JWT_SECRET=$SECRET PGRST_DB_POOL=${BENCH_POOL:-4} RUST_LOG=warn
 start_server() { # name, database port, http port
     PGRST_DB_URI="postgres://bench_service@127.0.0.1:$2/$DB" PGRST_SERVER_PORT=$3 \
-        "$ROOT/target/release/tenancy-api" >"$WORK/$1.log" 2>&1 &
+        "$API" >"$WORK/$1.log" 2>&1 &
     until curl -sf "http://127.0.0.1:$3/health" >/dev/null; do sleep 0.2; done
     mkdir -p "$WORK/$1"
     PGPORT=$2 wrk_scripts "$WORK/$1" "$DB"

@@ -176,11 +176,18 @@ SELECT json_build_object(
                         ELSE coalesce(pg_get_expr(d.adbin, d.adrelid), dom.typdefault) END,
                     'to_json', (SELECT function FROM representations WHERE domain = a.atttypid AND direction = 'to_json'),
                     'from_json', (SELECT function FROM representations WHERE domain = a.atttypid AND direction = 'from_json'),
-                    'from_text', (SELECT function FROM representations WHERE domain = a.atttypid AND direction = 'from_text'))
+                    'from_text', (SELECT function FROM representations WHERE domain = a.atttypid AND direction = 'from_text'),
+                    -- how json_populate_record reads a body's value into the column (BodyValue)
+                    'body_value', CASE
+                        WHEN dom.oid IS NOT NULL THEN 'domain'
+                        WHEN a.atttypid IN ('json'::regtype, 'jsonb'::regtype) THEN 'json'
+                        WHEN ty.typtype = 'c' OR ty.typsubscript = 'array_subscript_handler'::regproc THEN 'structured'
+                        ELSE 'text' END)
                     ORDER BY a.attnum)
                 FROM pg_attribute a
                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                 LEFT JOIN pg_type dom ON dom.oid = a.atttypid AND dom.typtype = 'd'
+                JOIN pg_type ty ON ty.oid = a.atttypid
                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'),
             'primary_key', coalesce((
                 SELECT json_agg(a.attname ORDER BY k.ord)

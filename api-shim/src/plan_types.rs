@@ -288,10 +288,10 @@ pub struct ScalarCall {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mutation {
-    /// Rows of a JSON array, only these columns written (the others get their defaults).
+    /// Rows of a body, only these columns written (the others get their defaults).
     Insert {
         columns: Vec<String>,
-        rows_json: String,
+        rows: InsertRows,
         on_conflict: Option<OnConflict>,
         /// `Prefer: missing=default`: (column, default SQL from the catalog) of each written
         /// column that has a default, which a row that leaves the column out gets.
@@ -311,6 +311,19 @@ pub enum Mutation {
     Delete {
         filter: Condition,
     },
+}
+
+/// What an insert's rows are read from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertRows {
+    /// A JSON array of objects, populated into the relation's row type (any number of rows,
+    /// any column type).
+    Json(String),
+    /// One row as plain parameters, in the order of the written columns: each value's text
+    /// (or NULL) and the column's type it is cast to, the value `json_populate_record` would
+    /// make of it. A plain `INSERT … VALUES`, which Citus routes to the tenant's shard (an
+    /// `INSERT … SELECT` it runs through the coordinator).
+    Values(Vec<(Option<String>, String)>),
 }
 
 /// A written column whose domain reads its JSON through a data representation: the column,
@@ -348,10 +361,22 @@ impl WritePlan {
         }
     }
 
-    /// Routes an UPDATE or DELETE by `route` (`Condition::route`; an insert is routed already).
+    /// Routes an UPDATE or DELETE by `route` (`Condition::route`). A one-row insert that leaves
+    /// the route's column to its default (the same tenant) writes the route's value instead:
+    /// Citus routes either way, but counts an insert for its tenant (`citus_stat_tenants`) only
+    /// when the query itself holds the value. Rows through the record are left to the default.
     pub fn route(&mut self, route: Condition) {
-        if let Mutation::Update { filter, .. } | Mutation::Delete { filter } = &mut self.mutation {
-            Condition::route(filter, route);
+        match &mut self.mutation {
+            Mutation::Update { filter, .. } | Mutation::Delete { filter } => Condition::route(filter, route),
+            Mutation::Insert { columns, rows: InsertRows::Values(values), .. } => {
+                if let Condition::Compare { expr, op: Operator::Eq, value } = route {
+                    if !columns.contains(&expr.column) {
+                        values.push((Some(value), expr.value_type().to_string()));
+                        columns.push(expr.column);
+                    }
+                }
+            }
+            Mutation::Insert { .. } => {}
         }
     }
 }

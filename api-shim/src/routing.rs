@@ -3,8 +3,9 @@
 //! planned, so without `tenant_id = <value>` the coordinator sends the query to every shard
 //! (measured: 9x slower, README "Scale-out on Citus"). The server knows each request's tenant
 //! and adds that condition to the top level of reads, updates and deletes of a table distributed
-//! by `tenant_id`, once they are planned. Row-level security still decides what passes; the
-//! condition only routes.
+//! by `tenant_id`, once they are planned; a one-row insert that leaves `tenant_id` to its default
+//! writes the value instead (`WritePlan::route`). Row-level security still decides what passes;
+//! the condition only routes.
 use crate::operators::Operator;
 use crate::plan::filter_condition;
 use crate::plan_types::Condition;

@@ -26,6 +26,25 @@ pub struct Column {
     pub from_json: Option<String>,
     #[serde(default)]
     pub from_text: Option<String>,
+    #[serde(default)]
+    pub body_value: BodyValue,
+}
+
+/// How `json_populate_record` makes a body's JSON value into the column's value, by the
+/// column's type: what decides whether an insert may send the value as a plain parameter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyValue {
+    /// A scalar type: the input function of the value's text (a string's contents).
+    Text,
+    /// `json`, `jsonb`: the JSON value itself.
+    Json,
+    /// A composite or an array: field by field, element by element.
+    #[default]
+    Structured,
+    /// A domain: checked even when the body leaves the column out (a `NOT NULL` domain refuses
+    /// the NULL the record starts from), so a row is only ever read through the record.
+    Domain,
 }
 
 /// A computed column: a function of the relation's row type, read like a column in `select`,
@@ -146,6 +165,8 @@ pub struct SchemaCache {
     distributed_by_tenant: HashSet<(String, String)>,
     /// The database has tenant tables: tokens of tenant roles must name their tenant.
     pub tenant_tables: bool,
+    /// The database is a Citus coordinator.
+    pub citus: bool,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +194,7 @@ impl SchemaCache {
             functions: doc.functions,
             distributed_by_tenant: HashSet::new(),
             tenant_tables: false,
+            citus: false,
         })
     }
 
@@ -184,9 +206,9 @@ impl SchemaCache {
         let mut cache =
             SchemaCache::from_json(&json).expect("sql/introspect.sql returns the document Introspection reads");
         cache.tenant_tables = client.query_one(TENANT_TABLES_SQL, &[]).await?.get(0);
-        let citus: bool =
+        cache.citus =
             client.query_one("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')", &[]).await?.get(0);
-        if citus {
+        if cache.citus {
             let rows = client.query(DISTRIBUTED_BY_TENANT_SQL, &[&schemas]).await?;
             cache.distributed_by_tenant = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         }

@@ -34,7 +34,7 @@ async fn status(
     let refusals = state.rate_limiter.as_ref().map(|limiter| limiter.refusals.summary(current_minute()));
     let refused_tenants: Vec<Uuid> = refusals.iter().flat_map(|r| r.by_tenant.iter().map(|(t, _)| *t)).collect();
     let ids = format!("{{{}}}", refused_tenants.iter().map(Uuid::to_string).collect::<Vec<_>>().join(","));
-    let options = Options { end: End::Commit, check: None, read_only: true, explain: None };
+    let options = Options { end: End::Commit, check: None, read_only: true, explain: None, generic_plan: false };
     let authenticated = req.identity.authenticated;
     let ran = tx::run(&state.pool, &state.setup_sql, req.settings, STATUS_SQL.into(), vec![Some(ids)], options)
         .await

@@ -8,6 +8,11 @@ use crate::plan_types::*;
 pub struct Statement {
     pub sql: String,
     pub params: Vec<Option<String>>,
+    /// Planned without its parameters' values (`plan_cache_mode = force_generic_plan`): an
+    /// insert's `VALUES`, whose casts PostgreSQL would otherwise fold while planning, so a
+    /// bad value would be refused before the role's privileges are checked (the record reads
+    /// values as it runs, after them).
+    pub generic_plan: bool,
 }
 
 /// The alias of the relation at nesting `depth` (0: the target), so column references never
@@ -31,7 +36,12 @@ impl Params {
     /// Binds a text value and returns the placeholder, cast to `type_name`: a type name from
     /// the schema cache (`format_type` output) or one of ours, never request text.
     fn bind(&mut self, value: &str, type_name: &str) -> String {
-        self.0.push(Some(value.to_string()));
+        self.bind_or_null(Some(value), type_name)
+    }
+
+    /// `bind`, or a NULL of the type.
+    fn bind_or_null(&mut self, value: Option<&str>, type_name: &str) -> String {
+        self.0.push(value.map(str::to_string));
         format!("${}::text::{}", self.0.len(), unsized_type(type_name))
     }
 }
@@ -407,7 +417,7 @@ pub fn read(plan: &ReadPlan, media: Media) -> Statement {
             p.bind(&max.saturating_add(1).to_string(), "bigint")
         ),
     };
-    Statement { sql: wrap(&total, &page, Some(media), ""), params: p.0 }
+    Statement { sql: wrap(&total, &page, Some(media), ""), params: p.0, generic_plan: false }
 }
 
 /// `SELECT 1` of every row the read's filters match, regardless of its page: what is counted.
@@ -425,7 +435,7 @@ pub fn planned_count(plan: &ReadPlan) -> Option<Statement> {
         Some(Total::Planned | Total::Estimated { .. }) => {
             let mut p = Params::default();
             let sql = format!("EXPLAIN (FORMAT JSON) {}", counted_rows(plan, &mut p));
-            Some(Statement { sql, params: p.0 })
+            Some(Statement { sql, params: p.0, generic_plan: false })
         }
         None | Some(Total::Exact) => None,
     }
@@ -446,7 +456,7 @@ pub fn scalar_call(plan: &ScalarCall, raw: bool) -> Statement {
         "SELECT NULL::bigint AS total, count(*) AS page, {body} AS body, {RESPONSE_SETTINGS} \
          FROM {record}(SELECT {call} AS value) AS _pgrst_v"
     );
-    Statement { sql, params: p.0 }
+    Statement { sql, params: p.0, generic_plan: false }
 }
 
 /// What the statement's functions and triggers asked of the response (PostgREST's
@@ -531,6 +541,75 @@ fn returned_columns(select: &[Projection], order: &[Ordering], a: &str) -> Strin
     columns.join(", ")
 }
 
+/// `"a", "b"`: the written columns.
+fn column_list(columns: &[String]) -> String {
+    columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// What an insert of rows of a JSON array writes after `INSERT INTO table`: the columns and the
+/// `SELECT` of them from the array, populated into the relation's row type.
+fn json_rows(
+    plan: &WritePlan,
+    columns: &[String],
+    rows_json: &str,
+    defaults: &[(String, String)],
+    parsers: &[Parser],
+    on_conflict: &Option<OnConflict>,
+    p: &mut Params,
+) -> String {
+    if columns.is_empty() {
+        // Rows of defaults only: a SELECT of no column fills every one with its default.
+        return format!("SELECT FROM json_array_elements({})", p.bind(rows_json, "json"));
+    }
+    let cols = column_list(columns);
+    let rows = if !parsers.is_empty() {
+        // Each row's parsed keys go through their functions; the rest populate the record.
+        let values: Vec<String> = columns
+            .iter()
+            .map(|c| match parsers.iter().find(|parser| &parser.column == c) {
+                Some(parser) => {
+                    format!("{}(_pgrst_e.elem -> {}) AS {}", parser.function, literal(c), ident(c))
+                }
+                None => format!("_pgrst_r.{}", ident(c)),
+            })
+            .collect();
+        format!(
+            "(SELECT {} FROM json_array_elements({}) AS _pgrst_e (elem) CROSS JOIN LATERAL {} AS _pgrst_r) \
+                 AS _pgrst_rows",
+            values.join(", "),
+            p.bind(rows_json, "json"),
+            plain_record("_pgrst_e.elem", &plan.target, columns, parsers)
+        )
+    } else if defaults.is_empty() {
+        format!("json_populate_recordset(NULL::{}, {})", target(&plan.target), p.bind(rows_json, "json"))
+    } else {
+        // `missing=default`, as PostgREST: under each row, an object of the defaults
+        // (evaluated per row), so only the keys a row leaves out take them.
+        let defaults = defaults
+            .chunks(50) // jsonb_build_object takes at most 100 arguments
+            .map(|chunk| {
+                let pairs: Vec<String> =
+                    chunk.iter().map(|(c, sql)| format!("'{}', {sql}", c.replace('\'', "''"))).collect();
+                format!("jsonb_build_object({})", pairs.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(" || ");
+        format!(
+            "jsonb_populate_recordset(NULL::{}, (SELECT jsonb_agg({defaults} || _pgrst_e.elem ORDER BY _pgrst_e.n) \
+                 FROM jsonb_array_elements({}) WITH ORDINALITY AS _pgrst_e (elem, n)))",
+            target(&plan.target),
+            p.bind(rows_json, "jsonb")
+        )
+    };
+    // A merging upsert counts its rows up and its conflicts down: what is left is how
+    // many it inserted (PostgREST's way), which makes its status.
+    let counted = match on_conflict {
+        Some(OnConflict { merge: true, .. }) => format!(" WHERE {}", count_inserted("+")),
+        _ => String::new(),
+    };
+    format!("({cols}) SELECT {cols} FROM {rows}{counted}")
+}
+
 pub fn write(plan: &WritePlan, media: Media) -> Statement {
     let mut p = Params::default();
     let a = alias(0);
@@ -540,12 +619,11 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
         None => "1".into(),
     };
     let cte = match &plan.mutation {
-        Mutation::Insert { columns, rows_json, on_conflict, defaults, parsers } => {
-            let cols = columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+        Mutation::Insert { columns, rows, on_conflict, defaults, parsers } => {
             let upsert = match on_conflict {
                 None => String::new(),
                 Some(OnConflict { columns: keys, merge }) => {
-                    let keys = keys.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+                    let keys = column_list(keys);
                     let set: Vec<String> = columns.iter().map(|c| format!("{0} = EXCLUDED.{0}", ident(c))).collect();
                     match merge {
                         true if !set.is_empty() => format!(
@@ -557,58 +635,17 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
                     }
                 }
             };
-            if columns.is_empty() {
-                // Rows of defaults only: a SELECT of no column fills every one with its default.
-                let rows = p.bind(rows_json, "json");
-                format!("INSERT INTO {table} SELECT FROM json_array_elements({rows}){upsert} RETURNING {returning}")
-            } else {
-                let rows = if !parsers.is_empty() {
-                    // Each row's parsed keys go through their functions; the rest populate the record.
-                    let values: Vec<String> = columns
-                        .iter()
-                        .map(|c| match parsers.iter().find(|parser| &parser.column == c) {
-                            Some(parser) => {
-                                format!("{}(_pgrst_e.elem -> {}) AS {}", parser.function, literal(c), ident(c))
-                            }
-                            None => format!("_pgrst_r.{}", ident(c)),
-                        })
-                        .collect();
-                    format!(
-                        "(SELECT {} FROM json_array_elements({}) AS _pgrst_e (elem) CROSS JOIN LATERAL {} AS _pgrst_r) \
-                         AS _pgrst_rows",
-                        values.join(", "),
-                        p.bind(rows_json, "json"),
-                        plain_record("_pgrst_e.elem", &plan.target, columns, parsers)
-                    )
-                } else if defaults.is_empty() {
-                    format!("json_populate_recordset(NULL::{}, {})", target(&plan.target), p.bind(rows_json, "json"))
-                } else {
-                    // `missing=default`, as PostgREST: under each row, an object of the defaults
-                    // (evaluated per row), so only the keys a row leaves out take them.
-                    let defaults = defaults
-                        .chunks(50) // jsonb_build_object takes at most 100 arguments
-                        .map(|chunk| {
-                            let pairs: Vec<String> =
-                                chunk.iter().map(|(c, sql)| format!("'{}', {sql}", c.replace('\'', "''"))).collect();
-                            format!("jsonb_build_object({})", pairs.join(", "))
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" || ");
-                    format!(
-                        "jsonb_populate_recordset(NULL::{}, (SELECT jsonb_agg({defaults} || _pgrst_e.elem ORDER BY _pgrst_e.n) \
-                         FROM jsonb_array_elements({}) WITH ORDINALITY AS _pgrst_e (elem, n)))",
-                        target(&plan.target),
-                        p.bind(rows_json, "jsonb")
-                    )
-                };
-                // A merging upsert counts its rows up and its conflicts down: what is left is how
-                // many it inserted (PostgREST's way), which makes its status.
-                let counted = match on_conflict {
-                    Some(OnConflict { merge: true, .. }) => format!(" WHERE {}", count_inserted("+")),
-                    _ => String::new(),
-                };
-                format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {rows}{counted}{upsert} RETURNING {returning}")
-            }
+            let rows = match rows {
+                InsertRows::Values(values) => {
+                    let values: Vec<String> =
+                        values.iter().map(|(value, type_name)| p.bind_or_null(value.as_deref(), type_name)).collect();
+                    format!("({}) VALUES ({})", column_list(columns), values.join(", "))
+                }
+                InsertRows::Json(rows_json) => {
+                    json_rows(plan, columns, rows_json, defaults, parsers, on_conflict, &mut p)
+                }
+            };
+            format!("INSERT INTO {table} {rows}{upsert} RETURNING {returning}")
         }
         // Nothing to set: no row changes, none is returned.
         Mutation::Update { columns, .. } if columns.is_empty() => {
@@ -654,5 +691,6 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
         "WITH _pgrst_source AS ({cte}) {}",
         wrap("NULL::bigint", &rows, plan.returning.is_some().then_some(media), if upsert { INSERTED } else { "" })
     );
-    Statement { sql, params: p.0 }
+    let generic_plan = matches!(&plan.mutation, Mutation::Insert { rows: InsertRows::Values(_), .. });
+    Statement { sql, params: p.0, generic_plan }
 }

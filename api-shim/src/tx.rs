@@ -123,6 +123,8 @@ pub struct Options {
     /// An `EXPLAIN (FORMAT JSON)` (and its parameters) to run after the statement, in the same
     /// transaction (the same role, tenant and settings): `count=planned` / `estimated`.
     pub explain: Option<(String, Vec<Option<String>>)>,
+    /// Plan the statement without its parameters' values (`Statement::generic_plan`).
+    pub generic_plan: bool,
 }
 
 /// Whether what the statement returned may be committed (one row for a single object, no
@@ -172,7 +174,7 @@ pub async fn run(
     params: Vec<Option<String>>,
     options: Options,
 ) -> Result<Ran, TxError> {
-    let Options { end, check, read_only, explain } = options;
+    let Options { end, check, read_only, explain, generic_plan } = options;
     let pool = pool.clone();
     let setup_sql = setup_sql.to_string();
     tokio::spawn(async move {
@@ -211,7 +213,12 @@ pub async fn run(
             Ok(Some(row.try_get::<_, serde_json::Value>(0)?))
         };
         let statements = async {
-            let begin = if read_only { "BEGIN READ ONLY" } else { "BEGIN" };
+            let begin = match (read_only, generic_plan) {
+                (true, _) => "BEGIN READ ONLY",
+                // in the same message as BEGIN: no round trip more
+                (false, true) => "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan",
+                (false, false) => "BEGIN",
+            };
             let (begun, set, rows, plan) =
                 tokio::join!(client.batch_execute(begin), client.execute(&setup, &setup_params), main, explained);
             let rows = begun.and(set).and(rows)?;

@@ -55,6 +55,9 @@ fn sql(method: &str, url: &str, prefer: &str, body: Option<Value>, media: Media)
 fn render(url: &str, prefer: &str, statement: &Statement, explain: Option<Statement>) -> String {
     let params: Vec<String> = statement.params.iter().map(|p| format!("{p:?}")).collect();
     let mut out = format!("{url}\nPrefer: {prefer}\n\n{}\n\nparams: [{}]\n", statement.sql, params.join(", "));
+    if statement.generic_plan {
+        out.push_str("\nplanned without the parameters' values (plan_cache_mode = force_generic_plan)\n");
+    }
     if let Some(explain) = explain {
         out.push_str(&format!("\ncount: {}\n", explain.sql));
     }
@@ -196,6 +199,24 @@ golden!(
     "return=representation",
     serde_json::json!({"status": "active"})
 );
+// One row as plain parameters (`INSERT … VALUES`): a number into text, a boolean, a null; an
+// array of one with `columns=`; not when the value is an array (the record reads it).
+golden!(insert_values_of_each_kind, "POST", "/chat.channels", "", serde_json::json!({"name": 7, "is_private": true}));
+golden!(
+    insert_values_returning,
+    "POST",
+    "/hrms.employees?select=first_name,salary",
+    "return=representation",
+    serde_json::json!({"first_name": "A", "last_name": "B", "email": "a@b", "salary": 1.5, "hired_on": null})
+);
+golden!(
+    insert_values_array_of_one,
+    "POST",
+    "/hrms.employees?columns=first_name,last_name,email",
+    "",
+    serde_json::json!([{"first_name": "A", "last_name": "B", "email": "a@b"}])
+);
+golden!(insert_array_value_through_the_record, "POST", "/hrms.departments", "", serde_json::json!({"name": ["x"]}));
 golden!(insert_rows_of_defaults, "POST", "/hrms.departments", "", serde_json::json!([{}, {}]));
 golden!(patch_of_nothing, "PATCH", "/hrms.departments?name=eq.x", "return=representation", serde_json::json!({}));
 golden!(delete_filtered, "DELETE", "/hrms.employees?status=eq.left");

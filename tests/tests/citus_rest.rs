@@ -1,7 +1,8 @@
 //! The REST server against the Citus coordinator (scripts/up-citus): a tenant's reads name the
 //! tenant, so each goes to the tenant's shard alone (Citus counts it in `citus_stat_tenants`,
-//! which only single-shard reads reach); reads, updates and deletes stay in the tenant; the
-//! platform administrator sees each tenant's load.
+//! which only single-shard reads reach); reads, updates and deletes stay in the tenant; a
+//! one-row insert goes to the tenant's shard too (`INSERT … VALUES`), still in the tenant and
+//! under the table's write permission; the platform administrator sees each tenant's load.
 use serde_json::{json, Value};
 use tenancy_e2e::api::{self, platform_token};
 use tenancy_e2e::citus::{connect, url, TenantTable, COORDINATOR};
@@ -10,15 +11,21 @@ use uuid::Uuid;
 
 /// The single-shard reads Citus attributed to `tenant` so far.
 async fn routed_reads(tenant: Uuid) -> i64 {
+    routed(tenant, "read_count").await
+}
+
+/// The single-shard queries (reads and writes) Citus attributed to `tenant` so far.
+async fn routed_queries(tenant: Uuid) -> i64 {
+    routed(tenant, "query_count").await
+}
+
+async fn routed(tenant: Uuid, counter: &str) -> i64 {
     let db = connect(COORDINATOR, "postgres").await;
-    db.query_one(
-        "SELECT coalesce(sum(read_count_in_this_period + read_count_in_last_period), 0)::bigint
-         FROM citus_stat_tenants WHERE tenant_attribute = $1",
-        &[&tenant.to_string()],
-    )
-    .await
-    .unwrap()
-    .get(0)
+    let sql = format!(
+        "SELECT coalesce(sum({counter}_in_this_period + {counter}_in_last_period), 0)::bigint
+         FROM citus_stat_tenants WHERE tenant_attribute = $1"
+    );
+    db.query_one(&sql, &[&tenant.to_string()]).await.unwrap().get(0)
 }
 
 #[tokio::test]
@@ -118,4 +125,63 @@ async fn the_platform_views_answer_on_citus_what_the_rows_are() {
         .unwrap()
         .get(0);
     assert_eq!((&stats[0]["tenants"], &stats[0]["active"]), (&expected["tenants"], &expected["active"]));
+}
+
+#[tokio::test]
+async fn a_one_row_insert_goes_to_the_tenants_shard_and_stays_in_the_tenant() {
+    let t = TenantTable::create().await;
+    let (api, token, resource) = t.rest().await;
+    let post = |body: Value| {
+        let request = api.http().post(&resource).bearer_auth(&token).header("Prefer", "return=representation");
+        async move { api::json(request.json(&body).send().await.unwrap()).await }
+    };
+    let before = routed_queries(t.a).await;
+    for n in 0..3 {
+        let (status, rows) = post(json!({"body": format!("new{n}")})).await;
+        assert_eq!(status, 201, "{rows}");
+        assert_eq!(rows[0]["body"], json!(format!("new{n}")));
+        assert_eq!(rows[0]["tenant_id"], json!(t.a), "tenant_id defaults to the token's tenant");
+    }
+    assert_eq!(routed_queries(t.a).await, before + 3, "each insert went to the tenant's shard alone");
+
+    // Naming the other tenant is refused (401: the member is this server's anonymous role), and
+    // nothing reaches it.
+    let (status, body) = post(json!({"tenant_id": t.b, "body": "planted"})).await;
+    assert_eq!((status.as_u16(), body["code"].as_str()), (401, Some("42501")), "{body}");
+    assert_eq!(t.count_as_superuser(t.b).await, 3, "b's rows untouched");
+    assert_eq!(t.count_as_superuser(t.a).await, 5);
+}
+
+#[tokio::test]
+async fn a_one_row_insert_into_a_table_with_a_write_permission_needs_it() {
+    let db = connect(COORDINATOR, "postgres").await;
+    let acme: Uuid = db.query_one("SELECT id FROM tenancy.tenants WHERE slug = 'acme'", &[]).await.unwrap().get(0);
+    let count = "SELECT count(*) FROM hrms.employees WHERE tenant_id = $1";
+    let before: i64 = db.query_one(count, &[&acme]).await.unwrap().get(0);
+    // The demo's server on the coordinator; the permitted insert is rolled back (the demo's rows
+    // stay as the isolation suites expect them).
+    let demo = api::start_with(&[
+        ("PGRST_DB_URI", &url(COORDINATOR, "authenticator")),
+        ("PGRST_DB_TX_END", "commit-allow-override"),
+    ])
+    .await;
+    let post = |tenant_role: &str| {
+        let token = api::token_with(json!({"role": "tenant_member", "tenant_id": acme, "sub": "tests",
+                                           "tenant_role": tenant_role}));
+        let request = demo.http().post(format!("{}/employees", demo.url)).bearer_auth(token);
+        let request = request.header("Content-Profile", "hrms").header("Prefer", "tx=rollback");
+        async move {
+            let body = json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada-citus@acme.example"});
+            let response = request.json(&body).send().await.unwrap();
+            let status = response.status();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let (status, body) = post("employee").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("TN071"), "{body}");
+    let (status, body) = post("hr_manager").await;
+    assert_eq!(status, 201, "{body}");
+    let after: i64 = db.query_one(count, &[&acme]).await.unwrap().get(0);
+    assert_eq!(after, before, "refused, and the permitted one rolled back");
 }

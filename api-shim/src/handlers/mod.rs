@@ -116,6 +116,7 @@ async fn run(
         check: expect.check(),
         read_only: req.reads(),
         explain: explain.map(|e| (e.sql, e.params)),
+        generic_plan: statement.generic_plan,
     };
     let authenticated = req.identity.authenticated;
     let ran = tx::run(&state.pool, &state.setup_sql, req.settings, statement.sql, statement.params, options)

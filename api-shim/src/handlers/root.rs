@@ -14,7 +14,8 @@ use std::sync::Arc;
 pub async fn openapi(State(state): State<Arc<AppState>>, req: ApiRequest) -> Result<Response, ApiError> {
     let (schema, profile) = (req.schema.clone(), req.answer_profile());
     // What the caller's role may use is asked of PostgreSQL, as that role.
-    let statement = Statement { sql: openapi::PRIVILEGES_SQL.to_string(), params: vec![Some(schema.clone())] };
+    let statement =
+        Statement { sql: openapi::PRIVILEGES_SQL.to_string(), params: vec![Some(schema.clone())], generic_plan: false };
     let outcome = execute(&state, req, statement, Expectation::default()).await?;
     let privileges: openapi::Privileges =
         serde_json::from_str(outcome.body.as_deref().unwrap_or("{}")).map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -6,6 +6,7 @@ mod call;
 mod mutate;
 mod read;
 mod relationship;
+mod values;
 
 pub use call::{call, CallInput, CallPlan};
 pub use mutate::{delete, insert, put, update};

@@ -1,5 +1,6 @@
 //! Writes: POST (insert, upsert), PUT, PATCH and DELETE.
 use super::read::Planner;
+use super::values::plain_row;
 use super::{expr, parsers, target, unknown_column};
 use crate::body::INVALID_JSON;
 use crate::error::ApiError;
@@ -137,15 +138,23 @@ pub fn insert(
             merge: resolution == Resolution::MergeDuplicates,
         }),
     };
+    let parsers = parsers(relation, &columns);
+    let merge = matches!(on_conflict, Some(OnConflict { merge: true, .. }));
+    // One row, no `missing=default`, parser or merge (whose SQL reads the rows' record): as
+    // plain parameters where each value can be one.
+    let values = match objects.as_slice() {
+        [object] if !columns.is_empty() && defaults.is_empty() && parsers.is_empty() && !merge => {
+            plain_row(relation, &columns, object)
+        }
+        _ => None,
+    };
+    let rows = match values {
+        Some(values) => InsertRows::Values(values),
+        None => InsertRows::Json(Value::Array(rows).to_string()),
+    };
     Ok(WritePlan {
         target: target(relation),
-        mutation: Mutation::Insert {
-            parsers: parsers(relation, &columns),
-            columns,
-            rows_json: Value::Array(rows.clone()).to_string(),
-            on_conflict,
-            defaults,
-        },
+        mutation: Mutation::Insert { parsers, columns, rows, on_conflict, defaults },
         returning,
         order,
     })
@@ -213,7 +222,7 @@ pub fn put(
         mutation: Mutation::Insert {
             parsers: parsers(relation, &columns),
             columns,
-            rows_json: Value::Array(vec![Value::Object(object)]).to_string(),
+            rows: InsertRows::Json(Value::Array(vec![Value::Object(object)]).to_string()),
             on_conflict: Some(OnConflict { columns: relation.primary_key.clone(), merge: true }),
             defaults: vec![],
         },

@@ -94,7 +94,7 @@ async fn tables(app: &AppState, identity: &Identity, request: &Request) -> Resul
         Some(exact.to_string()),
         Some(PUBLICATION.to_string()),
     ];
-    let options = Options { end: End::Rollback, check: None, read_only: true, explain: None };
+    let options = Options { end: End::Rollback, check: None, read_only: true, explain: None, generic_plan: false };
     let ran = tx::run(&app.pool, &app.setup_sql, settings(app, identity), TABLES_SQL.into(), params, options)
         .await
         .map_err(|e| Refusal::from(api_error(e, identity)))?;
