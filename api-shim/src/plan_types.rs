@@ -340,6 +340,10 @@ pub struct OnConflict {
     pub columns: Vec<String>,
     /// `merge-duplicates`: update the written columns; `ignore-duplicates`: skip the row.
     pub merge: bool,
+    /// How a merging upsert learns how many rows it inserted (its status): PostgREST's counter,
+    /// a setting bumped in the statement's conditions; on Citus, which refuses a volatile
+    /// function in `ON CONFLICT`'s condition, each returned row's `xmax` (0: inserted).
+    pub counted_by_xmax: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -365,6 +369,7 @@ impl WritePlan {
     /// the route's column to its default (the same tenant) writes the route's value instead:
     /// Citus routes either way, but counts an insert for its tenant (`citus_stat_tenants`) only
     /// when the query itself holds the value. Rows through the record are left to the default.
+    /// An upsert counts what it inserted in a way Citus accepts (`OnConflict::counted_by_xmax`).
     pub fn route(&mut self, route: Condition) {
         match &mut self.mutation {
             Mutation::Update { filter, .. } | Mutation::Delete { filter } => Condition::route(filter, route),
@@ -376,6 +381,7 @@ impl WritePlan {
                     }
                 }
             }
+            Mutation::Insert { on_conflict: Some(on_conflict), .. } => on_conflict.counted_by_xmax = true,
             Mutation::Insert { .. } => {}
         }
     }

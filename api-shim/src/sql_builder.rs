@@ -511,34 +511,68 @@ fn count_inserted(step: &str) -> String {
 /// How many rows a merging upsert inserted, read after it ran.
 const INSERTED: &str = ", nullif(current_setting('pgrst.inserted', true), '')::bigint AS inserted";
 
-/// What a write's `RETURNING` holds: the columns its answer reads, when they are plain columns
-/// (a role may write and read only some of a table's columns, as PostgREST lets it); else the
-/// whole row (`*`, embeds, computed columns need it).
-fn returned_columns(select: &[Projection], order: &[Ordering], a: &str) -> String {
-    let mut needed: Vec<&Expr> = vec![];
-    for item in select {
-        match item {
-            Projection::Field { expr: e, .. } => needed.push(e),
-            _ => return format!("{a}.*"),
+/// What a write's `RETURNING` holds.
+enum Returned {
+    /// No answer: a row count.
+    Nothing,
+    /// The columns the answer reads, when they are plain columns (a role may write and read only
+    /// some of a table's columns, as PostgREST lets it).
+    Columns(Vec<String>),
+    /// The whole row (`*`, embeds, computed columns need it).
+    Row,
+}
+
+impl Returned {
+    fn of(returning: &Option<Vec<Projection>>, order: &[Ordering]) -> Returned {
+        let Some(select) = returning else { return Returned::Nothing };
+        let mut needed: Vec<&Expr> = vec![];
+        for item in select {
+            match item {
+                Projection::Field { expr: e, .. } => needed.push(e),
+                _ => return Returned::Row,
+            }
+        }
+        for o in order {
+            match o.embedded {
+                None => needed.push(&o.expr),
+                Some(_) => return Returned::Row,
+            }
+        }
+        if needed.is_empty() || needed.iter().any(|e| e.function.is_some()) {
+            return Returned::Row;
+        }
+        let mut columns: Vec<String> = vec![];
+        for e in needed {
+            if !columns.contains(&e.column) {
+                columns.push(e.column.clone());
+            }
+        }
+        Returned::Columns(columns)
+    }
+
+    /// The `RETURNING` list of the write aliased `a`.
+    fn list(&self, a: &str) -> String {
+        match self {
+            Returned::Nothing => "1".into(),
+            Returned::Columns(columns) => {
+                columns.iter().map(|c| format!("{a}.{}", ident(c))).collect::<Vec<_>>().join(", ")
+            }
+            Returned::Row => format!("{a}.*"),
         }
     }
-    for o in order {
-        match o.embedded {
-            None => needed.push(&o.expr),
-            Some(_) => return format!("{a}.*"),
-        }
+
+    /// A `RETURNING` list that also says whether each row was inserted (`xmax` 0), and the
+    /// `SELECT` list that gives the plain list back from it (the whole row as one value of the
+    /// table's type, so the flag stays out of `*`; built from its columns, as Citus writes the
+    /// row on a shard, whose own row type does not cast to the table's).
+    fn list_with_inserted(&self, a: &str, table_type: &str) -> (String, String) {
+        let (written, given_back) = match self {
+            Returned::Row => (format!("ROW({a}.*)::{table_type} AS _pgrst_row"), "(_pgrst_row).*".to_string()),
+            Returned::Nothing => ("1".into(), "1".into()),
+            Returned::Columns(columns) => (self.list(a), column_list(columns)),
+        };
+        (format!("{written}, ({a}.xmax = 0) AS _pgrst_inserted"), given_back)
     }
-    if needed.is_empty() || needed.iter().any(|e| e.function.is_some()) {
-        return format!("{a}.*");
-    }
-    let mut columns: Vec<String> = vec![];
-    for e in needed {
-        let column = format!("{a}.{}", ident(&e.column));
-        if !columns.contains(&column) {
-            columns.push(column);
-        }
-    }
-    columns.join(", ")
 }
 
 /// `"a", "b"`: the written columns.
@@ -604,7 +638,7 @@ fn json_rows(
     // A merging upsert counts its rows up and its conflicts down: what is left is how
     // many it inserted (PostgREST's way), which makes its status.
     let counted = match on_conflict {
-        Some(OnConflict { merge: true, .. }) => format!(" WHERE {}", count_inserted("+")),
+        Some(OnConflict { merge: true, counted_by_xmax: false, .. }) => format!(" WHERE {}", count_inserted("+")),
         _ => String::new(),
     };
     format!("({cols}) SELECT {cols} FROM {rows}{counted}")
@@ -614,23 +648,30 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
     let mut p = Params::default();
     let a = alias(0);
     let table = format!("{} AS {a}", target(&plan.target));
-    let returning = match &plan.returning {
-        Some(select) => returned_columns(select, &plan.order, &a),
-        None => "1".into(),
+    let returned = Returned::of(&plan.returning, &plan.order);
+    let counted_by_xmax = matches!(
+        &plan.mutation,
+        Mutation::Insert { on_conflict: Some(OnConflict { merge: true, counted_by_xmax: true, .. }), .. }
+    );
+    let (returning, given_back) = match counted_by_xmax {
+        true => returned.list_with_inserted(&a, &target(&plan.target)),
+        false => (returned.list(&a), String::new()),
     };
     let cte = match &plan.mutation {
         Mutation::Insert { columns, rows, on_conflict, defaults, parsers } => {
             let upsert = match on_conflict {
                 None => String::new(),
-                Some(OnConflict { columns: keys, merge }) => {
+                Some(OnConflict { columns: keys, merge, counted_by_xmax }) => {
                     let keys = column_list(keys);
                     let set: Vec<String> = columns.iter().map(|c| format!("{0} = EXCLUDED.{0}", ident(c))).collect();
+                    let counted = match counted_by_xmax {
+                        true => String::new(),
+                        false => format!(" WHERE {}", count_inserted("-")),
+                    };
                     match merge {
-                        true if !set.is_empty() => format!(
-                            " ON CONFLICT ({keys}) DO UPDATE SET {} WHERE {}",
-                            set.join(", "),
-                            count_inserted("-")
-                        ),
+                        true if !set.is_empty() => {
+                            format!(" ON CONFLICT ({keys}) DO UPDATE SET {}{counted}", set.join(", "))
+                        }
                         _ => format!(" ON CONFLICT ({keys}) DO NOTHING"),
                     }
                 }
@@ -687,10 +728,15 @@ pub fn write(plan: &WritePlan, media: Media) -> Statement {
         None => "SELECT 1 FROM _pgrst_source".to_string(),
     };
     let upsert = matches!(&plan.mutation, Mutation::Insert { on_conflict: Some(OnConflict { merge: true, .. }), .. });
-    let sql = format!(
-        "WITH _pgrst_source AS ({cte}) {}",
-        wrap("NULL::bigint", &rows, plan.returning.is_some().then_some(media), if upsert { INSERTED } else { "" })
-    );
+    let (ctes, inserted) = match counted_by_xmax {
+        true => (
+            format!("_pgrst_written AS ({cte}), _pgrst_source AS (SELECT {given_back} FROM _pgrst_written)"),
+            ", (SELECT count(*) FROM _pgrst_written WHERE _pgrst_inserted) AS inserted",
+        ),
+        false => (format!("_pgrst_source AS ({cte})"), if upsert { INSERTED } else { "" }),
+    };
+    let sql =
+        format!("WITH {ctes} {}", wrap("NULL::bigint", &rows, plan.returning.is_some().then_some(media), inserted));
     let generic_plan = matches!(&plan.mutation, Mutation::Insert { rows: InsertRows::Values(_), .. });
     Statement { sql, params: p.0, generic_plan }
 }

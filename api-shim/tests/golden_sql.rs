@@ -4,6 +4,7 @@
 //! snapshot (`snapshots/`). A change to generated SQL shows up as a reviewable diff.
 use serde_json::Value;
 use tenancy_api::plan::{self, CallInput, CallPlan};
+use tenancy_api::plan_types::Mutation;
 use tenancy_api::prefer::parse_prefer;
 use tenancy_api::query_grammar::parse_query;
 use tenancy_api::schema_cache::SchemaCache;
@@ -237,3 +238,26 @@ golden!(
     "/hrms.rpc/hired_since?since=2020-01-01&select=first_name&salary=gt.100&order=first_name"
 );
 golden!(rpc_record_set, "GET", "/hrms.rpc/headcount_by_department?headcount=gt.2");
+
+/// On Citus (`WritePlan::route`) a merging upsert counts what it inserted by each row's `xmax`:
+/// Citus refuses the counter's volatile function in `ON CONFLICT`'s condition.
+#[test]
+fn upsert_merge_counted_by_xmax() {
+    let cache = cache();
+    let relation = cache.relation("hrms", "employees").expect("the relation exists");
+    for (name, query) in [
+        ("upsert_merge_counted_by_xmax_whole_row", "on_conflict=tenant_id,email&select=*"),
+        ("upsert_merge_counted_by_xmax_columns", "on_conflict=tenant_id,email&select=email"),
+    ] {
+        let prefer = "resolution=merge-duplicates,return=representation";
+        let body = serde_json::json!({"first_name": "A", "last_name": "B", "email": "a@b"});
+        let mut write =
+            plan::insert(&cache, relation, &parse_query(query).unwrap(), &parse_prefer(&[prefer]), Some(body))
+                .expect("the write plans");
+        if let Mutation::Insert { on_conflict: Some(on_conflict), .. } = &mut write.mutation {
+            on_conflict.counted_by_xmax = true;
+        }
+        let statement = sql_builder::write(&write, Media::Json);
+        insta::assert_snapshot!(name, render(&format!("/hrms.employees?{query}"), prefer, &statement, None));
+    }
+}

@@ -136,6 +136,7 @@ pub fn insert(
         Some(resolution) => Some(OnConflict {
             columns: conflict_columns(relation, params)?,
             merge: resolution == Resolution::MergeDuplicates,
+            counted_by_xmax: false,
         }),
     };
     let parsers = parsers(relation, &columns);
@@ -223,7 +224,11 @@ pub fn put(
             parsers: parsers(relation, &columns),
             columns,
             rows: InsertRows::Json(Value::Array(vec![Value::Object(object)]).to_string()),
-            on_conflict: Some(OnConflict { columns: relation.primary_key.clone(), merge: true }),
+            on_conflict: Some(OnConflict {
+                columns: relation.primary_key.clone(),
+                merge: true,
+                counted_by_xmax: false,
+            }),
             defaults: vec![],
         },
         returning,
