@@ -199,7 +199,7 @@ async fn tenants_are_searched_filtered_sorted_and_paged() {
             sign_in_platform(&console::platform_account().await),
             json!([
                 {"fill": "input[name='name@ilike']", "value": prefix},
-                {"gone": "td.column-slug::-p-text(acme)"},
+                {"wait": ".MuiTablePagination-displayedRows::-p-text(1-3 of 3)"},
                 {"texts": "td.column-slug", "as": "searched"},
                 {"goto": list},
                 {"wait": format!("td.column-slug::-p-text({prefix}c)")},
