@@ -62,36 +62,6 @@ async fn roles_that_cannot_log_in_and_restrictive_policies_are_named() {
     );
 }
 
-/// Puts a worker's database setting back however the test ends.
-struct NestedReadsOff;
-
-impl Drop for NestedReadsOff {
-    fn drop(&mut self) {
-        let sql = "SET citus.enable_ddl_propagation = off; ALTER DATABASE tenancy SET citus.allow_nested_distributed_execution = on";
-        tenancy_e2e::run_detached(
-            connect(WORKERS[1], "postgres"),
-            sql.to_string(),
-            "a worker left without nested reads",
-        );
-    }
-}
-
-#[tokio::test]
-async fn a_worker_that_may_not_read_its_catalog_copy_is_named() {
-    assert!(findings("citus-nested-catalog-reads").is_empty(), "tenancy distribute set every worker");
-    let worker = connect(WORKERS[1], "postgres").await;
-    worker
-        .batch_execute("SET citus.enable_ddl_propagation = off; ALTER DATABASE tenancy RESET citus.allow_nested_distributed_execution")
-        .await
-        .unwrap();
-    let restore = NestedReadsOff;
-    let found = findings("citus-nested-catalog-reads");
-    drop(restore);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains("may not read the catalog"), "{found:?}");
-    assert!(findings("citus-nested-catalog-reads").is_empty());
-}
-
 #[tokio::test]
 async fn a_workers_slot_nobody_reads_is_named_with_its_node() {
     let slot = unique("doctor_slot").replace('-', "_");
@@ -139,54 +109,78 @@ async fn a_publication_the_workers_lack_is_named_and_distribute_sends_it() {
     db.batch_execute(&format!("DROP PUBLICATION {publication}")).await.unwrap();
 }
 
-/// Turns change data capture back on on a worker however the test ends.
-struct ChangeCaptureOff;
+/// Statements that mend a worker, run however the test ends.
+struct Mend {
+    worker: u16,
+    statements: &'static [&'static str],
+}
 
-impl Drop for ChangeCaptureOff {
+impl Drop for Mend {
     fn drop(&mut self) {
-        // ALTER SYSTEM alone: it cannot run in the implicit transaction of several statements.
-        for sql in ["ALTER SYSTEM SET citus.enable_change_data_capture = on", "SELECT pg_reload_conf()"] {
-            tenancy_e2e::run_detached(connect(WORKERS[1], "postgres"), sql.to_string(), "a worker left without CDC");
+        for sql in self.statements {
+            tenancy_e2e::run_detached(connect(self.worker, "postgres"), sql.to_string(), "a worker left broken");
         }
     }
 }
 
-#[tokio::test]
-async fn a_worker_without_change_data_capture_is_named() {
-    assert!(findings("citus-change-data-capture").is_empty(), "scripts/up-citus turned it on everywhere");
-    let worker = connect(WORKERS[1], "postgres").await;
-    worker.batch_execute("ALTER SYSTEM SET citus.enable_change_data_capture = off").await.unwrap();
-    worker.batch_execute("SELECT pg_reload_conf()").await.unwrap();
-    let restore = ChangeCaptureOff;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let found = findings("citus-change-data-capture");
-    drop(restore);
+/// Breaks `worker` with `breaks` (one statement each: `ALTER SYSTEM` runs alone), expects
+/// `check` to name it once, saying `says`, mends it with `mends`, and expects nothing again.
+async fn a_broken_worker_is_named(
+    check: &str,
+    worker: u16,
+    breaks: &[&str],
+    mends: &'static [&'static str],
+    says: &str,
+) {
+    assert!(findings(check).is_empty(), "{check}: the cluster starts sound");
+    let db = connect(worker, "postgres").await;
+    let mend = Mend { worker, statements: mends };
+    for sql in breaks {
+        db.batch_execute(sql).await.unwrap();
+    }
+    // pg_reload_conf returns before the postmaster has read the file again
+    let settled = || tokio::time::sleep(std::time::Duration::from_millis(300));
+    settled().await;
+    let found = findings(check);
+    drop(mend);
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains("real-time receives none"), "{found:?}");
+    assert!(found[0].contains(says), "{found:?}");
+    settled().await;
+    assert!(findings(check).is_empty(), "{check}: mended");
 }
 
-/// Gives the replication login back its rights on a worker however the test ends.
-struct RealtimeLoginTaken;
+#[tokio::test]
+async fn a_worker_that_may_not_read_its_catalog_copy_is_named() {
+    a_broken_worker_is_named(
+        "citus-nested-catalog-reads",
+        WORKERS[1],
+        &["SET citus.enable_ddl_propagation = off; ALTER DATABASE tenancy RESET citus.allow_nested_distributed_execution"],
+        &["SET citus.enable_ddl_propagation = off; ALTER DATABASE tenancy SET citus.allow_nested_distributed_execution = on"],
+        "may not read the catalog",
+    )
+    .await;
+}
 
-impl Drop for RealtimeLoginTaken {
-    fn drop(&mut self) {
-        let sql = "SET citus.enable_ddl_propagation = off; ALTER ROLE tenancy_realtime LOGIN REPLICATION";
-        tenancy_e2e::run_detached(connect(WORKERS[0], "postgres"), sql.to_string(), "real-time's login left off");
-    }
+#[tokio::test]
+async fn a_worker_without_change_data_capture_is_named() {
+    a_broken_worker_is_named(
+        "citus-change-data-capture",
+        WORKERS[1],
+        &["ALTER SYSTEM SET citus.enable_change_data_capture = off", "SELECT pg_reload_conf()"],
+        &["ALTER SYSTEM SET citus.enable_change_data_capture = on", "SELECT pg_reload_conf()"],
+        "real-time receives none",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_worker_where_the_replication_login_cannot_log_in_is_named() {
-    assert!(findings("citus-realtime-login").is_empty(), "every worker has the login");
-    let worker = connect(WORKERS[0], "postgres").await;
-    worker
-        .batch_execute("SET citus.enable_ddl_propagation = off; ALTER ROLE tenancy_realtime NOREPLICATION")
-        .await
-        .unwrap();
-    let restore = RealtimeLoginTaken;
-    let found = findings("citus-realtime-login");
-    drop(restore);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains("cannot log in there with REPLICATION"), "{found:?}");
-    assert!(findings("citus-realtime-login").is_empty());
+    a_broken_worker_is_named(
+        "citus-realtime-login",
+        WORKERS[0],
+        &["SET citus.enable_ddl_propagation = off; ALTER ROLE tenancy_realtime NOREPLICATION"],
+        &["SET citus.enable_ddl_propagation = off; ALTER ROLE tenancy_realtime LOGIN REPLICATION"],
+        "cannot log in there with REPLICATION",
+    )
+    .await;
 }

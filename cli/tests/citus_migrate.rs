@@ -1,7 +1,9 @@
-//! `tenancy migrate` on the distributed cluster (the demo `scripts/up-citus` distributed): a
-//! migration that goes on as another role after running as one is refused by the lint before
-//! anything is applied (Citus would fail it on every worker: rule role-switch-on-citus). The same
-//! migration is fine on one node, and the same work done as one role is fine on the cluster.
+//! `tenancy migrate` and `tenancy lint` on the distributed cluster (the demo `scripts/up-citus`
+//! distributed): a migration that goes on as another role after running as one is refused by the
+//! lint before anything is applied (Citus would fail it on every worker: rule
+//! role-switch-on-citus). The same migration is fine on one node, and the same work done as one
+//! role is fine on the cluster. A SQL function over a tenant table is refused there
+//! (sql-function-on-citus), its PL/pgSQL form is not.
 mod common;
 
 use common::{assert_ok, assert_refused, migrated_database, stdout, tenancy};
@@ -54,4 +56,34 @@ async fn a_migration_going_on_as_another_role_is_refused_before_anything_is_appl
     // One node takes the switching migration.
     let single = migrated_database("role_switch").await;
     assert_ok(&tenancy(&single.url(), &["migrate", "--migrations", switching.path().to_str().unwrap()]));
+}
+
+#[tokio::test]
+async fn a_sql_function_over_a_tenant_table_is_refused_and_its_plpgsql_form_is_not() {
+    let coordinator = url(COORDINATOR, "postgres");
+    let lint = |function: &str| {
+        let dir = migrations_then(function);
+        tenancy(&coordinator, &["lint", "--database-url", &coordinator, dir.path().to_str().unwrap()])
+    };
+    let in_sql = lint(
+        "CREATE FUNCTION hrms.probe_headcount(since date) RETURNS bigint LANGUAGE sql STABLE AS $$
+             SELECT count(*) FROM hrms.employees WHERE hired_on >= since;
+         $$;",
+    );
+    assert_eq!(in_sql.status.code(), Some(1), "{}", stdout(&in_sql));
+    assert!(stdout(&in_sql).contains("sql-function-on-citus error"), "{}", stdout(&in_sql));
+    let in_plpgsql = lint(
+        "CREATE FUNCTION hrms.probe_headcount(since date) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+         BEGIN
+             RETURN (SELECT count(*) FROM hrms.employees e WHERE e.hired_on >= probe_headcount.since);
+         END $$;",
+    );
+    assert_ok(&in_plpgsql);
+    // A SQL function over the catalog alone is fine: Citus plans reference tables' reads there.
+    let over_the_catalog = lint(
+        "CREATE FUNCTION public.probe_plans() RETURNS bigint LANGUAGE sql STABLE AS $$
+             SELECT count(*) FROM tenancy.plans;
+         $$;",
+    );
+    assert_ok(&over_the_catalog);
 }

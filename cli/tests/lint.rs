@@ -24,6 +24,7 @@ const RULES: &[&str] = &[
     "tenant-context-set-by-hand",
     "restrictive-policy",
     "role-switch-on-citus",
+    "sql-function-on-citus",
     "index-without-concurrently",
     "not-null-column-without-default",
     "constraint-without-not-valid",
@@ -37,7 +38,7 @@ const RULES: &[&str] = &[
 ];
 
 /// Rules that need a live distributed Citus database; their bad examples are in citus_*.rs.
-const ONLY_AGAINST_CITUS: &[&str] = &["role-switch-on-citus"];
+const ONLY_AGAINST_CITUS: &[&str] = &["role-switch-on-citus", "sql-function-on-citus"];
 
 /// A change to hrms.employees (created by the migrations, protected by the policies).
 const CHANGE: &str = "tests/lint_corpus/existing_tables/V13__change.sql";

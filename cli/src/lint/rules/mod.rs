@@ -23,6 +23,7 @@ mod restrictive_policy;
 mod rls_disabled;
 mod role_switch_on_citus;
 mod security_definer_without_search_path;
+mod sql_function_on_citus;
 mod tenant_context_set_by_hand;
 mod unprotected_table;
 mod view_without_security_invoker;
@@ -47,6 +48,7 @@ pub const ALL: &[Rule] = &[
     restrictive_policy::RULE,
     // Citus: each of these fails on a distributed cluster where one node takes it.
     role_switch_on_citus::RULE,
+    sql_function_on_citus::RULE,
     // Lock safety: each of these can stall a busy table while the migration runs.
     index_without_concurrently::RULE,
     not_null_column_without_default::RULE,
