@@ -278,7 +278,7 @@ async fn planned_counts_run_as_the_tenant_under_its_policies() {
         &mut admin,
         t.id,
         "INSERT INTO hrms.employees (first_name, last_name, email)
-         SELECT 'F' || i, 'L' || i, 'p' || i || '@x.example' FROM generate_series(1, 3) i",
+         SELECT 'F' || i, 'L' || i, 'p' || i || '@x.example' FROM generate_series(1, 3) i RETURNING 1",
     )
     .await
     .unwrap();

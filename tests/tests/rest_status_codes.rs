@@ -11,7 +11,8 @@ use uuid::Uuid;
 async fn tenant_with_departments(n: i32) -> Tenant {
     let mut admin = superuser().await;
     let t = create_tenant(&admin, "free", &["hrms"]).await;
-    let sql = format!("INSERT INTO hrms.departments (name) SELECT 'd' || i FROM generate_series(1, {n}) i");
+    // RETURNING: Citus copies an INSERT … SELECT without it, which row-level security refuses
+    let sql = format!("INSERT INTO hrms.departments (name) SELECT 'd' || i FROM generate_series(1, {n}) i RETURNING 1");
     as_tenant(&mut admin, t.id, &sql).await.unwrap();
     t
 }

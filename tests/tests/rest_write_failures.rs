@@ -133,7 +133,7 @@ async fn three_clerks() -> Tenant {
         &mut admin,
         t.id,
         "INSERT INTO hrms.employees (first_name, last_name, email, job_title)
-         SELECT 'E' || i, 'L', 'e' || i || '@x.example', 'clerk' FROM generate_series(1, 3) i",
+         SELECT 'E' || i, 'L', 'e' || i || '@x.example', 'clerk' FROM generate_series(1, 3) i RETURNING 1",
     )
     .await
     .unwrap();
