@@ -94,6 +94,18 @@ CREATE TABLE tenancy.role_bindings (
 );
 COMMENT ON TABLE tenancy.role_bindings IS 'Login roles (analysts) and the tenants they act for without calling enter_tenant.';
 
+-- On Citus: the tenant a role bound to several chose with use_tenant, by the coordinator session
+-- that chose it (Citus's global pid, which the workers serving that session see as theirs), so a
+-- worker resolves a lone statement's binding as the coordinator does. Empty on one node.
+CREATE TABLE tenancy.tenant_choices (
+    role      regrole NOT NULL,
+    gpid      bigint NOT NULL,
+    tenant_id uuid NOT NULL REFERENCES tenancy.tenants (id) ON DELETE CASCADE,
+    chosen_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (role, gpid)
+);
+COMMENT ON TABLE tenancy.tenant_choices IS 'On Citus: the tenant each coordinator session of a role bound to several tenants chose (use_tenant), for the workers serving that session.';
+
 CREATE TABLE tenancy.protected_tables (
     tbl          regclass PRIMARY KEY,
     module       text REFERENCES tenancy.modules (key),

@@ -75,13 +75,52 @@ BEGIN
     RAISE EXCEPTION 'tenant % could not be entered', tenant;  -- unreachable: _enter refused for a reason above
 END $$;
 
+-- On a Citus worker: the tenant the coordinator session this backend serves chose (use_tenant
+-- recorded it there; a statement outside a transaction block carries no sealed context).
+CREATE FUNCTION tenancy._recorded_choice(role_oid oid) RETURNS uuid
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    chosen uuid;
+BEGIN
+    IF NOT tenancy._citus_worker() THEN
+        RETURN NULL;
+    END IF;
+    SELECT c.tenant_id INTO chosen FROM tenancy.tenant_choices c WHERE c.role = role_oid AND c.gpid = citus_backend_gpid();
+    RETURN chosen;
+END $$;
+
+-- On a distributed cluster, use_tenant's choice written where the workers read it: this
+-- session's row (none for NULL), and the rows of the role's sessions on this node that ended.
+-- A global pid is the node id times 10^10 plus the process id.
+CREATE FUNCTION tenancy._record_choice(chooser regrole, tenant uuid) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    session bigint;
+    alive bigint[];
+BEGIN
+    IF NOT tenancy._catalog_distributed() THEN
+        RETURN;
+    END IF;
+    PERFORM tenancy._serialize_catalog_writes();
+    session := citus_backend_gpid();
+    -- read first: Citus plans no subquery over a local catalog view in a reference table's DELETE
+    alive := ARRAY(SELECT a.pid FROM pg_stat_activity a WHERE a.pid IS NOT NULL);
+    -- a regrole, which Citus sends by name: each node stores its own oid of the role
+    DELETE FROM tenancy.tenant_choices c
+    WHERE c.role = chooser AND c.gpid / 10000000000 = session / 10000000000
+      AND (c.gpid = session OR NOT c.gpid % 10000000000 = ANY (alive));
+    IF tenant IS NOT NULL THEN
+        INSERT INTO tenancy.tenant_choices (role, gpid, tenant_id) VALUES (chooser, session, tenant);
+    END IF;
+END $$;
+
 -- The caller's role bindings: one tenant, or the one chosen with use_tenant among several.
 CREATE FUNCTION tenancy._resolve_binding() RETURNS uuid
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_variable
 DECLARE
     role_oid oid := tenancy._outer_role();
-    chosen uuid := tenancy._session_choice();
+    chosen uuid := coalesce(tenancy._session_choice(), tenancy._recorded_choice(role_oid));
     bound uuid[];
     tenant uuid;
 BEGIN
@@ -152,6 +191,7 @@ BEGIN
         PERFORM tenancy._require_active(tenant);
     END IF;
     PERFORM tenancy._choose_tenant(tenant);
+    PERFORM tenancy._record_choice(tenancy._outer_role()::regrole, tenant);
 END $$;
 COMMENT ON FUNCTION tenancy.use_tenant(uuid) IS
 'For a role bound to several tenants: act for this one (NULL: none) for the rest of the session. Refused (42501) for a tenant the role is not bound to.';

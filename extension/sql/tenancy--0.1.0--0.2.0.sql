@@ -1835,6 +1835,100 @@ BEGIN
 END $$;
 REVOKE EXECUTE ON FUNCTION tenancy._serialize_catalog_writes() FROM PUBLIC;
 
+-- Citus: a role bound to several tenants chooses one for its lone statements on the workers too.
+-- On Citus: the tenant a role bound to several chose with use_tenant, by the coordinator session
+-- that chose it (Citus's global pid, which the workers serving that session see as theirs), so a
+-- worker resolves a lone statement's binding as the coordinator does. Empty on one node.
+CREATE TABLE tenancy.tenant_choices (
+    role      regrole NOT NULL,
+    gpid      bigint NOT NULL,
+    tenant_id uuid NOT NULL REFERENCES tenancy.tenants (id) ON DELETE CASCADE,
+    chosen_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (role, gpid)
+);
+COMMENT ON TABLE tenancy.tenant_choices IS 'On Citus: the tenant each coordinator session of a role bound to several tenants chose (use_tenant), for the workers serving that session.';
+
+-- On a Citus worker: the tenant the coordinator session this backend serves chose (use_tenant
+-- recorded it there; a statement outside a transaction block carries no sealed context).
+CREATE FUNCTION tenancy._recorded_choice(role_oid oid) RETURNS uuid
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    chosen uuid;
+BEGIN
+    IF NOT tenancy._citus_worker() THEN
+        RETURN NULL;
+    END IF;
+    SELECT c.tenant_id INTO chosen FROM tenancy.tenant_choices c WHERE c.role = role_oid AND c.gpid = citus_backend_gpid();
+    RETURN chosen;
+END $$;
+
+-- On a distributed cluster, use_tenant's choice written where the workers read it: this
+-- session's row (none for NULL), and the rows of the role's sessions on this node that ended.
+-- A global pid is the node id times 10^10 plus the process id.
+CREATE FUNCTION tenancy._record_choice(chooser regrole, tenant uuid) RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    session bigint;
+    alive bigint[];
+BEGIN
+    IF NOT tenancy._catalog_distributed() THEN
+        RETURN;
+    END IF;
+    PERFORM tenancy._serialize_catalog_writes();
+    session := citus_backend_gpid();
+    -- read first: Citus plans no subquery over a local catalog view in a reference table's DELETE
+    alive := ARRAY(SELECT a.pid FROM pg_stat_activity a WHERE a.pid IS NOT NULL);
+    -- a regrole, which Citus sends by name: each node stores its own oid of the role
+    DELETE FROM tenancy.tenant_choices c
+    WHERE c.role = chooser AND c.gpid / 10000000000 = session / 10000000000
+      AND (c.gpid = session OR NOT c.gpid % 10000000000 = ANY (alive));
+    IF tenant IS NOT NULL THEN
+        INSERT INTO tenancy.tenant_choices (role, gpid, tenant_id) VALUES (chooser, session, tenant);
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION tenancy._resolve_binding() RETURNS uuid
+LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_variable
+DECLARE
+    role_oid oid := tenancy._outer_role();
+    chosen uuid := coalesce(tenancy._session_choice(), tenancy._recorded_choice(role_oid));
+    bound uuid[];
+    tenant uuid;
+BEGIN
+    SELECT array_agg(b.tenant_id) INTO bound FROM tenancy.role_bindings b WHERE b.role = role_oid;
+    IF chosen = ANY (bound) THEN
+        tenant := chosen;
+    ELSIF cardinality(bound) = 1 THEN
+        tenant := bound[1];
+    END IF;
+    IF tenant IS NOT NULL THEN
+        PERFORM tenancy._require_active(tenant);
+    END IF;
+    -- Cache the answer, "no tenant" included, for the rest of the transaction.
+    PERFORM tenancy._context_set(tenant, NULL, NULL, role_oid);
+    RETURN tenant;
+END $$;
+
+CREATE OR REPLACE FUNCTION tenancy.use_tenant(tenant uuid) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    IF tenant IS NOT NULL THEN
+        IF NOT EXISTS (
+            SELECT FROM tenancy.role_bindings b WHERE b.role = tenancy._outer_role() AND b.tenant_id = tenant
+        ) THEN
+            RAISE EXCEPTION 'role % is not bound to tenant %', tenancy._outer_role()::regrole, tenant
+                USING ERRCODE = '42501', HINT = 'A platform administrator binds roles with tenancy.bind_role.';
+        END IF;
+        PERFORM tenancy._require_active(tenant);
+    END IF;
+    PERFORM tenancy._choose_tenant(tenant);
+    PERFORM tenancy._record_choice(tenancy._outer_role()::regrole, tenant);
+END $$;
+REVOKE ALL ON tenancy.tenant_choices FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tenancy._recorded_choice(oid), tenancy._record_choice(regrole, uuid) FROM PUBLIC;
+
 -- Catalog writers unchanged since 0.1.0 but for that lock.
 CREATE OR REPLACE FUNCTION tenancy.bind_role(role regrole, tenant uuid) RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -11,7 +11,8 @@ use uuid::Uuid;
 pub const COORDINATOR: u16 = 0;
 pub const WORKERS: [u16; 2] = [1, 2];
 
-fn port(node: u16) -> u16 {
+/// The port of a node of the cluster.
+pub fn port(node: u16) -> u16 {
     std::env::var("TENANCY_CITUS_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(54331) + node
 }
 

@@ -181,3 +181,59 @@ async fn a_clients_own_set_local_in_a_query_of_several_statements_stays_on_the_c
     assert_eq!(counted.as_deref(), Some("2"), "a's two rows");
     tx.rollback().await.unwrap(); // before the table is dropped
 }
+
+#[tokio::test]
+async fn an_analyst_bound_to_two_tenants_reads_the_chosen_one_in_lone_statements_and_nothing_more() {
+    let c = TenantTable::create().await;
+    let db = connect(COORDINATOR, "postgres").await;
+    let (analyst, other) =
+        (tenancy_e2e::unique("analyst").replace('-', "_"), tenancy_e2e::unique("other").replace('-', "_"));
+    for statement in [
+        format!("CREATE ROLE {analyst} LOGIN"),
+        format!("CREATE ROLE {other} LOGIN"),
+        format!("GRANT SELECT ON {} TO {analyst}, {other}", c.table),
+        format!("SELECT tenancy.bind_role('{analyst}', '{}')", c.a),
+        format!("SELECT tenancy.bind_role('{analyst}', '{}')", c.b),
+        format!("SELECT tenancy.bind_role('{other}', '{}')", c.a),
+    ] {
+        db.batch_execute(&statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    let count = format!("SELECT count(*)::int FROM {}", c.table);
+    let session = connect(COORDINATOR, &analyst).await;
+    assert_eq!(session.query_one(&count, &[]).await.unwrap().get::<_, i32>(0), 0, "two bindings, none chosen");
+    // Each statement on its own (no transaction block): the workers find the choice themselves.
+    session.execute("SELECT tenancy.use_tenant($1)", &[&c.b]).await.unwrap();
+    assert_eq!(session.query_one(&count, &[]).await.unwrap().get::<_, i32>(0), 3, "b's three rows");
+    session.execute("SELECT tenancy.use_tenant($1)", &[&c.a]).await.unwrap();
+    assert_eq!(session.query_one(&count, &[]).await.unwrap().get::<_, i32>(0), 2, "a's two rows");
+    let gpid: i64 = session.query_one("SELECT citus_backend_gpid()", &[]).await.unwrap().get(0);
+
+    // On a worker, a role claiming that session's global pid (Citus reads it from the
+    // application name) finds only a choice of its own: another role bound to a alone gets a's
+    // rows, never b's; the analyst itself, only a tenant it is bound to.
+    for worker in WORKERS {
+        let forged = |user: String| {
+            let mut config = tokio_postgres::Config::new();
+            config.host("127.0.0.1").port(tenancy_e2e::citus::port(worker)).dbname("tenancy").user(&user);
+            config.application_name(&format!("citus_internal gpid={gpid}"));
+            async move {
+                let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(connection);
+                client
+            }
+        };
+        let of_b = format!("SELECT count(*)::int FROM {} WHERE tenant_id = '{}'", c.table, c.b);
+        let as_other = forged(other.clone()).await;
+        assert_eq!(as_other.query_one(&of_b, &[]).await.unwrap().get::<_, i32>(0), 0, "worker {worker}");
+        let as_analyst = forged(analyst.clone()).await;
+        assert_eq!(
+            as_analyst.query_one(&of_b, &[]).await.unwrap().get::<_, i32>(0),
+            0,
+            "a was chosen, worker {worker}"
+        );
+        let shards: i32 = as_analyst.query_one(&count, &[]).await.unwrap().get(0);
+        assert!(shards <= 2, "at most a's rows on worker {worker}: {shards}");
+    }
+    session.execute("SELECT tenancy.use_tenant(NULL)", &[]).await.unwrap();
+    assert_eq!(session.query_one(&count, &[]).await.unwrap().get::<_, i32>(0), 0, "no choice, no rows");
+}
