@@ -215,7 +215,7 @@ async fn an_analyst_bound_to_two_tenants_reads_the_chosen_one_in_lone_statements
         let forged = |user: String| {
             let mut config = tokio_postgres::Config::new();
             config.host("127.0.0.1").port(tenancy_e2e::citus::port(worker)).dbname("tenancy").user(&user);
-            config.application_name(&format!("citus_internal gpid={gpid}"));
+            config.application_name(format!("citus_internal gpid={gpid}"));
             async move {
                 let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
                 tokio::spawn(connection);
