@@ -4,7 +4,9 @@
 # x 1,000 rows; on Citus distributed by tenant over two workers). Both servers are the same
 # release build with the same pool; wrk runs each workload against each in turn. Then the same
 # five-statement transaction straight to PostgreSQL (pgbench), to show where the time goes: the
-# coordinator's hop to a worker, not the HTTP layer. Three nodes share two cores here.
+# coordinator's hop to a worker, not the HTTP layer; and that read sent to the worker holding the
+# tenant's shard instead of the coordinator (Citus's queries from any node). Three nodes share
+# two cores here.
 # usage: [BENCH_API=path/to/tenancy-api] bench/citus.sh [seconds per run, default 10] [connections, default 8]
 source "$(dirname "$0")/../scripts/env.sh"
 SECONDS_PER_RUN=${1:-10}
@@ -85,3 +87,28 @@ for what in read read_by_tenant write; do
     printf '%-14s %-34s %9.0f %9.0f %7.2f\n' "$what" "the transaction in SQL (pgbench)" "$s_tps" "$c_tps" \
         "$(awk -v a="$c_tps" -v b="$s_tps" 'BEGIN { print a / b }')"
 done
+
+# Citus's answer to the coordinator's limit, in SQL: the same read sent straight to the worker
+# that holds the tenant's shard (its tenants only, on both sides), against the coordinator.
+on_worker1=$(PGPORT=$CITUS_PORT psql -X -At -d $DB -c "
+    SELECT string_agg(quote_literal(t.id::text), ',') FROM bench.tenant_numbers t
+    WHERE (SELECT p.groupid FROM pg_dist_placement p
+           WHERE p.shardid = get_shard_id_for_distribution_column('bench.items', t.id)) = 1")
+{
+    echo "\\set k random(1, $(tr ',' '\n' <<<"$on_worker1" | wc -l))"
+    echo '\set c random(0, 9)'
+    echo 'BEGIN;'
+    echo "SELECT (ARRAY[$on_worker1])[:k] AS tenant \\gset"
+    echo 'SELECT tenancy.enter_tenant(:tenant);'
+    echo 'SET LOCAL ROLE bench_reader;'
+    echo 'SELECT json_agg(r) FROM (SELECT id, title, amount FROM bench.items WHERE tenant_id = :tenant AND category = :c ORDER BY id LIMIT 50) r;'
+    echo 'COMMIT;'
+} >"$WORK/worker1.sql"
+at_node() { # port -> tps
+    PGPORT=$1 pgbench -n -M prepared -c "$C" -j 2 -T "$SECONDS_PER_RUN" -f "$WORK/worker1.sql" -U bench_service $DB 2>/dev/null |
+        sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+via=$(at_node "$CITUS_PORT"); direct=$(at_node $((CITUS_PORT + 1)))
+printf '%-14s %-34s %9.0f %9.0f %7.2f   (the coordinator, the shard'"'"'s worker; one node: %.0f)\n' read_by_tenant \
+    "worker1's tenants in SQL (pgbench)" "$via" "$direct" "$(awk -v a="$direct" -v b="$via" 'BEGIN { print a / b }')" \
+    "$(pgbench_run "$PGPORT" read_by_tenant)"
