@@ -170,6 +170,12 @@ async fn a_subscribed_tenant_isolated_and_moved_receives_each_change_once() {
     assert_eq!(placement(&t.table, t.a).await, (target, true), "isolated on the other worker");
     assert!(acknowledged.len() > 2, "the tenant wrote during the move: {acknowledged:?} / {failed:?}");
 
+    let mut rows = t.as_tenant(t.a, &format!("SELECT body FROM {}", t.table)).await.unwrap();
+    rows.sort();
+    let mut written: Vec<String> =
+        ["a1", "a2", "ready", "last"].iter().map(|s| s.to_string()).chain(acknowledged.clone()).collect();
+    written.sort();
+    assert_eq!(rows, written, "every acknowledged write is there");
     assert_eq!(out["results"][0], json!({"status": "SUBSCRIBED"}), "{out}");
     assert_eq!(out["results"][2], json!({"arrived": true}), "{out}");
     let received: Vec<(String, String)> = seen(&out, "ann", "all", "postgres_changes")
