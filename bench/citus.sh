@@ -55,6 +55,11 @@ wrk_run() { # name, http port, script -> "req/s p50 p99"
          $1 == "50%" || $1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else { sub(/s/, "", v); v *= 1000 } p[$1] = v }
          END { printf "%.0f %.2f %.2f", rps, p["50%"], p["99%"] }' "$WORK/wrk"
 }
+READ_BY_TENANT='SELECT json_agg(r) FROM (SELECT id, title, amount FROM bench.items WHERE tenant_id = :tenant AND category = :c ORDER BY id LIMIT 50) r;'
+pgbench_tps() { # database port, pgbench script -> tps
+    PGPORT=$1 pgbench -n -M prepared -c "$C" -j 2 -T "$SECONDS_PER_RUN" -f "$2" -U bench_service $DB 2>/dev/null |
+        sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
 pgbench_run() { # database port, read|read_by_tenant|write -> tps
     {
         echo '\set t random(1, 1000)'
@@ -66,14 +71,13 @@ pgbench_run() { # database port, read|read_by_tenant|write -> tps
         if [ "$2" = read ]; then
             echo 'SELECT json_agg(r) FROM (SELECT id, title, amount FROM bench.items WHERE category = :c ORDER BY id LIMIT 50) r;'
         elif [ "$2" = read_by_tenant ]; then
-            echo 'SELECT json_agg(r) FROM (SELECT id, title, amount FROM bench.items WHERE tenant_id = :tenant AND category = :c ORDER BY id LIMIT 50) r;'
+            echo "$READ_BY_TENANT"
         else
             echo "INSERT INTO bench.items (id, category, title, amount) VALUES (:id, :c, 'new', 1);"
         fi
         echo 'COMMIT;'
     } >"$WORK/pg.sql"
-    PGPORT=$1 pgbench -n -M prepared -c "$C" -j 2 -T "$SECONDS_PER_RUN" -f "$WORK/pg.sql" -U bench_service $DB 2>/dev/null |
-        sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+    pgbench_tps "$1" "$WORK/pg.sql"
 }
 
 printf '\nCitus (coordinator + 2 workers) against one node, %ss per run, %s connections\n' "$SECONDS_PER_RUN" "$C"
@@ -101,14 +105,10 @@ on_worker1=$(PGPORT=$CITUS_PORT psql -X -At -d $DB -c "
     echo "SELECT (ARRAY[$on_worker1])[:k] AS tenant \\gset"
     echo 'SELECT tenancy.enter_tenant(:tenant);'
     echo 'SET LOCAL ROLE bench_reader;'
-    echo 'SELECT json_agg(r) FROM (SELECT id, title, amount FROM bench.items WHERE tenant_id = :tenant AND category = :c ORDER BY id LIMIT 50) r;'
+    echo "$READ_BY_TENANT"
     echo 'COMMIT;'
 } >"$WORK/worker1.sql"
-at_node() { # port -> tps
-    PGPORT=$1 pgbench -n -M prepared -c "$C" -j 2 -T "$SECONDS_PER_RUN" -f "$WORK/worker1.sql" -U bench_service $DB 2>/dev/null |
-        sed -n 's/^tps = \([0-9.]*\).*/\1/p'
-}
-via=$(at_node "$CITUS_PORT"); direct=$(at_node $((CITUS_PORT + 1)))
+via=$(pgbench_tps "$CITUS_PORT" "$WORK/worker1.sql"); direct=$(pgbench_tps $((CITUS_PORT + 1)) "$WORK/worker1.sql")
 printf '%-14s %-34s %9.0f %9.0f %7.2f   (the coordinator, the shard'"'"'s worker; one node: %.0f)\n' read_by_tenant \
     "worker1's tenants in SQL (pgbench)" "$via" "$direct" "$(awk -v a="$direct" -v b="$via" 'BEGIN { print a / b }')" \
     "$(pgbench_run "$PGPORT" read_by_tenant)"

@@ -120,11 +120,14 @@ LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_variable
 DECLARE
     role_oid oid := tenancy._outer_role();
-    chosen uuid := coalesce(tenancy._session_choice(), tenancy._recorded_choice(role_oid));
+    chosen uuid := tenancy._session_choice();
     bound uuid[];
     tenant uuid;
 BEGIN
     SELECT array_agg(b.tenant_id) INTO bound FROM tenancy.role_bindings b WHERE b.role = role_oid;
+    IF chosen IS NULL AND cardinality(bound) > 1 THEN
+        chosen := tenancy._recorded_choice(role_oid);  -- on a Citus worker, the session's choice
+    END IF;
     IF chosen = ANY (bound) THEN
         tenant := chosen;
     ELSIF cardinality(bound) = 1 THEN

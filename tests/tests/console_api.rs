@@ -192,6 +192,16 @@ async fn members_are_the_tenants_own_and_only_for_who_manages_people() {
     assert_eq!((status, body["code"].as_str()), (403, Some("TN071")), "{body}");
     let (status, body) = call(&server, Method::GET, "/members", &api::platform_token(), "api", None).await;
     assert!(status == 403 || status == 401, "{status} {body}");
+
+    // The definer functions the views read through (V20) are RPCs too: the same rows, the same
+    // refusal, never another tenant's.
+    for function in ["_members", "_tenant_roles", "_company_configuration"] {
+        let path = format!("/rpc/{function}");
+        let (status, body) = call(&server, Method::GET, &path, &staff, "api", None).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("TN071")), "{function}: {body}");
+    }
+    let (status, members) = call(&server, Method::GET, "/rpc/_members?select=email", &admin, "api", None).await;
+    assert_eq!((status, members), (200, json!([{"email": ada}])), "not eve, the other tenant's");
 }
 
 #[tokio::test]

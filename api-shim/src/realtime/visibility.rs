@@ -116,7 +116,7 @@ pub async fn visible(app: &AppState, changes: &[Change], checks: &[GroupCheck<'_
     // ten: the change was never delivered). What a group wanted and did not see is asked once
     // more, after a moment; still unseen, it stays undelivered.
     let missed: Vec<usize> = (0..checks.len()).filter(|&g| seen[g].len() < checks[g].candidates.len()).collect();
-    if app.schema().citus && !missed.is_empty() {
+    if !missed.is_empty() && app.schema().citus {
         tokio::time::sleep(std::time::Duration::from_millis(RECHECK_AFTER_MS)).await;
         let again = checked(app, changes, missed.iter().map(|&g| &checks[g])).await;
         for (g, rows) in missed.into_iter().zip(again) {
